@@ -1,0 +1,122 @@
+/**
+ * Configuration, read from the environment once at start-up and validated.
+ * A bad value stops start-up with one line per problem, naming the variable.
+ * Nothing else in the server reads `process.env`.
+ */
+import { randomBytes } from "node:crypto";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { z } from "zod";
+
+const bool = z
+  .enum(["1", "0", "true", "false", "yes", "no", "on", "off"])
+  .transform((v) => ["1", "true", "yes", "on"].includes(v));
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().min(1).default("0.0.0.0"),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, "must be a postgres:// or postgresql:// URL")
+    .optional(),
+  DATA_DIR: z.string().min(1).default("./data"),
+  SWITCHBOARD_SECRET: z
+    .string()
+    .min(32, "must be at least 32 characters (e.g. `openssl rand -hex 32`)")
+    .optional(),
+  SWITCHBOARD_JWT_SECRET: z
+    .string()
+    .min(32, "must be at least 32 characters: it signs host-application tokens (HS256)")
+    .optional(),
+  /** Serve the Next.js chat UI; turn off for an API/gateway-only instance. */
+  SWITCHBOARD_WEB_UI: bool.default(true),
+  /** Origins (besides the server's own) whose pages may connect, comma-separated. */
+  SWITCHBOARD_CORS_ORIGINS: z
+    .string()
+    .default("")
+    .transform((s) => s.split(",").map((o) => o.trim()).filter(Boolean))
+    .pipe(z.array(z.url({ message: "must be a comma-separated list of origins (https://app.example.com)" }))),
+  /** Client events each connection may send per second (sustained); bursts may reach twice that. */
+  SWITCHBOARD_RATE_LIMIT: z.coerce.number().int().min(1).max(100_000).default(20),
+  /** Lifetime of the tokens Switchboard issues at login, in seconds. */
+  SWITCHBOARD_TOKEN_TTL: z.coerce.number().int().min(60).default(30 * 24 * 3600),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+});
+
+export interface Config {
+  env: "development" | "production" | "test";
+  port: number;
+  host: string;
+  dataDir: string;
+  /** PostgreSQL URL, or `null` for the embedded database under `dataDir`. */
+  databaseUrl: string | null;
+  /** Signs Switchboard's own tokens. */
+  secret: string;
+  /** Verifies tokens signed by a host application, if configured. */
+  hostJwtSecret: string | null;
+  webUi: boolean;
+  corsOrigins: string[];
+  rateLimitPerSecond: number;
+  tokenTtlSeconds: number;
+  logLevel: z.infer<typeof envSchema>["LOG_LEVEL"];
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "ConfigError";
+  }
+}
+
+/**
+ * Validates `env` (default: `process.env`) into a {@link Config}. When no
+ * `SWITCHBOARD_SECRET` is given, one is generated on first start and kept in
+ * `DATA_DIR/secret` so tokens stay valid across restarts.
+ */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  // Empty strings mean "unset", as in most twelve-factor tools.
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== ""));
+  const parsed = envSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((i) => `${i.path.join(".") || "environment"}: ${i.message}`),
+    );
+  }
+  const e = parsed.data;
+  const dataDir = path.resolve(e.DATA_DIR);
+  return {
+    env: e.NODE_ENV,
+    port: e.PORT,
+    host: e.HOST,
+    dataDir,
+    databaseUrl: e.DATABASE_URL ?? null,
+    secret: e.SWITCHBOARD_SECRET ?? loadOrCreateSecret(dataDir),
+    hostJwtSecret: e.SWITCHBOARD_JWT_SECRET ?? null,
+    webUi: e.SWITCHBOARD_WEB_UI,
+    corsOrigins: e.SWITCHBOARD_CORS_ORIGINS,
+    rateLimitPerSecond: e.SWITCHBOARD_RATE_LIMIT,
+    tokenTtlSeconds: e.SWITCHBOARD_TOKEN_TTL,
+    logLevel: e.LOG_LEVEL,
+  };
+}
+
+function loadOrCreateSecret(dataDir: string): string {
+  const file = path.join(dataDir, "secret");
+  try {
+    const existing = readFileSync(file, "utf8").trim();
+    if (existing.length >= 32) return existing;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+  }
+  mkdirSync(dataDir, { recursive: true });
+  const secret = randomBytes(32).toString("hex");
+  // `wx`: if another process created it first, fail and re-read theirs.
+  try {
+    writeFileSync(file, `${secret}\n`, { mode: 0o600, flag: "wx" });
+    return secret;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "EEXIST") return readFileSync(file, "utf8").trim();
+    throw err;
+  }
+}

@@ -1,0 +1,33 @@
+/**
+ * The chat core: one object per area, one method per operation. Socket.IO
+ * handlers, HTTP routes and (later) the queue inlet call these and nothing
+ * else; none of them touch the database or Socket.IO rooms directly.
+ */
+import type { PrismaClient } from "../db/generated/client";
+import { Accounts, type AccountsOptions } from "./accounts";
+import type { Delivery } from "./delivery";
+import { MessageWriter } from "./message-writer";
+import { Messages } from "./messages";
+import { Presence, type PresenceStore } from "./presence";
+import { Rooms } from "./rooms";
+
+export interface Core {
+  accounts: Accounts;
+  rooms: Rooms;
+  messages: Messages;
+  presence: Presence;
+}
+
+export function createCore(deps: {
+  db: PrismaClient;
+  delivery: Delivery;
+  presenceStore: PresenceStore;
+  accounts: AccountsOptions;
+}): Core {
+  const { db, delivery, presenceStore } = deps;
+  const accounts = new Accounts(db, deps.accounts);
+  const rooms = new Rooms(db, delivery, presenceStore);
+  const messages = new Messages(db, new MessageWriter(db), rooms, delivery);
+  const presence = new Presence(presenceStore, delivery, (userId) => rooms.idsOf(userId));
+  return { accounts, rooms, messages, presence };
+}

@@ -1,0 +1,172 @@
+import type { PrismaClient } from "../db/generated/client";
+import { AppError } from "./errors";
+
+export interface NewMessage {
+  roomId: string;
+  authorId: string;
+  body: string;
+  clientMsgId: string | null;
+}
+
+export interface StoredMessage {
+  id: bigint;
+  roomId: string;
+  authorId: string;
+  body: string;
+  clientMsgId: string | null;
+  createdAt: Date;
+}
+
+export interface WriteResult {
+  row: StoredMessage;
+  /** False when `clientMsgId` was already stored for the author (a resend). */
+  created: boolean;
+}
+
+interface Pending extends NewMessage {
+  resolve(result: WriteResult): void;
+  reject(err: unknown): void;
+}
+
+/** Largest batch written in one statement. */
+const MAX_BATCH = 500;
+
+/**
+ * Stores messages with group commit: while one batch is being written, new
+ * sends queue up and go together in the next one, so under load many messages
+ * cost a few round trips (membership check, one multi-row insert) instead of
+ * one insert each, and a lone message is written at once without waiting.
+ * Each caller's promise settles only after its message is stored.
+ */
+export class MessageWriter {
+  private queue: Pending[] = [];
+  private running = false;
+  /** Messages written and batches (write transactions) used, for tests and metrics. */
+  readonly stats = { messages: 0, batches: 0 };
+
+  constructor(private readonly db: PrismaClient) {}
+
+  write(message: NewMessage): Promise<WriteResult> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ ...message, resolve, reject });
+      if (!this.running) {
+        this.running = true;
+        // Let the rest of this I/O turn's packets join the first batch.
+        setImmediate(() => void this.drain());
+      }
+    });
+  }
+
+  private async drain(): Promise<void> {
+    while (this.queue.length > 0) {
+      const batch = this.queue.splice(0, MAX_BATCH);
+      this.stats.batches += 1;
+      this.stats.messages += batch.length;
+      try {
+        await this.writeBatch(batch);
+      } catch (err) {
+        for (const p of batch) p.reject(err);
+      }
+    }
+    this.running = false;
+  }
+
+  private async writeBatch(batch: Pending[]): Promise<void> {
+    const allowed = await this.rejectNonMembers(batch);
+    if (allowed.length === 0) return;
+
+    const rows: StoredMessage[] = await this.db.message.createManyAndReturn({
+      data: allowed.map(({ roomId, authorId, body, clientMsgId }) => ({ roomId, authorId, body, clientMsgId })),
+      // A resend of a stored clientMsgId (or twice in this batch) inserts nothing.
+      skipDuplicates: true,
+    });
+
+    // Match returned rows back to callers: by (author, clientMsgId) when there
+    // is one, else by (room, author, body) in insertion order.
+    const byClientId = new Map<string, StoredMessage>();
+    const anonymous = new Map<string, StoredMessage[]>();
+    for (const row of rows) {
+      if (row.clientMsgId !== null) byClientId.set(clientKey(row.authorId, row.clientMsgId), row);
+      else {
+        const key = contentKey(row);
+        const list = anonymous.get(key);
+        if (list) list.push(row);
+        else anonymous.set(key, [row]);
+      }
+    }
+
+    const resends: Pending[] = [];
+    for (const p of allowed) {
+      if (p.clientMsgId === null) {
+        const row = anonymous.get(contentKey(p))?.shift();
+        if (row) p.resolve({ row, created: true });
+        else p.reject(new Error("inserted message missing from RETURNING"));
+        continue;
+      }
+      const key = clientKey(p.authorId, p.clientMsgId);
+      const row = byClientId.get(key);
+      if (row) {
+        p.resolve({ row, created: true });
+        byClientId.delete(key); // a second copy in this batch is a resend
+        continue;
+      }
+      resends.push(p);
+    }
+    if (resends.length > 0) await this.resolveResends(resends, rows);
+  }
+
+  /** Answers resends with the message stored earlier (or earlier in this batch). */
+  private async resolveResends(resends: Pending[], justInserted: StoredMessage[]): Promise<void> {
+    const stored = await this.db.message.findMany({
+      where: { OR: resends.map((p) => ({ authorId: p.authorId, clientMsgId: p.clientMsgId })) },
+    });
+    const found = new Map<string, StoredMessage>();
+    for (const row of [...stored, ...justInserted]) {
+      if (row.clientMsgId !== null) found.set(clientKey(row.authorId, row.clientMsgId), row);
+    }
+    for (const p of resends) {
+      const row = found.get(clientKey(p.authorId, p.clientMsgId ?? ""));
+      if (row) p.resolve({ row, created: false });
+      else p.reject(new Error("duplicate clientMsgId but no stored message found"));
+    }
+  }
+
+  /** Rejects senders who are not members of the room; returns the rest. */
+  private async rejectNonMembers(batch: Pending[]): Promise<Pending[]> {
+    const pairs = uniqueBy(batch, (p) => `${p.roomId} ${p.authorId}`);
+    const members = await this.db.membership.findMany({
+      where: { OR: pairs.map((p) => ({ roomId: p.roomId, userId: p.authorId })) },
+      select: { roomId: true, userId: true },
+    });
+    const ok = new Set(members.map((m) => `${m.roomId} ${m.userId}`));
+    const refused = batch.filter((p) => !ok.has(`${p.roomId} ${p.authorId}`));
+    if (refused.length > 0) {
+      const roomIds = [...new Set(refused.map((p) => p.roomId))];
+      const existing = new Set(
+        (await this.db.room.findMany({ where: { id: { in: roomIds } }, select: { id: true } })).map((r) => r.id),
+      );
+      for (const p of refused) {
+        p.reject(
+          existing.has(p.roomId)
+            ? new AppError("forbidden", "join the room first")
+            : new AppError("not_found", "no such room"),
+        );
+      }
+    }
+    return batch.filter((p) => ok.has(`${p.roomId} ${p.authorId}`));
+  }
+}
+
+function clientKey(authorId: string, clientMsgId: string): string {
+  return `${authorId}\u0000${clientMsgId}`;
+}
+
+function contentKey(m: { roomId: string; authorId: string; body: string }): string {
+  return `${m.roomId}\u0000${m.authorId}\u0000${m.body}`;
+}
+
+function uniqueBy<T>(items: T[], key: (item: T) => string): T[] {
+  const seen = new Map<string, T>();
+  for (const item of items) if (!seen.has(key(item))) seen.set(key(item), item);
+  return [...seen.values()];
+}

@@ -1,0 +1,210 @@
+import { randomUUID } from "node:crypto";
+import type { Member, Room, RoomSummary, User } from "../../shared/protocol";
+import { UNREAD_CAP } from "../../shared/limits";
+import type { DmOpen, RoomCreate, RoomRead, RoomRef } from "../../shared/schemas";
+import type { PrismaClient } from "../db/generated/client";
+import { isUniqueViolation } from "../db/errors";
+import type { Delivery } from "./delivery";
+import { AppError } from "./errors";
+import type { PresenceStore } from "./presence";
+import { toRoom, toUser } from "./wire";
+
+type RoomRow = Parameters<typeof toRoom>[0];
+
+/** Rooms (groups and DMs) and their memberships. */
+export class Rooms {
+  constructor(
+    private readonly db: PrismaClient,
+    private readonly delivery: Delivery,
+    private readonly presence: PresenceStore,
+  ) {}
+
+  /** Ids of the rooms a user belongs to (subscribed on connect). */
+  async idsOf(userId: string): Promise<string[]> {
+    const rows = await this.db.membership.findMany({ where: { userId }, select: { roomId: true } });
+    return rows.map((r) => r.roomId);
+  }
+
+  async create(actor: User, input: RoomCreate): Promise<Room> {
+    const memberIds = [...new Set(input.memberIds.filter((id) => id !== actor.id))];
+    if (memberIds.length > 0) {
+      const found = await this.db.user.count({ where: { id: { in: memberIds } } });
+      if (found !== memberIds.length) throw new AppError("not_found", "memberIds: unknown user");
+    }
+    const row = await this.db.room.create({
+      data: {
+        id: randomUUID(),
+        name: input.name,
+        kind: "group",
+        visibility: input.visibility,
+        createdById: actor.id,
+        memberships: {
+          create: [
+            { userId: actor.id, role: "owner" },
+            ...memberIds.map((userId) => ({ userId, role: "member" as const })),
+          ],
+        },
+      },
+    });
+    const room = toRoom(row);
+    for (const userId of [actor.id, ...memberIds]) this.announceJoin(userId, room);
+    return room;
+  }
+
+  /** Joins a public room (idempotent). Private rooms and DMs are joined by invitation only. */
+  async join(actor: User, { roomId }: RoomRef): Promise<Room> {
+    const row = await this.db.room.findUnique({
+      where: { id: roomId },
+      include: { memberships: { where: { userId: actor.id }, select: { userId: true } } },
+    });
+    if (!row) throw new AppError("not_found", "no such room");
+    const room = toRoom(row);
+    if (row.memberships.length > 0) return room;
+    if (row.kind === "dm" || row.visibility === "private") {
+      throw new AppError("forbidden", "this room is private: a member must invite you");
+    }
+    try {
+      await this.db.membership.create({ data: { roomId, userId: actor.id } });
+    } catch (err) {
+      // Another tab joined at the same moment: already a member is success.
+      if (isUniqueViolation(err)) return room;
+      throw err;
+    }
+    this.announceJoin(actor.id, room);
+    return room;
+  }
+
+  async leave(actor: User, { roomId }: RoomRef): Promise<void> {
+    const row = await this.db.room.findUnique({ where: { id: roomId }, select: { kind: true } });
+    if (!row) throw new AppError("not_found", "no such room");
+    if (row.kind === "dm") throw new AppError("forbidden", "a direct message cannot be left");
+    const { count } = await this.db.membership.deleteMany({ where: { roomId, userId: actor.id } });
+    if (count === 0) throw new AppError("not_found", "you are not a member of this room");
+    this.delivery.removeUserFromRoom(actor.id, roomId);
+    this.delivery.toUser(actor.id, "room:left", [{ roomId }]);
+  }
+
+  /** The actor's rooms with unread counts (own messages never count as unread). */
+  async list(actor: User): Promise<RoomSummary[]> {
+    const rows = await this.db.$queryRaw<
+      Array<RoomRow & { lastReadMessageId: bigint | null; unread: number; peerId: string | null }>
+    >`
+      SELECT r.id, r.name, r.kind::text AS kind, r.visibility::text AS visibility, r."createdAt",
+             m."lastReadMessageId",
+             (SELECT count(*)::int FROM (
+                SELECT 1 FROM "Message" x
+                WHERE x."roomId" = r.id AND x.id > COALESCE(m."lastReadMessageId", 0)
+                  AND x."authorId" <> ${actor.id}
+                LIMIT ${UNREAD_CAP}) u) AS unread,
+             CASE WHEN r.kind = 'dm' THEN COALESCE(
+               (SELECT o."userId" FROM "Membership" o WHERE o."roomId" = r.id AND o."userId" <> ${actor.id} LIMIT 1),
+               ${actor.id}) END AS "peerId"
+      FROM "Membership" m JOIN "Room" r ON r.id = m."roomId"
+      WHERE m."userId" = ${actor.id}
+      ORDER BY r."createdAt", r.id`;
+    const peerIds = [...new Set(rows.flatMap((r) => (r.peerId ? [r.peerId] : [])))];
+    const peers = new Map(
+      (await this.db.user.findMany({ where: { id: { in: peerIds } } })).map((u) => [u.id, toUser(u)]),
+    );
+    return rows.map((r) => {
+      const summary: RoomSummary = {
+        ...toRoom({ ...r, createdAt: new Date(r.createdAt) }),
+        unread: Number(r.unread),
+        lastReadMessageId: r.lastReadMessageId === null ? null : r.lastReadMessageId.toString(),
+      };
+      const peer = r.peerId ? peers.get(r.peerId) : undefined;
+      if (peer) summary.peer = peer;
+      return summary;
+    });
+  }
+
+  /** Members of a room the actor can see (a member, or any public room), with presence. */
+  async members(actor: User, { roomId }: RoomRef): Promise<Member[]> {
+    await this.assertReadable(actor, roomId);
+    const rows = await this.db.membership.findMany({
+      where: { roomId },
+      include: { user: true },
+      orderBy: { joinedAt: "asc" },
+    });
+    const online = await this.presence.online(rows.map((r) => r.userId));
+    return rows.map((r) => ({ user: toUser(r.user), role: r.role, online: online.has(r.userId) }));
+  }
+
+  /** Moves the actor's read marker forward (never back) and tells their other tabs. */
+  async markRead(actor: User, { roomId, messageId }: RoomRead): Promise<void> {
+    const id = BigInt(messageId);
+    const { count } = await this.db.membership.updateMany({
+      where: {
+        roomId,
+        userId: actor.id,
+        OR: [{ lastReadMessageId: null }, { lastReadMessageId: { lt: id } }],
+      },
+      data: { lastReadMessageId: id },
+    });
+    if (count === 0) {
+      const member = await this.db.membership.count({ where: { roomId, userId: actor.id } });
+      if (member === 0) throw new AppError("not_found", "you are not a member of this room");
+      return; // already read further
+    }
+    this.delivery.toUser(actor.id, "room:read", [{ roomId, messageId }]);
+  }
+
+  /** Opens the DM between the actor and another user, creating it once. */
+  async openDm(actor: User, { userId }: DmOpen): Promise<Room> {
+    const peer = await this.db.user.findUnique({ where: { id: userId }, select: { id: true } });
+    if (!peer) throw new AppError("not_found", "no such user");
+    const dmKey = [actor.id, userId].sort().join(" ");
+    const existing = await this.db.room.findUnique({ where: { dmKey } });
+    if (existing) return toRoom(existing);
+    const participants = [...new Set([actor.id, userId])];
+    try {
+      const row = await this.db.room.create({
+        data: {
+          id: randomUUID(),
+          name: "Direct message",
+          kind: "dm",
+          visibility: "private",
+          dmKey,
+          createdById: actor.id,
+          memberships: { create: participants.map((id) => ({ userId: id, role: "member" as const })) },
+        },
+      });
+      const room = toRoom(row);
+      for (const id of participants) this.announceJoin(id, room);
+      return room;
+    } catch (err) {
+      // Both users opened the DM at once: the unique dmKey let one win.
+      if (isUniqueViolation(err)) return toRoom(await this.db.room.findUniqueOrThrow({ where: { dmKey } }));
+      throw err;
+    }
+  }
+
+  /** Throws unless the actor may read the room: members always, anyone for public groups. */
+  async assertReadable(actor: User, roomId: string): Promise<void> {
+    const row = await this.db.room.findUnique({
+      where: { id: roomId },
+      select: { visibility: true, memberships: { where: { userId: actor.id }, select: { userId: true } } },
+    });
+    if (!row) throw new AppError("not_found", "no such room");
+    if (row.visibility === "private" && row.memberships.length === 0) {
+      throw new AppError("forbidden", "this room is private");
+    }
+  }
+
+  /** Throws unless the actor is a member (needed to send or show typing). */
+  async assertMember(actor: User, roomId: string): Promise<void> {
+    const member = await this.db.membership.findUnique({
+      where: { roomId_userId: { roomId, userId: actor.id } },
+      select: { userId: true },
+    });
+    if (member) return;
+    const exists = await this.db.room.count({ where: { id: roomId } });
+    if (exists === 0) throw new AppError("not_found", "no such room");
+    throw new AppError("forbidden", "join the room first");
+  }
+
+  private announceJoin(userId: string, room: Room): void {
+    this.delivery.addUserToRoom(userId, room.id);
+    this.delivery.toUser(userId, "room:joined", [room]);
+  }
+}

@@ -1,0 +1,38 @@
+/** Database rows to the wire shapes of contract v1 (ids as strings, times ISO-8601). */
+import type { Message, Room, User } from "../../shared/protocol";
+
+export function toUser(row: { id: string; username: string; displayName: string }): User {
+  return { id: row.id, username: row.username, displayName: row.displayName };
+}
+
+export function toRoom(row: {
+  id: string;
+  name: string;
+  kind: Room["kind"];
+  visibility: Room["visibility"];
+  createdAt: Date;
+}): Room {
+  return {
+    id: row.id,
+    name: row.name,
+    kind: row.kind,
+    visibility: row.visibility,
+    createdAt: row.createdAt.toISOString(),
+  };
+}
+
+export function toMessage(
+  row: { id: bigint; roomId: string; authorId: string; body: string; clientMsgId: string | null; createdAt: Date },
+  author: { id: string; displayName: string },
+): Message {
+  const message: Message = {
+    id: row.id.toString(),
+    roomId: row.roomId,
+    authorId: row.authorId,
+    author: { id: author.id, displayName: author.displayName },
+    body: row.body,
+    createdAt: row.createdAt.toISOString(),
+  };
+  if (row.clientMsgId !== null) message.clientMsgId = row.clientMsgId;
+  return message;
+}

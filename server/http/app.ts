@@ -1,0 +1,105 @@
+/**
+ * HTTP routes under `/api` (and the health checks). Like the socket handlers
+ * they only decode (shared schemas), call the core, and encode; errors go
+ * out as `{error: {code, message}}` with the catalogue's status.
+ */
+import { Hono, type Context } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { deleteCookie, getCookie, setCookie } from "hono/cookie";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import type { z } from "zod";
+import { loginInput, registerInput } from "../../shared/schemas";
+import type { Core } from "../core";
+import { AppError, fromZodError, toAppError } from "../core/errors";
+import type { Logger } from "../logger";
+import { TOKEN_COOKIE } from "./cookies";
+
+export interface HttpDeps {
+  core: Core;
+  log: Logger;
+  tokenTtlSeconds: number;
+  /** Resolves when the database answers; rejects otherwise. */
+  checkDatabase: () => Promise<void>;
+}
+
+export function createHttpApp(deps: HttpDeps): Hono {
+  const { core, log } = deps;
+  const app = new Hono();
+
+  app.get("/healthz", (c) => c.json({ status: "ok" }));
+  app.get("/readyz", async (c) => {
+    try {
+      await deps.checkDatabase();
+      return c.json({ status: "ok", checks: { database: "ok" } });
+    } catch (err) {
+      log.warn({ err }, "readiness check failed");
+      return c.json({ status: "unavailable", checks: { database: "down" } }, 503);
+    }
+  });
+
+  const api = new Hono();
+  api.use(
+    bodyLimit({
+      maxSize: 64 * 1024,
+      onError: () => {
+        throw new AppError("too_large", "request body is larger than 64 KiB");
+      },
+    }),
+  );
+
+  api.post("/auth/register", async (c) => {
+    const result = await deps.core.accounts.register(await body(c, registerInput));
+    setTokenCookie(c, result.token, deps.tokenTtlSeconds);
+    return c.json(result, 201);
+  });
+
+  api.post("/auth/login", async (c) => {
+    const result = await core.accounts.login(await body(c, loginInput));
+    setTokenCookie(c, result.token, deps.tokenTtlSeconds);
+    return c.json(result);
+  });
+
+  api.post("/auth/logout", (c) => {
+    deleteCookie(c, TOKEN_COOKIE, { path: "/" });
+    return c.body(null, 204);
+  });
+
+  /** The signed-in user, from `Authorization: Bearer` or the cookie. */
+  api.get("/auth/me", async (c) => {
+    const bearer = c.req.header("authorization")?.match(/^Bearer\s+(.+)$/i)?.[1];
+    const user = await core.accounts.authenticate(bearer ?? getCookie(c, TOKEN_COOKIE));
+    return c.json({ user });
+  });
+
+  api.all("*", () => {
+    throw new AppError("not_found", "no such API route");
+  });
+
+  app.route("/api", api);
+
+  app.onError((err, c) => {
+    const { error, isBug } = toAppError(err);
+    if (isBug) log.error({ err, path: c.req.path }, "request failed");
+    return c.json({ error: error.toBody() }, error.status as ContentfulStatusCode);
+  });
+  return app;
+}
+
+/** Parses a JSON body with a shared schema; anything else is `invalid_payload`. */
+async function body<S extends z.ZodType>(c: Context, schema: S): Promise<z.output<S>> {
+  let json: unknown;
+  try {
+    json = await c.req.json();
+  } catch (err) {
+    if (err instanceof AppError) throw err;
+    throw new AppError("invalid_payload", "body must be JSON");
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) throw fromZodError(parsed.error);
+  return parsed.data;
+}
+
+function setTokenCookie(c: Context, token: string, maxAge: number): void {
+  const https = new URL(c.req.url).protocol === "https:" || c.req.header("x-forwarded-proto") === "https";
+  setCookie(c, TOKEN_COOKIE, token, { httpOnly: true, sameSite: "Lax", path: "/", secure: https, maxAge });
+}

@@ -1,0 +1,33 @@
+import type { Delivery, EventArgs, ServerEvent } from "../core/delivery";
+import { socketRooms } from "./socket-rooms";
+import type { IoServer } from "./types";
+
+/**
+ * {@link Delivery} over Socket.IO rooms. `io.to()`, `socketsJoin()` and
+ * `socketsLeave()` go through the adapter, so with the Redis adapter they
+ * reach connections on every instance.
+ */
+export class SocketDelivery implements Delivery {
+  constructor(private readonly io: IoServer) {}
+
+  toRoom<E extends ServerEvent>(roomId: string, event: E, args: EventArgs<E>, except?: string): void {
+    const target = this.io.to(socketRooms.room(roomId));
+    (except ? target.except(except) : target).emit(event, ...args);
+  }
+
+  toRooms<E extends ServerEvent>(roomIds: string[], event: E, args: EventArgs<E>): void {
+    this.io.to(roomIds.map(socketRooms.room)).emit(event, ...args);
+  }
+
+  toUser<E extends ServerEvent>(userId: string, event: E, args: EventArgs<E>): void {
+    this.io.to(socketRooms.user(userId)).emit(event, ...args);
+  }
+
+  addUserToRoom(userId: string, roomId: string): void {
+    this.io.in(socketRooms.user(userId)).socketsJoin(socketRooms.room(roomId));
+  }
+
+  removeUserFromRoom(userId: string, roomId: string): void {
+    this.io.in(socketRooms.user(userId)).socketsLeave(socketRooms.room(roomId));
+  }
+}

@@ -1,0 +1,94 @@
+/**
+ * Every client event of namespace `/`: its payload schema and the core call
+ * it makes. Handlers only decode (the schema), call the core, and encode the
+ * ack; {@link ./handle.ts} does the rest for all of them alike.
+ */
+import type { z } from "zod";
+import type { ClientToServerEvents, User } from "../../shared/protocol";
+import {
+  dmOpenInput,
+  messageHistoryInput,
+  messageSendInput,
+  roomCreateInput,
+  roomIdInput,
+  roomListInput,
+  roomReadInput,
+  typingInput,
+} from "../../shared/schemas";
+import type { Core } from "../core";
+
+export interface EventContext {
+  core: Core;
+  user: User;
+  connectionId: string;
+}
+
+export interface EventSpec<S extends z.ZodType = z.ZodType> {
+  schema: S;
+  /** False for fire-and-forget events (`typing`): an ack is optional. */
+  ackRequired: boolean;
+  run(ctx: EventContext, input: z.output<S>): Promise<object>;
+}
+
+function event<S extends z.ZodType>(spec: EventSpec<S>): EventSpec<S> {
+  return spec;
+}
+
+export const clientEvents = {
+  "room:create": event({
+    schema: roomCreateInput,
+    ackRequired: true,
+    run: async ({ core, user }, input) => ({ room: await core.rooms.create(user, input) }),
+  }),
+  "room:join": event({
+    schema: roomIdInput,
+    ackRequired: true,
+    run: async ({ core, user }, input) => ({ room: await core.rooms.join(user, input) }),
+  }),
+  "room:leave": event({
+    schema: roomIdInput,
+    ackRequired: true,
+    run: async ({ core, user }, input) => (await core.rooms.leave(user, input), {}),
+  }),
+  "room:list": event({
+    schema: roomListInput,
+    ackRequired: true,
+    run: async ({ core, user }) => ({ rooms: await core.rooms.list(user) }),
+  }),
+  "room:members": event({
+    schema: roomIdInput,
+    ackRequired: true,
+    run: async ({ core, user }, input) => ({ members: await core.rooms.members(user, input) }),
+  }),
+  "room:read": event({
+    schema: roomReadInput,
+    ackRequired: true,
+    run: async ({ core, user }, input) => (await core.rooms.markRead(user, input), {}),
+  }),
+  "dm:open": event({
+    schema: dmOpenInput,
+    ackRequired: true,
+    run: async ({ core, user }, input) => ({ room: await core.rooms.openDm(user, input) }),
+  }),
+  "message:send": event({
+    schema: messageSendInput,
+    ackRequired: true,
+    run: async ({ core, user }, input) => ({ message: await core.messages.send(user, input) }),
+  }),
+  "message:history": event({
+    schema: messageHistoryInput,
+    ackRequired: true,
+    run: async ({ core, user }, input) => core.messages.history(user, input),
+  }),
+  typing: event({
+    schema: typingInput,
+    ackRequired: false,
+    run: async ({ core, user, connectionId }, input) => (await core.messages.typing(user, input, connectionId), {}),
+  }),
+} satisfies Record<keyof ClientToServerEvents, EventSpec>;
+
+export type ClientEventName = keyof typeof clientEvents;
+
+export function isClientEvent(name: string): name is ClientEventName {
+  return Object.hasOwn(clientEvents, name);
+}

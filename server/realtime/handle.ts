@@ -1,0 +1,70 @@
+import type { ErrorBody } from "../../shared/errors";
+import type { Core } from "../core";
+import { AppError, fromZodError, toAppError } from "../core/errors";
+import type { Logger } from "../logger";
+import { clientEvents, isClientEvent } from "./events";
+import type { TokenBucket } from "./rate-limit";
+import type { IoSocket } from "./types";
+
+type AckCallback = (response: object) => void;
+
+/**
+ * The one wrapper every client event goes through: rate limit, find the
+ * acknowledgement, validate the payload, call the core, ack the result or the
+ * coded error. Nothing thrown escapes; unexpected errors are logged with
+ * their cause and answered as `internal`. Events that arrive without the ack
+ * they need are dropped, and the error goes out as `protocol:error`.
+ */
+export function dispatch(
+  socket: IoSocket,
+  deps: { core: Core; log: Logger; limiter: TokenBucket },
+  event: string,
+  args: unknown[],
+): void {
+  const last = args.at(-1);
+  const ack = typeof last === "function" ? (last as AckCallback) : undefined;
+  const payload = ack ? args.slice(0, -1)[0] : args[0];
+
+  const fail = (error: ErrorBody): void => {
+    if (ack) ack({ ok: false, error });
+    else socket.emit("protocol:error", { event, error });
+  };
+
+  if (!deps.limiter.take()) {
+    // Without an ack there is no one to tell; answering a flood would amplify it.
+    if (ack) ack({ ok: false, error: new AppError("rate_limited", "too many events; slow down").toBody() });
+    return;
+  }
+  if (!isClientEvent(event)) {
+    fail(new AppError("unknown_event", `unknown event "${event}"`).toBody());
+    return;
+  }
+  const spec = clientEvents[event];
+  if (spec.ackRequired && !ack) {
+    fail(new AppError("missing_ack", `"${event}" needs an acknowledgement callback`).toBody());
+    return;
+  }
+  const parsed = spec.schema.safeParse(payload);
+  if (!parsed.success) {
+    fail(fromZodError(parsed.error).toBody());
+    return;
+  }
+
+  const user = socket.data.user;
+  const started = performance.now();
+  (spec.run as (ctx: unknown, input: unknown) => Promise<object>)(
+    { core: deps.core, user, connectionId: socket.id },
+    parsed.data,
+  ).then(
+    (result) => {
+      ack?.({ ok: true, ...result });
+      deps.log.debug({ event, userId: user.id, ms: performance.now() - started }, "event handled");
+    },
+    (err: unknown) => {
+      const { error, isBug } = toAppError(err);
+      if (isBug) deps.log.error({ err, event, userId: user.id }, "event handler failed");
+      else if (error.code === "unavailable") deps.log.warn({ err, event }, "event failed: dependency unavailable");
+      fail(error.toBody());
+    },
+  );
+}

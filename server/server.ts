@@ -1,0 +1,120 @@
+/**
+ * Start-up wiring, in one place: database → core → HTTP → Socket.IO → listen.
+ * Shutdown runs in reverse. `main.ts` calls this for `npm start`; tests call
+ * it to run the real server on a free port.
+ */
+import { createServer, type Server as HttpServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { getRequestListener } from "@hono/node-server";
+import { Server } from "socket.io";
+import type { Config } from "./config";
+import { createCore, type Core } from "./core";
+import { MemoryPresenceStore } from "./core/presence";
+import { openDatabase, type Database } from "./db/client";
+import { createHttpApp } from "./http/app";
+import type { Logger } from "./logger";
+import { attachRealtime } from "./realtime";
+import { SocketDelivery } from "./realtime/delivery";
+import type { IoServer } from "./realtime/types";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+
+/** Paths answered by Switchboard itself; everything else goes to the Next.js UI. */
+const OWN_PATHS = /^\/(api\/|healthz$|readyz$)/;
+
+export interface Switchboard {
+  /** Base URL, e.g. `http://127.0.0.1:3000`. */
+  url: string;
+  port: number;
+  http: HttpServer;
+  io: IoServer;
+  core: Core;
+  db: Database;
+  close(): Promise<void>;
+}
+
+export async function startSwitchboard(config: Config, log: Logger): Promise<Switchboard> {
+  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, log });
+  log.info({ database: db.kind }, "database ready");
+
+  const httpServer = createServer();
+  const io: IoServer = new Server(httpServer, {
+    // A 4,000-character body is at most 16 KB of UTF-8; anything far bigger is not ours.
+    maxHttpBufferSize: 100_000,
+    // Next.js's dev server upgrades /_next/webpack-hmr on the same port.
+    destroyUpgrade: false,
+    ...(config.corsOrigins.length > 0 ? { cors: { origin: config.corsOrigins, credentials: true } } : {}),
+  });
+
+  const core = createCore({
+    db: db.prisma,
+    delivery: new SocketDelivery(io),
+    presenceStore: new MemoryPresenceStore(),
+    accounts: {
+      secret: config.secret,
+      hostJwtSecret: config.hostJwtSecret,
+      tokenTtlSeconds: config.tokenTtlSeconds,
+    },
+  });
+  attachRealtime(io, core, log, {
+    corsOrigins: config.corsOrigins,
+    rateLimitPerSecond: config.rateLimitPerSecond,
+  });
+
+  const api = getRequestListener(
+    createHttpApp({ core, log, tokenTtlSeconds: config.tokenTtlSeconds, checkDatabase: db.ping }).fetch,
+  );
+  const web = config.webUi ? await startNext(config, httpServer) : null;
+
+  httpServer.on("request", (req, res) => {
+    // Socket.IO answers /socket.io/ itself (its listener runs first).
+    if (req.url?.startsWith("/socket.io/")) return;
+    if (!web || OWN_PATHS.test(req.url ?? "/")) {
+      void api(req, res);
+      return;
+    }
+    web(req, res).catch((err: unknown) => {
+      log.error({ err, url: req.url }, "web UI request failed");
+      if (!res.headersSent) res.writeHead(500).end("internal error");
+    });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once("error", reject);
+    httpServer.listen(config.port, config.host, () => {
+      httpServer.off("error", reject);
+      resolve();
+    });
+  });
+  const { port } = httpServer.address() as AddressInfo;
+  const shownHost = config.host === "0.0.0.0" || config.host === "::" ? "localhost" : config.host;
+  const url = `http://${shownHost}:${port}`;
+
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    port,
+    http: httpServer,
+    io,
+    core,
+    db,
+    close: () =>
+      (closing ??= (async () => {
+        // Disconnects every client and closes the HTTP server.
+        await new Promise<void>((resolve) => void io.close(() => resolve()));
+        await db.close();
+      })()),
+  };
+}
+
+type RequestHandler = (req: import("node:http").IncomingMessage, res: import("node:http").ServerResponse) => Promise<void>;
+
+async function startNext(config: Config, httpServer: HttpServer): Promise<RequestHandler> {
+  const { default: next } = await import("next");
+  const app = next({ dev: config.env !== "production", dir: ROOT, httpServer });
+  await app.prepare();
+  const handle = app.getRequestHandler();
+  return (req, res) => handle(req, res);
+}

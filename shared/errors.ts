@@ -1,0 +1,27 @@
+/**
+ * The one catalogue of error codes. Every error a client, a backend or a log
+ * sees carries one of these codes; messages are for humans and may change,
+ * codes never do (they are part of the realtime contract v1).
+ */
+export const ERROR_CODES = [
+  "invalid_payload",
+  "unauthorized",
+  "invalid_credentials",
+  "forbidden",
+  "not_found",
+  "username_taken",
+  "too_large",
+  "rate_limited",
+  "unknown_event",
+  "missing_ack",
+  "unavailable",
+  "internal",
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** The error object every transport sends: `{code, message}`. */
+export interface ErrorBody {
+  code: ErrorCode;
+  message: string;
+}

@@ -1,0 +1,105 @@
+/**
+ * Realtime contract v1: the wire shapes and event maps shared by the server
+ * (`new Server<ClientToServerEvents, ServerToClientEvents, …>`) and the web UI
+ * (`io() as Socket<ServerToClientEvents, ClientToServerEvents>`).
+ * Names here are relied on by clients in other languages: add, never rename.
+ * Documented for humans in docs/protocol.md.
+ */
+import type { ErrorBody } from "./errors";
+export { MAX_BODY_LENGTH, UNREAD_CAP } from "./limits";
+import type {
+  DmOpenInput,
+  MessageHistoryInput,
+  MessageSendInput,
+  RoomCreateInput,
+  RoomIdInput,
+  RoomListInput,
+  RoomReadInput,
+  TypingInput,
+} from "./schemas";
+
+export interface User {
+  id: string;
+  username: string;
+  displayName: string;
+}
+
+export type RoomKind = "group" | "dm";
+export type RoomVisibility = "public" | "private";
+
+export interface Room {
+  id: string;
+  name: string;
+  kind: RoomKind;
+  visibility: RoomVisibility;
+  createdAt: string;
+}
+
+/** A room as its member sees it in `room:list`. */
+export interface RoomSummary extends Room {
+  /** Messages after the member's read marker (counted up to `UNREAD_CAP`). */
+  unread: number;
+  lastReadMessageId: string | null;
+  /** For DMs: the other participant (yourself for a DM with yourself). */
+  peer?: User;
+}
+
+export interface Message {
+  id: string;
+  roomId: string;
+  authorId: string;
+  author: { id: string; displayName: string };
+  body: string;
+  createdAt: string;
+  clientMsgId?: string;
+}
+
+export interface Member {
+  user: User;
+  role: "owner" | "member";
+  online: boolean;
+}
+
+/** Every acknowledgement is one of these two shapes. */
+export type Ack<T extends object = Record<string, never>> =
+  | ({ ok: true } & T)
+  | { ok: false; error: ErrorBody };
+
+export type AckFn<T extends object = Record<string, never>> = (response: Ack<T>) => void;
+
+export interface ClientToServerEvents {
+  "room:create": (payload: RoomCreateInput, ack: AckFn<{ room: Room }>) => void;
+  "room:join": (payload: RoomIdInput, ack: AckFn<{ room: Room }>) => void;
+  "room:leave": (payload: RoomIdInput, ack: AckFn) => void;
+  "room:list": (payload: RoomListInput, ack: AckFn<{ rooms: RoomSummary[] }>) => void;
+  "room:members": (payload: RoomIdInput, ack: AckFn<{ members: Member[] }>) => void;
+  "room:read": (payload: RoomReadInput, ack: AckFn) => void;
+  "dm:open": (payload: DmOpenInput, ack: AckFn<{ room: Room }>) => void;
+  "message:send": (payload: MessageSendInput, ack: AckFn<{ message: Message }>) => void;
+  "message:history": (
+    payload: MessageHistoryInput,
+    ack: AckFn<{ messages: Message[]; hasMore: boolean }>,
+  ) => void;
+  typing: (payload: TypingInput, ack?: AckFn) => void;
+}
+
+export interface ServerToClientEvents {
+  "message:new": (message: Message) => void;
+  "room:joined": (room: Room) => void;
+  /** Sent to every tab of a user who left (or was removed from) a room. */
+  "room:left": (payload: { roomId: string }) => void;
+  /** Sent to every tab of a user when one of them marks a room read. */
+  "room:read": (payload: { roomId: string; messageId: string }) => void;
+  typing: (payload: { roomId: string; userId: string; typing: boolean }) => void;
+  presence: (payload: { userId: string; online: boolean }) => void;
+  /** An event that had no acknowledgement callback to carry its error. */
+  "protocol:error": (payload: { event: string; error: ErrorBody }) => void;
+}
+
+/** Server-to-server events (through the adapter once several instances run). */
+export type InterServerEvents = Record<string, never>;
+
+/** What the server keeps on each socket (`socket.data`). */
+export interface SocketData {
+  user: User;
+}

@@ -1,0 +1,73 @@
+/**
+ * Payload schemas for every client event and HTTP body of contract v1.
+ * The server validates with them; the UI may reuse them for forms.
+ */
+import { z } from "zod";
+import { MAX_BODY_LENGTH } from "./limits";
+
+/** Ids the server hands out: UUIDs for users and rooms, but host apps choose
+ * their own user ids, so accept any short printable string. */
+const id = z.string().min(1).max(128);
+/** Message ids are positive integers sent as decimal strings. */
+const messageId = z.string().regex(/^[1-9][0-9]{0,18}$/, "expected a message id");
+
+export const usernameSchema = z
+  .string()
+  .min(3)
+  .max(32)
+  .regex(/^[a-zA-Z0-9_.-]+$/, "letters, digits, '_', '.', '-' only");
+export const passwordSchema = z.string().min(8).max(256);
+
+export const registerInput = z.strictObject({
+  username: usernameSchema,
+  password: passwordSchema,
+  displayName: z.string().trim().min(1).max(64).optional(),
+});
+export const loginInput = z.strictObject({
+  username: z.string().min(1).max(64),
+  password: z.string().min(1).max(256),
+});
+
+export const roomCreateInput = z.strictObject({
+  name: z.string().trim().min(1).max(80),
+  visibility: z.enum(["public", "private"]).default("public"),
+  memberIds: z.array(id).max(100).default([]),
+});
+export const roomIdInput = z.strictObject({ roomId: id });
+/** `room:list` takes `{}`; a client may also send no payload at all. */
+export const roomListInput = z.strictObject({}).default({});
+export const roomReadInput = z.strictObject({ roomId: id, messageId });
+export const dmOpenInput = z.strictObject({ userId: id });
+export const messageSendInput = z.strictObject({
+  roomId: id,
+  body: z.string().max(MAX_BODY_LENGTH).refine((s) => s.trim().length > 0, "body is empty"),
+  clientMsgId: z.string().min(1).max(64).optional(),
+});
+export const messageHistoryInput = z.strictObject({
+  roomId: id,
+  before: messageId.optional(),
+  limit: z.number().int().min(1).max(100).default(50),
+});
+export const typingInput = z.strictObject({ roomId: id, typing: z.boolean() });
+
+export type RegisterInput = z.input<typeof registerInput>;
+export type LoginInput = z.input<typeof loginInput>;
+export type RoomCreateInput = z.input<typeof roomCreateInput>;
+export type RoomIdInput = z.input<typeof roomIdInput>;
+export type RoomListInput = z.input<typeof roomListInput>;
+export type RoomReadInput = z.input<typeof roomReadInput>;
+export type DmOpenInput = z.input<typeof dmOpenInput>;
+export type MessageSendInput = z.input<typeof messageSendInput>;
+export type MessageHistoryInput = z.input<typeof messageHistoryInput>;
+export type TypingInput = z.input<typeof typingInput>;
+
+/** Validated shapes (defaults applied), as the core receives them. */
+export type Register = z.output<typeof registerInput>;
+export type Login = z.output<typeof loginInput>;
+export type RoomCreate = z.output<typeof roomCreateInput>;
+export type RoomRef = z.output<typeof roomIdInput>;
+export type RoomRead = z.output<typeof roomReadInput>;
+export type DmOpen = z.output<typeof dmOpenInput>;
+export type MessageSend = z.output<typeof messageSendInput>;
+export type MessageHistory = z.output<typeof messageHistoryInput>;
+export type Typing = z.output<typeof typingInput>;
