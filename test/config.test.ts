@@ -1,0 +1,49 @@
+import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "../server/config";
+
+describe("configuration", () => {
+  const dir = mkdtempSync(path.join(tmpdir(), "switchboard-config-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("applies the documented defaults", () => {
+    const config = loadConfig({ DATA_DIR: dir });
+    expect(config).toMatchObject({ port: 3000, host: "0.0.0.0", databaseUrl: null, webUi: true, dataDir: dir });
+  });
+
+  it("generates a secret once and keeps it in the data directory", () => {
+    const a = loadConfig({ DATA_DIR: dir });
+    const b = loadConfig({ DATA_DIR: dir });
+    expect(a.secret).toHaveLength(64);
+    expect(b.secret).toBe(a.secret);
+    const file = path.join(dir, "secret");
+    expect(readFileSync(file, "utf8").trim()).toBe(a.secret);
+    expect(statSync(file).mode & 0o077).toBe(0);
+  });
+
+  it("names every bad variable in one error", () => {
+    let error: unknown;
+    try {
+      loadConfig({
+        DATA_DIR: dir,
+        PORT: "eighty",
+        DATABASE_URL: "mysql://localhost/db",
+        SWITCHBOARD_SECRET: "short",
+        SWITCHBOARD_WEB_UI: "maybe",
+      });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems.join("\n");
+    for (const name of ["PORT", "DATABASE_URL", "SWITCHBOARD_SECRET", "SWITCHBOARD_WEB_UI"]) {
+      expect(problems).toContain(name);
+    }
+  });
+
+  it("treats empty variables as unset", () => {
+    expect(loadConfig({ DATA_DIR: dir, PORT: "", DATABASE_URL: "" })).toMatchObject({ port: 3000, databaseUrl: null });
+  });
+});

@@ -1,0 +1,207 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import type { Member, Room, RoomSummary } from "../shared/protocol";
+import { call, closeAll, collect, connect, next, register, request, settle } from "./support/clients";
+import { backends, startTestServer, type TestServer } from "./support/server";
+
+describe.each(await backends())("rooms, DMs and presence (%s)", (backend) => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer(backend);
+  });
+  afterEach(() => closeAll());
+  afterAll(async () => server?.destroy());
+
+  async function user(name?: string) {
+    const account = await register(server.url, undefined, name);
+    return { ...account, socket: await connect(server.url, account.token) };
+  }
+
+  it("creates a room, lists it, and lets others join and leave a public room", async () => {
+    const alice = await user();
+    const bob = await user();
+    const { room } = await call<{ room: Room }>(alice.socket, "room:create", { name: "  general  " });
+    expect(room).toEqual({
+      id: expect.any(String),
+      name: "general",
+      kind: "group",
+      visibility: "public",
+      createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+    });
+
+    const joined = await call<{ room: Room }>(bob.socket, "room:join", { roomId: room.id });
+    expect(joined.room).toEqual(room);
+    const again = await call<{ room: Room }>(bob.socket, "room:join", { roomId: room.id });
+    expect(again.room.id).toBe(room.id);
+
+    const { rooms } = await call<{ rooms: RoomSummary[] }>(bob.socket, "room:list", {});
+    expect(rooms.map((r) => r.id)).toEqual([room.id]);
+    const { members } = await call<{ members: Member[] }>(alice.socket, "room:members", { roomId: room.id });
+    expect(members.map((m) => [m.user.id, m.role, m.online])).toEqual([
+      [alice.user.id, "owner", true],
+      [bob.user.id, "member", true],
+    ]);
+
+    // Bob leaves: he no longer receives the room's messages.
+    const bobMessages = collect(bob.socket, "message:new");
+    await call(bob.socket, "room:leave", { roomId: room.id });
+    await call(alice.socket, "message:send", { roomId: room.id, body: "after bob left" });
+    await settle(bob.socket);
+    expect(bobMessages).toEqual([]);
+    expect((await call<{ rooms: RoomSummary[] }>(bob.socket, "room:list")).rooms).toEqual([]);
+    const leaveAgain = await request(bob.socket, "room:leave", { roomId: room.id });
+    expect(leaveAgain).toMatchObject({ ok: false, error: { code: "not_found" } });
+  });
+
+  it("answers not_found for a room that does not exist", async () => {
+    const alice = await user();
+    const res = await request(alice.socket, "room:join", { roomId: "00000000-0000-0000-0000-000000000000" });
+    expect(res).toEqual({ ok: false, error: { code: "not_found", message: expect.any(String) } });
+  });
+
+  it("keeps a private room closed to non-members: no join, history, send, typing or members", async () => {
+    const alice = await user();
+    const bob = await user();
+    const mallory = await user();
+    const { room } = await call<{ room: Room }>(alice.socket, "room:create", {
+      name: "secret",
+      visibility: "private",
+      memberIds: [bob.user.id],
+    });
+    await call(alice.socket, "message:send", { roomId: room.id, body: "the plan" });
+
+    for (const [event, payload] of [
+      ["room:join", { roomId: room.id }],
+      ["message:history", { roomId: room.id }],
+      ["message:send", { roomId: room.id, body: "let me in" }],
+      ["room:members", { roomId: room.id }],
+    ] as const) {
+      const res = await request(mallory.socket, event, payload);
+      expect(res, event).toMatchObject({ ok: false, error: { code: "forbidden" } });
+    }
+    const typing = collect(bob.socket, "typing");
+    const malloryErrors = collect(mallory.socket, "protocol:error");
+    mallory.socket.emit("typing", { roomId: room.id, typing: true });
+    await settle(mallory.socket);
+    await settle(bob.socket);
+    expect(typing).toEqual([]);
+    expect(malloryErrors).toEqual([{ event: "typing", error: expect.objectContaining({ code: "forbidden" }) }]);
+
+    // The invited member reads it; the outsider's attempts changed nothing.
+    const history = await call<{ messages: { body: string }[] }>(bob.socket, "message:history", { roomId: room.id });
+    expect(history.messages.map((m) => m.body)).toEqual(["the plan"]);
+    const { rooms } = await call<{ rooms: RoomSummary[] }>(mallory.socket, "room:list");
+    expect(rooms).toEqual([]);
+  });
+
+  it("shows typing to the other members, not to the typist", async () => {
+    const alice = await user();
+    const bob = await user();
+    const { room } = await call<{ room: Room }>(alice.socket, "room:create", { name: "typing", memberIds: [bob.user.id] });
+    const own = collect(alice.socket, "typing");
+    const seen = next(bob.socket, "typing");
+    alice.socket.emit("typing", { roomId: room.id, typing: true });
+    expect(await seen).toEqual({ roomId: room.id, userId: alice.user.id, typing: true });
+    await settle(alice.socket);
+    expect(own).toEqual([]);
+  });
+
+  it("opens one DM per pair of users, even when both open it at once", async () => {
+    const alice = await user();
+    const bob = await user();
+    const [a, b] = await Promise.all([
+      call<{ room: Room }>(alice.socket, "dm:open", { userId: bob.user.id }),
+      call<{ room: Room }>(bob.socket, "dm:open", { userId: alice.user.id }),
+    ]);
+    expect(a.room.id).toBe(b.room.id);
+    expect(a.room).toMatchObject({ kind: "dm", visibility: "private" });
+    const again = await call<{ room: Room }>(alice.socket, "dm:open", { userId: bob.user.id });
+    expect(again.room.id).toBe(a.room.id);
+
+    const { rooms } = await call<{ rooms: RoomSummary[] }>(alice.socket, "room:list");
+    const dm = rooms.find((r) => r.id === a.room.id);
+    expect(dm?.peer).toEqual(bob.user);
+    const left = await request(alice.socket, "room:leave", { roomId: a.room.id });
+    expect(left).toMatchObject({ ok: false, error: { code: "forbidden" } });
+    const missing = await request(alice.socket, "dm:open", { userId: "no-such-user" });
+    expect(missing).toMatchObject({ ok: false, error: { code: "not_found" } });
+  });
+
+  it("delivers messages and new rooms to every tab of a user", async () => {
+    const alice = await user();
+    const bob = await user();
+    const bobTab2 = await connect(server.url, bob.token);
+
+    // A room Alice creates with Bob in it reaches both of Bob's tabs.
+    const joined = [next(bob.socket, "room:joined"), next(bobTab2, "room:joined")];
+    const { room } = await call<{ room: Room }>(alice.socket, "room:create", { name: "tabs", memberIds: [bob.user.id] });
+    expect(await Promise.all(joined)).toEqual([room, room]);
+
+    // And its messages reach both tabs, without reconnecting.
+    const got = [next(bob.socket, "message:new"), next(bobTab2, "message:new")];
+    const sent = await call<{ message: { id: string } }>(alice.socket, "message:send", { roomId: room.id, body: "hi both" });
+    const [m1, m2] = await Promise.all(got);
+    expect(m1).toEqual(sent.message);
+    expect(m2).toEqual(sent.message);
+
+    // Joining a public room in one tab makes the other tab a member too.
+    const { room: lobby } = await call<{ room: Room }>(alice.socket, "room:create", { name: "lobby" });
+    const tab2Joined = next(bobTab2, "room:joined");
+    await call(bob.socket, "room:join", { roomId: lobby.id });
+    expect(await tab2Joined).toEqual(lobby);
+    const tab2Msg = next(bobTab2, "message:new");
+    await call(alice.socket, "message:send", { roomId: lobby.id, body: "welcome" });
+    expect((await tab2Msg).body).toBe("welcome");
+
+    // A DM opened in one tab appears in the other.
+    const carol = await user();
+    const dmJoined = next(bobTab2, "room:joined");
+    const dm = await call<{ room: Room }>(bob.socket, "dm:open", { userId: carol.user.id });
+    expect(await dmJoined).toEqual(dm.room);
+  });
+
+  it("announces presence when a user's first tab connects and last tab closes", async () => {
+    const alice = await user();
+    const bob = await user();
+    await call(alice.socket, "room:create", { name: "presence", memberIds: [bob.user.id] });
+    bob.socket.close();
+    await next(alice.socket, "presence", (p) => p.userId === bob.user.id && !p.online);
+
+    const events = collect(alice.socket, "presence");
+    const tab1 = await connect(server.url, bob.token);
+    await next(alice.socket, "presence", (p) => p.userId === bob.user.id && p.online);
+    const tab2 = await connect(server.url, bob.token);
+    const tab1Id = tab1.id;
+    tab1.close();
+    // Wait until the server has processed the close, then for anything it sent.
+    await vi.waitFor(() => expect(server.io.of("/").sockets.has(tab1Id!)).toBe(false));
+    await settle(alice.socket);
+    await settle(tab2);
+    expect(events.filter((p) => p.userId === bob.user.id)).toEqual([{ userId: bob.user.id, online: true }]);
+    tab2.close();
+    await next(alice.socket, "presence", (p) => p.userId === bob.user.id && !p.online);
+  });
+
+  it("counts unread messages from others and moves the read marker in every tab", async () => {
+    const alice = await user();
+    const bob = await user();
+    const bobTab2 = await connect(server.url, bob.token);
+    const { room } = await call<{ room: Room }>(alice.socket, "room:create", { name: "unread", memberIds: [bob.user.id] });
+    const ids: string[] = [];
+    for (const body of ["one", "two", "three"]) {
+      ids.push((await call<{ message: { id: string } }>(alice.socket, "message:send", { roomId: room.id, body })).message.id);
+    }
+    await call(bob.socket, "message:send", { roomId: room.id, body: "mine" });
+    const unread = async (s: typeof alice.socket) =>
+      (await call<{ rooms: RoomSummary[] }>(s, "room:list")).rooms.find((r) => r.id === room.id)?.unread;
+    expect(await unread(bob.socket)).toBe(3);
+    expect(await unread(alice.socket)).toBe(1);
+
+    const synced = next(bobTab2, "room:read");
+    await call(bob.socket, "room:read", { roomId: room.id, messageId: ids[1] });
+    expect(await synced).toEqual({ roomId: room.id, messageId: ids[1] });
+    expect(await unread(bobTab2)).toBe(1);
+    // The marker never moves back.
+    await call(bob.socket, "room:read", { roomId: room.id, messageId: ids[0] });
+    expect(await unread(bob.socket)).toBe(1);
+  });
+});

@@ -1,0 +1,95 @@
+import type { Socket } from "socket.io-client";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import type { Room } from "../shared/protocol";
+import { call, closeAll, collect, connect, register, request, settle } from "./support/clients";
+import { startTestServer, type TestServer } from "./support/server";
+
+// Validation happens before any database work, so one backend is enough here.
+describe("bad input from clients", () => {
+  let server: TestServer;
+  let socket: Socket;
+  let room: Room;
+  beforeAll(async () => {
+    server = await startTestServer("embedded", { SWITCHBOARD_RATE_LIMIT: "50" });
+    const { token } = await register(server.url);
+    socket = (await connect(server.url, token)) as unknown as Socket;
+    room = (await call<{ room: Room }>(socket as any, "room:create", { name: "validation" })).room;
+  });
+  afterAll(async () => {
+    closeAll();
+    await server?.destroy();
+  });
+
+  const history = async () =>
+    (await call<{ messages: unknown[] }>(socket as any, "message:history", { roomId: room.id, limit: 100 })).messages;
+
+  it.each([
+    ["a non-object payload", "message:send", "hello"],
+    ["a number payload", "room:join", 42],
+    ["null", "room:create", null],
+    ["an array", "message:send", [{ roomId: "x", body: "y" }]],
+    ["a missing field", "message:send", { roomId: "x" }],
+    ["a wrong type", "message:send", { roomId: "x", body: 42 }],
+    ["an empty body", "message:send", { roomId: "x", body: "   " }],
+    ["an unknown field", "room:create", { name: "x", admin: true }],
+    ["a bad visibility", "room:create", { name: "x", visibility: "secret" }],
+    ["a limit out of range", "message:history", { roomId: "x", limit: 1000 }],
+    ["a non-numeric before", "message:history", { roomId: "x", before: "abc" }],
+    ["a non-boolean typing flag", "typing", { roomId: "x", typing: "yes" }],
+    ["no payload", "room:join", undefined],
+  ])("answers %s with invalid_payload and changes nothing", async (_, event, payload) => {
+    const before = await history();
+    const res = await request(socket as any, event, payload);
+    expect(res).toEqual({ ok: false, error: { code: "invalid_payload", message: expect.any(String) } });
+    expect(await history()).toEqual(before);
+  });
+
+  it("refuses bodies over 4,000 characters with too_large, and accepts exactly 4,000", async () => {
+    const tooLong = await request(socket as any, "message:send", { roomId: room.id, body: "x".repeat(4001) });
+    expect(tooLong).toMatchObject({ ok: false, error: { code: "too_large" } });
+    const exact = await request(socket as any, "message:send", { roomId: room.id, body: "x".repeat(4000) });
+    expect(exact).toMatchObject({ ok: true });
+  });
+
+  it("answers unknown events with unknown_event (ack or protocol:error)", async () => {
+    const res = await request(socket as any, "room:explode", {});
+    expect(res).toEqual({ ok: false, error: { code: "unknown_event", message: expect.any(String) } });
+    const errors = collect(socket as any, "protocol:error");
+    socket.emit("admin:drop-tables");
+    await settle(socket as any);
+    expect(errors).toEqual([{ event: "admin:drop-tables", error: expect.objectContaining({ code: "unknown_event" }) }]);
+  });
+
+  it("drops an event that needs an ack but has none, saying so in protocol:error", async () => {
+    const before = await history();
+    const errors = collect(socket as any, "protocol:error");
+    socket.emit("message:send", { roomId: room.id, body: "no ack" });
+    await settle(socket as any);
+    expect(errors).toEqual([{ event: "message:send", error: expect.objectContaining({ code: "missing_ack" }) }]);
+    expect(await history()).toEqual(before);
+  });
+
+  it("rate-limits a flooding connection, storing only what it accepted, and serves it again later", async () => {
+    const { token } = await register(server.url);
+    const flooder = await connect(server.url, token);
+    await call(flooder, "room:join", { roomId: room.id });
+    const results = await Promise.all(
+      Array.from({ length: 150 }, (_, i) => request(flooder, "message:send", { roomId: room.id, body: `flood ${i}` })),
+    );
+    const accepted = results.filter((r) => r.ok);
+    const limited = results.filter((r) => !r.ok && r.error.code === "rate_limited");
+    expect(limited.length).toBeGreaterThan(0);
+    expect(accepted.length + limited.length).toBe(150);
+    const stored = (await history()).filter((m: any) => m.body.startsWith("flood "));
+    expect(stored).toHaveLength(accepted.length);
+    // The bucket refills: the same connection is served again.
+    await vi.waitFor(async () => {
+      expect(await request(flooder, "message:send", { roomId: room.id, body: "calm again" })).toMatchObject({ ok: true });
+    }, { timeout: 5000, interval: 100 });
+  });
+
+  it("keeps running after all of the above", async () => {
+    const res = await call<{ message: { body: string } }>(socket as any, "message:send", { roomId: room.id, body: "still here" });
+    expect(res.message.body).toBe("still here");
+  });
+});

@@ -1,0 +1,114 @@
+/**
+ * A client written from docs/protocol.md alone: raw Engine.IO/Socket.IO text
+ * frames over a WebSocket and plain HTTP, no Socket.IO library. If this
+ * passes, a client in any language with a WebSocket can do the same.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import WebSocket from "ws";
+import { startTestServer, type TestServer } from "./support/server";
+
+class RawClient {
+  private readonly frames: string[] = [];
+  private waiters: Array<() => void> = [];
+
+  constructor(private readonly ws: WebSocket) {
+    ws.on("message", (data) => {
+      const frame = data.toString();
+      if (frame === "2") return void ws.send("3"); // ping → pong
+      this.frames.push(frame);
+      for (const w of this.waiters.splice(0)) w();
+    });
+  }
+
+  static async open(url: string): Promise<RawClient> {
+    const ws = new WebSocket(`${url.replace(/^http/, "ws")}/socket.io/?EIO=4&transport=websocket`);
+    const client = new RawClient(ws);
+    await new Promise((resolve, reject) => {
+      ws.once("open", resolve);
+      ws.once("error", reject);
+    });
+    return client;
+  }
+
+  send(frame: string): void {
+    this.ws.send(frame);
+  }
+
+  /** Waits for (and removes) the first frame matching `test`. */
+  async take(test: (frame: string) => boolean): Promise<string> {
+    const deadline = Date.now() + 5000;
+    for (;;) {
+      const i = this.frames.findIndex(test);
+      if (i >= 0) return this.frames.splice(i, 1)[0]!;
+      if (Date.now() > deadline) throw new Error(`no matching frame; have ${JSON.stringify(this.frames)}`);
+      await new Promise<void>((resolve) => {
+        this.waiters.push(resolve);
+        setTimeout(resolve, 100);
+      });
+    }
+  }
+
+  /** Emits `event` with ack id `id` and returns the ack's argument. */
+  async emit(id: number, event: string, payload: unknown): Promise<any> {
+    this.send(`42${id}${JSON.stringify([event, payload])}`);
+    const ack = await this.take((f) => f.startsWith(`43${id}[`));
+    return JSON.parse(ack.slice(`43${id}`.length))[0];
+  }
+
+  close(): void {
+    this.ws.close();
+  }
+}
+
+describe("the wire protocol, by hand (docs/protocol.md)", () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer("embedded");
+  });
+  afterAll(async () => server?.destroy());
+
+  it("registers, connects, creates a room, sends, and reads history", async () => {
+    const reg = await fetch(`${server.url}/api/auth/register`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ username: "wire_client", password: "correct horse battery" }),
+    });
+    expect(reg.status).toBe(201);
+    const { token, user } = (await reg.json()) as { token: string; user: { id: string } };
+
+    const c = await RawClient.open(server.url);
+    const open = await c.take((f) => f.startsWith("0{"));
+    expect(JSON.parse(open.slice(1))).toMatchObject({ sid: expect.any(String), pingInterval: expect.any(Number) });
+
+    c.send(`40${JSON.stringify({ token })}`);
+    const connected = await c.take((f) => f.startsWith("40") || f.startsWith("44"));
+    expect(connected).toMatch(/^40\{"sid":/);
+
+    const created = await c.emit(1, "room:create", { name: "general" });
+    expect(created).toMatchObject({ ok: true, room: { name: "general", kind: "group", visibility: "public" } });
+    const roomId: string = created.room.id;
+    const joined = await c.take((f) => f.startsWith('42["room:joined"'));
+    expect(JSON.parse(joined.slice(2))).toEqual(["room:joined", created.room]);
+
+    const sent = await c.emit(2, "message:send", { roomId, body: "hello", clientMsgId: "m-1" });
+    expect(sent).toMatchObject({ ok: true, message: { roomId, authorId: user.id, body: "hello", clientMsgId: "m-1" } });
+    const live = await c.take((f) => f.startsWith('42["message:new"'));
+    expect(JSON.parse(live.slice(2))).toEqual(["message:new", sent.message]);
+
+    const history = await c.emit(3, "message:history", { roomId, limit: 50 });
+    expect(history).toEqual({ ok: true, messages: [sent.message], hasMore: false });
+
+    const bad = await c.emit(4, "message:send", { roomId });
+    expect(bad).toMatchObject({ ok: false, error: { code: "invalid_payload" } });
+    c.close();
+  });
+
+  it("refuses the namespace connection without a valid token", async () => {
+    const c = await RawClient.open(server.url);
+    await c.take((f) => f.startsWith("0{"));
+    c.send(`40${JSON.stringify({ token: "nope" })}`);
+    const refused = await c.take((f) => f.startsWith("40") || f.startsWith("44"));
+    expect(JSON.parse(refused.slice(2))).toMatchObject({ message: "unauthorized" });
+    c.close();
+  });
+});
