@@ -102,8 +102,10 @@ export async function startSwitchboard(config: Config, log: Logger): Promise<Swi
     db,
     close: () =>
       (closing ??= (async () => {
-        // Disconnects every client and closes the HTTP server.
+        // Disconnects every client and closes the HTTP server, then lets
+        // messages already accepted reach the database before closing it.
         await new Promise<void>((resolve) => void io.close(() => resolve()));
+        await core.messages.flush();
         await db.close();
       })()),
   };

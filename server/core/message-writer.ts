@@ -40,7 +40,7 @@ const MAX_BATCH = 500;
  */
 export class MessageWriter {
   private queue: Pending[] = [];
-  private running = false;
+  private running: Promise<void> | null = null;
   /** Messages written and batches (write transactions) used, for tests and metrics. */
   readonly stats = { messages: 0, batches: 0 };
 
@@ -49,12 +49,14 @@ export class MessageWriter {
   write(message: NewMessage): Promise<WriteResult> {
     return new Promise((resolve, reject) => {
       this.queue.push({ ...message, resolve, reject });
-      if (!this.running) {
-        this.running = true;
-        // Let the rest of this I/O turn's packets join the first batch.
-        setImmediate(() => void this.drain());
-      }
+      // Let the rest of this I/O turn's packets join the first batch.
+      this.running ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.drain());
     });
+  }
+
+  /** Resolves once every message handed to {@link write} so far has been written (or failed). */
+  async idle(): Promise<void> {
+    while (this.running) await this.running;
   }
 
   private async drain(): Promise<void> {
@@ -68,7 +70,7 @@ export class MessageWriter {
         for (const p of batch) p.reject(err);
       }
     }
-    this.running = false;
+    this.running = null;
   }
 
   private async writeBatch(batch: Pending[]): Promise<void> {

@@ -15,6 +15,11 @@ export class Messages {
     private readonly delivery: Delivery,
   ) {}
 
+  /** Resolves when every accepted send has been written; called before shutdown. */
+  flush(): Promise<void> {
+    return this.writer.idle();
+  }
+
   /** How many messages and write batches the writer has handled so far. */
   get writerStats(): { messages: number; batches: number } {
     return { ...this.writer.stats };
