@@ -115,8 +115,14 @@ type RequestHandler = (req: import("node:http").IncomingMessage, res: import("no
 
 async function startNext(config: Config, httpServer: HttpServer): Promise<RequestHandler> {
   const { default: next } = await import("next");
-  const app = next({ dev: config.env !== "production", dir: ROOT, httpServer });
+  const app = next({ dev: config.env !== "production", dir: ROOT });
   await app.prepare();
   const handle = app.getRequestHandler();
+  // The dev server's hot reload uses a WebSocket under /_next/; Socket.IO
+  // answers its own upgrades (/socket.io/) and leaves these alone.
+  const upgrade = app.getUpgradeHandler();
+  httpServer.on("upgrade", (req, socket, head) => {
+    if (req.url?.startsWith("/_next/")) void upgrade(req, socket, head);
+  });
   return (req, res) => handle(req, res);
 }
