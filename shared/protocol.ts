@@ -11,11 +11,15 @@ import type {
   DmOpenInput,
   MessageHistoryInput,
   MessageSendInput,
+  PresenceQueryInput,
+  RoomBrowseInput,
   RoomCreateInput,
   RoomIdInput,
+  RoomInviteInput,
   RoomListInput,
   RoomReadInput,
   TypingInput,
+  UserSearchInput,
 } from "./schemas";
 
 export interface User {
@@ -54,6 +58,13 @@ export interface Message {
   clientMsgId?: string;
 }
 
+/** A public room as `room:browse` lists it. */
+export interface PublicRoom extends Room {
+  memberCount: number;
+  /** Whether the asking user is already a member. */
+  joined: boolean;
+}
+
 export interface Member {
   user: User;
   role: "owner" | "member";
@@ -81,6 +92,10 @@ export interface ClientToServerEvents {
     ack: AckFn<{ messages: Message[]; hasMore: boolean }>,
   ) => void;
   typing: (payload: TypingInput, ack?: AckFn) => void;
+  "room:invite": (payload: RoomInviteInput, ack: AckFn<{ added: string[] }>) => void;
+  "room:browse": (payload: RoomBrowseInput, ack: AckFn<{ rooms: PublicRoom[] }>) => void;
+  "user:search": (payload: UserSearchInput, ack: AckFn<{ users: User[] }>) => void;
+  "presence:query": (payload: PresenceQueryInput, ack: AckFn<{ online: string[] }>) => void;
 }
 
 export interface ServerToClientEvents {

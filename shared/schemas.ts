@@ -49,6 +49,10 @@ export const messageHistoryInput = z.strictObject({
   limit: z.number().int().min(1).max(100).default(50),
 });
 export const typingInput = z.strictObject({ roomId: id, typing: z.boolean() });
+export const roomInviteInput = z.strictObject({ roomId: id, userIds: z.array(id).min(1).max(100) });
+export const userSearchInput = z.strictObject({ query: z.string().trim().min(1).max(64) });
+export const roomBrowseInput = z.strictObject({ query: z.string().trim().max(80).default("") }).default({ query: "" });
+export const presenceQueryInput = z.strictObject({ userIds: z.array(id).max(500) });
 
 export type RegisterInput = z.input<typeof registerInput>;
 export type LoginInput = z.input<typeof loginInput>;
@@ -60,6 +64,10 @@ export type DmOpenInput = z.input<typeof dmOpenInput>;
 export type MessageSendInput = z.input<typeof messageSendInput>;
 export type MessageHistoryInput = z.input<typeof messageHistoryInput>;
 export type TypingInput = z.input<typeof typingInput>;
+export type RoomInviteInput = z.input<typeof roomInviteInput>;
+export type UserSearchInput = z.input<typeof userSearchInput>;
+export type RoomBrowseInput = z.input<typeof roomBrowseInput>;
+export type PresenceQueryInput = z.input<typeof presenceQueryInput>;
 
 /** Validated shapes (defaults applied), as the core receives them. */
 export type Register = z.output<typeof registerInput>;
@@ -71,3 +79,7 @@ export type DmOpen = z.output<typeof dmOpenInput>;
 export type MessageSend = z.output<typeof messageSendInput>;
 export type MessageHistory = z.output<typeof messageHistoryInput>;
 export type Typing = z.output<typeof typingInput>;
+export type RoomInvite = z.output<typeof roomInviteInput>;
+export type UserSearch = z.output<typeof userSearchInput>;
+export type RoomBrowse = z.output<typeof roomBrowseInput>;
+export type PresenceQuery = z.output<typeof presenceQueryInput>;

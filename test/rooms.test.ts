@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import type { Member, Room, RoomSummary } from "../shared/protocol";
+import type { Member, PublicRoom, Room, RoomSummary, User } from "../shared/protocol";
 import { call, closeAll, collect, connect, next, register, request, settle } from "./support/clients";
 import { backends, startTestServer, type TestServer } from "./support/server";
 
@@ -203,5 +203,63 @@ describe.each(await backends())("rooms, DMs and presence (%s)", (backend) => {
     // The marker never moves back.
     await call(bob.socket, "room:read", { roomId: room.id, messageId: ids[0] });
     expect(await unread(bob.socket)).toBe(1);
+  });
+
+  it("browses public rooms by name with member counts, never private ones", async () => {
+    const alice = await user();
+    const bob = await user();
+    const tag = Math.random().toString(36).slice(2, 8);
+    const { room: pub } = await call<{ room: Room }>(alice.socket, "room:create", { name: `Garden ${tag}` });
+    await call(alice.socket, "room:create", { name: `Garden ${tag} secret`, visibility: "private" });
+    const { rooms } = await call<{ rooms: PublicRoom[] }>(bob.socket, "room:browse", { query: `garden ${tag}` });
+    expect(rooms).toEqual([{ ...pub, memberCount: 1, joined: false }]);
+    await call(bob.socket, "room:join", { roomId: pub.id });
+    const after = await call<{ rooms: PublicRoom[] }>(bob.socket, "room:browse", { query: tag });
+    expect(after.rooms).toEqual([{ ...pub, memberCount: 2, joined: true }]);
+  });
+
+  it("finds users by username or display name prefix", async () => {
+    const tag = Math.random().toString(36).slice(2, 8);
+    const zed = await register(server.url, `zed_${tag}`, `Zebulon ${tag}`);
+    const alice = await user();
+    const byName = await call<{ users: User[] }>(alice.socket, "user:search", { query: `ZED_${tag}` });
+    expect(byName.users).toEqual([zed.user]);
+    const byDisplay = await call<{ users: User[] }>(alice.socket, "user:search", { query: `zebulon ${tag}` });
+    expect(byDisplay.users).toEqual([zed.user]);
+    const none = await request(alice.socket, "user:search", { query: "" });
+    expect(none).toMatchObject({ ok: false, error: { code: "invalid_payload" } });
+  });
+
+  it("answers who of a list of users is online", async () => {
+    const alice = await user();
+    const bob = await user();
+    const offline = await register(server.url);
+    const { online } = await call<{ online: string[] }>(alice.socket, "presence:query", {
+      userIds: [bob.user.id, offline.user.id],
+    });
+    expect(online).toEqual([bob.user.id]);
+  });
+
+  it("lets a member invite people into a private room, and nobody else", async () => {
+    const alice = await user();
+    const bob = await user();
+    const carol = await user();
+    const { room } = await call<{ room: Room }>(alice.socket, "room:create", { name: "inner", visibility: "private" });
+    const outsider = await request(carol.socket, "room:invite", { roomId: room.id, userIds: [carol.user.id] });
+    expect(outsider).toMatchObject({ ok: false, error: { code: "forbidden" } });
+
+    const joined = next(bob.socket, "room:joined");
+    const res = await call<{ added: string[] }>(alice.socket, "room:invite", { roomId: room.id, userIds: [bob.user.id, alice.user.id] });
+    expect(res.added).toEqual([bob.user.id]);
+    expect(await joined).toEqual(room);
+    const got = next(bob.socket, "message:new");
+    await call(alice.socket, "message:send", { roomId: room.id, body: "welcome in" });
+    expect((await got).body).toBe("welcome in");
+
+    const unknown = await request(alice.socket, "room:invite", { roomId: room.id, userIds: ["nobody-here"] });
+    expect(unknown).toMatchObject({ ok: false, error: { code: "not_found" } });
+    const dm = await call<{ room: Room }>(alice.socket, "dm:open", { userId: bob.user.id });
+    const intoDm = await request(alice.socket, "room:invite", { roomId: dm.room.id, userIds: [carol.user.id] });
+    expect(intoDm).toMatchObject({ ok: false, error: { code: "forbidden" } });
   });
 });

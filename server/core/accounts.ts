@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { errors as joseErrors, jwtVerify, SignJWT, type JWTPayload } from "jose";
-import type { Login, Register } from "../../shared/schemas";
+import type { Login, Register, UserSearch } from "../../shared/schemas";
 import type { User } from "../../shared/protocol";
 import type { PrismaClient } from "../db/generated/client";
 import { AppError } from "./errors";
@@ -118,9 +118,21 @@ export class Accounts {
     return toUser(row);
   }
 
-  /** Users by id, for showing members; unknown ids are left out. */
-  async findUsers(ids: string[]): Promise<User[]> {
-    const rows = await this.db.user.findMany({ where: { id: { in: ids } } });
+  /**
+   * Users whose username or display name starts with `query` (case-insensitive),
+   * or whose username is exactly it; for starting DMs and inviting people.
+   */
+  async search({ query }: UserSearch): Promise<User[]> {
+    const rows = await this.db.user.findMany({
+      where: {
+        OR: [
+          { username: { startsWith: query, mode: "insensitive" } },
+          { displayName: { startsWith: query, mode: "insensitive" } },
+        ],
+      },
+      orderBy: { username: "asc" },
+      take: 20,
+    });
     return rows.map(toUser);
   }
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
-import type { Member, Room, RoomSummary, User } from "../../shared/protocol";
+import type { Member, PublicRoom, Room, RoomSummary, User } from "../../shared/protocol";
 import { UNREAD_CAP } from "../../shared/limits";
-import type { DmOpen, RoomCreate, RoomRead, RoomRef } from "../../shared/schemas";
+import type { DmOpen, RoomBrowse, RoomCreate, RoomInvite, RoomRead, RoomRef } from "../../shared/schemas";
 import type { PrismaClient } from "../db/generated/client";
 import { isUniqueViolation } from "../db/errors";
 import type { Delivery } from "./delivery";
@@ -74,6 +74,26 @@ export class Rooms {
     return room;
   }
 
+  /** Adds users to a group room the actor belongs to; returns the ids that were not members yet. */
+  async invite(actor: User, { roomId, userIds }: RoomInvite): Promise<string[]> {
+    await this.assertMember(actor, roomId);
+    const row = await this.db.room.findUniqueOrThrow({ where: { id: roomId } });
+    if (row.kind === "dm") throw new AppError("forbidden", "a direct message has exactly two members");
+    const ids = [...new Set(userIds)];
+    const found = await this.db.user.findMany({ where: { id: { in: ids } }, select: { id: true } });
+    if (found.length !== ids.length) throw new AppError("not_found", "userIds: unknown user");
+    const existing = new Set(
+      (await this.db.membership.findMany({ where: { roomId, userId: { in: ids } }, select: { userId: true } })).map(
+        (m) => m.userId,
+      ),
+    );
+    const added = ids.filter((id) => !existing.has(id));
+    await this.db.membership.createMany({ data: added.map((userId) => ({ roomId, userId })), skipDuplicates: true });
+    const room = toRoom(row);
+    for (const userId of added) this.announceJoin(userId, room);
+    return added;
+  }
+
   async leave(actor: User, { roomId }: RoomRef): Promise<void> {
     const row = await this.db.room.findUnique({ where: { id: roomId }, select: { kind: true } });
     if (!row) throw new AppError("not_found", "no such room");
@@ -116,6 +136,24 @@ export class Rooms {
       if (peer) summary.peer = peer;
       return summary;
     });
+  }
+
+  /** Public group rooms, by name (case-insensitive substring), with member counts. */
+  async browse(actor: User, { query }: RoomBrowse): Promise<PublicRoom[]> {
+    const rows = await this.db.room.findMany({
+      where: {
+        kind: "group",
+        visibility: "public",
+        ...(query ? { name: { contains: query, mode: "insensitive" as const } } : {}),
+      },
+      orderBy: [{ name: "asc" }, { id: "asc" }],
+      take: 50,
+      include: {
+        _count: { select: { memberships: true } },
+        memberships: { where: { userId: actor.id }, select: { userId: true } },
+      },
+    });
+    return rows.map((r) => ({ ...toRoom(r), memberCount: r._count.memberships, joined: r.memberships.length > 0 }));
   }
 
   /** Members of a room the actor can see (a member, or any public room), with presence. */

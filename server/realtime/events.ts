@@ -9,11 +9,15 @@ import {
   dmOpenInput,
   messageHistoryInput,
   messageSendInput,
+  presenceQueryInput,
+  roomBrowseInput,
   roomCreateInput,
   roomIdInput,
+  roomInviteInput,
   roomListInput,
   roomReadInput,
   typingInput,
+  userSearchInput,
 } from "../../shared/schemas";
 import type { Core } from "../core";
 
@@ -84,6 +88,26 @@ export const clientEvents = {
     schema: typingInput,
     ackRequired: false,
     run: async ({ core, user, connectionId }, input) => (await core.messages.typing(user, input, connectionId), {}),
+  }),
+  "room:invite": event({
+    schema: roomInviteInput,
+    ackRequired: true,
+    run: async ({ core, user }, input) => ({ added: await core.rooms.invite(user, input) }),
+  }),
+  "room:browse": event({
+    schema: roomBrowseInput,
+    ackRequired: true,
+    run: async ({ core, user }, input) => ({ rooms: await core.rooms.browse(user, input) }),
+  }),
+  "user:search": event({
+    schema: userSearchInput,
+    ackRequired: true,
+    run: async ({ core }, input) => ({ users: await core.accounts.search(input) }),
+  }),
+  "presence:query": event({
+    schema: presenceQueryInput,
+    ackRequired: true,
+    run: async ({ core }, input) => ({ online: [...(await core.presence.online(input.userIds))] }),
   }),
 } satisfies Record<keyof ClientToServerEvents, EventSpec>;
 
