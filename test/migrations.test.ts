@@ -27,7 +27,8 @@ async function sh(cmd: string, args: string[], env: Record<string, string>) {
 const migrationsDir = "prisma/migrations";
 const postgres = await postgresAvailable();
 
-describe("migrations", () => {
+// Each case runs real processes (tsx, Prisma CLI, a cold PGlite): give them time.
+describe("migrations", { timeout: 180_000 }, () => {
   const cleanups: Array<() => Promise<void> | void> = [];
   afterAll(async () => {
     for (const c of cleanups) await c();

@@ -1,0 +1,91 @@
+"use client";
+
+import { useState } from "react";
+import type { RoomSummary } from "../../shared/protocol";
+import { UNREAD_CAP } from "../../shared/limits";
+import { roomTitle, useChat, useStore } from "../_lib/use-chat";
+import { BrowseDialog } from "./BrowseDialog";
+import { DmDialog } from "./DmDialog";
+import { NewRoomDialog } from "./NewRoomDialog";
+
+export function Sidebar() {
+  const { rooms } = useChat();
+  const [dialog, setDialog] = useState<"new" | "browse" | "dm" | null>(null);
+  const groups = rooms.filter((r) => r.kind === "group");
+  const dms = rooms.filter((r) => r.kind === "dm");
+
+  return (
+    <nav className="sidebar" aria-label="Rooms and direct messages">
+      <div className="sidebar-actions">
+        <button className="primary" onClick={() => setDialog("new")}>
+          New room
+        </button>
+        <button onClick={() => setDialog("browse")}>Browse rooms</button>
+      </div>
+      <RoomSection title="Rooms" rooms={groups} empty="No rooms yet: create one or browse." />
+      <RoomSection
+        title="Direct messages"
+        rooms={dms}
+        empty="No conversations yet."
+        action={
+          <button className="link" onClick={() => setDialog("dm")}>
+            New message
+          </button>
+        }
+      />
+      {dialog === "new" && <NewRoomDialog onClose={() => setDialog(null)} />}
+      {dialog === "browse" && <BrowseDialog onClose={() => setDialog(null)} />}
+      {dialog === "dm" && <DmDialog onClose={() => setDialog(null)} />}
+    </nav>
+  );
+}
+
+function RoomSection(props: { title: string; rooms: RoomSummary[]; empty: string; action?: React.ReactNode }) {
+  const { activeRoomId, online } = useChat();
+  const store = useStore();
+  return (
+    <section className="room-section">
+      <h2>
+        {props.title}
+        {props.action}
+      </h2>
+      {props.rooms.length === 0 ? (
+        <p className="hint empty">{props.empty}</p>
+      ) : (
+        <ul>
+          {props.rooms.map((room) => {
+            const active = room.id === activeRoomId;
+            const peerOnline = room.peer ? online[room.peer.id] : undefined;
+            return (
+              <li key={room.id}>
+                <button
+                  className={`room-link ${active ? "active" : ""} ${room.unread > 0 ? "has-unread" : ""}`}
+                  aria-current={active ? "page" : undefined}
+                  onClick={() => store.openRoom(room.id)}
+                >
+                  {room.kind === "dm" ? (
+                    <span
+                      className={`dot ${peerOnline ? "online" : ""}`}
+                      role="img"
+                      aria-label={peerOnline ? "online" : "offline"}
+                    />
+                  ) : (
+                    <span className="room-icon" aria-hidden="true">
+                      {room.visibility === "private" ? "🔒" : "#"}
+                    </span>
+                  )}
+                  <span className="room-name">{roomTitle(room)}</span>
+                  {room.unread > 0 && (
+                    <span className="badge" aria-label={`${room.unread} unread`}>
+                      {room.unread >= UNREAD_CAP ? `${UNREAD_CAP - 1}+` : room.unread}
+                    </span>
+                  )}
+                </button>
+              </li>
+            );
+          })}
+        </ul>
+      )}
+    </section>
+  );
+}

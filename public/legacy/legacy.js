@@ -1,0 +1,153 @@
+/*
+ * Switchboard's basic page for old browsers: plain ES5, no build step, no
+ * framework; the Socket.IO client is the one the server serves at
+ * /socket.io/socket.io.js. Signs in (the server sets the HttpOnly cookie),
+ * lists rooms, reads history and sends messages. Text is always inserted as
+ * text (createTextNode), never as HTML.
+ */
+(function () {
+  "use strict";
+
+  var socket = null;
+  var roomId = null;
+  var seen = {};
+
+  function $(id) { return document.getElementById(id); }
+
+  function showError(text) { $("error").innerHTML = ""; $("error").appendChild(document.createTextNode(text || "")); }
+
+  function setStatus(text) { $("status").innerHTML = ""; $("status").appendChild(document.createTextNode(text)); }
+
+  function request(method, url, body, done) {
+    var xhr = new XMLHttpRequest();
+    xhr.open(method, url, true);
+    xhr.setRequestHeader("Content-Type", "application/json");
+    xhr.onreadystatechange = function () {
+      if (xhr.readyState !== 4) return;
+      var json = null;
+      try { json = JSON.parse(xhr.responseText); } catch (e) { json = null; }
+      done(xhr.status, json);
+    };
+    xhr.send(body ? JSON.stringify(body) : null);
+  }
+
+  function pad(n) { return n < 10 ? "0" + n : String(n); }
+
+  function addMessage(m) {
+    if (m.roomId !== roomId || seen[m.id]) return;
+    seen[m.id] = true;
+    var list = $("messages");
+    var atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 30;
+    var li = document.createElement("li");
+    var who = document.createElement("span");
+    who.className = "who";
+    who.appendChild(document.createTextNode(m.author.displayName));
+    var when = document.createElement("span");
+    when.className = "when";
+    var d = new Date(m.createdAt);
+    when.appendChild(document.createTextNode(" " + pad(d.getHours()) + ":" + pad(d.getMinutes())));
+    li.appendChild(who);
+    li.appendChild(when);
+    li.appendChild(document.createElement("br"));
+    li.appendChild(document.createTextNode(m.body));
+    list.appendChild(li);
+    if (atBottom) list.scrollTop = list.scrollHeight;
+  }
+
+  function openRoom(id) {
+    roomId = id;
+    seen = {};
+    $("messages").innerHTML = "";
+    if (!id) return;
+    socket.emit("message:history", { roomId: id, limit: 50 }, function (res) {
+      if (!res.ok) return showError(res.error.message);
+      for (var i = 0; i < res.messages.length; i++) addMessage(res.messages[i]);
+      $("messages").scrollTop = $("messages").scrollHeight;
+    });
+  }
+
+  function loadRooms() {
+    socket.emit("room:list", {}, function (res) {
+      if (!res.ok) return showError(res.error.message);
+      var select = $("room");
+      var keep = roomId;
+      select.innerHTML = "";
+      for (var i = 0; i < res.rooms.length; i++) {
+        var r = res.rooms[i];
+        var option = document.createElement("option");
+        option.value = r.id;
+        var label = r.kind === "dm" ? (r.peer ? r.peer.displayName : "Direct message") : "# " + r.name;
+        if (r.unread > 0) label += " (" + r.unread + ")";
+        option.appendChild(document.createTextNode(label));
+        select.appendChild(option);
+      }
+      if (keep) select.value = keep;
+      if (select.value !== roomId || !keep) openRoom(select.value || null);
+      else openRoom(keep);
+    });
+  }
+
+  function connect() {
+    $("login").className = "hidden";
+    $("chat").className = "";
+    // Same origin: the cookie set at sign-in authenticates the connection.
+    socket = io({ reconnectionDelay: 1000, reconnectionDelayMax: 10000, randomizationFactor: 0.5 });
+    socket.on("connect", function () { setStatus("Connected (" + socket.io.engine.transport.name + ")"); showError(""); loadRooms(); });
+    socket.on("disconnect", function () { setStatus("Reconnecting…"); });
+    socket.on("connect_error", function (err) {
+      if (err && err.message === "unauthorized") {
+        socket.close();
+        $("chat").className = "hidden";
+        $("login").className = "";
+        return;
+      }
+      setStatus("Reconnecting…");
+    });
+    socket.on("message:new", addMessage);
+    socket.on("room:joined", loadRooms);
+    socket.on("room:left", loadRooms);
+  }
+
+  $("login").onsubmit = function (e) {
+    if (e && e.preventDefault) e.preventDefault();
+    showError("");
+    request("POST", "/api/auth/login", { username: $("username").value, password: $("password").value }, function (status, json) {
+      if (status === 200) return connect();
+      if (status === 0) return showError("Can't reach the server.");
+      showError(json && json.error ? (json.error.code === "invalid_credentials" ? "Wrong username or password." : json.error.message) : "Sign-in failed (" + status + ").");
+    });
+    return false;
+  };
+
+  $("room").onchange = function () { openRoom($("room").value); };
+
+  $("composer").onsubmit = function (e) {
+    if (e && e.preventDefault) e.preventDefault();
+    var body = $("body").value;
+    if (!roomId || !body.replace(/\s/g, "")) return false;
+    var clientMsgId = "legacy-" + new Date().getTime() + "-" + Math.floor(Math.random() * 1e9);
+    $("body").value = "";
+    socket.emit("message:send", { roomId: roomId, body: body, clientMsgId: clientMsgId }, function (res) {
+      if (!res.ok) { $("body").value = body; return showError(res.error.message); }
+      addMessage(res.message);
+    });
+    return false;
+  };
+
+  $("body").onkeydown = function (e) {
+    e = e || window.event;
+    if ((e.keyCode === 13 || e.key === "Enter") && !e.shiftKey) {
+      if (e.preventDefault) e.preventDefault();
+      $("composer").onsubmit(e);
+      return false;
+    }
+  };
+
+  $("logout").onclick = function () {
+    request("POST", "/api/auth/logout", null, function () { window.location.reload(); });
+    return false;
+  };
+
+  // Already signed in (cookie)? Go straight to the chat.
+  request("GET", "/api/auth/me", null, function (status) { if (status === 200) connect(); });
+})();

@@ -1,0 +1,326 @@
+/**
+ * The web UI in a real browser (Debian's Chromium through playwright-core)
+ * against the production build served by the real server process.
+ * Needs `npm run build` first (`npm test` does it).
+ */
+import { existsSync } from "node:fs";
+import path from "node:path";
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Room } from "../shared/protocol";
+import { launchBrowser, screenshot } from "./support/browser";
+import { call, closeAll, connect, register, uniqueName } from "./support/clients";
+import { startServerProcess, type ServerProcess } from "./support/process";
+
+const PASSWORD = "correct horse battery";
+
+describe("web UI in Chromium", () => {
+  let server: ServerProcess;
+  let browser: Browser;
+  const contexts: BrowserContext[] = [];
+
+  beforeAll(async () => {
+    if (!existsSync(path.resolve(import.meta.dirname, "../.next/BUILD_ID"))) {
+      throw new Error("no production build: run `npm run build` first (`npm test` does)");
+    }
+    [server, browser] = await Promise.all([startServerProcess(), launchBrowser()]);
+  });
+  afterAll(async () => {
+    closeAll();
+    await browser?.close();
+    await server?.destroy();
+  });
+
+  /** A fresh browser profile (cookies are per context), optionally without WebSocket. */
+  async function newPage(options: { noWebSocket?: boolean; width?: number } = {}): Promise<Page> {
+    const context = await browser.newContext({
+      baseURL: server.url,
+      viewport: { width: options.width ?? 1280, height: 800 },
+    });
+    contexts.push(context);
+    if (options.noWebSocket) {
+      await context.addInitScript(() => {
+        // As on a network or browser without WebSocket: Socket.IO must stay on long-polling.
+        delete (window as { WebSocket?: unknown }).WebSocket;
+      });
+    }
+    const page = await context.newPage();
+    page.on("dialog", (d) => {
+      throw new Error(`unexpected dialog: ${d.message()}`);
+    });
+    return page;
+  }
+
+  async function signUp(page: Page, username = uniqueName("web")): Promise<string> {
+    await page.goto("/signup");
+    await page.getByLabel("Username").fill(username);
+    await page.getByLabel("Password").fill(PASSWORD);
+    await page.getByRole("button", { name: "Sign up" }).click();
+    await page.getByRole("button", { name: "New room" }).waitFor();
+    return username;
+  }
+
+  async function signIn(page: Page, username: string): Promise<void> {
+    await page.goto("/login");
+    await page.getByLabel("Username").fill(username);
+    await page.getByLabel("Password").fill(PASSWORD);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("button", { name: "New room" }).waitFor();
+  }
+
+  async function createRoom(page: Page, name: string, opts: { invite?: string[]; private?: boolean } = {}) {
+    await page.getByRole("button", { name: "New room" }).click();
+    const dialog = page.getByRole("dialog", { name: "New room" });
+    await dialog.getByLabel("Name", { exact: true }).fill(name);
+    if (opts.private) await dialog.getByLabel(/Private/).check();
+    if (opts.invite) await dialog.getByLabel(/Invite/).fill(opts.invite.join(", "));
+    await dialog.getByRole("button", { name: "Create room" }).click();
+    await page.getByRole("heading", { level: 1, name }).waitFor();
+  }
+
+  const log = (page: Page) => page.getByRole("log", { name: "Messages" });
+
+  async function send(page: Page, text: string) {
+    await page.getByLabel("Message", { exact: true }).fill(text);
+    await page.getByLabel("Message", { exact: true }).press("Enter");
+  }
+
+  /** Waits until the message is shown as stored (not pending). */
+  async function seeMessage(page: Page, text: string) {
+    await log(page).locator("li.message.stored .body", { hasText: text }).first().waitFor();
+  }
+
+  async function openRoom(page: Page, name: string) {
+    await page.getByRole("navigation").getByRole("button", { name }).click();
+    await page.getByRole("heading", { level: 1, name }).waitFor();
+  }
+
+  it("shows clear errors on the sign-in and sign-up forms", async () => {
+    const page = await newPage();
+    const taken = await signUp(page);
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.getByRole("button", { name: "Sign in" }).waitFor();
+
+    await page.getByLabel("Username").fill(taken);
+    await page.getByLabel("Password").fill("not the password");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("alert").filter({ hasText: "Wrong username or password" }).waitFor();
+    await screenshot(page, "sign-in-error");
+
+    await page.goto("/signup");
+    await page.getByLabel("Username").fill(taken);
+    await page.getByLabel("Password").fill(PASSWORD);
+    await page.getByRole("button", { name: "Sign up" }).click();
+    await page.getByRole("alert").filter({ hasText: "taken" }).waitFor();
+
+    // Server unreachable: the request fails at the network level.
+    await page.route("**/api/auth/register", (route) => route.abort("connectionrefused"));
+    await page.getByRole("button", { name: "Sign up" }).click();
+    await page.getByRole("alert").filter({ hasText: "reach the server" }).waitFor();
+    await screenshot(page, "sign-up-unreachable");
+  });
+
+  it("lets two users chat in a new room, with typing shown", async () => {
+    const alice = await newPage();
+    const bob = await newPage();
+    const bobName = await signUp(bob);
+    await signUp(alice);
+    await createRoom(alice, "Project Apollo", { invite: [bobName] });
+    await bob.getByRole("navigation").getByRole("button", { name: "Project Apollo" }).waitFor();
+    await openRoom(bob, "Project Apollo");
+
+    await bob.getByLabel("Message", { exact: true }).pressSequentially("hel");
+    await alice.getByText(/is typing…/).waitFor();
+
+    await send(alice, "Hello Bob!");
+    await seeMessage(bob, "Hello Bob!");
+    await send(bob, "Hi Alice,\nhow are you?");
+    await seeMessage(alice, "how are you?");
+    // Shift+Enter made a new line inside one message.
+    const body = await log(alice).locator(".body", { hasText: "Hi Alice," }).innerText();
+    expect(body).toBe("Hi Alice,\nhow are you?");
+    // Both see each other online in the members panel.
+    await alice.getByRole("list", { name: "Online members" }).getByText(bobName).waitFor();
+    await screenshot(alice, "chat-two-users");
+  });
+
+  it("keeps two tabs of one user in step: messages, new rooms, read state", async () => {
+    const tab1 = await newPage();
+    const name = await signUp(tab1);
+    const tab2 = await tab1.context().newPage();
+    await tab2.goto("/");
+    await tab2.getByRole("button", { name: "New room" }).waitFor();
+
+    await createRoom(tab1, "Two tabs");
+    await tab2.getByRole("navigation").getByRole("button", { name: "Two tabs" }).waitFor();
+
+    // Another user posts into it; both tabs receive it.
+    const other = await register(server.url);
+    const socket = await connect(server.url, other.token);
+    const { rooms } = await call<{ rooms: { id: string; name: string }[] }>(socket, "room:browse", { query: "Two tabs" });
+    await call(socket, "room:join", { roomId: rooms[0]!.id });
+    await call(socket, "message:send", { roomId: rooms[0]!.id, body: "to every tab" });
+    await seeMessage(tab1, "to every tab");
+    await openRoom(tab2, "Two tabs");
+    await seeMessage(tab2, "to every tab");
+
+    // A message typed in tab 1 shows in tab 2.
+    await send(tab1, "from tab one");
+    await seeMessage(tab2, "from tab one");
+    expect(name).toBeTruthy();
+  });
+
+  it("keeps a private room invisible to a non-member", async () => {
+    const alice = await newPage();
+    const mallory = await newPage();
+    await signUp(alice);
+    await signUp(mallory);
+    await createRoom(alice, "Secret plans", { private: true });
+    await send(alice, "top secret");
+    await seeMessage(alice, "top secret");
+
+    await mallory.reload();
+    await mallory.getByRole("button", { name: "Browse rooms" }).click();
+    const dialog = mallory.getByRole("dialog", { name: "Browse public rooms" });
+    await dialog.getByLabel("Search rooms").fill("Secret plans");
+    await dialog.getByText("No public rooms match.").waitFor();
+    expect(await mallory.getByText("Secret plans").count()).toBe(0);
+    expect(await mallory.getByText("top secret").count()).toBe(0);
+    await screenshot(mallory, "private-room-hidden");
+  });
+
+  it("loads older history when scrolling up, without losing the reading position", async () => {
+    const { token, user } = await register(server.url);
+    const socket = await connect(server.url, token);
+    const { room } = await call<{ room: Room }>(socket, "room:create", { name: "Long history" });
+    // The sockets' rate limit is 20/s with bursts of 40: send in paced chunks.
+    for (let i = 1; i <= 130; i++) {
+      await call(socket, "message:send", { roomId: room.id, body: `history line ${i}` });
+      if (i % 30 === 0) await new Promise((r) => setTimeout(r, 1600));
+    }
+    const page = await newPage();
+    await signIn(page, user.username);
+    await openRoom(page, "Long history");
+    await seeMessage(page, "history line 130");
+    // Only the newest page is loaded at first.
+    expect(await log(page).getByText("history line 1", { exact: true }).count()).toBe(0);
+
+    for (let pages = 0; pages < 5; pages++) {
+      if (await log(page).getByText("This is the beginning of the conversation.").count()) break;
+      const anchor = log(page).locator("li.message").first();
+      const anchorText = await anchor.locator(".body").innerText();
+      await log(page).evaluate((el) => (el.scrollTop = 0));
+      await log(page).locator("li.message").first().locator(".body").filter({ hasNotText: anchorText }).waitFor();
+      // The message that was at the top is still in view: the list did not jump to the top.
+      const box = await log(page).getByText(anchorText, { exact: true }).boundingBox();
+      const view = await log(page).boundingBox();
+      expect(box && view && box.y >= view.y - 5 && box.y <= view.y + view.height).toBe(true);
+    }
+    await log(page).getByText("history line 1", { exact: true }).waitFor();
+    const bodies = await log(page).locator("li.message .body").allInnerTexts();
+    expect(bodies).toEqual(Array.from({ length: 130 }, (_, i) => `history line ${i + 1}`));
+    await screenshot(page, "history-paging");
+  });
+
+  it("shows message bodies as text, never HTML, and links safely", async () => {
+    const page = await newPage();
+    await signUp(page);
+    await createRoom(page, "Safety");
+    const xss = `<img src=x onerror=alert(1)> <script>alert(2)</script>`;
+    await send(page, xss);
+    await seeMessage(page, "<img src=x");
+    expect(await log(page).locator(".body", { hasText: "onerror" }).innerText()).toBe(xss);
+    expect(await log(page).locator("img, script").count()).toBe(0);
+
+    await send(page, "docs at https://example.com/guide. and javascript:alert(3)");
+    await seeMessage(page, "docs at");
+    const links = log(page).locator("a");
+    expect(await links.count()).toBe(1);
+    expect(await links.getAttribute("href")).toBe("https://example.com/guide");
+    expect(await links.getAttribute("rel")).toBe("noopener noreferrer");
+    await screenshot(page, "safe-rendering");
+  });
+
+  it("works with WebSocket unavailable (long-polling only)", async () => {
+    const polling = await newPage({ noWebSocket: true });
+    const normal = await newPage();
+    const normalName = await signUp(normal);
+    await signUp(polling);
+    expect(await polling.evaluate(() => typeof (window as { WebSocket?: unknown }).WebSocket)).toBe("undefined");
+    await createRoom(polling, "No sockets here", { invite: [normalName] });
+    await openRoom(normal, "No sockets here");
+    await send(polling, "sent over polling");
+    await seeMessage(normal, "sent over polling");
+    await send(normal, "received over polling");
+    await seeMessage(polling, "received over polling");
+    await screenshot(polling, "polling-only");
+  });
+
+  it("catches up after a server restart: shows reconnecting, no gaps, no duplicates, pending sent", async () => {
+    const page = await newPage();
+    const name = await signUp(page);
+    await createRoom(page, "Restarts");
+    await send(page, "before restart");
+    await seeMessage(page, "before restart");
+
+    await server.stop();
+    await page.getByRole("status").getByText("Reconnecting…").waitFor();
+    // Written while disconnected: stays pending, then is sent once.
+    await send(page, "typed while offline");
+    await log(page).locator("li.message.pending", { hasText: "typed while offline" }).waitFor();
+    await screenshot(page, "reconnecting");
+
+    server = await server.restart();
+    // Another member posts before the page is back: only history can bring it.
+    const other = await register(server.url);
+    const socket = await connect(server.url, other.token);
+    const { rooms } = await call<{ rooms: { id: string }[] }>(socket, "room:browse", { query: "Restarts" });
+    await call(socket, "room:join", { roomId: rooms[0]!.id });
+    for (const body of ["missed one", "missed two"]) await call(socket, "message:send", { roomId: rooms[0]!.id, body });
+
+    await seeMessage(page, "typed while offline");
+    await seeMessage(page, "missed two");
+    await page.getByRole("status").getByText("Reconnecting…").waitFor({ state: "detached" });
+    const bodies = await log(page).locator("li.message .body").allInnerTexts();
+    expect(bodies.filter((b) => b !== "typed while offline")).toEqual(["before restart", "missed one", "missed two"]);
+    expect(bodies.filter((b) => b === "typed while offline")).toHaveLength(1);
+    expect(name).toBeTruthy();
+  });
+
+  it("fits a phone screen: rooms open from the menu", async () => {
+    const page = await newPage({ width: 390 });
+    await signUp(page);
+    await createRoom(page, "Pocket");
+    await send(page, "from my phone");
+    await seeMessage(page, "from my phone");
+    await screenshot(page, "phone-room");
+    await page.getByRole("button", { name: "Rooms" }).click();
+    await page.getByRole("navigation").getByRole("button", { name: "Pocket" }).waitFor();
+    await screenshot(page, "phone-menu");
+  });
+
+  it("serves a legacy page that signs in, reads and sends", async () => {
+    const modern = await newPage();
+    const { user, token } = await register(server.url);
+    const modernName = await signUp(modern);
+    const socket = await connect(server.url, token);
+    const { users } = await call<{ users: { id: string }[] }>(socket, "user:search", { query: modernName });
+    const { room } = await call<{ room: Room }>(socket, "room:create", { name: "Old school", memberIds: [users[0]!.id] });
+    await call(socket, "message:send", { roomId: room.id, body: "already here" });
+
+    const legacy = await newPage();
+    await legacy.goto("/legacy");
+    await legacy.getByLabel("Username").fill(user.username);
+    await legacy.getByLabel("Password").fill(PASSWORD);
+    await legacy.getByRole("button", { name: "Sign in" }).click();
+    await legacy.getByRole("list", { name: "Messages" }).getByText("already here").waitFor();
+
+    await legacy.getByLabel("Message", { exact: true }).fill("hello from an old browser");
+    await legacy.getByRole("button", { name: "Send" }).click();
+    await openRoom(modern, "Old school");
+    await seeMessage(modern, "hello from an old browser");
+    await send(modern, "hello back");
+    await legacy.getByRole("list", { name: "Messages" }).getByText("hello back").waitFor();
+    await screenshot(legacy, "legacy-page");
+  });
+});
