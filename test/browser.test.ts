@@ -32,10 +32,11 @@ describe("web UI in Chromium", () => {
   });
 
   /** A fresh browser profile (cookies are per context), optionally without WebSocket. */
-  async function newPage(options: { noWebSocket?: boolean; width?: number } = {}): Promise<Page> {
+  async function newPage(options: { noWebSocket?: boolean; width?: number; dark?: boolean } = {}): Promise<Page> {
     const context = await browser.newContext({
       baseURL: server.url,
       viewport: { width: options.width ?? 1280, height: 800 },
+      colorScheme: options.dark ? "dark" : "light",
     });
     contexts.push(context);
     if (options.noWebSocket) {
@@ -336,6 +337,21 @@ describe("web UI in Chromium", () => {
     await page.getByRole("button", { name: "Rooms" }).click();
     await page.getByRole("navigation").getByRole("button", { name: "Pocket" }).waitFor();
     await screenshot(page, "phone-menu");
+  });
+
+  it("follows the system's dark theme", async () => {
+    const light = await newPage();
+    const dark = await newPage({ dark: true });
+    await light.goto("/login");
+    await dark.goto("/login");
+    const background = (page: Page) => page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    expect(await background(light)).toBe("rgb(255, 255, 255)");
+    expect(await background(dark)).toBe("rgb(22, 24, 29)");
+    await signUp(dark);
+    await createRoom(dark, "Night shift");
+    await send(dark, "dark mode works");
+    await seeMessage(dark, "dark mode works");
+    await screenshot(dark, "dark-theme");
   });
 
   it("serves a legacy page that signs in, reads and sends", async () => {
