@@ -4,8 +4,9 @@
  * Nothing else in the server reads `process.env`.
  */
 import { randomBytes } from "node:crypto";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 
 const bool = z
@@ -39,10 +40,46 @@ const envSchema = z.object({
     .pipe(z.array(z.url({ message: "must be a comma-separated list of origins (https://app.example.com)" }))),
   /** Client events each connection may send per second (sustained); bursts may reach twice that. */
   SWITCHBOARD_RATE_LIMIT: z.coerce.number().int().min(1).max(100_000).default(20),
+  /** HTTP API v1 requests per second per API key (bursts of twice that). */
+  SWITCHBOARD_API_RATE_LIMIT: z.coerce.number().int().min(1).max(1_000_000).default(1000),
   /** Lifetime of the tokens Switchboard issues at login, in seconds. */
   SWITCHBOARD_TOKEN_TTL: z.coerce.number().int().min(60).default(30 * 24 * 3600),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  /** Path of the config file; default: switchboard.config.{json,yaml,yml} in the working directory, if present. */
+  SWITCHBOARD_CONFIG: z.string().min(1).optional(),
+  /** API keys for /api/v1, comma-separated; replaces the config file's `apiKeys`. */
+  SWITCHBOARD_API_KEYS: z
+    .string()
+    .transform((s) => s.split(",").map((k) => k.trim()).filter(Boolean))
+    .pipe(z.array(z.string().min(16, "each API key needs at least 16 characters")))
+    .optional(),
 });
+
+/** Settings of one Socket.IO namespace (Centrifugo's "categories"). */
+export const namespaceSettingsSchema = z.strictObject({
+  /** `account`: a Switchboard or host-application token is required; `anonymous`: anyone may connect (a token still identifies). */
+  auth: z.enum(["account", "anonymous"]).default("account"),
+  /** May clients publish to channels themselves (Centrifugo's "bidirectional")? */
+  clientPublish: z.boolean().default(false),
+  /** Announce `presence` when a user's first connection opens and last one closes. */
+  presence: z.boolean().default(false),
+});
+export type NamespaceSettings = z.output<typeof namespaceSettingsSchema>;
+
+const namespaceName = z.string().regex(/^\/[a-z0-9][a-z0-9_-]{0,39}$/, "a namespace is '/' followed by a lowercase name, e.g. '/push'");
+
+const fileSchema = z.strictObject({
+  apiKeys: z.array(z.string().min(16, "each API key needs at least 16 characters")).default([]),
+  /** Extra namespaces; the chat namespace `/` is built in and keeps contract v1. */
+  namespaces: z.record(namespaceName, namespaceSettingsSchema).default({}),
+});
+
+/** The namespaces every server has unless the config file says otherwise. */
+const DEFAULT_NAMESPACES: Record<string, NamespaceSettings> = {
+  // Anonymous push pages: a page connects, learns its client id, and a backend
+  // sends to it (seed 004's "scan to log in").
+  "/push": { auth: "anonymous", clientPublish: false, presence: false },
+};
 
 export interface Config {
   env: "development" | "production" | "test";
@@ -60,6 +97,13 @@ export interface Config {
   rateLimitPerSecond: number;
   tokenTtlSeconds: number;
   logLevel: z.infer<typeof envSchema>["LOG_LEVEL"];
+  /** Keys accepted by the HTTP API v1 (`Authorization: Bearer <key>`). Empty: the API is closed. */
+  apiKeys: string[];
+  apiRateLimitPerSecond: number;
+  /** Namespaces besides the chat namespace `/`, by name. */
+  namespaces: Record<string, NamespaceSettings>;
+  /** The config file read, if any. */
+  configFile: string | null;
 }
 
 export class ConfigError extends Error {
@@ -85,6 +129,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   const e = parsed.data;
   const dataDir = path.resolve(e.DATA_DIR);
+  const { file: configFile, settings: file } = loadConfigFile(e.SWITCHBOARD_CONFIG);
   return {
     env: e.NODE_ENV,
     port: e.PORT,
@@ -98,7 +143,33 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     rateLimitPerSecond: e.SWITCHBOARD_RATE_LIMIT,
     tokenTtlSeconds: e.SWITCHBOARD_TOKEN_TTL,
     logLevel: e.LOG_LEVEL,
+    apiKeys: e.SWITCHBOARD_API_KEYS ?? file.apiKeys,
+    apiRateLimitPerSecond: e.SWITCHBOARD_API_RATE_LIMIT,
+    namespaces: { ...DEFAULT_NAMESPACES, ...file.namespaces },
+    configFile,
   };
+}
+
+function loadConfigFile(explicit: string | undefined): { file: string | null; settings: z.output<typeof fileSchema> } {
+  const candidates = explicit
+    ? [explicit]
+    : ["switchboard.config.json", "switchboard.config.yaml", "switchboard.config.yml"].filter((f) => existsSync(f));
+  const file = candidates[0] ? path.resolve(candidates[0]) : null;
+  if (!file) return { file: null, settings: fileSchema.parse({}) };
+  let raw: unknown;
+  try {
+    const text = readFileSync(file, "utf8");
+    raw = /\.ya?ml$/i.test(file) ? parseYaml(text) : JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError([`${file}: cannot read: ${(err as Error).message}`]);
+  }
+  const parsed = fileSchema.safeParse(raw ?? {});
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((i) => `${file}: in ${i.path.map((p) => JSON.stringify(p)).join(".") || "(top level)"}: ${i.message}`),
+    );
+  }
+  return { file, settings: parsed.data };
 }
 
 function loadOrCreateSecret(dataDir: string): string {

@@ -16,7 +16,9 @@ import { openDatabase, type Database } from "./db/client";
 import { createHttpApp } from "./http/app";
 import type { Logger } from "./logger";
 import { attachRealtime } from "./realtime";
+import { SocketConnections } from "./realtime/connections";
 import { SocketDelivery } from "./realtime/delivery";
+import { attachNamespaces } from "./realtime/namespaces";
 import type { IoServer } from "./realtime/types";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -51,6 +53,7 @@ export async function startSwitchboard(config: Config, log: Logger): Promise<Swi
   const core = createCore({
     db: db.prisma,
     delivery: new SocketDelivery(io),
+    connections: new SocketConnections(io, new Set(["/", ...Object.keys(config.namespaces)])),
     presenceStore: new MemoryPresenceStore(),
     accounts: {
       secret: config.secret,
@@ -58,13 +61,19 @@ export async function startSwitchboard(config: Config, log: Logger): Promise<Swi
       tokenTtlSeconds: config.tokenTtlSeconds,
     },
   });
-  attachRealtime(io, core, log, {
-    corsOrigins: config.corsOrigins,
-    rateLimitPerSecond: config.rateLimitPerSecond,
-  });
+  const socketOptions = { corsOrigins: config.corsOrigins, rateLimitPerSecond: config.rateLimitPerSecond };
+  attachRealtime(io, core, log, socketOptions);
+  attachNamespaces(io, core, log, config.namespaces, socketOptions);
 
   const api = getRequestListener(
-    createHttpApp({ core, log, tokenTtlSeconds: config.tokenTtlSeconds, checkDatabase: db.ping }).fetch,
+    createHttpApp({
+      core,
+      log,
+      tokenTtlSeconds: config.tokenTtlSeconds,
+      apiKeys: config.apiKeys,
+      apiRateLimitPerSecond: config.apiRateLimitPerSecond,
+      checkDatabase: db.ping,
+    }).fetch,
   );
   const web = config.webUi ? await startNext(config, httpServer) : null;
 

@@ -114,7 +114,7 @@ export interface ServerToClientEvents {
 /** Server-to-server events (through the adapter once several instances run). */
 export type InterServerEvents = Record<string, never>;
 
-/** What the server keeps on each socket (`socket.data`). */
+/** What the server keeps on each socket (`socket.data`): the user, or null for an anonymous connection. */
 export interface SocketData {
-  user: User;
+  user: User | null;
 }

@@ -5,7 +5,9 @@
  */
 import type { PrismaClient } from "../db/generated/client";
 import { Accounts, type AccountsOptions } from "./accounts";
+import type { Connections } from "./connections";
 import type { Delivery } from "./delivery";
+import { Gateway } from "./gateway";
 import { MessageWriter } from "./message-writer";
 import { Messages } from "./messages";
 import { Presence, type PresenceStore } from "./presence";
@@ -16,11 +18,13 @@ export interface Core {
   rooms: Rooms;
   messages: Messages;
   presence: Presence;
+  gateway: Gateway;
 }
 
 export function createCore(deps: {
   db: PrismaClient;
   delivery: Delivery;
+  connections: Connections;
   presenceStore: PresenceStore;
   accounts: AccountsOptions;
 }): Core {
@@ -29,5 +33,6 @@ export function createCore(deps: {
   const rooms = new Rooms(db, delivery, presenceStore);
   const messages = new Messages(db, new MessageWriter(db), rooms, delivery);
   const presence = new Presence(presenceStore, delivery, (userId) => rooms.idsOf(userId));
-  return { accounts, rooms, messages, presence };
+  const gateway = new Gateway(deps.connections, rooms, messages);
+  return { accounts, rooms, messages, presence, gateway };
 }

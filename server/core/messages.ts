@@ -1,5 +1,7 @@
 import type { Message, User } from "../../shared/protocol";
+import type { PostMessageBody } from "../../shared/gateway";
 import type { MessageHistory, MessageSend, Typing } from "../../shared/schemas";
+import { AppError } from "./errors";
 import type { PrismaClient } from "../db/generated/client";
 import type { Delivery } from "./delivery";
 import type { MessageWriter } from "./message-writer";
@@ -42,9 +44,55 @@ export class Messages {
     return message;
   }
 
+  /**
+   * A backend posts into a room: as an existing user, as a named bot (a user
+   * `bot:<id>` created on first use), or as the system. Delivered like any
+   * message; the author need not be a member.
+   */
+  async post(roomId: string, input: PostMessageBody): Promise<Message> {
+    // Trusted writes skip the membership check, so check the room here: a
+    // missing one must not fail the whole batch on its foreign key.
+    if ((await this.db.room.count({ where: { id: roomId } })) === 0) throw new AppError("not_found", "no such room");
+    const author = await this.backendAuthor(input);
+    const { row, created } = await this.writer.write({
+      roomId,
+      authorId: author.id,
+      body: input.body,
+      clientMsgId: input.clientMsgId ?? null,
+      trusted: true,
+    });
+    const message = toMessage(row, author);
+    if (created) this.delivery.toRoom(row.roomId, "message:new", [message]);
+    return message;
+  }
+
+  historyForBackend({ roomId, before, limit }: MessageHistory): Promise<{ messages: Message[]; hasMore: boolean }> {
+    return this.page(roomId, before, limit);
+  }
+
+  private async backendAuthor(input: PostMessageBody): Promise<{ id: string; displayName: string }> {
+    if (input.userId) {
+      const user = await this.db.user.findUnique({ where: { id: input.userId } });
+      if (!user) throw new AppError("not_found", "userId: no such user");
+      return user;
+    }
+    const id = input.bot ? `bot:${input.bot.id}` : "system";
+    const displayName = input.bot ? input.bot.name : "System";
+    return this.db.user.upsert({
+      where: { id },
+      create: { id, username: `${id.replace(":", "_")}@bot`, displayName },
+      update: { displayName },
+    });
+  }
+
   /** A page of history, oldest first, ending just before `before` (or at the newest). */
   async history(actor: User, { roomId, before, limit }: MessageHistory): Promise<{ messages: Message[]; hasMore: boolean }> {
     await this.rooms.assertReadable(actor, roomId);
+    return this.page(roomId, before, limit);
+  }
+
+  private async page(roomId: string, before: string | undefined, limit: number) {
+    if ((await this.db.room.count({ where: { id: roomId } })) === 0) throw new AppError("not_found", "no such room");
     const rows = await this.db.message.findMany({
       where: { roomId, ...(before ? { id: { lt: BigInt(before) } } : {}) },
       orderBy: { id: "desc" },

@@ -26,7 +26,17 @@ export class Rooms {
   }
 
   async create(actor: User, input: RoomCreate): Promise<Room> {
-    const memberIds = [...new Set(input.memberIds.filter((id) => id !== actor.id))];
+    return this.createGroup(input, actor.id);
+  }
+
+  /** A room made by a backend: no creator; its members are host users, created if new. */
+  async createForBackend(input: RoomCreate): Promise<Room> {
+    await this.ensureUsers(input.memberIds);
+    return this.createGroup(input, null);
+  }
+
+  private async createGroup(input: RoomCreate, creatorId: string | null): Promise<Room> {
+    const memberIds = [...new Set(input.memberIds.filter((id) => id !== creatorId))];
     if (memberIds.length > 0) {
       const found = await this.db.user.count({ where: { id: { in: memberIds } } });
       if (found !== memberIds.length) throw new AppError("not_found", "memberIds: unknown user");
@@ -37,17 +47,17 @@ export class Rooms {
         name: input.name,
         kind: "group",
         visibility: input.visibility,
-        createdById: actor.id,
+        createdById: creatorId,
         memberships: {
           create: [
-            { userId: actor.id, role: "owner" },
+            ...(creatorId ? [{ userId: creatorId, role: "owner" as const }] : []),
             ...memberIds.map((userId) => ({ userId, role: "member" as const })),
           ],
         },
       },
     });
     const room = toRoom(row);
-    for (const userId of [actor.id, ...memberIds]) this.announceJoin(userId, room);
+    for (const userId of [...(creatorId ? [creatorId] : []), ...memberIds]) this.announceJoin(userId, room);
     return room;
   }
 
@@ -77,6 +87,25 @@ export class Rooms {
   /** Adds users to a group room the actor belongs to; returns the ids that were not members yet. */
   async invite(actor: User, { roomId, userIds }: RoomInvite): Promise<string[]> {
     await this.assertMember(actor, roomId);
+    return this.addMembers(roomId, userIds);
+  }
+
+  /** A backend adds members; unknown ids become host users (as on their first connect). */
+  async addMembersForBackend(roomId: string, userIds: string[]): Promise<string[]> {
+    if ((await this.db.room.count({ where: { id: roomId } })) === 0) throw new AppError("not_found", "no such room");
+    await this.ensureUsers(userIds);
+    return this.addMembers(roomId, userIds);
+  }
+
+  /** Removes a member (a backend's operation): their tabs get `room:left`. */
+  async removeMember(roomId: string, userId: string): Promise<void> {
+    const { count } = await this.db.membership.deleteMany({ where: { roomId, userId } });
+    if (count === 0) throw new AppError("not_found", "no such member in this room");
+    this.delivery.removeUserFromRoom(userId, roomId);
+    this.delivery.toUser(userId, "room:left", [{ roomId }]);
+  }
+
+  private async addMembers(roomId: string, userIds: string[]): Promise<string[]> {
     const row = await this.db.room.findUniqueOrThrow({ where: { id: roomId } });
     if (row.kind === "dm") throw new AppError("forbidden", "a direct message has exactly two members");
     const ids = [...new Set(userIds)];
@@ -92,6 +121,15 @@ export class Rooms {
     const room = toRoom(row);
     for (const userId of added) this.announceJoin(userId, room);
     return added;
+  }
+
+  /** Creates host users for ids not known yet (a backend names its users by its own ids). */
+  private async ensureUsers(ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.db.user.createMany({
+      data: ids.map((id) => ({ id, username: `${id}@host`, displayName: id })),
+      skipDuplicates: true,
+    });
   }
 
   async leave(actor: User, { roomId }: RoomRef): Promise<void> {

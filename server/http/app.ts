@@ -12,12 +12,16 @@ import { loginInput, registerInput } from "../../shared/schemas";
 import type { Core } from "../core";
 import { AppError, fromZodError, toAppError } from "../core/errors";
 import type { Logger } from "../logger";
+import { mountApiV1 } from "./api-v1";
 import { TOKEN_COOKIE } from "./cookies";
 
 export interface HttpDeps {
   core: Core;
   log: Logger;
   tokenTtlSeconds: number;
+  /** Keys for the HTTP API v1. */
+  apiKeys: string[];
+  apiRateLimitPerSecond: number;
   /** Resolves when the database answers; rejects otherwise. */
   checkDatabase: () => Promise<void>;
 }
@@ -70,6 +74,10 @@ export function createHttpApp(deps: HttpDeps): Hono {
     const user = await core.accounts.authenticate(bearer ?? getCookie(c, TOKEN_COOKIE));
     return c.json({ user });
   });
+
+  const v1 = new Hono();
+  mountApiV1(v1, { core, apiKeys: deps.apiKeys, rateLimitPerSecond: deps.apiRateLimitPerSecond });
+  api.route("/v1", v1);
 
   api.all("*", () => {
     throw new AppError("not_found", "no such API route");

@@ -10,9 +10,15 @@ import type { IoSocket } from "./types";
  * host application's), or, from the web UI, the HttpOnly token cookie. The
  * cookie is only honoured from a page of an allowed origin, so another site
  * cannot open a connection in the user's name. Failures reach the client as
- * `connect_error` with message "unauthorized".
+ * `connect_error` with message "unauthorized". Namespaces configured as
+ * anonymous also accept connections without a token.
  */
-export function authMiddleware(core: Core, allowedOrigins: string[], log: Logger) {
+export function authMiddleware(
+  core: Core,
+  allowedOrigins: string[],
+  log: Logger,
+  options: { anonymous: boolean } = { anonymous: false },
+) {
   return async (socket: IoSocket, next: (err?: Error) => void): Promise<void> => {
     try {
       const auth: unknown = socket.handshake.auth;
@@ -27,7 +33,9 @@ export function authMiddleware(core: Core, allowedOrigins: string[], log: Logger
           token = cookie;
         }
       }
-      socket.data.user = await core.accounts.authenticate(token);
+      // An anonymous namespace lets connections without any token in; a token
+      // that is present must still be valid.
+      socket.data.user = token === undefined && options.anonymous ? null : await core.accounts.authenticate(token);
       next();
     } catch (err) {
       const { error, isBug } = toAppError(err);

@@ -27,12 +27,15 @@ export interface EventContext {
   connectionId: string;
 }
 
-export interface EventSpec<S extends z.ZodType = z.ZodType> {
+export interface EventSpec<S extends z.ZodType = z.ZodType, C = EventContext> {
   schema: S;
   /** False for fire-and-forget events (`typing`): an ack is optional. */
   ackRequired: boolean;
-  run(ctx: EventContext, input: z.output<S>): Promise<object>;
+  run(ctx: C, input: z.output<S>): Promise<object>;
 }
+
+/** A table of events: what {@link ./handle.ts} dispatches on. */
+export type EventTable<C> = Record<string, EventSpec<z.ZodType, C>>;
 
 function event<S extends z.ZodType>(spec: EventSpec<S>): EventSpec<S> {
   return spec;
@@ -111,8 +114,3 @@ export const clientEvents = {
   }),
 } satisfies Record<keyof ClientToServerEvents, EventSpec>;
 
-export type ClientEventName = keyof typeof clientEvents;
-
-export function isClientEvent(name: string): name is ClientEventName {
-  return Object.hasOwn(clientEvents, name);
-}

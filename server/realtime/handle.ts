@@ -1,8 +1,7 @@
 import type { ErrorBody } from "../../shared/errors";
-import type { Core } from "../core";
 import { AppError, fromZodError, toAppError } from "../core/errors";
 import type { Logger } from "../logger";
-import { clientEvents, isClientEvent } from "./events";
+import type { EventTable } from "./events";
 import type { TokenBucket } from "./rate-limit";
 import type { IoSocket } from "./types";
 
@@ -15,9 +14,9 @@ type AckCallback = (response: object) => void;
  * their cause and answered as `internal`. Events that arrive without the ack
  * they need are dropped, and the error goes out as `protocol:error`.
  */
-export function dispatch(
+export function dispatch<C>(
   socket: IoSocket,
-  deps: { core: Core; log: Logger; limiter: TokenBucket },
+  deps: { log: Logger; limiter: TokenBucket; events: EventTable<C>; context: C },
   event: string,
   args: unknown[],
 ): void {
@@ -35,11 +34,11 @@ export function dispatch(
     if (ack) ack({ ok: false, error: new AppError("rate_limited", "too many events; slow down").toBody() });
     return;
   }
-  if (!isClientEvent(event)) {
+  const spec = Object.hasOwn(deps.events, event) ? deps.events[event] : undefined;
+  if (!spec) {
     fail(new AppError("unknown_event", `unknown event "${event}"`).toBody());
     return;
   }
-  const spec = clientEvents[event];
   if (spec.ackRequired && !ack) {
     fail(new AppError("missing_ack", `"${event}" needs an acknowledgement callback`).toBody());
     return;
@@ -50,19 +49,16 @@ export function dispatch(
     return;
   }
 
-  const user = socket.data.user;
+  const userId = socket.data.user?.id;
   const started = performance.now();
-  (spec.run as (ctx: unknown, input: unknown) => Promise<object>)(
-    { core: deps.core, user, connectionId: socket.id },
-    parsed.data,
-  ).then(
+  spec.run(deps.context, parsed.data).then(
     (result) => {
       ack?.({ ok: true, ...result });
-      deps.log.debug({ event, userId: user.id, ms: performance.now() - started }, "event handled");
+      deps.log.debug({ event, userId, ms: performance.now() - started }, "event handled");
     },
     (err: unknown) => {
       const { error, isBug } = toAppError(err);
-      if (isBug) deps.log.error({ err, event, userId: user.id }, "event handler failed");
+      if (isBug) deps.log.error({ err, event, userId }, "event handler failed");
       else if (error.code === "unavailable") deps.log.warn({ err, event }, "event failed: dependency unavailable");
       fail(error.toBody());
     },

@@ -1,6 +1,7 @@
 import type { Core } from "../core";
 import type { Logger } from "../logger";
 import { authMiddleware } from "./auth";
+import { clientEvents } from "./events";
 import { dispatch } from "./handle";
 import { TokenBucket } from "./rate-limit";
 import { socketRooms } from "./socket-rooms";
@@ -17,9 +18,10 @@ export function attachRealtime(io: IoServer, core: Core, log: Logger, options: R
   chat.use(authMiddleware(core, options.corsOrigins, log.child({ part: "auth" })));
 
   chat.on("connection", async (socket) => {
-    const user = socket.data.user;
+    // The chat namespace never admits anonymous connections (see authMiddleware).
+    const user = socket.data.user!;
     const limiter = new TokenBucket(options.rateLimitPerSecond);
-    const deps = { core, log, limiter };
+    const deps = { log, limiter, events: clientEvents, context: { core, user, connectionId: socket.id } };
     // Listeners go on before any await so no early event is missed; events
     // for rooms arrive once the subscriptions below are in place.
     socket.onAny((event: string, ...args: unknown[]) => dispatch(socket, deps, event, args));

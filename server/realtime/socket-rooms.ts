@@ -1,11 +1,28 @@
 /**
- * Names of the Socket.IO rooms Switchboard uses. Always build them here,
- * never by concatenating in place: they are part of the contract with the
- * gateway API and with other instances.
+ * Names of the Socket.IO rooms Switchboard uses. Always build (and read) them
+ * here, never by concatenating in place: they are shared by every instance
+ * and by the gateway's operations.
  */
+const USER = "user:";
+const GROUP = "group:";
+
 export const socketRooms = {
   /** Every connection (tab) of one user. */
-  user: (userId: string) => `user:${userId}`,
+  user: (userId: string) => `${USER}${userId}`,
   /** Every connection of every member of a persistent room. */
   room: (roomId: string) => `room:${roomId}`,
+  /** An ad-hoc connection group (seed 004), managed by backends. */
+  group: (name: string) => `${GROUP}${name}`,
+  /** A channel clients subscribe to in a non-chat namespace. */
+  channel: (name: string) => `channel:${name}`,
+
+  /** The user a connection belongs to, from its rooms. */
+  userOf(rooms: Iterable<string>): string | null {
+    for (const r of rooms) if (r.startsWith(USER)) return r.slice(USER.length);
+    return null;
+  },
+  /** The groups a connection is in, from its rooms. */
+  groupsOf(rooms: Iterable<string>): string[] {
+    return [...rooms].filter((r) => r.startsWith(GROUP)).map((r) => r.slice(GROUP.length));
+  },
 } as const;

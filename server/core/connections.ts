@@ -1,0 +1,33 @@
+import type { ClientInfo } from "../../shared/gateway";
+
+/** Whom an emit goes to, inside one namespace. */
+export interface Targets {
+  all?: boolean;
+  rooms?: string[];
+  users?: string[];
+  clients?: string[];
+  groups?: string[];
+  channels?: string[];
+}
+
+/** Which connections a query is about; none: every connection of the namespace. */
+export type Selector = { client: string } | { user: string } | { group: string } | Record<string, never>;
+
+/**
+ * How the gateway reaches connections, by namespace, without knowing Socket.IO.
+ * Implemented over Socket.IO rooms and the adapter (realtime/connections.ts),
+ * so every operation works across instances once the Redis adapter is on.
+ */
+export interface Connections {
+  /** Whether this server serves the namespace. */
+  hasNamespace(namespace: string): boolean;
+  emit(namespace: string, targets: Targets, event: string, data: unknown): void;
+  find(namespace: string, selector: Selector): Promise<ClientInfo[]>;
+  joinGroup(namespace: string, clientId: string, group: string): void;
+  leaveGroup(namespace: string, clientId: string, group: string): void;
+  dissolveGroup(namespace: string, group: string): void;
+  /** Makes the client one of the user's connections (leaving any user it had). */
+  bindUser(namespace: string, clientId: string, userId: string, previous: string | null): void;
+  unbindUser(namespace: string, clientId: string, userId: string): void;
+  disconnect(namespace: string, clientId: string): void;
+}

@@ -1,0 +1,81 @@
+import type { ClientInfo } from "../../shared/gateway";
+import type { Connections, Selector, Targets } from "../core/connections";
+import { socketRooms } from "./socket-rooms";
+import type { IoServer } from "./types";
+
+/**
+ * {@link Connections} over Socket.IO: targets are rooms, queries are
+ * `fetchSockets()`, changes are `socketsJoin/Leave` and `disconnectSockets`,
+ * all of which the adapter carries to every instance.
+ */
+export class SocketConnections implements Connections {
+  constructor(
+    private readonly io: IoServer,
+    private readonly namespaces: ReadonlySet<string>,
+  ) {}
+
+  hasNamespace(namespace: string): boolean {
+    return this.namespaces.has(namespace);
+  }
+
+  emit(namespace: string, t: Targets, event: string, data: unknown): void {
+    const nsp = this.io.of(namespace);
+    // Backends choose their own event names: the typed event map does not apply.
+    const untyped = nsp as unknown as { emit(e: string, d: unknown): boolean; to(r: string[]): { emit(e: string, d: unknown): boolean } };
+    if (t.all) {
+      untyped.emit(event, data);
+      return;
+    }
+    const rooms = [
+      ...(t.rooms ?? []).map(socketRooms.room),
+      ...(t.users ?? []).map(socketRooms.user),
+      ...(t.groups ?? []).map(socketRooms.group),
+      ...(t.channels ?? []).map(socketRooms.channel),
+      ...(t.clients ?? []), // every socket is in a room named by its id
+    ];
+    if (rooms.length > 0) untyped.to(rooms).emit(event, data);
+  }
+
+  async find(namespace: string, selector: Selector): Promise<ClientInfo[]> {
+    const nsp = this.io.of(namespace);
+    const scope =
+      "client" in selector
+        ? nsp.in(selector.client)
+        : "user" in selector
+          ? nsp.in(socketRooms.user(selector.user))
+          : "group" in selector
+            ? nsp.in(socketRooms.group(selector.group))
+            : nsp;
+    const sockets = await scope.fetchSockets();
+    return sockets
+      .map((s) => ({ id: s.id, userId: socketRooms.userOf(s.rooms), groups: socketRooms.groupsOf(s.rooms).sort() }))
+      .sort((a, b) => (a.id < b.id ? -1 : 1));
+  }
+
+  joinGroup(namespace: string, clientId: string, group: string): void {
+    this.io.of(namespace).in(clientId).socketsJoin(socketRooms.group(group));
+  }
+
+  leaveGroup(namespace: string, clientId: string, group: string): void {
+    this.io.of(namespace).in(clientId).socketsLeave(socketRooms.group(group));
+  }
+
+  dissolveGroup(namespace: string, group: string): void {
+    const room = socketRooms.group(group);
+    this.io.of(namespace).in(room).socketsLeave(room);
+  }
+
+  bindUser(namespace: string, clientId: string, userId: string, previous: string | null): void {
+    const client = this.io.of(namespace).in(clientId);
+    if (previous) client.socketsLeave(socketRooms.user(previous));
+    client.socketsJoin(socketRooms.user(userId));
+  }
+
+  unbindUser(namespace: string, clientId: string, userId: string): void {
+    this.io.of(namespace).in(clientId).socketsLeave(socketRooms.user(userId));
+  }
+
+  disconnect(namespace: string, clientId: string): void {
+    this.io.of(namespace).in(clientId).disconnectSockets(true);
+  }
+}

@@ -1,0 +1,91 @@
+/**
+ * Namespaces besides the chat (`/`), configured in the config file: who may
+ * connect, whether clients may publish to channels themselves, whether channel
+ * presence can be asked. Every connection learns its client id first
+ * (`client:hello`), so a page can hand it to its backend (seed 004's "scan to
+ * log in"); backends then reach it through the HTTP API.
+ */
+import { z } from "zod";
+import type { NamespaceSettings } from "../config";
+import type { Core } from "../core";
+import { AppError } from "../core/errors";
+import type { Logger } from "../logger";
+import { authMiddleware } from "./auth";
+import type { EventSpec, EventTable } from "./events";
+import { dispatch } from "./handle";
+import { TokenBucket } from "./rate-limit";
+import { socketRooms } from "./socket-rooms";
+import type { IoServer, IoSocket } from "./types";
+
+interface NamespaceContext {
+  socket: IoSocket;
+  settings: NamespaceSettings;
+}
+
+const channelInput = z.strictObject({ channel: z.string().min(1).max(200) });
+const publishInput = z.strictObject({ channel: z.string().min(1).max(200), data: z.unknown() });
+
+function event<S extends z.ZodType>(spec: EventSpec<S, NamespaceContext>): EventSpec<S, NamespaceContext> {
+  return spec;
+}
+
+const namespaceEvents: EventTable<NamespaceContext> = {
+  "channel:subscribe": event({
+    schema: channelInput,
+    ackRequired: true,
+    run: async ({ socket }, { channel }) => (await socket.join(socketRooms.channel(channel)), {}),
+  }),
+  "channel:unsubscribe": event({
+    schema: channelInput,
+    ackRequired: true,
+    run: async ({ socket }, { channel }) => (await socket.leave(socketRooms.channel(channel)), {}),
+  }),
+  "channel:publish": event({
+    schema: publishInput,
+    ackRequired: true,
+    run: async ({ socket, settings }, { channel, data }) => {
+      if (!settings.clientPublish) throw new AppError("forbidden", "clients may not publish in this namespace");
+      const room = socketRooms.channel(channel);
+      if (!socket.rooms.has(room)) throw new AppError("forbidden", "subscribe to the channel first");
+      const publication = { channel, data, clientId: socket.id, userId: socket.data.user?.id ?? null };
+      (socket.nsp as unknown as { to(r: string): { emit(e: string, p: unknown): void } }).to(room).emit("publication", publication);
+      return {};
+    },
+  }),
+  "channel:presence": event({
+    schema: channelInput,
+    ackRequired: true,
+    run: async ({ socket, settings }, { channel }) => {
+      if (!settings.presence) throw new AppError("forbidden", "presence is not tracked in this namespace");
+      const sockets = await socket.nsp.in(socketRooms.channel(channel)).fetchSockets();
+      return {
+        clients: sockets.map((s) => ({ clientId: s.id, userId: socketRooms.userOf(s.rooms) })),
+      };
+    },
+  }),
+};
+
+export function attachNamespaces(
+  io: IoServer,
+  core: Core,
+  log: Logger,
+  namespaces: Record<string, NamespaceSettings>,
+  options: { corsOrigins: string[]; rateLimitPerSecond: number },
+): void {
+  for (const [name, settings] of Object.entries(namespaces)) {
+    const nsp = io.of(name);
+    const nlog = log.child({ namespace: name });
+    nsp.use(authMiddleware(core, options.corsOrigins, nlog, { anonymous: settings.auth === "anonymous" }));
+    nsp.on("connection", (socket) => {
+      const limiter = new TokenBucket(options.rateLimitPerSecond);
+      const deps = { log: nlog, limiter, events: namespaceEvents, context: { socket, settings } };
+      socket.onAny((event: string, ...args: unknown[]) => dispatch(socket, deps, event, args));
+      const user = socket.data.user;
+      if (user) socket.join(socketRooms.user(user.id));
+      (socket as unknown as { emit(e: string, p: unknown): void }).emit("client:hello", {
+        clientId: socket.id,
+        userId: user?.id ?? null,
+      });
+    });
+  }
+}

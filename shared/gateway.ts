@@ -1,0 +1,101 @@
+/**
+ * HTTP API v1 (the gateway for backends): request and response schemas.
+ * They validate requests AND generate /api/v1/openapi.json, so the document
+ * cannot drift from what the server accepts. Documented in docs/api.md.
+ */
+import { z } from "zod";
+import { messageHistoryInput, roomCreateInput } from "./schemas";
+import { MAX_BODY_LENGTH } from "./limits";
+
+/** Names Socket.IO reserves on the client side; a backend may not emit them. */
+const RESERVED_EVENTS = ["connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener"];
+
+export const id = z.string().min(1).max(128).describe("an id");
+export const eventName = z
+  .string()
+  .min(1)
+  .max(100)
+  .refine((e) => !RESERVED_EVENTS.includes(e), "this event name is reserved by Socket.IO")
+  .describe("the Socket.IO event name clients listen to");
+export const namespaceName = z
+  .string()
+  .regex(/^\/([a-z0-9][a-z0-9_-]{0,39})?$/, "a namespace is '/' or '/' followed by a lowercase name")
+  .default("/")
+  .describe("Socket.IO namespace; `/` is the chat namespace");
+const channelName = z.string().min(1).max(200);
+const ids = (what: string) => z.array(id).max(1000).describe(what);
+
+export const emitBody = z.strictObject({
+  event: eventName,
+  data: z.unknown().optional().describe("any JSON value, delivered as the event's argument"),
+});
+
+export const publishBody = z
+  .strictObject({
+    event: eventName,
+    data: z.unknown().optional().describe("any JSON value, delivered as the event's argument"),
+    rooms: ids("persistent room ids (their members' connections)").optional(),
+    users: ids("user ids (every connection of each)").optional(),
+    clients: ids("client (connection) ids").optional(),
+    groups: z.array(channelName).max(1000).describe("ad-hoc connection groups").optional(),
+    channels: z.array(channelName).max(1000).describe("channels clients subscribed to").optional(),
+    all: z.boolean().optional().describe("every connection of the namespace"),
+    namespace: namespaceName,
+  })
+  .refine(
+    (b) => b.all || [b.rooms, b.users, b.clients, b.groups, b.channels].some((t) => t && t.length > 0),
+    "name at least one target: rooms, users, clients, groups, channels or all",
+  );
+
+export const bindBody = z.strictObject({ userId: id });
+
+export const createRoomBody = roomCreateInput;
+export const addMembersBody = z.strictObject({ userIds: z.array(id).min(1).max(100) });
+export const postMessageBody = z
+  .strictObject({
+    body: z.string().max(MAX_BODY_LENGTH).refine((s) => s.trim().length > 0, "body is empty"),
+    clientMsgId: z.string().min(1).max(64).optional().describe("makes the call idempotent, as for clients"),
+    userId: id.optional().describe("post as this existing user"),
+    bot: z
+      .strictObject({ id: z.string().regex(/^[a-z0-9_-]{1,40}$/), name: z.string().trim().min(1).max(64) })
+      .optional()
+      .describe("post as a named bot (created on first use); neither userId nor bot: as the system"),
+  })
+  .refine((b) => !(b.userId && b.bot), "give userId or bot, not both");
+export const historyQuery = messageHistoryInput.omit({ roomId: true }).extend({
+  limit: z.coerce.number().int().min(1).max(100).default(50),
+});
+export const namespaceQuery = z.strictObject({ namespace: namespaceName });
+
+// ---- responses ----
+export const clientInfo = z.object({
+  id: z.string(),
+  userId: z.string().nullable(),
+  groups: z.array(z.string()),
+});
+export type ClientInfo = z.output<typeof clientInfo>;
+
+export type PublishBody = z.output<typeof publishBody>;
+export type EmitBody = z.output<typeof emitBody>;
+export type PostMessageBody = z.output<typeof postMessageBody>;
+
+export const userSchema = z.object({ id: z.string(), username: z.string(), displayName: z.string() });
+export const roomSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  kind: z.enum(["group", "dm"]),
+  visibility: z.enum(["public", "private"]),
+  createdAt: z.string().describe("ISO-8601"),
+});
+export const messageSchema = z.object({
+  id: z.string().describe("decimal integer, ascending in sending order"),
+  roomId: z.string(),
+  authorId: z.string(),
+  author: z.object({ id: z.string(), displayName: z.string() }),
+  body: z.string(),
+  createdAt: z.string().describe("ISO-8601"),
+  clientMsgId: z.string().optional(),
+});
+export const errorSchema = z.object({
+  error: z.object({ code: z.string().describe("stable error code"), message: z.string() }),
+});
