@@ -61,8 +61,21 @@ export const namespaceSettingsSchema = z.strictObject({
   auth: z.enum(["account", "anonymous"]).default("account"),
   /** May clients publish to channels themselves (Centrifugo's "bidirectional")? */
   clientPublish: z.boolean().default(false),
-  /** Announce `presence` when a user's first connection opens and last one closes. */
+  /** Clients may ask who is subscribed to a channel (`channel:presence`). */
   presence: z.boolean().default(false),
+  /** At most this many connections per user in this namespace (seed 001). */
+  maxConnectionsPerUser: z.number().int().min(1).max(1000).optional(),
+  /** At the limit: refuse the new connection, or close the user's oldest one. */
+  onConnectionLimit: z.enum(["reject", "replace-oldest"]).default("reject"),
+  /** Ask the host application about every connection first (seed 002's connect check). */
+  connectProxy: z
+    .strictObject({
+      url: z.url({ protocol: /^https?$/, message: "must be an http(s) URL" }),
+      timeoutMs: z.number().int().min(100).max(60_000).default(3000),
+      /** Request headers passed on to the app (lower-case names), e.g. ["cookie", "user-agent"]. */
+      forwardHeaders: z.array(z.string().toLowerCase()).max(50).default([]),
+    })
+    .optional(),
 });
 export type NamespaceSettings = z.output<typeof namespaceSettingsSchema>;
 
@@ -78,7 +91,7 @@ const fileSchema = z.strictObject({
 const DEFAULT_NAMESPACES: Record<string, NamespaceSettings> = {
   // Anonymous push pages: a page connects, learns its client id, and a backend
   // sends to it (seed 004's "scan to log in").
-  "/push": { auth: "anonymous", clientPublish: false, presence: false },
+  "/push": { auth: "anonymous", clientPublish: false, presence: false, onConnectionLimit: "reject" },
 };
 
 export interface Config {

@@ -12,6 +12,7 @@ export const ERROR_CODES = [
   "username_taken",
   "too_large",
   "rate_limited",
+  "too_many_connections",
   "unknown_event",
   "missing_ack",
   "unavailable",

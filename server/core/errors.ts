@@ -13,6 +13,7 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   username_taken: 409,
   too_large: 413,
   rate_limited: 429,
+  too_many_connections: 429,
   unknown_event: 400,
   missing_ack: 400,
   unavailable: 503,

@@ -8,9 +8,10 @@
 import { z } from "zod";
 import type { NamespaceSettings } from "../config";
 import type { Core } from "../core";
-import { AppError } from "../core/errors";
+import { AppError, toAppError } from "../core/errors";
 import type { Logger } from "../logger";
 import { authMiddleware } from "./auth";
+import { askConnectProxy } from "./connect-proxy";
 import type { EventSpec, EventTable } from "./events";
 import { dispatch } from "./handle";
 import { TokenBucket } from "./rate-limit";
@@ -65,6 +66,35 @@ const namespaceEvents: EventTable<NamespaceContext> = {
   }),
 };
 
+/**
+ * After authentication: the connect proxy (if configured) decides who the
+ * user is and what to join; then the per-user connection limit applies.
+ * Throws a coded error to refuse the connection.
+ */
+async function admit(namespace: string, settings: NamespaceSettings, socket: IoSocket): Promise<void> {
+  if (settings.connectProxy) {
+    const decision = await askConnectProxy(settings.connectProxy, namespace, socket, socket.data.user);
+    socket.data.user = decision.user;
+    socket.join([...decision.groups.map(socketRooms.group), ...decision.channels.map(socketRooms.channel)]);
+  }
+  const user = socket.data.user;
+  const max = settings.maxConnectionsPerUser;
+  if (!user || max === undefined) return;
+  // Cluster-wide with the Redis adapter: every instance's connections count.
+  const existing = await socket.nsp.in(socketRooms.user(user.id)).fetchSockets();
+  if (existing.length < max) return;
+  if (settings.onConnectionLimit === "reject") {
+    throw new AppError("too_many_connections", `at most ${max} connection(s) per user in ${namespace}`);
+  }
+  // Seed 001: the newer connection replaces the oldest. A server-side
+  // disconnect is not retried by Socket.IO clients, so they do not fight back.
+  const oldest = existing.sort((a, b) => a.handshake.issued - b.handshake.issued).slice(0, existing.length - max + 1);
+  for (const old of oldest) {
+    (old as unknown as { emit(e: string, p: unknown): void }).emit("connection:replaced", { by: socket.id });
+    old.disconnect(true);
+  }
+}
+
 export function attachNamespaces(
   io: IoServer,
   core: Core,
@@ -76,6 +106,16 @@ export function attachNamespaces(
     const nsp = io.of(name);
     const nlog = log.child({ namespace: name });
     nsp.use(authMiddleware(core, options.corsOrigins, nlog, { anonymous: settings.auth === "anonymous" }));
+    nsp.use((socket, next) => {
+      admit(name, settings, socket).then(
+        () => next(),
+        (err: unknown) => {
+          const { error, isBug } = toAppError(err);
+          if (isBug || error.code === "unavailable") nlog.warn({ err }, "connection refused");
+          next(Object.assign(new Error(error.code), { data: error.toBody() }));
+        },
+      );
+    });
     nsp.on("connection", (socket) => {
       const limiter = new TokenBucket(options.rateLimitPerSecond);
       const deps = { log: nlog, limiter, events: namespaceEvents, context: { socket, settings } };

@@ -1,0 +1,74 @@
+/**
+ * The connect proxy (seed 002's connect check): before a connection to a
+ * namespace is accepted, Switchboard POSTs its handshake to the host
+ * application, which answers who the user is and what to join, or refuses.
+ */
+import { z } from "zod";
+import type { User } from "../../shared/protocol";
+import type { NamespaceSettings } from "../config";
+import { AppError } from "../core/errors";
+import type { IoSocket } from "./types";
+
+type ProxySettings = NonNullable<NamespaceSettings["connectProxy"]>;
+
+/** What the host application answers. */
+const proxyAnswer = z.union([
+  z.object({ reject: z.object({ reason: z.string().max(500).default("refused") }) }),
+  z.object({
+    user: z.object({ id: z.string().min(1).max(64), name: z.string().min(1).max(64).optional() }).optional(),
+    groups: z.array(z.string().min(1).max(200)).max(100).default([]),
+    channels: z.array(z.string().min(1).max(200)).max(100).default([]),
+  }),
+]);
+
+export interface ProxyDecision {
+  user: User | null;
+  groups: string[];
+  channels: string[];
+}
+
+/**
+ * Asks the app about a connection. Throws `forbidden` when it refuses and
+ * `unavailable` when it does not answer in time or answers nonsense.
+ */
+export async function askConnectProxy(
+  proxy: ProxySettings,
+  namespace: string,
+  socket: IoSocket,
+  user: User | null,
+): Promise<ProxyDecision> {
+  const headers = Object.fromEntries(
+    proxy.forwardHeaders.flatMap((h) => {
+      const v = socket.handshake.headers[h];
+      return v === undefined ? [] : [[h, Array.isArray(v) ? v.join(", ") : v]];
+    }),
+  );
+  let res: Response;
+  try {
+    res = await fetch(proxy.url, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        clientId: socket.id,
+        namespace,
+        auth: socket.handshake.auth,
+        headers,
+        remoteAddress: socket.handshake.address,
+        user: user ? { id: user.id, name: user.displayName } : null,
+      }),
+      signal: AbortSignal.timeout(proxy.timeoutMs),
+    });
+  } catch {
+    throw new AppError("unavailable", "the application's connect check did not answer");
+  }
+  if (res.status === 401 || res.status === 403) throw new AppError("forbidden", "the application refused the connection");
+  if (!res.ok) throw new AppError("unavailable", `the application's connect check answered ${res.status}`);
+  const parsed = proxyAnswer.safeParse(await res.json().catch(() => undefined));
+  if (!parsed.success) throw new AppError("unavailable", "the application's connect check answered an unexpected body");
+  const answer = parsed.data;
+  if ("reject" in answer) throw new AppError("forbidden", answer.reject.reason);
+  const proxied = answer.user
+    ? { id: answer.user.id, username: `${answer.user.id}@host`, displayName: answer.user.name ?? answer.user.id }
+    : user;
+  return { user: proxied, groups: answer.groups, channels: answer.channels };
+}
