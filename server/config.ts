@@ -45,6 +45,12 @@ const envSchema = z.object({
   /** Lifetime of the tokens Switchboard issues at login, in seconds. */
   SWITCHBOARD_TOKEN_TTL: z.coerce.number().int().min(60).default(30 * 24 * 3600),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  /** Redis: enables the queue inlet (and, later, the Socket.IO Redis adapter). */
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL").optional(),
+  /** The Redis stream the queue inlet reads. */
+  SWITCHBOARD_QUEUE_STREAM: z.string().min(1).max(200).default("switchboard:commands"),
+  /** Commands pending this long on a consumer that went away are taken over by another. */
+  SWITCHBOARD_QUEUE_CLAIM_MS: z.coerce.number().int().min(100).default(30_000),
   /** Path of the config file; default: switchboard.config.{json,yaml,yml} in the working directory, if present. */
   SWITCHBOARD_CONFIG: z.string().min(1).optional(),
   /** API keys for /api/v1, comma-separated; replaces the config file's `apiKeys`. */
@@ -115,6 +121,8 @@ export interface Config {
   apiRateLimitPerSecond: number;
   /** Namespaces besides the chat namespace `/`, by name. */
   namespaces: Record<string, NamespaceSettings>;
+  redisUrl: string | null;
+  queue: { stream: string; claimIdleMs: number };
   /** The config file read, if any. */
   configFile: string | null;
 }
@@ -159,6 +167,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     apiKeys: e.SWITCHBOARD_API_KEYS ?? file.apiKeys,
     apiRateLimitPerSecond: e.SWITCHBOARD_API_RATE_LIMIT,
     namespaces: { ...DEFAULT_NAMESPACES, ...file.namespaces },
+    redisUrl: e.REDIS_URL ?? null,
+    queue: { stream: e.SWITCHBOARD_QUEUE_STREAM, claimIdleMs: e.SWITCHBOARD_QUEUE_CLAIM_MS },
     configFile,
   };
 }

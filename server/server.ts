@@ -14,6 +14,7 @@ import { createCore, type Core } from "./core";
 import { MemoryPresenceStore } from "./core/presence";
 import { openDatabase, type Database } from "./db/client";
 import { createHttpApp } from "./http/app";
+import { QueueInlet } from "./inlet/queue";
 import type { Logger } from "./logger";
 import { attachRealtime } from "./realtime";
 import { SocketConnections } from "./realtime/connections";
@@ -34,6 +35,8 @@ export interface Switchboard {
   io: IoServer;
   core: Core;
   db: Database;
+  /** The queue inlet, when REDIS_URL is set. */
+  inlet: QueueInlet | null;
   close(): Promise<void>;
 }
 
@@ -90,6 +93,11 @@ export async function startSwitchboard(config: Config, log: Logger): Promise<Swi
     });
   });
 
+  const inlet = config.redisUrl
+    ? new QueueInlet(core, log.child({ part: "queue" }), { redisUrl: config.redisUrl, ...config.queue })
+    : null;
+  await inlet?.start();
+
   await new Promise<void>((resolve, reject) => {
     httpServer.once("error", reject);
     httpServer.listen(config.port, config.host, () => {
@@ -109,8 +117,10 @@ export async function startSwitchboard(config: Config, log: Logger): Promise<Swi
     io,
     core,
     db,
+    inlet,
     close: () =>
       (closing ??= (async () => {
+        await inlet?.stop();
         // Disconnects every client and closes the HTTP server, then lets
         // messages already accepted reach the database before closing it.
         await new Promise<void>((resolve) => void io.close(() => resolve()));

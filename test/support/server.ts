@@ -27,7 +27,8 @@ export async function startTestServer(
   env: Record<string, string> = {},
 ): Promise<TestServer> {
   const dataDir = mkdtempSync(path.join(tmpdir(), "switchboard-test-"));
-  const database = backend === "postgres" ? await createTestDatabase() : null;
+  // A given DATABASE_URL is shared (several instances on one database).
+  const database = backend === "postgres" && !env.DATABASE_URL ? await createTestDatabase() : null;
   const cleanup = async () => {
     await database?.drop();
     rmSync(dataDir, { recursive: true, force: true });
