@@ -51,6 +51,13 @@ const envSchema = z.object({
   SWITCHBOARD_QUEUE_STREAM: z.string().min(1).max(200).default("switchboard:commands"),
   /** Commands pending this long on a consumer that went away are taken over by another. */
   SWITCHBOARD_QUEUE_CLAIM_MS: z.coerce.number().int().min(100).default(30_000),
+  /** Plugin modules to load, comma-separated (replaces the config file's `plugins` and the plugins folder). */
+  SWITCHBOARD_PLUGINS: z
+    .string()
+    .transform((s) => s.split(",").map((f) => f.trim()).filter(Boolean))
+    .optional(),
+  /** Folder whose modules are loaded as plugins when no list is given. */
+  SWITCHBOARD_PLUGINS_DIR: z.string().min(1).default("./plugins"),
   /** Path of the config file; default: switchboard.config.{json,yaml,yml} in the working directory, if present. */
   SWITCHBOARD_CONFIG: z.string().min(1).optional(),
   /** API keys for /api/v1, comma-separated; replaces the config file's `apiKeys`. */
@@ -89,6 +96,8 @@ const namespaceName = z.string().regex(/^\/[a-z0-9][a-z0-9_-]{0,39}$/, "a namesp
 
 const fileSchema = z.strictObject({
   apiKeys: z.array(z.string().min(16, "each API key needs at least 16 characters")).default([]),
+  /** Plugin modules, relative to the config file. */
+  plugins: z.array(z.string().min(1)).default([]),
   /** Extra namespaces; the chat namespace `/` is built in and keeps contract v1. */
   namespaces: z.record(namespaceName, namespaceSettingsSchema).default({}),
 });
@@ -121,6 +130,9 @@ export interface Config {
   apiRateLimitPerSecond: number;
   /** Namespaces besides the chat namespace `/`, by name. */
   namespaces: Record<string, NamespaceSettings>;
+  /** Plugin modules to load; when empty, every module in `pluginsDir`. */
+  pluginFiles: string[];
+  pluginsDir: string;
   redisUrl: string | null;
   queue: { stream: string; claimIdleMs: number };
   /** The config file read, if any. */
@@ -167,6 +179,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     apiKeys: e.SWITCHBOARD_API_KEYS ?? file.apiKeys,
     apiRateLimitPerSecond: e.SWITCHBOARD_API_RATE_LIMIT,
     namespaces: { ...DEFAULT_NAMESPACES, ...file.namespaces },
+    pluginFiles:
+      e.SWITCHBOARD_PLUGINS?.map((f) => path.resolve(f)) ??
+      file.plugins.map((f) => path.resolve(configFile ? path.dirname(configFile) : ".", f)),
+    pluginsDir: path.resolve(e.SWITCHBOARD_PLUGINS_DIR),
     redisUrl: e.REDIS_URL ?? null,
     queue: { stream: e.SWITCHBOARD_QUEUE_STREAM, claimIdleMs: e.SWITCHBOARD_QUEUE_CLAIM_MS },
     configFile,

@@ -16,6 +16,7 @@ import { openDatabase, type Database } from "./db/client";
 import { createHttpApp } from "./http/app";
 import { QueueInlet } from "./inlet/queue";
 import type { Logger } from "./logger";
+import { loadPlugins } from "./plugins/load";
 import { attachRealtime } from "./realtime";
 import { SocketConnections } from "./realtime/connections";
 import { SocketDelivery } from "./realtime/delivery";
@@ -41,6 +42,10 @@ export interface Switchboard {
 }
 
 export async function startSwitchboard(config: Config, log: Logger): Promise<Switchboard> {
+  // Plugins first: a broken one stops start-up before anything is opened.
+  const plugins = await loadPlugins(config.pluginFiles, config.pluginsDir);
+  if (plugins.length > 0) log.info({ plugins: plugins.map((p) => p.name) }, "plugins loaded");
+
   const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, log });
   log.info({ database: db.kind }, "database ready");
 
@@ -63,9 +68,11 @@ export async function startSwitchboard(config: Config, log: Logger): Promise<Swi
       hostJwtSecret: config.hostJwtSecret,
       tokenTtlSeconds: config.tokenTtlSeconds,
     },
+    hooks: plugins.flatMap((p) => (p.hooks ? [p.hooks] : [])),
+    onHookError: (err) => log.error({ err }, "plugin afterMessage hook failed"),
   });
   const socketOptions = { corsOrigins: config.corsOrigins, rateLimitPerSecond: config.rateLimitPerSecond };
-  attachRealtime(io, core, log, socketOptions);
+  attachRealtime(io, core, log, { ...socketOptions, plugins });
   attachNamespaces(io, core, log, config.namespaces, socketOptions);
 
   const api = getRequestListener(

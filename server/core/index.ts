@@ -4,6 +4,7 @@
  * else; none of them touch the database or Socket.IO rooms directly.
  */
 import type { PrismaClient } from "../db/generated/client";
+import type { PluginHooks } from "../plugins/api";
 import { Accounts, type AccountsOptions } from "./accounts";
 import type { Connections } from "./connections";
 import type { Delivery } from "./delivery";
@@ -27,11 +28,15 @@ export function createCore(deps: {
   connections: Connections;
   presenceStore: PresenceStore;
   accounts: AccountsOptions;
+  /** Plugin hooks around sending messages, in order. */
+  hooks?: PluginHooks[];
+  /** Where a failing `afterMessage` hook is reported. */
+  onHookError?: (err: unknown) => void;
 }): Core {
   const { db, delivery, presenceStore } = deps;
   const accounts = new Accounts(db, deps.accounts);
   const rooms = new Rooms(db, delivery, presenceStore);
-  const messages = new Messages(db, new MessageWriter(db), rooms, delivery);
+  const messages = new Messages(db, new MessageWriter(db), rooms, delivery, deps.hooks ?? [], deps.onHookError ?? (() => {}));
   const presence = new Presence(presenceStore, delivery, (userId) => rooms.idsOf(userId));
   const gateway = new Gateway(deps.connections, rooms, messages);
   return { accounts, rooms, messages, presence, gateway };

@@ -1,5 +1,7 @@
 import type { Message, User } from "../../shared/protocol";
 import type { PostMessageBody } from "../../shared/gateway";
+import { MAX_BODY_LENGTH } from "../../shared/limits";
+import type { PluginHooks } from "../plugins/api";
 import type { MessageHistory, MessageSend, Typing } from "../../shared/schemas";
 import { AppError } from "./errors";
 import type { PrismaClient } from "../db/generated/client";
@@ -15,6 +17,8 @@ export class Messages {
     private readonly writer: MessageWriter,
     private readonly rooms: Rooms,
     private readonly delivery: Delivery,
+    private readonly hooks: PluginHooks[],
+    private readonly onHookError: (err: unknown) => void,
   ) {}
 
   /** Resolves when every accepted send has been written; called before shutdown. */
@@ -33,15 +37,41 @@ export class Messages {
    * message and delivers nothing new.
    */
   async send(actor: User, input: MessageSend): Promise<Message> {
+    const body = await this.beforeMessage(actor, input.roomId, input.body);
     const { row, created } = await this.writer.write({
       roomId: input.roomId,
       authorId: actor.id,
-      body: input.body,
+      body,
       clientMsgId: input.clientMsgId ?? null,
     });
     const message = toMessage(row, actor);
-    if (created) this.delivery.toRoom(row.roomId, "message:new", [message]);
+    if (created) this.stored(message);
     return message;
+  }
+
+  /** Plugins' `beforeMessage` hooks, in order: each may rewrite the body or reject the message. */
+  private async beforeMessage(author: User, roomId: string, body: string): Promise<string> {
+    for (const hooks of this.hooks) {
+      const result = await hooks.beforeMessage?.({ author, roomId, body });
+      if (!result) continue;
+      if ("reject" in result) throw new AppError("forbidden", result.reject);
+      if (typeof result.body !== "string" || !result.body.trim() || result.body.length > MAX_BODY_LENGTH) {
+        throw new Error("a beforeMessage hook returned an invalid body");
+      }
+      body = result.body;
+    }
+    return body;
+  }
+
+  /** Delivers a newly stored message, then lets plugins' `afterMessage` hooks see it. */
+  private stored(message: Message): void {
+    this.delivery.toRoom(message.roomId, "message:new", [message]);
+    for (const hooks of this.hooks) {
+      if (!hooks.afterMessage) continue;
+      Promise.resolve()
+        .then(() => hooks.afterMessage!(message))
+        .catch(this.onHookError);
+    }
   }
 
   /**
@@ -62,7 +92,7 @@ export class Messages {
       trusted: true,
     });
     const message = toMessage(row, author);
-    if (created) this.delivery.toRoom(row.roomId, "message:new", [message]);
+    if (created) this.stored(message);
     return message;
   }
 

@@ -1,7 +1,8 @@
 import type { Core } from "../core";
 import type { Logger } from "../logger";
 import { authMiddleware } from "./auth";
-import { clientEvents } from "./events";
+import type { SwitchboardPlugin } from "../plugins/api";
+import { clientEvents, type EventContext, type EventTable } from "./events";
 import { dispatch } from "./handle";
 import { TokenBucket } from "./rate-limit";
 import { socketRooms } from "./socket-rooms";
@@ -10,10 +11,29 @@ import type { IoServer } from "./types";
 export interface RealtimeOptions {
   corsOrigins: string[];
   rateLimitPerSecond: number;
+  /** Events added by plugins, merged into the chat's event table. */
+  plugins?: SwitchboardPlugin[];
+}
+
+/** The chat's events plus the plugins' (which may not redefine a built-in one). */
+function chatEvents(plugins: SwitchboardPlugin[]): EventTable<EventContext> {
+  const table: EventTable<EventContext> = { ...clientEvents };
+  for (const plugin of plugins) {
+    for (const [name, spec] of Object.entries(plugin.events ?? {})) {
+      if (Object.hasOwn(table, name)) throw new Error(`plugin ${plugin.name}: event "${name}" already exists`);
+      table[name] = {
+        schema: spec.schema,
+        ackRequired: spec.ackRequired ?? true,
+        run: (ctx, input) => spec.handler(ctx, input),
+      };
+    }
+  }
+  return table;
 }
 
 /** Wires namespace `/` (chat, contract v1): authentication, subscriptions, presence, events. */
 export function attachRealtime(io: IoServer, core: Core, log: Logger, options: RealtimeOptions): void {
+  const events = chatEvents(options.plugins ?? []);
   const chat = io.of("/");
   chat.use(authMiddleware(core, options.corsOrigins, log.child({ part: "auth" })));
 
@@ -21,7 +41,7 @@ export function attachRealtime(io: IoServer, core: Core, log: Logger, options: R
     // The chat namespace never admits anonymous connections (see authMiddleware).
     const user = socket.data.user!;
     const limiter = new TokenBucket(options.rateLimitPerSecond);
-    const deps = { log, limiter, events: clientEvents, context: { core, user, connectionId: socket.id } };
+    const deps = { log, limiter, events, context: { core, user, connectionId: socket.id } };
     // Listeners go on before any await so no early event is missed; events
     // for rooms arrive once the subscriptions below are in place.
     socket.onAny((event: string, ...args: unknown[]) => dispatch(socket, deps, event, args));
