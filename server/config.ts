@@ -74,6 +74,8 @@ export const namespaceSettingsSchema = z.strictObject({
   auth: z.enum(["account", "anonymous"]).default("account"),
   /** May clients publish to channels themselves (Centrifugo's "bidirectional")? */
   clientPublish: z.boolean().default(false),
+  /** Keep what is published to channels, readable with `channel:history`. */
+  history: z.boolean().default(false),
   /** Clients may ask who is subscribed to a channel (`channel:presence`). */
   presence: z.boolean().default(false),
   /** At most this many connections per user in this namespace (seed 001). */
@@ -106,7 +108,7 @@ const fileSchema = z.strictObject({
 const DEFAULT_NAMESPACES: Record<string, NamespaceSettings> = {
   // Anonymous push pages: a page connects, learns its client id, and a backend
   // sends to it (seed 004's "scan to log in").
-  "/push": { auth: "anonymous", clientPublish: false, presence: false, onConnectionLimit: "reject" },
+  "/push": { auth: "anonymous", clientPublish: false, history: false, presence: false, onConnectionLimit: "reject" },
 };
 
 export interface Config {

@@ -62,6 +62,7 @@ export async function startSwitchboard(config: Config, log: Logger): Promise<Swi
     db: db.prisma,
     delivery: new SocketDelivery(io),
     connections: new SocketConnections(io, new Set(["/", ...Object.keys(config.namespaces)])),
+    historyNamespaces: new Set(Object.entries(config.namespaces).flatMap(([n, s]) => (s.history ? [n] : []))),
     presenceStore: new MemoryPresenceStore(),
     accounts: {
       secret: config.secret,

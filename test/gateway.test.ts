@@ -58,7 +58,7 @@ describe.each(await backends())("HTTP API v1 (%s)", (backend) => {
         namespaces: {
           "/push": { auth: "anonymous" },
           "/members": { auth: "account" },
-          "/live": { auth: "anonymous", clientPublish: true, presence: true },
+          "/live": { auth: "anonymous", clientPublish: true, presence: true, history: true },
         },
       }),
     );
@@ -282,8 +282,17 @@ describe.each(await backends())("HTTP API v1 (%s)", (backend) => {
     const b = await connectTo(server.url, "/live");
     for (const x of [a, b]) await x.socket.timeout(5000).emitWithAck("channel:subscribe", { channel: "room-1" });
     const got = nextEvent(b.socket, "publication");
-    expect(await a.socket.timeout(5000).emitWithAck("channel:publish", { channel: "room-1", data: { move: "e4" } })).toEqual({ ok: true });
-    expect(await got).toEqual({ channel: "room-1", data: { move: "e4" }, clientId: a.hello.clientId, userId: null });
+    const ack = await a.socket.timeout(5000).emitWithAck("channel:publish", { channel: "room-1", data: { move: "e4" } });
+    const expected = {
+      id: expect.stringMatching(/^\d+$/),
+      channel: "room-1",
+      data: { move: "e4" },
+      clientId: a.hello.clientId,
+      userId: null,
+      createdAt: expect.any(String),
+    };
+    expect(ack).toEqual({ ok: true, publication: expected });
+    expect(await got).toEqual(ack.publication);
     const notSubscribed = await a.socket.timeout(5000).emitWithAck("channel:publish", { channel: "other", data: 1 });
     expect(notSubscribed).toMatchObject({ ok: false, error: { code: "forbidden" } });
     const presence = await a.socket.timeout(5000).emitWithAck("channel:presence", { channel: "room-1" });
@@ -293,6 +302,16 @@ describe.each(await backends())("HTTP API v1 (%s)", (backend) => {
     const fromBackend = nextEvent(a.socket, "score");
     expect((await v1("POST", "/publish", { event: "score", data: 3, channels: ["room-1"], namespace: "/live" })).body).toEqual({ targets: 1 });
     expect(await fromBackend).toBe(3);
+
+    // The namespace keeps history: both publications, oldest first, paged.
+    const history = await b.socket.timeout(5000).emitWithAck("channel:history", { channel: "room-1" });
+    expect(history.ok).toBe(true);
+    expect(history.publications.map((p: { data: unknown }) => p.data)).toEqual([{ move: "e4" }, { event: "score", data: 3 }]);
+    const older = await b.socket.timeout(5000).emitWithAck("channel:history", { channel: "room-1", before: history.publications[1].id, limit: 1 });
+    expect(older).toEqual({ ok: true, publications: [ack.publication], hasMore: false });
+    // /push keeps none.
+    const none = await push.socket.timeout(5000).emitWithAck("channel:history", { channel: "news" });
+    expect(none).toMatchObject({ ok: false, error: { code: "forbidden" } });
   });
 
   it("rate-limits an API key with 429", async () => {

@@ -7,6 +7,7 @@
 import type { ClientInfo, EmitBody, PostMessageBody, PublishBody } from "../../shared/gateway";
 import type { Message, Room } from "../../shared/protocol";
 import type { MessageHistory, RoomCreate } from "../../shared/schemas";
+import type { Channels } from "./channels";
 import type { Connections } from "./connections";
 import { AppError } from "./errors";
 import type { Messages } from "./messages";
@@ -17,15 +18,21 @@ export class Gateway {
     private readonly connections: Connections,
     private readonly rooms: Rooms,
     private readonly messages: Messages,
+    private readonly channels: Channels,
   ) {}
 
   // ---- delivery ----
 
-  /** Delivers an event to any mix of targets; answers how many targets it addressed. */
-  publish(input: PublishBody): { targets: number } {
+  /**
+   * Delivers an event to any mix of targets; answers how many targets it
+   * addressed. Channels of a namespace that keeps history also store it (as a
+   * publication whose data is `{event, data}`).
+   */
+  async publish(input: PublishBody): Promise<{ targets: number }> {
     const ns = this.namespace(input.namespace);
     const { rooms = [], users = [], clients = [], groups = [], channels = [], all = false } = input;
     this.connections.emit(ns, all ? { all } : { rooms, users, clients, groups, channels }, input.event, input.data ?? null);
+    for (const channel of channels) await this.channels.record(ns, channel, { event: input.event, data: input.data ?? null });
     return { targets: all ? 1 : rooms.length + users.length + clients.length + groups.length + channels.length };
   }
 

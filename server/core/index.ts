@@ -6,6 +6,7 @@
 import type { PrismaClient } from "../db/generated/client";
 import type { PluginHooks } from "../plugins/api";
 import { Accounts, type AccountsOptions } from "./accounts";
+import { Channels } from "./channels";
 import type { Connections } from "./connections";
 import type { Delivery } from "./delivery";
 import { Gateway } from "./gateway";
@@ -20,12 +21,15 @@ export interface Core {
   messages: Messages;
   presence: Presence;
   gateway: Gateway;
+  channels: Channels;
 }
 
 export function createCore(deps: {
   db: PrismaClient;
   delivery: Delivery;
   connections: Connections;
+  /** Namespaces whose channels keep history. */
+  historyNamespaces?: ReadonlySet<string>;
   presenceStore: PresenceStore;
   accounts: AccountsOptions;
   /** Plugin hooks around sending messages, in order. */
@@ -38,6 +42,7 @@ export function createCore(deps: {
   const rooms = new Rooms(db, delivery, presenceStore);
   const messages = new Messages(db, new MessageWriter(db), rooms, delivery, deps.hooks ?? [], deps.onHookError ?? (() => {}));
   const presence = new Presence(presenceStore, delivery, (userId) => rooms.idsOf(userId));
-  const gateway = new Gateway(deps.connections, rooms, messages);
-  return { accounts, rooms, messages, presence, gateway };
+  const channels = new Channels(db, deps.connections, deps.historyNamespaces ?? new Set());
+  const gateway = new Gateway(deps.connections, rooms, messages, channels);
+  return { accounts, rooms, messages, presence, gateway, channels };
 }

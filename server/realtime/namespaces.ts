@@ -21,10 +21,17 @@ import type { IoServer, IoSocket } from "./types";
 interface NamespaceContext {
   socket: IoSocket;
   settings: NamespaceSettings;
+  namespace: string;
+  core: Core;
 }
 
 const channelInput = z.strictObject({ channel: z.string().min(1).max(200) });
 const publishInput = z.strictObject({ channel: z.string().min(1).max(200), data: z.unknown() });
+const historyInput = z.strictObject({
+  channel: z.string().min(1).max(200),
+  before: z.string().regex(/^[1-9][0-9]{0,18}$/).optional(),
+  limit: z.number().int().min(1).max(100).default(50),
+});
 
 function event<S extends z.ZodType>(spec: EventSpec<S, NamespaceContext>): EventSpec<S, NamespaceContext> {
   return spec;
@@ -44,14 +51,20 @@ const namespaceEvents: EventTable<NamespaceContext> = {
   "channel:publish": event({
     schema: publishInput,
     ackRequired: true,
-    run: async ({ socket, settings }, { channel, data }) => {
+    run: async ({ socket, settings, namespace, core }, { channel, data }) => {
       if (!settings.clientPublish) throw new AppError("forbidden", "clients may not publish in this namespace");
-      const room = socketRooms.channel(channel);
-      if (!socket.rooms.has(room)) throw new AppError("forbidden", "subscribe to the channel first");
-      const publication = { channel, data, clientId: socket.id, userId: socket.data.user?.id ?? null };
-      (socket.nsp as unknown as { to(r: string): { emit(e: string, p: unknown): void } }).to(room).emit("publication", publication);
-      return {};
+      if (!socket.rooms.has(socketRooms.channel(channel))) throw new AppError("forbidden", "subscribe to the channel first");
+      const publication = await core.channels.publish(namespace, channel, data ?? null, {
+        clientId: socket.id,
+        userId: socket.data.user?.id ?? null,
+      });
+      return { publication };
     },
+  }),
+  "channel:history": event({
+    schema: historyInput,
+    ackRequired: true,
+    run: ({ namespace, core }, { channel, before, limit }) => core.channels.history(namespace, channel, before, limit),
   }),
   "channel:presence": event({
     schema: channelInput,
@@ -118,7 +131,7 @@ export function attachNamespaces(
     });
     nsp.on("connection", (socket) => {
       const limiter = new TokenBucket(options.rateLimitPerSecond);
-      const deps = { log: nlog, limiter, events: namespaceEvents, context: { socket, settings } };
+      const deps = { log: nlog, limiter, events: namespaceEvents, context: { socket, settings, namespace: name, core } };
       socket.onAny((event: string, ...args: unknown[]) => dispatch(socket, deps, event, args));
       const user = socket.data.user;
       if (user) socket.join(socketRooms.user(user.id));
