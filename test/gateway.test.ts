@@ -259,6 +259,13 @@ describe.each(await backends())("HTTP API v1 (%s)", (backend) => {
     expect(older.body).toEqual({ messages: [posted.body.message], hasMore: false });
     expect((await v1("GET", "/rooms/nope/messages")).status).toBe(404);
 
+    // A DM keeps its two members: 403.
+    const other = await register(server.url);
+    const dm = await call<{ room: Room }>(memberSocket, "dm:open", { userId: other.user.id });
+    const intoDm = await v1("POST", `/rooms/${dm.room.id}/members`, { userIds: ["crm-9"] });
+    expect(intoDm.status).toBe(403);
+    expect(intoDm.body.error.code).toBe("forbidden");
+
     // The member's chat client sees the same history.
     const h = await call<{ messages: Message[] }>(memberSocket, "message:history", { roomId: room.id });
     expect(h.messages).toHaveLength(3);
