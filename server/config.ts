@@ -4,6 +4,7 @@
  * Nothing else in the server reads `process.env`.
  */
 import { randomBytes } from "node:crypto";
+import { hostname } from "node:os";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { parse as parseYaml } from "yaml";
@@ -47,6 +48,12 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   /** Redis: enables the queue inlet (and, later, the Socket.IO Redis adapter). */
   REDIS_URL: z.string().regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL").optional(),
+  /** Use the sharded Pub/Sub adapter (Redis 7 / Redis Cluster). */
+  SWITCHBOARD_REDIS_SHARDED: bool.default(false),
+  /** How long a cluster-wide query (list clients…) waits for the other instances. */
+  SWITCHBOARD_CLUSTER_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5000),
+  /** This instance's name in shared state; default: host name, process id and a random suffix. */
+  SWITCHBOARD_INSTANCE_ID: z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, "letters, digits, '_', '.', ':', '-'").optional(),
   /** The Redis stream the queue inlet reads. */
   SWITCHBOARD_QUEUE_STREAM: z.string().min(1).max(200).default("switchboard:commands"),
   /** Commands pending this long on a consumer that went away are taken over by another. */
@@ -120,6 +127,8 @@ export interface Config {
   databaseUrl: string | null;
   /** Signs Switchboard's own tokens. */
   secret: string;
+  /** True when the secret was generated into DATA_DIR rather than given. */
+  secretGenerated: boolean;
   /** Verifies tokens signed by a host application, if configured. */
   hostJwtSecret: string | null;
   webUi: boolean;
@@ -136,6 +145,9 @@ export interface Config {
   pluginFiles: string[];
   pluginsDir: string;
   redisUrl: string | null;
+  redisSharded: boolean;
+  clusterTimeoutMs: number;
+  instanceId: string;
   queue: { stream: string; claimIdleMs: number };
   /** The config file read, if any. */
   configFile: string | null;
@@ -172,6 +184,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     dataDir,
     databaseUrl: e.DATABASE_URL ?? null,
     secret: e.SWITCHBOARD_SECRET ?? loadOrCreateSecret(dataDir),
+    secretGenerated: e.SWITCHBOARD_SECRET === undefined,
     hostJwtSecret: e.SWITCHBOARD_JWT_SECRET ?? null,
     webUi: e.SWITCHBOARD_WEB_UI,
     corsOrigins: e.SWITCHBOARD_CORS_ORIGINS,
@@ -186,6 +199,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       file.plugins.map((f) => path.resolve(configFile ? path.dirname(configFile) : ".", f)),
     pluginsDir: path.resolve(e.SWITCHBOARD_PLUGINS_DIR),
     redisUrl: e.REDIS_URL ?? null,
+    redisSharded: e.SWITCHBOARD_REDIS_SHARDED,
+    clusterTimeoutMs: e.SWITCHBOARD_CLUSTER_TIMEOUT_MS,
+    instanceId: e.SWITCHBOARD_INSTANCE_ID ?? `${hostname()}-${process.pid}-${randomBytes(3).toString("hex")}`,
     queue: { stream: e.SWITCHBOARD_QUEUE_STREAM, claimIdleMs: e.SWITCHBOARD_QUEUE_CLAIM_MS },
     configFile,
   };

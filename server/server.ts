@@ -12,6 +12,8 @@ import { Server } from "socket.io";
 import type { Config } from "./config";
 import { createCore, type Core } from "./core";
 import { MemoryPresenceStore } from "./core/presence";
+import { attachRedis, type RedisLink } from "./scale/redis";
+import { RedisPresenceStore } from "./scale/redis-presence";
 import { openDatabase, type Database } from "./db/client";
 import { createHttpApp } from "./http/app";
 import { QueueInlet } from "./inlet/queue";
@@ -58,12 +60,27 @@ export async function startSwitchboard(config: Config, log: Logger): Promise<Swi
     ...(config.corsOrigins.length > 0 ? { cors: { origin: config.corsOrigins, credentials: true } } : {}),
   });
 
+  if (config.redisUrl && config.secretGenerated) {
+    log.warn("REDIS_URL is set but SWITCHBOARD_SECRET is not: every instance must share one secret, or tokens from one are refused by the others");
+  }
+  // With Redis: the adapter carries every broadcast and query to all instances,
+  // and presence is shared (and cleaned up after a crashed instance).
+  const redis: RedisLink | null = config.redisUrl
+    ? await attachRedis(io, config.redisUrl, log.child({ part: "redis" }), {
+        sharded: config.redisSharded,
+        requestsTimeoutMs: config.clusterTimeoutMs,
+      })
+    : null;
+  const presenceStore = redis
+    ? new RedisPresenceStore(redis.client, log.child({ part: "presence" }), { instanceId: config.instanceId })
+    : new MemoryPresenceStore();
+
   const core = createCore({
     db: db.prisma,
     delivery: new SocketDelivery(io),
     connections: new SocketConnections(io, new Set(["/", ...Object.keys(config.namespaces)])),
     historyNamespaces: new Set(Object.entries(config.namespaces).flatMap(([n, s]) => (s.history ? [n] : []))),
-    presenceStore: new MemoryPresenceStore(),
+    presenceStore,
     accounts: {
       secret: config.secret,
       hostJwtSecret: config.hostJwtSecret,
@@ -72,6 +89,12 @@ export async function startSwitchboard(config: Config, log: Logger): Promise<Swi
     hooks: plugins.flatMap((p) => (p.hooks ? [p.hooks] : [])),
     onHookError: (err) => log.error({ err }, "plugin afterMessage hook failed"),
   });
+  if (presenceStore instanceof RedisPresenceStore) {
+    presenceStore.onExpired = (users) =>
+      void core.presence.expired(users).catch((err: unknown) => log.warn({ err }, "presence expiry failed"));
+    presenceStore.start();
+  }
+
   const socketOptions = { corsOrigins: config.corsOrigins, rateLimitPerSecond: config.rateLimitPerSecond };
   attachRealtime(io, core, log, { ...socketOptions, plugins });
   attachNamespaces(io, core, log, config.namespaces, socketOptions);
@@ -84,6 +107,7 @@ export async function startSwitchboard(config: Config, log: Logger): Promise<Swi
       apiKeys: config.apiKeys,
       apiRateLimitPerSecond: config.apiRateLimitPerSecond,
       checkDatabase: db.ping,
+      redis: redis ? { healthy: redis.healthy } : null,
     }).fetch,
   );
   const web = config.webUi ? await startNext(config, httpServer) : null;
@@ -132,6 +156,8 @@ export async function startSwitchboard(config: Config, log: Logger): Promise<Swi
         // Disconnects every client and closes the HTTP server, then lets
         // messages already accepted reach the database before closing it.
         await new Promise<void>((resolve) => void io.close(() => resolve()));
+        if (presenceStore instanceof RedisPresenceStore) await presenceStore.stop();
+        await redis?.close();
         await core.messages.flush();
         await db.close();
       })()),

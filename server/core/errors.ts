@@ -57,6 +57,10 @@ export function fromZodError(err: ZodError): AppError {
 export function toAppError(err: unknown): { error: AppError; isBug: boolean } {
   if (err instanceof AppError) return { error: err, isBug: false };
   if (err instanceof ZodError) return { error: fromZodError(err), isBug: false };
+  if (err instanceof Error && /^timeout reached while waiting for \w+ response/.test(err.message)) {
+    // The Redis adapter: another instance did not answer a cluster-wide query in time.
+    return { error: new AppError("unavailable", "the cluster did not answer in time; try again"), isBug: false };
+  }
   if (isDatabaseUnavailable(err)) {
     return { error: new AppError("unavailable", "the database is unavailable; try again"), isBug: false };
   }

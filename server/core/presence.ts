@@ -58,6 +58,11 @@ export class Presence {
     return this.store.online(userIds);
   }
 
+  /** Users whose connections vanished with a dead instance: announce them offline. */
+  async expired(userIds: string[]): Promise<void> {
+    for (const userId of userIds) await this.announce(userId, false);
+  }
+
   private async announce(userId: string, online: boolean): Promise<void> {
     const roomIds = await this.roomIdsOf(userId);
     if (roomIds.length > 0) this.delivery.toRooms(roomIds, "presence", [{ userId, online }]);

@@ -24,6 +24,8 @@ export interface HttpDeps {
   apiRateLimitPerSecond: number;
   /** Resolves when the database answers; rejects otherwise. */
   checkDatabase: () => Promise<void>;
+  /** Redis, when configured: the instance works without it, degraded (no cross-instance delivery). */
+  redis: { healthy: () => boolean } | null;
 }
 
 export function createHttpApp(deps: HttpDeps): Hono {
@@ -31,14 +33,18 @@ export function createHttpApp(deps: HttpDeps): Hono {
   const app = new Hono();
 
   app.get("/healthz", (c) => c.json({ status: "ok" }));
+  /**
+   * Ready: `ok` (200); `degraded` (200) while Redis is away — this instance
+   * still serves its own clients; `unavailable` (503) while the database is down.
+   */
   app.get("/readyz", async (c) => {
-    try {
-      await deps.checkDatabase();
-      return c.json({ status: "ok", checks: { database: "ok" } });
-    } catch (err) {
-      log.warn({ err }, "readiness check failed");
-      return c.json({ status: "unavailable", checks: { database: "down" } }, 503);
-    }
+    const database = await deps.checkDatabase().then(
+      () => "ok" as const,
+      (err: unknown) => (log.warn({ err }, "readiness: database down"), "down" as const),
+    );
+    const redis = deps.redis ? (deps.redis.healthy() ? "ok" : "down") : "off";
+    const status = database === "down" ? "unavailable" : redis === "down" ? "degraded" : "ok";
+    return c.json({ status, checks: { database, redis } }, status === "unavailable" ? 503 : 200);
   });
 
   const api = new Hono();

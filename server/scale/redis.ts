@@ -1,0 +1,56 @@
+/**
+ * Redis for scale-out: the Socket.IO Redis adapter (so broadcasts, room
+ * joins, fetchSockets and server-side emits reach every instance) and the
+ * client the presence store uses. node-redis reconnects by itself; while
+ * Redis is away each instance keeps serving its own clients.
+ */
+import { createAdapter, createShardedAdapter } from "@socket.io/redis-adapter";
+import { createClient, type RedisClientType } from "redis";
+import type { Logger } from "../logger";
+import type { IoServer } from "../realtime/types";
+
+export interface RedisLink {
+  client: RedisClientType;
+  /** True while both connections are up. */
+  healthy(): boolean;
+  close(): Promise<void>;
+}
+
+export async function attachRedis(
+  io: IoServer,
+  url: string,
+  log: Logger,
+  options: { sharded: boolean; requestsTimeoutMs: number },
+): Promise<RedisLink> {
+  const pub: RedisClientType = createClient({
+    url,
+    // Back off to at most 2 s between attempts, for ever: an outage must not need a restart.
+    socket: { reconnectStrategy: (retries) => Math.min(100 * 2 ** retries, 2000) },
+  });
+  const sub = pub.duplicate();
+  let warned = false;
+  for (const [name, c] of [["pub", pub], ["sub", sub]] as const) {
+    c.on("error", (err: Error) => {
+      if (!warned) log.warn({ err: err.message, connection: name }, "redis unavailable; serving local clients only");
+      warned = true;
+    });
+    c.on("ready", () => {
+      if (warned) log.info({ connection: name }, "redis is back");
+      warned = false;
+    });
+  }
+  await Promise.all([pub.connect(), sub.connect()]);
+  io.adapter(
+    options.sharded
+      ? createShardedAdapter(pub, sub)
+      : createAdapter(pub, sub, { requestsTimeout: options.requestsTimeoutMs }),
+  );
+  return {
+    client: pub,
+    healthy: () => pub.isReady && sub.isReady,
+    close: async () => {
+      pub.destroy();
+      sub.destroy();
+    },
+  };
+}
