@@ -104,6 +104,7 @@ export async function startSwitchboard(config: Config, log: Logger): Promise<Swi
       core,
       log,
       tokenTtlSeconds: config.tokenTtlSeconds,
+      instanceId: config.instanceId,
       apiKeys: config.apiKeys,
       apiRateLimitPerSecond: config.apiRateLimitPerSecond,
       checkDatabase: db.ping,

@@ -19,6 +19,8 @@ export interface HttpDeps {
   core: Core;
   log: Logger;
   tokenTtlSeconds: number;
+  /** Sent as `x-switchboard-instance` on every answer, to see which instance a load balancer chose. */
+  instanceId: string;
   /** Keys for the HTTP API v1. */
   apiKeys: string[];
   apiRateLimitPerSecond: number;
@@ -31,6 +33,10 @@ export interface HttpDeps {
 export function createHttpApp(deps: HttpDeps): Hono {
   const { core, log } = deps;
   const app = new Hono();
+  app.use("*", async (c, next) => {
+    await next();
+    c.header("x-switchboard-instance", deps.instanceId);
+  });
 
   app.get("/healthz", (c) => c.json({ status: "ok" }));
   /**
