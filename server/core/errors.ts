@@ -67,11 +67,17 @@ export function toAppError(err: unknown): { error: AppError; isBug: boolean } {
   return { error: new AppError("internal", "internal error"), isBug: true };
 }
 
+/** Codes and messages of "the database cannot be reached", from Prisma, pg and node's sockets. */
+const UNREACHABLE_CODES = new Set(["P1001", "P1002", "P1017", "ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "57P01", "57P03"]);
+const UNREACHABLE_MESSAGE =
+  /Connection terminated|connection timeout|ECONNREFUSED|ECONNRESET|ETIMEDOUT|Can't reach database|server closed the connection|the database system is (starting up|shutting down)/i;
+
 function isDatabaseUnavailable(err: unknown): boolean {
-  const code = (err as { code?: unknown } | null)?.code;
-  // Prisma's connection errors, and node's socket errors from the pg driver.
-  return (
-    typeof code === "string" &&
-    ["P1001", "P1002", "P1017", "ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "57P01"].includes(code)
-  );
+  // Drivers wrap their errors: look down the `cause` chain a few levels.
+  for (let e = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const { code, message } = e as { code?: unknown; message?: unknown };
+    if (typeof code === "string" && UNREACHABLE_CODES.has(code)) return true;
+    if (typeof message === "string" && UNREACHABLE_MESSAGE.test(message)) return true;
+  }
+  return false;
 }

@@ -27,7 +27,9 @@ export async function openDatabase(opts: {
 }): Promise<Database> {
   const { log } = opts;
   if (opts.databaseUrl) {
-    const adapter = new PrismaPg({ connectionString: opts.databaseUrl, max: 10 });
+    // A bounded wait for a connection: when the database is unreachable, sends
+    // fail with `unavailable` after 5 s instead of hanging.
+    const adapter = new PrismaPg({ connectionString: opts.databaseUrl, max: 10, connectionTimeoutMillis: 5000 });
     const { applied } = await applyMigrations(adapter, { log: (m: string) => log.debug(m) });
     if (applied.length > 0) log.info({ applied }, "applied database migrations");
     const prisma = new PrismaClient({ adapter });
