@@ -48,6 +48,8 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   /** Redis: enables the queue inlet (and, later, the Socket.IO Redis adapter). */
   REDIS_URL: z.string().regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL").optional(),
+  /** Cluster mode on one machine: this many worker processes (`npm start -- --workers N` sets it). */
+  SWITCHBOARD_WORKERS: z.coerce.number().int().min(1).max(64).default(1),
   /** Use the sharded Pub/Sub adapter (Redis 7 / Redis Cluster). */
   SWITCHBOARD_REDIS_SHARDED: bool.default(false),
   /** How long a cluster-wide query (list clients…) waits for the other instances. */
@@ -146,6 +148,8 @@ export interface Config {
   pluginsDir: string;
   redisUrl: string | null;
   redisSharded: boolean;
+  /** Worker processes in cluster mode; 1 = no cluster. */
+  workers: number;
   clusterTimeoutMs: number;
   instanceId: string;
   queue: { stream: string; claimIdleMs: number };
@@ -200,6 +204,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     pluginsDir: path.resolve(e.SWITCHBOARD_PLUGINS_DIR),
     redisUrl: e.REDIS_URL ?? null,
     redisSharded: e.SWITCHBOARD_REDIS_SHARDED,
+    workers: e.SWITCHBOARD_WORKERS,
     clusterTimeoutMs: e.SWITCHBOARD_CLUSTER_TIMEOUT_MS,
     instanceId: e.SWITCHBOARD_INSTANCE_ID ?? `${hostname()}-${process.pid}-${randomBytes(3).toString("hex")}`,
     queue: { stream: e.SWITCHBOARD_QUEUE_STREAM, claimIdleMs: e.SWITCHBOARD_QUEUE_CLAIM_MS },

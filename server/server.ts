@@ -11,7 +11,10 @@ import { getRequestListener } from "@hono/node-server";
 import { Server } from "socket.io";
 import type { Config } from "./config";
 import { createCore, type Core } from "./core";
+import { createAdapter as createClusterAdapter } from "@socket.io/cluster-adapter";
+import { setupWorker } from "@socket.io/sticky";
 import { MemoryPresenceStore } from "./core/presence";
+import { IpcPresenceStore } from "./scale/ipc-presence";
 import { attachRedis, type RedisLink } from "./scale/redis";
 import { RedisPresenceStore } from "./scale/redis-presence";
 import { openDatabase, type Database } from "./db/client";
@@ -43,7 +46,12 @@ export interface Switchboard {
   close(): Promise<void>;
 }
 
-export async function startSwitchboard(config: Config, log: Logger): Promise<Switchboard> {
+export interface StartOptions {
+  /** A worker of cluster mode: the primary listens and hands connections over (scale/cluster.ts). */
+  clusterWorker?: boolean;
+}
+
+export async function startSwitchboard(config: Config, log: Logger, options: StartOptions = {}): Promise<Switchboard> {
   // Plugins first: a broken one stops start-up before anything is opened.
   const plugins = await loadPlugins(config.pluginFiles, config.pluginsDir);
   if (plugins.length > 0) log.info({ plugins: plugins.map((p) => p.name) }, "plugins loaded");
@@ -71,9 +79,13 @@ export async function startSwitchboard(config: Config, log: Logger): Promise<Swi
         requestsTimeoutMs: config.clusterTimeoutMs,
       })
     : null;
+  // Cluster workers without Redis share broadcasts through the primary (IPC).
+  if (options.clusterWorker && !redis) io.adapter(createClusterAdapter());
   const presenceStore = redis
     ? new RedisPresenceStore(redis.client, log.child({ part: "presence" }), { instanceId: config.instanceId })
-    : new MemoryPresenceStore();
+    : options.clusterWorker
+      ? new IpcPresenceStore()
+      : new MemoryPresenceStore();
 
   const core = createCore({
     db: db.prisma,
@@ -89,11 +101,11 @@ export async function startSwitchboard(config: Config, log: Logger): Promise<Swi
     hooks: plugins.flatMap((p) => (p.hooks ? [p.hooks] : [])),
     onHookError: (err) => log.error({ err }, "plugin afterMessage hook failed"),
   });
-  if (presenceStore instanceof RedisPresenceStore) {
+  if (presenceStore instanceof RedisPresenceStore || presenceStore instanceof IpcPresenceStore) {
     presenceStore.onExpired = (users) =>
       void core.presence.expired(users).catch((err: unknown) => log.warn({ err }, "presence expiry failed"));
-    presenceStore.start();
   }
+  if (presenceStore instanceof RedisPresenceStore) presenceStore.start();
 
   const socketOptions = { corsOrigins: config.corsOrigins, rateLimitPerSecond: config.rateLimitPerSecond };
   attachRealtime(io, core, log, { ...socketOptions, plugins });
@@ -131,14 +143,20 @@ export async function startSwitchboard(config: Config, log: Logger): Promise<Swi
     : null;
   await inlet?.start();
 
-  await new Promise<void>((resolve, reject) => {
-    httpServer.once("error", reject);
-    httpServer.listen(config.port, config.host, () => {
-      httpServer.off("error", reject);
-      resolve();
+  let port = config.port;
+  if (options.clusterWorker) {
+    // The primary owns the port and passes each connection on, sticky per session.
+    setupWorker(io as unknown as Parameters<typeof setupWorker>[0]);
+  } else {
+    await new Promise<void>((resolve, reject) => {
+      httpServer.once("error", reject);
+      httpServer.listen(config.port, config.host, () => {
+        httpServer.off("error", reject);
+        resolve();
+      });
     });
-  });
-  const { port } = httpServer.address() as AddressInfo;
+    port = (httpServer.address() as AddressInfo).port;
+  }
   const shownHost = config.host === "0.0.0.0" || config.host === "::" ? "localhost" : config.host;
   const url = `http://${shownHost}:${port}`;
 

@@ -1,0 +1,84 @@
+/**
+ * Cluster mode for one machine (`npm start -- --workers N`): the primary
+ * process listens and hands each connection to a worker with
+ * `@socket.io/sticky` (every request of a long-polling session reaches the
+ * worker that created it); workers share broadcasts through
+ * `@socket.io/cluster-adapter` (or Redis when REDIS_URL is set), presence
+ * through the primary, and data through PostgreSQL. A worker that dies is
+ * replaced; its clients reconnect to the others.
+ */
+import cluster, { type Worker } from "node:cluster";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { setupPrimary } from "@socket.io/cluster-adapter";
+import { setupMaster } from "@socket.io/sticky";
+import { PrismaPg } from "@prisma/adapter-pg";
+import { ConfigError, type Config } from "../config";
+import { applyMigrations } from "../db/migrate";
+import type { Logger } from "../logger";
+import { PrimaryPresence } from "./ipc-presence";
+
+export async function runPrimary(config: Config, log: Logger): Promise<void> {
+  if (!config.databaseUrl) {
+    throw new ConfigError(["--workers needs DATABASE_URL: the embedded database serves a single process"]);
+  }
+  // Once, here, rather than racing in every worker.
+  const { applied } = await applyMigrations(new PrismaPg({ connectionString: config.databaseUrl }));
+  if (applied.length > 0) log.info({ applied }, "applied database migrations");
+
+  const httpServer = createServer();
+  // Round-robin for new connections (pages and new sessions alike); requests carrying a
+  // session id always reach the worker that owns it.
+  setupMaster(httpServer, { loadBalancingMethod: "round-robin" });
+  if (!config.redisUrl) setupPrimary();
+  const presence = config.redisUrl ? null : new PrimaryPresence();
+
+  let stopping = false;
+  const fork = (): Worker => {
+    const worker = cluster.fork();
+    presence?.attach(worker);
+    return worker;
+  };
+  cluster.on("exit", (worker, code, signal) => {
+    if (stopping) return;
+    log.warn({ worker: worker.process.pid, code, signal }, "worker died; starting another");
+    void presence?.workerDied(worker.id).then((offline) => {
+      const survivor = Object.values(cluster.workers ?? {}).find((w) => w?.isConnected());
+      if (survivor) presence.announceExpired(survivor, offline);
+    });
+    fork();
+  });
+  // Listen only once every worker can take connections: one handed to a
+  // worker still starting would be lost.
+  const allReady = new Promise<void>((resolve) => {
+    let ready = 0;
+    cluster.on("message", (_worker, msg: { type?: unknown }) => {
+      if (msg?.type === "sb:worker-ready" && ++ready === config.workers) resolve();
+    });
+  });
+  for (let i = 0; i < config.workers; i++) fork();
+  await allReady;
+
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once("error", reject);
+    httpServer.listen(config.port, config.host, resolve);
+  });
+  const { port } = httpServer.address() as AddressInfo;
+  const host = config.host === "0.0.0.0" || config.host === "::" ? "localhost" : config.host;
+  const url = `http://${host}:${port}`;
+  log.info({ url, workers: config.workers }, `Switchboard is listening on ${url} with ${config.workers} workers`);
+
+  const shutdown = (signal: string) => {
+    stopping = true;
+    log.info({ signal }, "shutting down the cluster");
+    httpServer.close();
+    for (const w of Object.values(cluster.workers ?? {})) w?.kill("SIGTERM");
+    const force = setTimeout(() => process.exit(1), 15_000);
+    force.unref();
+    cluster.on("exit", () => {
+      if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
+    });
+  };
+  process.once("SIGTERM", () => shutdown("SIGTERM"));
+  process.once("SIGINT", () => shutdown("SIGINT"));
+}

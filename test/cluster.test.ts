@@ -1,0 +1,80 @@
+/**
+ * Cluster mode on one machine: the real entry point with two workers behind
+ * @socket.io/sticky, no Redis (cluster adapter and presence through the
+ * primary), PostgreSQL shared.
+ */
+import { get } from "node:http";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Message, Room } from "../shared/protocol";
+import { api, call, closeAll, collect, connect, register, type ChatSocket } from "./support/clients";
+import { createTestDatabase, postgresAvailable } from "./support/postgres";
+import { startServerProcess, type ServerProcess } from "./support/process";
+
+const KEY = "cluster-test-api-key-0123456789";
+const ready = await postgresAvailable();
+
+describe.runIf(ready)("cluster mode (--workers 2)", { timeout: 120_000 }, () => {
+  let server: ServerProcess;
+  let drop: () => Promise<void>;
+
+  beforeAll(async () => {
+    const db = await createTestDatabase();
+    drop = db.drop;
+    server = await startServerProcess({
+      DATABASE_URL: db.url,
+      SWITCHBOARD_WORKERS: "2",
+      SWITCHBOARD_WEB_UI: "false",
+      SWITCHBOARD_API_KEYS: KEY,
+    });
+  }, 120_000);
+  afterAll(async () => {
+    closeAll();
+    await server?.destroy();
+    await drop?.();
+  });
+
+  it("serves from several workers, sticky for long-polling, sharing rooms, presence and the gateway", async () => {
+    // Two workers answer: new TCP connections take turns.
+    const instanceOf = () =>
+      new Promise<string>((resolve, reject) =>
+        get(`${server.url}/healthz`, { agent: false }, (res) => {
+          res.resume();
+          resolve(String(res.headers["x-switchboard-instance"]));
+        }).on("error", reject),
+      );
+    const seen = new Set<string>();
+    for (let i = 0; i < 10 && seen.size < 2; i++) for (const id of await Promise.all([instanceOf(), instanceOf()])) seen.add(id);
+    expect(seen.size).toBe(2);
+
+    const users = await Promise.all([0, 1, 2, 3].map(() => register(server.url)));
+    // Polling-only clients fail at once without stickiness ("Session ID unknown").
+    const sockets: ChatSocket[] = [];
+    for (const [i, u] of users.entries()) {
+      sockets.push(await connect(server.url, u.token, { transports: i % 2 ? ["polling"] : ["websocket"] }));
+    }
+    const { room } = await call<{ room: Room }>(sockets[0]!, "room:create", {
+      name: "cluster",
+      memberIds: users.slice(1).map((u) => u.user.id),
+    });
+    const received = sockets.map((s) => new Promise<Message>((resolve) => s.on("message:new", (m) => m.body === "hi all" && resolve(m))));
+    await call(sockets[3]!, "message:send", { roomId: room.id, body: "hi all" });
+    expect(new Set((await Promise.all(received)).map((m) => m.id)).size).toBe(1);
+
+    // The gateway sees every worker's clients.
+    const clients = await api(server.url, "GET", "/api/v1/clients", undefined, { authorization: `Bearer ${KEY}` });
+    expect(clients.body.clients.map((c: { userId: string }) => c.userId)).toEqual(expect.arrayContaining(users.map((u) => u.user.id)));
+
+    // Presence is exact across workers: a second tab elsewhere keeps the user online.
+    const events = collect(sockets[0]!, "presence");
+    const secondTab = await connect(server.url, users[1]!.token, { transports: ["polling"] });
+    await call(secondTab, "room:list", {});
+    sockets[1]!.close();
+    await new Promise((r) => setTimeout(r, 500));
+    expect(events.filter((p) => p.userId === users[1]!.user.id)).toEqual([]);
+    const offline = new Promise((resolve) =>
+      sockets[0]!.on("presence", (p) => p.userId === users[1]!.user.id && !p.online && resolve(p)),
+    );
+    secondTab.close();
+    await offline;
+  });
+});
