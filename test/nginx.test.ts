@@ -178,5 +178,75 @@ describe.runIf(ready && existsSync(NGINX))("behind nginx (deploy/nginx.conf)", {
     const live = new Promise<Message>((resolve) => victim.once("message:new", resolve));
     const after = await call<{ message: Message }>(sender, "message:send", { roomId: room.id, body: "after" });
     expect((await live).id).toBe(after.message.id);
+    instances[2] = await instances[2]!.restart();
+  });
+
+  it("loses and duplicates nothing through a rolling restart of every instance", async () => {
+    const users = await Promise.all(["n1", "n2", "n3"].map(async (id) => ({ id, ...(await register(lb)) })));
+    const sockets = await Promise.all(
+      users.map((u, i) => client(u.id, u.token, i === 1 ? ["polling"] : ["websocket"], true)),
+    );
+    const { room } = await call<{ room: Room }>(sockets[0]!, "room:create", {
+      name: "rolling",
+      memberIds: users.slice(1).map((u) => u.user.id),
+    });
+    // Each client's view, merged by id as the web UI does.
+    const views = sockets.map((s) => {
+      const view = new Map<string, string>();
+      s.on("message:new", (m: Message) => view.set(m.id, m.body));
+      return view;
+    });
+
+    /** Sends as a client would: wait while disconnected, resend with the same clientMsgId until acknowledged. */
+    async function reliableSend(s: Socket, body: string): Promise<Message> {
+      for (;;) {
+        if (!s.connected) await new Promise((r) => s.io.once("reconnect", r));
+        try {
+          const res = await s.timeout(3000).emitWithAck("message:send", { roomId: room.id, body, clientMsgId: body });
+          if (res.ok) return res.message;
+        } catch {
+          // no answer: the instance went away; resend after reconnecting
+        }
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+
+    let reconnects = 0;
+    for (const s of sockets) s.io.on("reconnect", () => reconnects++);
+    let sending = true;
+    const acked: Message[] = [];
+    const senders = sockets.map(async (s, i) => {
+      for (let n = 0; sending; n++) {
+        acked.push(await reliableSend(s, `u${i}-${n}`));
+        await new Promise((r) => setTimeout(r, 40));
+      }
+    });
+    for (let i = 0; i < instances.length; i++) {
+      await instances[i]!.stop(); // graceful, as a deploy does
+      instances[i] = await instances[i]!.restart();
+      await new Promise((r) => setTimeout(r, 1500));
+    }
+    sending = false;
+    await Promise.all(senders);
+
+    // After reconnecting, each client catches up from history.
+    for (const [i, s] of sockets.entries()) {
+      if (!s.connected) await new Promise((r) => s.io.once("reconnect", r));
+      for (let before: string | undefined; ; ) {
+        const page = await call<{ messages: Message[]; hasMore: boolean }>(s, "message:history", {
+          roomId: room.id,
+          limit: 100,
+          ...(before ? { before } : {}),
+        });
+        for (const m of page.messages) views[i]!.set(m.id, m.body);
+        if (!page.hasMore) break;
+        before = page.messages[0]!.id;
+      }
+    }
+    // Every instance went down once: each client was cut off and came back.
+    expect(reconnects).toBeGreaterThanOrEqual(sockets.length);
+    const expected = acked.map((m) => m.body).sort();
+    expect(new Set(expected).size).toBe(expected.length); // each acknowledged once, stored once
+    for (const view of views) expect([...view.values()].sort()).toEqual(expected);
   });
 });
