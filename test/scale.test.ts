@@ -206,6 +206,19 @@ describe.runIf(ready)("several instances with Redis", { timeout: 120_000 }, () =
     instances[1] = await instances[1]!.restart();
   });
 
+  it("answers a cluster-wide query with 'unavailable' when an instance does not answer, instead of hanging", async () => {
+    instances[2]!.signal("SIGSTOP"); // frozen: connected to Redis, answering nothing
+    try {
+      // An answer at all (not a hang) is the point: the adapter gave up after SWITCHBOARD_CLUSTER_TIMEOUT_MS.
+      const res = await v1(0, "GET", "/clients?namespace=/push");
+      expect(res.status).toBe(503);
+      expect(res.body.error.code).toBe("unavailable");
+    } finally {
+      instances[2]!.signal("SIGCONT");
+    }
+    await vi.waitFor(async () => expect((await v1(0, "GET", "/clients?namespace=/push")).status).toBe(200), { timeout: 10_000 });
+  });
+
   it("keeps serving local clients through a Redis restart, reports degraded, and recovers by itself", async () => {
     const alice = await chatUser(0);
     const dave = await chatUser(0);

@@ -13,6 +13,8 @@ const root = path.resolve(import.meta.dirname, "../..");
 export interface ServerProcess {
   url: string;
   dataDir: string;
+  /** Sends a signal, e.g. SIGSTOP / SIGCONT to freeze and thaw it. */
+  signal(signal: NodeJS.Signals): void;
   /** Stops the process (SIGTERM, or SIGKILL with `hard`). */
   stop(hard?: boolean): Promise<void>;
   /** Starts the server again on the same data and port. */
@@ -37,6 +39,7 @@ async function launch(env: Record<string, string>): Promise<ServerProcess> {
   const self: ServerProcess = {
     url: url.replace("localhost", "127.0.0.1"),
     dataDir: env.DATA_DIR!,
+    signal: (signal) => void child.kill(signal),
     stop: (hard = false) => stopChild(child, hard),
     restart: async () => {
       await stopChild(child, false);
