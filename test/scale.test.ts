@@ -31,7 +31,7 @@ describe.runIf(ready)("several instances with Redis", { timeout: 120_000 }, () =
       REDIS_URL: redis.url,
       SWITCHBOARD_WEB_UI: "false",
       SWITCHBOARD_API_KEYS: KEY,
-      SWITCHBOARD_CLUSTER_TIMEOUT_MS: "2000",
+      SWITCHBOARD_CLUSTER_TIMEOUT_MS: "5000",
       // Every instance must sign and check tokens with the same secret.
       SWITCHBOARD_SECRET: "scale-test-secret-0123456789abcdef0123456789",
     };

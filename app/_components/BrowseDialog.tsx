@@ -1,29 +1,18 @@
 "use client";
 
-import { useEffect, useState } from "react";
-import type { PublicRoom } from "../../shared/protocol";
+import { useCallback, useState } from "react";
 import { useStore } from "../_lib/use-chat";
+import { useSearch } from "../_lib/use-search";
 import { Dialog, errorText } from "./Dialog";
 
 export function BrowseDialog({ onClose }: { onClose: () => void }) {
   const store = useStore();
   const [query, setQuery] = useState("");
-  const [rooms, setRooms] = useState<PublicRoom[] | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const [actionError, setError] = useState<string | null>(null);
+  const browse = useCallback((q: string) => store.browseRooms(q), [store]);
+  const { results: rooms, error: searchError } = useSearch(query, browse, { allowEmpty: true });
+  const error = actionError ?? searchError;
 
-  useEffect(() => {
-    let stale = false;
-    const timer = setTimeout(() => {
-      store.browseRooms(query.trim()).then(
-        (r) => !stale && setRooms(r),
-        (err: unknown) => !stale && setError(errorText(err)),
-      );
-    }, 150);
-    return () => {
-      stale = true;
-      clearTimeout(timer);
-    };
-  }, [query, store]);
 
   return (
     <Dialog title="Browse public rooms" onClose={onClose}>

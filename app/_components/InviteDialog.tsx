@@ -1,30 +1,21 @@
 "use client";
 
-import { useEffect, useState } from "react";
-import type { User } from "../../shared/protocol";
+import { useCallback, useState } from "react";
 import { useChat, useStore } from "../_lib/use-chat";
+import { useSearch } from "../_lib/use-search";
 import { Dialog, errorText } from "./Dialog";
 
 export function InviteDialog({ roomId, onClose }: { roomId: string; onClose: () => void }) {
   const store = useStore();
   const { members } = useChat();
   const [query, setQuery] = useState("");
-  const [users, setUsers] = useState<User[]>([]);
-  const [error, setError] = useState<string | null>(null);
+  const [actionError, setError] = useState<string | null>(null);
+  const find = useCallback((q: string) => store.searchUsers(q), [store]);
+  const { results, error: searchError } = useSearch(query, find);
+  const users = results ?? [];
+  const error = actionError ?? searchError;
   const memberIds = new Set((members[roomId] ?? []).map((m) => m.user.id));
 
-  useEffect(() => {
-    const q = query.trim();
-    if (!q) return setUsers([]);
-    let stale = false;
-    const timer = setTimeout(() => {
-      store.searchUsers(q).then((u) => !stale && setUsers(u), (err: unknown) => !stale && setError(errorText(err)));
-    }, 150);
-    return () => {
-      stale = true;
-      clearTimeout(timer);
-    };
-  }, [query, store]);
 
   return (
     <Dialog title="Invite people" onClose={onClose}>

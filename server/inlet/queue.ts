@@ -16,6 +16,7 @@ import { createClient, type RedisClientType } from "redis";
 import type { Core } from "../core";
 import { AppError, fromZodError, toAppError } from "../core/errors";
 import type { Logger } from "../logger";
+import { closeGracefully } from "../scale/redis";
 import { queueCommands } from "./commands";
 
 export const QUEUE_GROUP = "switchboard";
@@ -74,7 +75,7 @@ export class QueueInlet {
     // Closing the reader ends a blocked XREADGROUP at once.
     this.reader.destroy();
     await this.loop;
-    this.client.destroy();
+    await closeGracefully(this.client);
   }
 
   private async run(): Promise<void> {

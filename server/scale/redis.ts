@@ -49,8 +49,22 @@ export async function attachRedis(
     client: pub,
     healthy: () => pub.isReady && sub.isReady,
     close: async () => {
-      pub.destroy();
-      sub.destroy();
+      // Gracefully: let in-flight commands (the adapter's unsubscribes) finish, so
+      // none is rejected unhandled; give up after a moment if Redis is away.
+      await Promise.all([pub, sub].map((c) => closeGracefully(c)));
     },
   };
+}
+
+/** Closes after pending commands complete; destroys it if that takes over `ms` (Redis unreachable). */
+export async function closeGracefully(client: RedisClientType, ms = 2000): Promise<void> {
+  if (!client.isOpen) return;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const closed = client.close().then(
+    () => true,
+    () => false,
+  );
+  const done = await Promise.race([closed, new Promise<boolean>((r) => (timer = setTimeout(() => r(false), ms)))]);
+  clearTimeout(timer);
+  if (!done && client.isOpen) client.destroy();
 }

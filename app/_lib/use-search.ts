@@ -1,0 +1,39 @@
+"use client";
+
+import { useEffect, useState } from "react";
+import { errorText } from "../_components/Dialog";
+
+/**
+ * Runs `search` for the query a moment after typing stops, ignoring answers
+ * to earlier queries. An empty query searches only with `allowEmpty`.
+ */
+export function useSearch<T>(
+  query: string,
+  search: (q: string) => Promise<T[]>,
+  options: { allowEmpty?: boolean } = {},
+): { results: T[] | null; error: string | null } {
+  const [results, setResults] = useState<T[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const q = query.trim();
+  const allowEmpty = options.allowEmpty ?? false;
+
+  useEffect(() => {
+    if (!q && !allowEmpty) {
+      setResults(null);
+      return;
+    }
+    let stale = false;
+    const timer = setTimeout(() => {
+      search(q).then(
+        (r) => !stale && (setResults(r), setError(null)),
+        (err: unknown) => !stale && setError(errorText(err)),
+      );
+    }, 150);
+    return () => {
+      stale = true;
+      clearTimeout(timer);
+    };
+  }, [q, allowEmpty, search]);
+
+  return { results, error };
+}
