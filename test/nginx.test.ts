@@ -20,6 +20,7 @@ import { redisAvailable } from "./support/redis";
 import { RedisServer } from "./support/redis-server";
 
 const NGINX = "/usr/sbin/nginx";
+const KEY = "nginx-test-api-key-0123456789";
 const root = path.resolve(import.meta.dirname, "..");
 const ready = (await postgresAvailable()) && (await redisAvailable());
 if (process.env.CI && !existsSync(NGINX)) throw new Error("nginx is required in CI (apt-get install nginx)");
@@ -63,6 +64,7 @@ describe.runIf(ready && existsSync(NGINX))("behind nginx (deploy/nginx.conf)", {
       REDIS_URL: redis.url,
       SWITCHBOARD_WEB_UI: "false",
       SWITCHBOARD_SECRET: "nginx-test-secret-0123456789abcdef0123456789",
+      SWITCHBOARD_API_KEYS: KEY,
     };
     for (const name of ["n1", "n2", "n3"]) {
       instances.push(await startServerProcess({ ...env, SWITCHBOARD_INSTANCE_ID: name }));
@@ -158,6 +160,40 @@ describe.runIf(ready && existsSync(NGINX))("behind nginx (deploy/nginx.conf)", {
     await call(polling[2]!, "message:send", { roomId: room.id, body: "through nginx" });
     const messages = await Promise.all(received);
     expect(new Set(messages.map((m) => m.id)).size).toBe(1);
+  });
+
+  it("carries typing, DMs, presence and gateway operations across instances behind nginx", async () => {
+    const [u1, u2, u3] = await Promise.all(["n1", "n2", "n3"].map(async (id) => ({ id, ...(await register(lb)) })));
+    const s1 = await client("n1", u1!.token, ["websocket"]);
+    const s2 = await client("n2", u2!.token, ["polling"]);
+    const s3 = await client("n3", u3!.token, ["websocket"]);
+
+    const dmAt3 = new Promise<Room>((resolve) => s3.once("room:joined", resolve));
+    const { room: dm } = await call<{ room: Room }>(s1, "dm:open", { userId: u3!.user.id });
+    expect(await dmAt3).toEqual(dm);
+    const joinedAt2 = new Promise<Room>((resolve) => s2.on("room:joined", (r: Room) => r.name === "typing" && resolve(r)));
+    const { room } = await call<{ room: Room }>(s1, "room:create", { name: "typing", memberIds: [u2!.user.id, u3!.user.id] });
+    await joinedAt2; // s2 (another instance) now listens to the room
+    const typing = new Promise((resolve) => s1.once("typing", resolve));
+    s2.emit("typing", { roomId: room.id, typing: true });
+    expect(await typing).toEqual({ roomId: room.id, userId: u2!.user.id, typing: true });
+
+    const key = { authorization: `Bearer ${KEY}` };
+    const listed = await fetch(`${lb}/api/v1/clients`, { headers: key }).then((r) => r.json() as Promise<{ clients: { userId: string }[] }>);
+    expect(listed.clients.map((c) => c.userId)).toEqual(expect.arrayContaining([u1!.user.id, u2!.user.id, u3!.user.id]));
+    const notice = new Promise((resolve) => s2.once("notice", resolve));
+    await fetch(`${lb}/api/v1/users/${u2!.user.id}/send`, {
+      method: "POST",
+      headers: { ...key, "content-type": "application/json" },
+      body: JSON.stringify({ event: "notice", data: "via nginx" }),
+    });
+    expect(await notice).toBe("via nginx");
+
+    const offline = new Promise((resolve) =>
+      s1.on("presence", (p: { userId: string; online: boolean }) => p.userId === u3!.user.id && !p.online && resolve(p)),
+    );
+    s3.close();
+    await offline;
   });
 
   it("moves clients of a killed instance to another one, where they catch up", async () => {
