@@ -1,0 +1,268 @@
+/**
+ * The servers a scenario runs against, behind one adapter so the same
+ * generator code drives both:
+ *
+ * - `switchboard` (embedded PGlite or a throwaway PostgreSQL database):
+ *   register over HTTP, connect with `auth: {token}`, `room:create` /
+ *   `room:join` / `dm:open`, `message:send` with an ack;
+ * - `relay`: the bare Socket.IO server of bench/relay-server.ts, `join` / `send`.
+ *
+ * Later scenarios (HTTP publish, two instances behind Redis) add a target
+ * option here (e.g. `instances: 2`) rather than a new generator.
+ */
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import pg from "pg";
+import { onCleanup } from "./cleanup";
+import { spawnServer, type ServerProcess } from "./proc";
+import { pool, SioClient } from "./sio";
+
+export type Db = "embedded" | "postgres";
+export type TargetKind = "relay" | "switchboard";
+
+export interface TargetSpec {
+  kind: TargetKind;
+  /** null for the relay, which stores nothing. */
+  db: Db | null;
+}
+
+export function targetLabel(spec: TargetSpec): string {
+  return spec.kind === "relay" ? "relay" : `switchboard/${spec.db}`;
+}
+
+export interface BenchUser {
+  index: number;
+  id: string;
+  username: string;
+  token: string | null;
+}
+
+export interface Member {
+  user: BenchUser;
+  client: SioClient;
+}
+
+export interface Target {
+  spec: TargetSpec;
+  label: string;
+  server: ServerProcess;
+  /** "embedded (PGlite …)", "PostgreSQL 15.x, database bench_…", or "none". */
+  database: string;
+  /** Environment the server was started with (secrets left out). */
+  settings: Record<string, string>;
+  /** Creates `n` accounts (registration for Switchboard); returns how long it took. */
+  createUsers(n: number, concurrency?: number): Promise<{ users: BenchUser[]; seconds: number }>;
+  connect(user: BenchUser): Promise<SioClient>;
+  /** A group room with `owner` and `others` as members; resolves once every member's connection is subscribed. */
+  createGroup(owner: Member, others: Member[], name: string): Promise<string>;
+  /** A direct-message room between two users, both connections subscribed. */
+  openDm(a: Member, b: Member): Promise<string>;
+  /** The whole `42<ackId>[…]` frame that sends one message. */
+  sendFrame(ackId: number, roomId: string, body: string, clientMsgId: string): string;
+  /** Stops the server and removes its data (database, temp dir). */
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  /** taskset CPU list for the server, or null. */
+  cpus: string | null;
+  /** Directory for `--cpu-prof` output, or null for no profiling. */
+  profileDir: string | null;
+  rateLimit: number;
+  logLevel: string;
+  /** BENCH_EXPERIMENTS for the Switchboard launcher (proposed changes tried from outside). */
+  experiments: string;
+}
+
+export const ADMIN_URL =
+  process.env.BENCH_POSTGRES_URL ?? process.env.TEST_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
+const PASSWORD = "bench-password-1";
+
+export async function startTarget(spec: TargetSpec, opts: StartOptions): Promise<Target> {
+  return spec.kind === "relay" ? startRelay(spec, opts) : startSwitchboardTarget(spec, opts);
+}
+
+async function startRelay(spec: TargetSpec, opts: StartOptions): Promise<Target> {
+  const settings = { NODE_ENV: "production", HOST: "127.0.0.1", PORT: "0" };
+  const server = await spawnServer({
+    label: "relay",
+    script: "relay-server.ts",
+    env: settings,
+    cpus: opts.cpus,
+    nodeArgs: opts.profileDir ? ["--cpu-prof", `--cpu-prof-dir=${opts.profileDir}`] : [],
+  });
+  let nextUser = 0;
+  return {
+    spec,
+    label: "relay",
+    server,
+    database: "none",
+    settings,
+    createUsers: async (n) => ({
+      users: Array.from({ length: n }, () => {
+        const index = nextUser++;
+        return { index, id: `u${index}`, username: `u${index}`, token: null };
+      }),
+      seconds: 0,
+    }),
+    connect: () => SioClient.connect(server.url, null),
+    createGroup: async (owner, others, name) => {
+      await pool([owner, ...others], 50, (m) => joinRelay(m.client, name));
+      return name;
+    },
+    openDm: async (a, b) => {
+      const room = `dm:${Math.min(a.user.index, b.user.index)}:${Math.max(a.user.index, b.user.index)}`;
+      await Promise.all([joinRelay(a.client, room), joinRelay(b.client, room)]);
+      return room;
+    },
+    sendFrame: (ackId, roomId, body, clientMsgId) =>
+      `42${ackId}${JSON.stringify(["send", { roomId, body, clientMsgId }])}`,
+    close: () => server.stop(),
+  };
+}
+
+async function joinRelay(client: SioClient, room: string): Promise<void> {
+  const ack = await client.request<{ ok: boolean }>("join", { room });
+  if (!ack.ok) throw new Error(`relay join ${room} failed`);
+}
+
+interface Ack {
+  ok: boolean;
+  error?: { code: string; message: string };
+  room?: { id: string };
+}
+
+async function startSwitchboardTarget(spec: TargetSpec, opts: StartOptions): Promise<Target> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), "switchboard-bench-"));
+  const removeDir = onCleanup(`remove ${dataDir}`, () => rmSync(dataDir, { recursive: true, force: true }));
+  let database = "embedded PGlite (in the server process)";
+  let dropDb: (() => Promise<void>) | null = null;
+  let databaseUrl = "";
+  if (spec.db === "postgres") {
+    const db = await createDatabase();
+    dropDb = db.drop;
+    databaseUrl = db.url;
+    database = `${db.version}, database ${db.name} (${db.settings})`;
+  }
+  const settings: Record<string, string> = {
+    NODE_ENV: "production",
+    SWITCHBOARD_WEB_UI: "false",
+    LOG_LEVEL: opts.logLevel,
+    HOST: "127.0.0.1",
+    PORT: "0",
+    DATA_DIR: dataDir,
+    SWITCHBOARD_RATE_LIMIT: String(opts.rateLimit),
+    DATABASE_URL: databaseUrl,
+    ...(opts.experiments ? { BENCH_EXPERIMENTS: opts.experiments } : {}),
+  };
+  const label = targetLabel(spec) + (opts.experiments ? `+${opts.experiments}` : "");
+  let server: ServerProcess;
+  try {
+    server = await spawnServer({
+      label,
+      script: "server-launcher.ts",
+      env: settings,
+      cpus: opts.cpus,
+      nodeArgs: opts.profileDir ? ["--cpu-prof", `--cpu-prof-dir=${opts.profileDir}`] : [],
+    });
+  } catch (err) {
+    await dropDb?.();
+    await removeDir();
+    throw err;
+  }
+  const runTag = randomBytes(3).toString("hex");
+  let nextUser = 0;
+
+  const call = async (client: SioClient, event: string, payload: unknown): Promise<Ack> => {
+    const ack = await client.request<Ack>(event, payload);
+    if (!ack.ok) throw new Error(`${event} failed: ${ack.error?.code} ${ack.error?.message}`);
+    return ack;
+  };
+
+  return {
+    spec,
+    label,
+    server,
+    database,
+    settings: { ...settings, DATABASE_URL: databaseUrl ? databaseUrl.replace(/\/\/[^@]*@/, "//…@") : "(unset: embedded)" },
+    createUsers: async (n, concurrency = 4) => {
+      const t0 = performance.now();
+      const indexes = Array.from({ length: n }, () => nextUser++);
+      const users = await pool(indexes, concurrency, async (index) => {
+        const username = `b${runTag}_${index}`;
+        const res = await fetch(`${server.url}/api/auth/register`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ username, password: PASSWORD }),
+        });
+        if (res.status !== 201) throw new Error(`register ${username}: ${res.status} ${await res.text()}`);
+        const body = (await res.json()) as { user: { id: string }; token: string };
+        return { index, id: body.user.id, username, token: body.token };
+      });
+      return { users, seconds: (performance.now() - t0) / 1000 };
+    },
+    connect: (user) => SioClient.connect(server.url, { token: user.token }),
+    createGroup: async (owner, others, name) => {
+      // room:create invites up to 100 members at once; the rest join (public room).
+      const invited = others.slice(0, 100);
+      const ack = await call(owner.client, "room:create", {
+        name,
+        visibility: "public",
+        memberIds: invited.map((m) => m.user.id),
+      });
+      const roomId = ack.room!.id;
+      await pool(others.slice(100), 20, (m) => call(m.client, "room:join", { roomId }));
+      return roomId;
+    },
+    openDm: async (a, b) => (await call(a.client, "dm:open", { userId: b.user.id })).room!.id,
+    sendFrame: (ackId, roomId, body, clientMsgId) =>
+      `42${ackId}${JSON.stringify(["message:send", { roomId, body, clientMsgId }])}`,
+    close: async () => {
+      await server.stop();
+      await dropDb?.();
+      await removeDir();
+    },
+  };
+}
+
+/** A throwaway database on the local PostgreSQL; dropped by close or by cleanup on failure. */
+async function createDatabase(): Promise<{
+  url: string;
+  name: string;
+  version: string;
+  settings: string;
+  drop: () => Promise<void>;
+}> {
+  const name = `bench_${randomBytes(5).toString("hex")}`;
+  const admin = new pg.Client({ connectionString: ADMIN_URL, connectionTimeoutMillis: 5000 });
+  await admin.connect();
+  let version = "PostgreSQL";
+  let settings = "";
+  try {
+    await admin.query(`CREATE DATABASE ${name}`);
+    version = String((await admin.query("SHOW server_version")).rows[0].server_version).replace(/^/, "PostgreSQL ");
+    const show = async (s: string) => `${s}=${String((await admin.query(`SHOW ${s}`)).rows[0][s])}`;
+    settings = [
+      await show("shared_buffers"),
+      await show("synchronous_commit"),
+      await show("fsync"),
+      await show("max_connections"),
+    ].join(", ");
+  } finally {
+    await admin.end();
+  }
+  const drop = onCleanup(`drop database ${name}`, async () => {
+    const c = new pg.Client({ connectionString: ADMIN_URL });
+    await c.connect();
+    try {
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    } finally {
+      await c.end();
+    }
+  });
+  const url = new URL(ADMIN_URL);
+  url.pathname = `/${name}`;
+  return { url: url.toString(), name, version, settings, drop };
+}

@@ -1,0 +1,45 @@
+/**
+ * The baseline: a bare Socket.IO 4.8 relay in the shape of Socket.IO's own
+ * chat example. No auth, no validation, no storage:
+ *
+ *   join {room}                 → socket.join(room), ack {ok: true}
+ *   send {roomId, body, …}      → io.to(roomId).emit("message:new", payload)  (the sender included,
+ *                                 as Switchboard does), ack {ok: true}
+ *
+ * Same engine options as Switchboard (maxHttpBufferSize), same launcher IPC
+ * (heap after GC) so both are measured the same way.
+ *
+ *   PORT=0 node --expose-gc --import tsx bench/relay-server.ts
+ */
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { Server } from "socket.io";
+import { serveIpc } from "./lib/ipc";
+
+type Ack = (response: { ok: boolean }) => void;
+
+const httpServer = createServer();
+const io = new Server(httpServer, { maxHttpBufferSize: 100_000 });
+
+io.on("connection", (socket) => {
+  socket.on("join", (payload: { room: string }, ack?: Ack) => {
+    void socket.join(payload.room);
+    ack?.({ ok: true });
+  });
+  socket.on("send", (payload: { roomId: string; body: string; clientMsgId?: string }, ack?: Ack) => {
+    io.to(payload.roomId).emit("message:new", payload);
+    ack?.({ ok: true });
+  });
+});
+
+const host = process.env.HOST ?? "127.0.0.1";
+await new Promise<void>((resolve) => httpServer.listen(Number(process.env.PORT ?? 0), host, resolve));
+const { port } = httpServer.address() as AddressInfo;
+
+serveIpc({
+  url: `http://${host}:${port}`,
+  port,
+  connections: () => io.engine.clientsCount,
+  writer: () => ({ messages: 0, batches: 0 }),
+  close: () => new Promise<void>((resolve) => void io.close(() => resolve())),
+});

@@ -1,0 +1,311 @@
+/**
+ * `npm run bench -- <scenario|all> [options]`: runs a scenario against the
+ * bare Socket.IO relay and against Switchboard (embedded PGlite and/or
+ * PostgreSQL) in one run, and prints every number with the machine, the
+ * versions, the settings and the ratios. See bench/README.md.
+ */
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { cleanupAll, installSignalHandlers } from "./lib/cleanup";
+import { formatMachine, machineInfo } from "./lib/machine";
+import { allowedCpus, CpuWindow, hasTaskset, pinSelf } from "./lib/proc";
+import { formatProfile, mainThreadProfile, type ProfileWindow } from "./lib/profile";
+import type { RunContext, Scenario, TargetOutcome } from "./lib/scenario";
+import { startTarget, targetLabel, type Db, type TargetSpec } from "./lib/targets";
+import { scenarios } from "./scenarios";
+
+const USAGE = `usage: npm run bench -- <scenario|all|list> [options]
+
+scenarios:
+${scenarios.map((s) => `  ${s.name.padEnd(14)} ${s.available === true ? s.description : `(not yet available: ${s.available})`}`).join("\n")}
+  all            every available scenario, embedded and PostgreSQL (--db both)
+
+options:
+  --db embedded|postgres|both   Switchboard's database (default: embedded; "all" uses both)
+  --only relay|switchboard      run one side only (default: both, relay first)
+  --profile                     run the servers under node --cpu-prof and print the top self-time functions
+  --no-pin                      do not pin server and generator to separate cores
+  --server-cpus LIST            taskset list for the server (default 0)
+  --generator-cpus LIST         taskset list for the generator (default 1)
+  --quiet-wait SECONDS          before measuring, wait up to this long for other CPU users to stop (default 600; 0: don't)
+  --budget SECONDS              time budget per target's measurement (default 300)
+  --out FILE                    also write the output to FILE
+  --rate-limit N                SWITCHBOARD_RATE_LIMIT for the server (default 100000)
+  --max-other PERCENT           repeat a phase (up to 3 times) when other processes used more than this
+                                % of a core during it (default 25)
+  --experiment NAMES            try proposed server changes from the bench launcher
+                                (bench/experiments.ts: drop-request, single-statement-insert,
+                                hmac-cryptokey; comma-separated)
+  scenario options (see "npm run bench -- list"), e.g. --step 5 --members 500 --duration 20`;
+
+interface Args {
+  scenario: string;
+  db: Db[];
+  only: "relay" | "switchboard" | null;
+  profile: boolean;
+  pin: boolean;
+  serverCpus: string;
+  generatorCpus: string;
+  quietWait: number;
+  budget: number;
+  out: string | null;
+  rateLimit: number;
+  experiments: string;
+  maxOther: number;
+  scenarioOpts: Record<string, number>;
+}
+
+function parseArgs(argv: string[]): Args {
+  const args: Args = {
+    scenario: "",
+    db: [],
+    only: null,
+    profile: false,
+    pin: true,
+    serverCpus: "0",
+    generatorCpus: "1",
+    quietWait: 600,
+    budget: 300,
+    out: null,
+    rateLimit: 100_000,
+    experiments: "",
+    maxOther: 25,
+    scenarioOpts: {},
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const value = () => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${a} needs a value`);
+      return v;
+    };
+    if (!a.startsWith("--")) {
+      if (args.scenario) throw new Error(`unexpected argument ${a}`);
+      args.scenario = a;
+    } else if (a === "--db") {
+      const v = value();
+      if (v === "both") args.db = ["embedded", "postgres"];
+      else if (v === "embedded" || v === "postgres") args.db = [v];
+      else throw new Error(`--db: embedded, postgres or both, not ${v}`);
+    } else if (a === "--only") {
+      const v = value();
+      if (v !== "relay" && v !== "switchboard") throw new Error(`--only: relay or switchboard, not ${v}`);
+      args.only = v;
+    } else if (a === "--profile") args.profile = true;
+    else if (a === "--no-pin") args.pin = false;
+    else if (a === "--server-cpus") args.serverCpus = value();
+    else if (a === "--generator-cpus") args.generatorCpus = value();
+    else if (a === "--quiet-wait") args.quietWait = Number(value());
+    else if (a === "--budget") args.budget = Number(value());
+    else if (a === "--out") args.out = value();
+    else if (a === "--rate-limit") args.rateLimit = Number(value());
+    else if (a === "--experiment") args.experiments = value();
+    else if (a === "--max-other") args.maxOther = Number(value());
+    else if (a === "--help" || a === "-h") args.scenario = "help";
+    else {
+      const v = Number(value());
+      if (!Number.isFinite(v)) throw new Error(`${a} needs a number`);
+      args.scenarioOpts[a.slice(2)] = v;
+    }
+  }
+  return args;
+}
+
+const output: string[] = [];
+function log(line = ""): void {
+  output.push(line);
+  console.log(line);
+}
+
+/** Waits until the CPU time used by everything but us is low (bounded by --quiet-wait). */
+async function waitQuiet(serverPid: number, maxSeconds: number): Promise<void> {
+  if (maxSeconds <= 0) return;
+  const until = performance.now() + maxSeconds * 1000;
+  for (let first = true; ; first = false) {
+    const w = new CpuWindow(serverPid, true);
+    await new Promise((r) => setTimeout(r, 3000));
+    const c = w.read();
+    // "other" here includes PostgreSQL's own background work, which is small when idle.
+    const busy = c.other + c.postgres;
+    if (busy < 15) {
+      if (!first) log(`  (machine quiet again: ${busy.toFixed(0)}% of a core used by others)`);
+      return;
+    }
+    if (performance.now() > until) {
+      log(`  WARNING: other processes still use ${busy.toFixed(0)}% of a core; measuring anyway`);
+      return;
+    }
+    if (first) log(`  waiting for the machine to be quiet: others use ${busy.toFixed(0)}% of a core (load ${loadavg()})…`);
+    await new Promise((r) => setTimeout(r, 12_000));
+  }
+}
+
+/**
+ * A fixed CPU-bound loop timed on the generator's core: on a shared (virtual)
+ * machine the same work can take very different times from one minute to the
+ * next, and this says how fast the cores were when a target was measured.
+ */
+function speedIndex(): number {
+  const rounds = 5;
+  let best = Infinity;
+  for (let r = 0; r < rounds; r++) {
+    const t = performance.now();
+    let x = 0x9e3779b9;
+    let sum = 0;
+    for (let i = 0; i < 5_000_000; i++) {
+      x ^= x << 13;
+      x ^= x >>> 17;
+      x ^= x << 5;
+      sum = (sum + (x & 0xff)) | 0;
+    }
+    if (sum === 42) console.log("");
+    best = Math.min(best, performance.now() - t);
+  }
+  return 5 / (best / 1000); // million iterations per second
+}
+
+function loadavg(): string {
+  try {
+    return readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
+  } catch {
+    return "?";
+  }
+}
+
+async function runScenario(scenario: Scenario, args: Args, pinned: boolean): Promise<void> {
+  const opt: Record<string, number> = {};
+  for (const [k, spec] of Object.entries(scenario.options)) opt[k] = args.scenarioOpts[k] ?? spec.default;
+  for (const k of Object.keys(args.scenarioOpts)) {
+    if (!(k in scenario.options)) throw new Error(`${scenario.name} has no option --${k}`);
+  }
+  const specs: TargetSpec[] = [];
+  if (args.only !== "switchboard") specs.push({ kind: "relay", db: null });
+  if (args.only !== "relay") for (const db of args.db) specs.push({ kind: "switchboard", db });
+
+  log();
+  log(`=== ${scenario.name}: ${scenario.description}`);
+  log(`options: ${Object.entries(opt).map(([k, v]) => `--${k} ${v}`).join(" ")}`);
+  const outcomes = new Map<string, TargetOutcome>();
+  for (const spec of specs) {
+    const label = targetLabel(spec);
+    const profileDir = args.profile ? mkdtempSync(path.join(tmpdir(), "switchboard-prof-")) : null;
+    log();
+    log(`--- ${scenario.name} on ${label}`);
+    const target = await startTarget(spec, {
+      cpus: pinned ? args.serverCpus : null,
+      profileDir,
+      rateLimit: args.rateLimit,
+      logLevel: "warn",
+      experiments: spec.kind === "switchboard" ? args.experiments : "",
+    });
+    log(`  server pid ${target.server.pid}${profileDir ? ", under --cpu-prof" : ""}`);
+    log(`  database: ${target.database}`);
+    log(`  server env: ${Object.entries(target.settings).map(([k, v]) => `${k}=${v}`).join(" ")}`);
+    const windows: ProfileWindow[] = [];
+    let budgetEnd = performance.now() + args.budget * 1000;
+    const ctx: RunContext = {
+      opt,
+      log,
+      waitQuiet: async (maxSeconds = args.quietWait) => {
+        // Set-up ran on every core; the measurement runs pinned.
+        if (pinned && !target.server.pin()) log("  WARNING: could not pin the server");
+        const t = performance.now();
+        await waitQuiet(target.server.pid, Math.min(maxSeconds, args.quietWait));
+        // Time spent waiting for a quiet machine does not count against the budget.
+        budgetEnd += performance.now() - t;
+        log(
+          `  measuring: server on CPUs ${allowedCpus(target.server.pid)}, load ${loadavg()}, ` +
+            `speed index ${speedIndex().toFixed(0)} (M loop iterations/s on the generator's core; compare between targets)`,
+        );
+      },
+      measured: (w) => void windows.push(w),
+      disturbed: (r) => r.cpu.other > args.maxOther,
+      watchPostgres: spec.db === "postgres",
+      get deadline() {
+        return budgetEnd;
+      },
+    };
+    try {
+      outcomes.set(label, await scenario.runTarget(target, ctx));
+    } finally {
+      await target.close();
+    }
+    if (profileDir) {
+      const summary = mainThreadProfile(profileDir, windows);
+      if (summary) {
+        const keep = path.join(tmpdir(), `${label}-${scenario.name}-${Date.now()}.cpuprofile`.replace(/\//g, "-"));
+        cpSync(summary.file, keep);
+        for (const l of formatProfile({ ...summary, file: keep })) log(`  ${l}`);
+      } else log("  (no CPU profile was written)");
+      rmSync(profileDir, { recursive: true, force: true });
+    }
+  }
+  log();
+  log(`--- ${scenario.name}: Switchboard next to the relay`);
+  const relay = outcomes.get("relay");
+  for (const [label, outcome] of outcomes) {
+    if (label === "relay") continue;
+    for (const l of scenario.compare(relay, outcome)) log(`  ${l}`);
+  }
+  if (outcomes.size === 1 && relay) log("  (relay only)");
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  if (!args.scenario || args.scenario === "help") {
+    console.log(USAGE);
+    return;
+  }
+  if (args.scenario === "list") {
+    for (const s of scenarios) {
+      console.log(`${s.name}: ${s.available === true ? s.description : `not yet available (${s.available})`}`);
+      for (const [k, o] of Object.entries(s.options)) console.log(`  --${k} ${o.default}`.padEnd(26) + o.help);
+    }
+    return;
+  }
+  const chosen =
+    args.scenario === "all" ? scenarios.filter((s) => s.available === true) : scenarios.filter((s) => s.name === args.scenario);
+  if (chosen.length === 0) throw new Error(`unknown scenario "${args.scenario}"\n\n${USAGE}`);
+  for (const s of chosen) {
+    if (s.available !== true) {
+      console.log(`${s.name}: not yet available: ${s.available}`);
+      return;
+    }
+  }
+  if (args.db.length === 0) args.db = args.scenario === "all" ? ["embedded", "postgres"] : ["embedded"];
+
+  installSignalHandlers();
+  const canPin = args.pin && hasTaskset() && os.cpus().length >= 2;
+  const pinned = canPin && pinSelf(args.generatorCpus);
+  const m = machineInfo();
+  log(`Switchboard benchmark, ${new Date().toISOString()}`);
+  log(`command:  npm run bench -- ${process.argv.slice(2).join(" ")}`);
+  for (const l of formatMachine(m)) log(l);
+  log(
+    `pinning:  ${pinned ? `server on CPU ${args.serverCpus} (from the end of set-up on), generator on CPU ${allowedCpus()} (taskset)` : `none (${args.pin ? "taskset unavailable or < 2 cores" : "--no-pin"})`}; PostgreSQL (if used) is not pinned`,
+  );
+  log(`load:     ${loadavg()} (1/5/15-min load average at start)`);
+  const started = performance.now();
+  try {
+    for (const s of chosen) await runScenario(s, args, pinned);
+  } finally {
+    await cleanupAll();
+  }
+  log();
+  log(`done in ${((performance.now() - started) / 1000).toFixed(0)} s`);
+  if (args.out) {
+    mkdirSync(path.dirname(path.resolve(args.out)), { recursive: true });
+    writeFileSync(args.out, `${output.join("\n")}\n`);
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  async (err: unknown) => {
+    console.error(err instanceof Error ? (err.stack ?? err.message) : err);
+    await cleanupAll();
+    process.exit(1);
+  },
+);
