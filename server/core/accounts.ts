@@ -22,15 +22,16 @@ export interface AccountsOptions {
 
 /** Accounts and tokens: registration, login, and turning a token into a user. */
 export class Accounts {
-  private readonly key: Uint8Array;
-  private readonly hostKey: Uint8Array | null;
+  // Imported once: jose imports a raw (Uint8Array) key again on every sign and verify.
+  private readonly key: Promise<CryptoKey>;
+  private readonly hostKey: Promise<CryptoKey> | null;
 
   constructor(
     private readonly db: PrismaClient,
     private readonly options: AccountsOptions,
   ) {
-    this.key = new TextEncoder().encode(options.secret);
-    this.hostKey = options.hostJwtSecret ? new TextEncoder().encode(options.hostJwtSecret) : null;
+    this.key = hmacKey(options.secret);
+    this.hostKey = options.hostJwtSecret ? hmacKey(options.hostJwtSecret) : null;
   }
 
   async register(input: Register): Promise<{ user: User; token: string }> {
@@ -69,7 +70,7 @@ export class Accounts {
       .setSubject(user.id)
       .setIssuedAt()
       .setExpirationTime(`${this.options.tokenTtlSeconds}s`)
-      .sign(this.key);
+      .sign(await this.key);
   }
 
   /**
@@ -82,14 +83,14 @@ export class Accounts {
     if (typeof token !== "string" || token.length === 0 || token.length > 4096) {
       throw new AppError("unauthorized", "a token is required");
     }
-    const own = await verify(token, this.key, { issuer: ISSUER });
+    const own = await verify(token, await this.key, { issuer: ISSUER });
     if (own?.sub) {
       const row = await this.db.user.findUnique({ where: { id: own.sub } });
       if (row) return toUser(row);
       throw new AppError("unauthorized", "unknown user");
     }
     if (this.hostKey) {
-      const host = await verify(token, this.hostKey, {});
+      const host = await verify(token, await this.hostKey, {});
       if (host) return this.hostUser(host);
     }
     throw new AppError("unauthorized", "invalid or expired token");
@@ -137,9 +138,16 @@ export class Accounts {
   }
 }
 
+function hmacKey(secret: string): Promise<CryptoKey> {
+  return crypto.subtle.importKey("raw", new TextEncoder().encode(secret), { name: "HMAC", hash: "SHA-256" }, false, [
+    "sign",
+    "verify",
+  ]);
+}
+
 async function verify(
   token: string,
-  key: Uint8Array,
+  key: CryptoKey,
   opts: { issuer?: string },
 ): Promise<JWTPayload | null> {
   try {

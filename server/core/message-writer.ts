@@ -36,8 +36,8 @@ const MAX_BATCH = 500;
 /**
  * Stores messages with group commit: while one batch is being written, new
  * sends queue up and go together in the next one, so under load many messages
- * cost a few round trips (membership check, one multi-row insert) instead of
- * one insert each, and a lone message is written at once without waiting.
+ * cost one round trip (one statement checks membership and inserts them all)
+ * instead of one insert each, and a lone message is written at once.
  * Each caller's promise settles only after its message is stored.
  */
 export class MessageWriter {
@@ -75,15 +75,28 @@ export class MessageWriter {
     this.running = null;
   }
 
+  /**
+   * One round trip for the common case: a single statement of fixed shape
+   * (the batch travels as five array parameters, so Prisma compiles no new
+   * query plan per batch) inserts the messages whose author is a member of
+   * the room (or that a backend posted) and returns them. Only messages it
+   * did not insert — refused, or resends of a stored clientMsgId — take the
+   * slower path that finds out which. Measured in docs/benchmarks.md.
+   */
   private async writeBatch(batch: Pending[]): Promise<void> {
-    const allowed = await this.rejectNonMembers(batch);
-    if (allowed.length === 0) return;
-
-    const rows: StoredMessage[] = await this.db.message.createManyAndReturn({
-      data: allowed.map(({ roomId, authorId, body, clientMsgId }) => ({ roomId, authorId, body, clientMsgId })),
-      // A resend of a stored clientMsgId (or twice in this batch) inserts nothing.
-      skipDuplicates: true,
-    });
+    const rows = await this.db.$queryRaw<StoredMessage[]>`
+      INSERT INTO "Message" ("roomId", "authorId", "body", "clientMsgId")
+      SELECT i."roomId", i."authorId", i."body", i."clientMsgId"
+      FROM unnest(${batch.map((p) => p.roomId)}::text[], ${batch.map((p) => p.authorId)}::text[],
+                  ${batch.map((p) => p.body)}::text[], ${batch.map((p) => p.clientMsgId)}::text[],
+                  ${batch.map((p) => p.trusted === true)}::boolean[])
+           WITH ORDINALITY AS i("roomId", "authorId", "body", "clientMsgId", "trusted", ord)
+      WHERE i."trusted"
+         OR EXISTS (SELECT 1 FROM "Membership" m WHERE m."roomId" = i."roomId" AND m."userId" = i."authorId")
+      ORDER BY i.ord
+      -- A resend of a stored clientMsgId (or twice in this batch) inserts nothing.
+      ON CONFLICT ("authorId", "clientMsgId") DO NOTHING
+      RETURNING "id", "roomId", "authorId", "body", "clientMsgId", "createdAt"`;
 
     // Match returned rows back to callers: by (author, clientMsgId) when there
     // is one, else by (room, author, body) in insertion order.
@@ -99,23 +112,20 @@ export class MessageWriter {
       }
     }
 
-    const resends: Pending[] = [];
-    for (const p of allowed) {
-      if (p.clientMsgId === null) {
-        const row = anonymous.get(contentKey(p))?.shift();
-        if (row) p.resolve({ row, created: true });
-        else p.reject(new Error("inserted message missing from RETURNING"));
-        continue;
-      }
-      const key = clientKey(p.authorId, p.clientMsgId);
-      const row = byClientId.get(key);
+    const leftovers: Pending[] = [];
+    for (const p of batch) {
+      const key = p.clientMsgId === null ? null : clientKey(p.authorId, p.clientMsgId);
+      const row = key === null ? anonymous.get(contentKey(p))?.shift() : byClientId.get(key);
       if (row) {
         p.resolve({ row, created: true });
-        byClientId.delete(key); // a second copy in this batch is a resend
-        continue;
+        if (key !== null) byClientId.delete(key); // a second copy in this batch is a resend
+      } else {
+        leftovers.push(p);
       }
-      resends.push(p);
     }
+    if (leftovers.length === 0) return;
+    // Not inserted: refused (not a member, no such room), or a resend.
+    const resends = await this.rejectNonMembers(leftovers);
     if (resends.length > 0) await this.resolveResends(resends, rows);
   }
 
