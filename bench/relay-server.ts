@@ -5,6 +5,8 @@
  *   join {room}                 → socket.join(room), ack {ok: true}
  *   send {roomId, body, …}      → io.to(roomId).emit("message:new", payload)  (the sender included,
  *                                 as Switchboard does), ack {ok: true}
+ *   POST /publish {room, event, data}  → io.to(room).emit(event, data), 200 {"ok":true}
+ *                                 (the HTTP-publish baseline: Switchboard's POST /api/v1/publish)
  *
  * Same engine options as Switchboard (maxHttpBufferSize), same launcher IPC
  * (heap after GC) so both are measured the same way.
@@ -29,6 +31,25 @@ io.on("connection", (socket) => {
   socket.on("send", (payload: { roomId: string; body: string; clientMsgId?: string }, ack?: Ack) => {
     io.to(payload.roomId).emit("message:new", payload);
     ack?.({ ok: true });
+  });
+});
+
+httpServer.on("request", (req, res) => {
+  if (req.url?.startsWith("/socket.io/")) return; // Socket.IO answers those
+  if (req.method !== "POST" || req.url !== "/publish") {
+    res.writeHead(404).end();
+    return;
+  }
+  const chunks: Buffer[] = [];
+  req.on("data", (c: Buffer) => chunks.push(c));
+  req.on("end", () => {
+    try {
+      const { room, event, data } = JSON.parse(Buffer.concat(chunks).toString()) as { room: string; event: string; data: unknown };
+      io.to(room).emit(event, data);
+      res.writeHead(200, { "content-type": "application/json" }).end('{"ok":true}');
+    } catch {
+      res.writeHead(400).end();
+    }
   });
 });
 

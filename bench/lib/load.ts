@@ -11,9 +11,9 @@ import { ackOk, now, type SioClient } from "./sio";
 import type { Target } from "./targets";
 
 const TILDE = 0x7e;
-const MESSAGE_NEW = Buffer.from('42["message:new"');
+const MESSAGE_NEW = '42["message:new"';
 /** Pads bodies to a typical chat line (~80 characters in all). */
-const PADDING = " the quick brown fox jumps over the lazy dog, twice over";
+export const PADDING = " the quick brown fox jumps over the lazy dog, twice over";
 
 class PhaseStats {
   sent = 0;
@@ -34,16 +34,23 @@ class PhaseStats {
 /** Counts and times every `message:new` any client receives; attach with {@link Tracker.attach}. */
 export class Tracker {
   private readonly phases: PhaseStats[] = [];
+  private readonly prefix: Buffer;
+
+  /** `event`: the server event carrying the bench's messages (`message:new` unless publishing other events). */
+  constructor(event = "message:new") {
+    this.prefix = Buffer.from(event === "message:new" ? MESSAGE_NEW : `42${JSON.stringify([event]).slice(0, -1)}`);
+  }
   /** Frames that were not ours (presence, room:joined…). */
   otherEvents = 0;
   disconnects = 0;
 
   readonly onEvent = (frame: Buffer, at: number): void => {
-    if (frame.compare(MESSAGE_NEW, 0, MESSAGE_NEW.length, 0, MESSAGE_NEW.length) !== 0) {
+    const prefix = this.prefix;
+    if (frame.compare(prefix, 0, prefix.length, 0, prefix.length) !== 0) {
       this.otherEvents += 1;
       return;
     }
-    const a = frame.indexOf(TILDE, MESSAGE_NEW.length);
+    const a = frame.indexOf(TILDE, prefix.length);
     const b = frame.indexOf(TILDE, a + 1);
     const c = frame.indexOf(TILDE, b + 1);
     if (a < 0 || b < 0 || c < 0) return;
@@ -60,6 +67,11 @@ export class Tracker {
     client.onClose = () => {
       this.disconnects += 1;
     };
+  }
+
+  /** Records a delivery the caller expects (HTTP publish: one per accepted request). */
+  expect(phase: number, deliveries: number): void {
+    this.phases[phase]!.expected += deliveries;
   }
 
   newPhase(): number {

@@ -59,6 +59,14 @@ export interface Target {
   createGroup(owner: Member, others: Member[], name: string): Promise<string>;
   /** A direct-message room between two users, both connections subscribed. */
   openDm(a: Member, b: Member): Promise<string>;
+  /**
+   * An HTTP request that publishes `event` with `data` to every connection of
+   * one user (Switchboard: `POST /api/v1/publish {users: [id]}` with an API key;
+   * the relay: `POST /publish` to the user's Socket.IO room).
+   */
+  publishRequest(user: BenchUser, event: string, data: string): { path: string; headers: Record<string, string>; body: string };
+  /** The relay has no users: joins each connection to its user's room (Switchboard does that itself). */
+  subscribeUser(member: Member): Promise<void>;
   /** The whole `42<ackId>[…]` frame that sends one message. */
   sendFrame(ackId: number, roomId: string, body: string, clientMsgId: string): string;
   /** Stops the server and removes its data (database, temp dir). */
@@ -79,6 +87,8 @@ export interface StartOptions {
 export const ADMIN_URL =
   process.env.BENCH_POSTGRES_URL ?? process.env.TEST_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 const PASSWORD = "bench-password-1";
+/** The gateway API key the bench's Switchboard accepts (a throwaway server, 127.0.0.1 only). */
+const API_KEY = "bench-api-key-0123456789abcdef";
 
 export async function startTarget(spec: TargetSpec, opts: StartOptions): Promise<Target> {
   return spec.kind === "relay" ? startRelay(spec, opts) : startSwitchboardTarget(spec, opts);
@@ -119,6 +129,12 @@ async function startRelay(spec: TargetSpec, opts: StartOptions): Promise<Target>
     },
     sendFrame: (ackId, roomId, body, clientMsgId) =>
       `42${ackId}${JSON.stringify(["send", { roomId, body, clientMsgId }])}`,
+    publishRequest: (user, event, data) => ({
+      path: "/publish",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ room: `user:${user.id}`, event, data }),
+    }),
+    subscribeUser: (m) => joinRelay(m.client, `user:${m.user.id}`),
     close: () => server.stop(),
   };
 }
@@ -154,6 +170,8 @@ async function startSwitchboardTarget(spec: TargetSpec, opts: StartOptions): Pro
     PORT: "0",
     DATA_DIR: dataDir,
     SWITCHBOARD_RATE_LIMIT: String(opts.rateLimit),
+    SWITCHBOARD_API_KEYS: API_KEY,
+    SWITCHBOARD_API_RATE_LIMIT: "1000000",
     DATABASE_URL: databaseUrl,
     ...(opts.experiments ? { BENCH_EXPERIMENTS: opts.experiments } : {}),
   };
@@ -186,7 +204,11 @@ async function startSwitchboardTarget(spec: TargetSpec, opts: StartOptions): Pro
     label,
     server,
     database,
-    settings: { ...settings, DATABASE_URL: databaseUrl ? databaseUrl.replace(/\/\/[^@]*@/, "//…@") : "(unset: embedded)" },
+    settings: {
+      ...settings,
+      SWITCHBOARD_API_KEYS: "(one bench key)",
+      DATABASE_URL: databaseUrl ? databaseUrl.replace(/\/\/[^@]*@/, "//…@") : "(unset: embedded)",
+    },
     createUsers: async (n, concurrency = 4) => {
       const t0 = performance.now();
       const indexes = Array.from({ length: n }, () => nextUser++);
@@ -219,6 +241,12 @@ async function startSwitchboardTarget(spec: TargetSpec, opts: StartOptions): Pro
     openDm: async (a, b) => (await call(a.client, "dm:open", { userId: b.user.id })).room!.id,
     sendFrame: (ackId, roomId, body, clientMsgId) =>
       `42${ackId}${JSON.stringify(["message:send", { roomId, body, clientMsgId }])}`,
+    publishRequest: (user, event, data) => ({
+      path: "/api/v1/publish",
+      headers: { "content-type": "application/json", authorization: `Bearer ${API_KEY}` },
+      body: JSON.stringify({ event, data, users: [user.id] }),
+    }),
+    subscribeUser: async () => {},
     close: async () => {
       await server.stop();
       await dropDb?.();
