@@ -3,6 +3,10 @@
  * Switchboard (BENCH_EXPERIMENTS=name,…) so they can be measured before
  * anyone edits server/. Each mirrors a patch described in docs/benchmarks.md;
  * the private members they reach are the ones the patch changes.
+ *
+ * `single-statement-insert` and `hmac-cryptokey` were merged into server/ in
+ * 051f49c: they reproduce the before/after numbers on older code only (on
+ * later code the first would replace the merged writer with this copy).
  */
 import type { Switchboard } from "../server/server";
 
