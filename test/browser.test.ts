@@ -14,7 +14,9 @@ import { startServerProcess, type ServerProcess } from "./support/process";
 
 const PASSWORD = "correct horse battery";
 
-describe("web UI in Chromium", () => {
+// Real processes and a real browser on a shared 2-core machine: restarts and reconnect
+// backoff (up to 10 s) need more than the default 30 s when every suite runs at once.
+describe("web UI in Chromium", { timeout: 90_000 }, () => {
   let server: ServerProcess;
   let browser: Browser;
   const contexts: BrowserContext[] = [];
