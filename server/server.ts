@@ -172,12 +172,15 @@ export async function startSwitchboard(config: Config, log: Logger, options: Sta
     close: () =>
       (closing ??= (async () => {
         await inlet?.stop();
-        // Disconnects every client and closes the HTTP server, then lets
-        // messages already accepted reach the database before closing it.
+        // Disconnects every client and closes the HTTP server; then lets the
+        // presence updates of those disconnects and the messages already
+        // accepted finish (both still deliver through the adapter, to the
+        // other instances) before closing Redis and the database.
         await new Promise<void>((resolve) => void io.close(() => resolve()));
+        await core.presence.settled();
+        await core.messages.flush();
         if (presenceStore instanceof RedisPresenceStore) await presenceStore.stop();
         await redis?.close();
-        await core.messages.flush();
         await db.close();
       })()),
   };

@@ -219,6 +219,21 @@ describe.runIf(ready)("several instances with Redis", { timeout: 120_000 }, () =
     await vi.waitFor(async () => expect((await v1(0, "GET", "/clients?namespace=/push")).status).toBe(200), { timeout: 10_000 });
   });
 
+  it("tells the other instances who went offline when an instance stops gracefully, and exits cleanly", async () => {
+    const alice = await chatUser(0);
+    const bob = await chatUser(2); // on the instance that stops
+    const bobJoined = next<Room>(bob.socket, "room:joined");
+    await call(alice.socket, "room:create", { name: "rolling", memberIds: [bob.user.id] });
+    await bobJoined;
+
+    // SIGTERM, as a rolling restart sends it: the instance disconnects bob and must
+    // announce him offline through Redis before it closes its connection to it.
+    const offline = next(alice.socket, "presence", (p: { userId: string; online: boolean }) => p.userId === bob.user.id && !p.online);
+    expect(await instances[2]!.stop()).toBe(0);
+    await offline;
+    instances[2] = await instances[2]!.restart();
+  });
+
   it("keeps serving local clients through a Redis restart, reports degraded, and recovers by itself", async () => {
     const alice = await chatUser(0);
     const dave = await chatUser(0);

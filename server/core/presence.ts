@@ -40,18 +40,42 @@ export class MemoryPresenceStore implements PresenceStore {
 
 /** Announces presence changes to the rooms a user shares with others. */
 export class Presence {
+  /** Updates under way: shutdown waits for them before closing Redis and the database. */
+  private readonly inFlight = new Set<Promise<void>>();
+
   constructor(
     private readonly store: PresenceStore,
     private readonly delivery: Delivery,
     private readonly roomIdsOf: (userId: string) => Promise<string[]>,
   ) {}
 
-  async connected(userId: string, connectionId: string): Promise<void> {
-    if (await this.store.add(userId, connectionId)) await this.announce(userId, true);
+  connected(userId: string, connectionId: string): Promise<void> {
+    return this.track(async () => {
+      if (await this.store.add(userId, connectionId)) await this.announce(userId, true);
+    });
   }
 
-  async disconnected(userId: string, connectionId: string): Promise<void> {
-    if (await this.store.remove(userId, connectionId)) await this.announce(userId, false);
+  disconnected(userId: string, connectionId: string): Promise<void> {
+    return this.track(async () => {
+      if (await this.store.remove(userId, connectionId)) await this.announce(userId, false);
+    });
+  }
+
+  /**
+   * Resolves once every update started so far has finished, failed or not.
+   * Closing the server disconnects every client, and their "offline"
+   * announcements must go out before the adapter's Redis connection closes.
+   */
+  async settled(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+  }
+
+  private track(update: () => Promise<void>): Promise<void> {
+    const p = update();
+    this.inFlight.add(p);
+    const forget = () => void this.inFlight.delete(p);
+    p.then(forget, forget);
+    return p;
   }
 
   online(userIds: string[]): Promise<Set<string>> {
@@ -59,8 +83,10 @@ export class Presence {
   }
 
   /** Users whose connections vanished with a dead instance: announce them offline. */
-  async expired(userIds: string[]): Promise<void> {
-    for (const userId of userIds) await this.announce(userId, false);
+  expired(userIds: string[]): Promise<void> {
+    return this.track(async () => {
+      for (const userId of userIds) await this.announce(userId, false);
+    });
   }
 
   private async announce(userId: string, online: boolean): Promise<void> {

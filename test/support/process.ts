@@ -15,8 +15,8 @@ export interface ServerProcess {
   dataDir: string;
   /** Sends a signal, e.g. SIGSTOP / SIGCONT to freeze and thaw it. */
   signal(signal: NodeJS.Signals): void;
-  /** Stops the process (SIGTERM, or SIGKILL with `hard`). */
-  stop(hard?: boolean): Promise<void>;
+  /** Stops the process (SIGTERM, or SIGKILL with `hard`); resolves with its exit code (null if killed by a signal). */
+  stop(hard?: boolean): Promise<number | null>;
   /** Starts the server again on the same data and port. */
   restart(): Promise<ServerProcess>;
   /** Stops it and deletes its data. */
@@ -79,10 +79,10 @@ function listeningUrl(child: ChildProcess): Promise<string> {
   });
 }
 
-function stopChild(child: ChildProcess, hard: boolean): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+function stopChild(child: ChildProcess, hard: boolean): Promise<number | null> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
   return new Promise((resolve) => {
-    child.once("exit", () => resolve());
+    child.once("exit", (code) => resolve(code));
     child.kill(hard ? "SIGKILL" : "SIGTERM");
   });
 }
