@@ -9,12 +9,16 @@
  *                                 (the HTTP-publish baseline: Switchboard's POST /api/v1/publish)
  *
  * Same engine options as Switchboard (maxHttpBufferSize), same launcher IPC
- * (heap after GC) so both are measured the same way.
+ * (heap after GC) so both are measured the same way. With REDIS_URL it uses
+ * the Socket.IO Redis adapter (@socket.io/redis-adapter over node-redis, as
+ * Socket.IO's docs set it up and as Switchboard does), for the two-instance runs.
  *
- *   PORT=0 node --expose-gc --import tsx bench/relay-server.ts
+ *   PORT=0 [REDIS_URL=redis://…] node --expose-gc --import tsx bench/relay-server.ts
  */
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import { createAdapter } from "@socket.io/redis-adapter";
+import { createClient } from "redis";
 import { Server } from "socket.io";
 import { serveIpc } from "./lib/ipc";
 
@@ -22,6 +26,13 @@ type Ack = (response: { ok: boolean }) => void;
 
 const httpServer = createServer();
 const io = new Server(httpServer, { maxHttpBufferSize: 100_000 });
+const redisUrl = process.env.REDIS_URL;
+const pub = redisUrl ? createClient({ url: redisUrl }) : null;
+const sub = pub?.duplicate() ?? null;
+if (pub && sub) {
+  await Promise.all([pub.connect(), sub.connect()]);
+  io.adapter(createAdapter(pub, sub));
+}
 
 io.on("connection", (socket) => {
   socket.on("join", (payload: { room: string }, ack?: Ack) => {
@@ -62,5 +73,8 @@ serveIpc({
   port,
   connections: () => io.engine.clientsCount,
   writer: () => ({ messages: 0, batches: 0 }),
-  close: () => new Promise<void>((resolve) => void io.close(() => resolve())),
+  close: async () => {
+    await new Promise<void>((resolve) => void io.close(() => resolve()));
+    await Promise.all([pub?.close(), sub?.close()]);
+  },
 });

@@ -13,21 +13,25 @@ import { formatMachine, machineInfo } from "./lib/machine";
 import { allowedCpus, CpuWindow, hasTaskset, pinSelf } from "./lib/proc";
 import { formatProfile, mainThreadProfile, type ProfileWindow } from "./lib/profile";
 import type { RunContext, Scenario, TargetOutcome } from "./lib/scenario";
-import { startTarget, targetLabel, type Db, type TargetSpec } from "./lib/targets";
-import { scenarios } from "./scenarios";
+import { pinAll, startTarget, targetLabel, type Db, type Target, type TargetSpec } from "./lib/targets";
+import { scenarios, suites } from "./scenarios";
 
 const USAGE = `usage: npm run bench -- <scenario|all|list> [options]
 
 scenarios:
-${scenarios.map((s) => `  ${s.name.padEnd(14)} ${s.available === true ? s.description : `(not yet available: ${s.available})`}`).join("\n")}
-  all            every available scenario, embedded and PostgreSQL (--db both)
+${scenarios.map((s) => `  ${s.name.padEnd(14)} ${s.description}`).join("\n")}
+${suites.map((s) => `  ${s.name.padEnd(14)} ${s.description}`).join("\n")}
+  all            every scenario, embedded and PostgreSQL (--db both), then two-instances
 
 options:
   --db embedded|postgres|both   Switchboard's database (default: embedded; "all" uses both)
   --only relay|switchboard      run one side only (default: both, relay first)
   --profile                     run the servers under node --cpu-prof and print the top self-time functions
   --no-pin                      do not pin server and generator to separate cores
-  --server-cpus LIST            taskset list for the server (default 0)
+  --server-cpus LIST[/LIST…]    taskset list for the server, one per instance separated by "/"
+                                (default 0; with two instances 0/1)
+  --instances N                 run N server processes sharing a private Redis (fan-out, chat-mix;
+                                Switchboard on PostgreSQL); users are spread over them in turn
   --generator-cpus LIST         taskset list for the generator (default 1)
   --quiet-wait SECONDS          before measuring, wait up to this long for other CPU users to stop (default 600; 0: don't)
   --budget SECONDS              time budget per target's measurement (default 300)
@@ -46,8 +50,9 @@ interface Args {
   only: "relay" | "switchboard" | null;
   profile: boolean;
   pin: boolean;
-  serverCpus: string;
+  serverCpus: string | null;
   generatorCpus: string;
+  instances: number;
   quietWait: number;
   budget: number;
   out: string | null;
@@ -64,8 +69,9 @@ function parseArgs(argv: string[]): Args {
     only: null,
     profile: false,
     pin: true,
-    serverCpus: "0",
+    serverCpus: null,
     generatorCpus: "1",
+    instances: 1,
     quietWait: 600,
     budget: 300,
     out: null,
@@ -97,6 +103,10 @@ function parseArgs(argv: string[]): Args {
     else if (a === "--no-pin") args.pin = false;
     else if (a === "--server-cpus") args.serverCpus = value();
     else if (a === "--generator-cpus") args.generatorCpus = value();
+    else if (a === "--instances") {
+      args.instances = Number(value());
+      if (!Number.isInteger(args.instances) || args.instances < 1) throw new Error("--instances needs a whole number ≥ 1");
+    }
     else if (a === "--quiet-wait") args.quietWait = Number(value());
     else if (a === "--budget") args.budget = Number(value());
     else if (a === "--out") args.out = value();
@@ -120,15 +130,15 @@ function log(line = ""): void {
 }
 
 /** Waits until the CPU time used by everything but us is low (bounded by --quiet-wait). */
-async function waitQuiet(serverPid: number, maxSeconds: number): Promise<void> {
+async function waitQuiet(target: Target, maxSeconds: number): Promise<void> {
   if (maxSeconds <= 0) return;
   const until = performance.now() + maxSeconds * 1000;
   for (let first = true; ; first = false) {
-    const w = new CpuWindow(serverPid, true);
+    const w = new CpuWindow({ serverPids: target.servers.map((s) => s.pid), postgres: true, redisPid: target.redis?.pid ?? null });
     await new Promise((r) => setTimeout(r, 3000));
     const c = w.read();
-    // "other" here includes PostgreSQL's own background work, which is small when idle.
-    const busy = c.other + c.postgres;
+    // "other" here includes PostgreSQL's (and Redis's) own background work, which is small when idle.
+    const busy = c.other + c.postgres + (Number.isNaN(c.redis) ? 0 : c.redis);
     if (busy < 15) {
       if (!first) log(`  (machine quiet again: ${busy.toFixed(0)}% of a core used by others)`);
       return;
@@ -174,19 +184,30 @@ function loadavg(): string {
   }
 }
 
-async function runScenario(scenario: Scenario, args: Args, pinned: boolean): Promise<void> {
+/** CPU lists per instance: --server-cpus "0/1", or instance i on CPU i. */
+function serverCpus(args: Args, instances: number): string[] {
+  if (args.serverCpus) return args.serverCpus.split("/");
+  return Array.from({ length: instances }, (_, i) => String(i % os.cpus().length));
+}
+
+async function runScenario(scenario: Scenario, args: Args, pinned: boolean, instances: number, dbs: Db[]): Promise<void> {
   const opt: Record<string, number> = {};
   for (const [k, spec] of Object.entries(scenario.options)) opt[k] = args.scenarioOpts[k] ?? spec.default;
-  for (const k of Object.keys(args.scenarioOpts)) {
-    if (!(k in scenario.options)) throw new Error(`${scenario.name} has no option --${k}`);
-  }
+  if (instances > 1 && !scenario.multiInstance) throw new Error(`${scenario.name} runs on one instance only (--instances)`);
   const specs: TargetSpec[] = [];
-  if (args.only !== "switchboard") specs.push({ kind: "relay", db: null });
-  if (args.only !== "relay") for (const db of args.db) specs.push({ kind: "switchboard", db });
+  if (args.only !== "switchboard") specs.push({ kind: "relay", db: null, instances });
+  if (args.only !== "relay") for (const db of dbs) specs.push({ kind: "switchboard", db, instances });
+  const cpus = pinned ? serverCpus(args, instances) : null;
 
   log();
-  log(`=== ${scenario.name}: ${scenario.description}`);
+  log(`=== ${scenario.name}${instances > 1 ? ` on ${instances} instances sharing Redis` : ""}: ${scenario.description}`);
   log(`options: ${Object.entries(opt).map(([k, v]) => `--${k} ${v}`).join(" ")}`);
+  if (instances > 1) {
+    log(
+      `instances: ${instances} server processes${cpus ? ` pinned to CPUs ${cpus.join(", ")}` : ""}, one private redis-server (not pinned), ` +
+        `users connected to the instances in turn; server CPU and RSS are summed over the instances`,
+    );
+  }
   const outcomes = new Map<string, TargetOutcome>();
   for (const spec of specs) {
     const label = targetLabel(spec);
@@ -194,13 +215,13 @@ async function runScenario(scenario: Scenario, args: Args, pinned: boolean): Pro
     log();
     log(`--- ${scenario.name} on ${label}`);
     const target = await startTarget(spec, {
-      cpus: pinned ? args.serverCpus : null,
+      cpus,
       profileDir,
       rateLimit: args.rateLimit,
       logLevel: "warn",
       experiments: spec.kind === "switchboard" ? args.experiments : "",
     });
-    log(`  server pid ${target.server.pid}${profileDir ? ", under --cpu-prof" : ""}`);
+    log(`  server pid ${target.servers.map((s) => s.pid).join(", ")}${profileDir ? ", under --cpu-prof" : ""}`);
     log(`  database: ${target.database}`);
     log(`  server env: ${Object.entries(target.settings).map(([k, v]) => `${k}=${v}`).join(" ")}`);
     const windows: ProfileWindow[] = [];
@@ -210,19 +231,18 @@ async function runScenario(scenario: Scenario, args: Args, pinned: boolean): Pro
       log,
       waitQuiet: async (maxSeconds = args.quietWait) => {
         // Set-up ran on every core; the measurement runs pinned.
-        if (pinned && !target.server.pin()) log("  WARNING: could not pin the server");
+        if (pinned && !pinAll(target)) log("  WARNING: could not pin the server");
         const t = performance.now();
-        await waitQuiet(target.server.pid, Math.min(maxSeconds, args.quietWait));
+        await waitQuiet(target, Math.min(maxSeconds, args.quietWait));
         // Time spent waiting for a quiet machine does not count against the budget.
         budgetEnd += performance.now() - t;
         log(
-          `  measuring: server on CPUs ${allowedCpus(target.server.pid)}, load ${loadavg()}, ` +
+          `  measuring: server on CPUs ${target.servers.map((s) => allowedCpus(s.pid)).join(" and ")}, load ${loadavg()}, ` +
             `speed index ${speedIndex().toFixed(0)} (M loop iterations/s on the generator's core; compare between targets)`,
         );
       },
       measured: (w) => void windows.push(w),
       disturbed: (r) => r.cpu.other > args.maxOther,
-      watchPostgres: spec.db === "postgres",
       get deadline() {
         return budgetEnd;
       },
@@ -243,13 +263,49 @@ async function runScenario(scenario: Scenario, args: Args, pinned: boolean): Pro
     }
   }
   log();
-  log(`--- ${scenario.name}: Switchboard next to the relay`);
-  const relay = outcomes.get("relay");
+  log(`--- ${scenario.name}${instances > 1 ? ` on ${instances} instances` : ""}: Switchboard next to the relay`);
+  const relayLabel = targetLabel({ kind: "relay", db: null, instances });
+  const relay = outcomes.get(relayLabel);
   for (const [label, outcome] of outcomes) {
-    if (label === "relay") continue;
+    if (label === relayLabel) continue;
     for (const l of scenario.compare(relay, outcome)) log(`  ${l}`);
   }
   if (outcomes.size === 1 && relay) log("  (relay only)");
+}
+
+interface Run {
+  scenario: Scenario;
+  instances: number;
+  dbs: Db[];
+}
+
+/**
+ * What a command line runs: one scenario (on --instances, embedded unless
+ * --db says otherwise; PostgreSQL for several instances), a suite
+ * (two-instances: fan-out and chat-mix on two instances, PostgreSQL), or
+ * `all`: every scenario on one instance with both databases, then every suite.
+ */
+function plan(args: Args): Run[] {
+  const multi = (): Db[] => {
+    if (args.db.length === 0) return ["postgres"];
+    if (args.db.includes("embedded")) throw new Error("several instances share one database: use --db postgres");
+    return args.db;
+  };
+  const suiteRuns = (suite: (typeof suites)[number]): Run[] =>
+    suite.scenarios.map((scenario) => ({ scenario, instances: suite.instances, dbs: multi() }));
+  if (args.scenario === "all") {
+    const dbs: Db[] = args.db.length > 0 ? args.db : ["embedded", "postgres"];
+    return [
+      ...scenarios.map((scenario) => ({ scenario, instances: 1, dbs })),
+      ...suites.flatMap((suite) => suite.scenarios.map((scenario) => ({ scenario, instances: suite.instances, dbs: ["postgres" as Db] }))),
+    ];
+  }
+  const suite = suites.find((s) => s.name === args.scenario);
+  if (suite) return suiteRuns(suite);
+  const scenario = scenarios.find((s) => s.name === args.scenario);
+  if (!scenario) throw new Error(`unknown scenario "${args.scenario}"\n\n${USAGE}`);
+  if (args.instances > 1) return [{ scenario, instances: args.instances, dbs: multi() }];
+  return [{ scenario, instances: 1, dbs: args.db.length > 0 ? args.db : ["embedded"] }];
 }
 
 async function main(): Promise<void> {
@@ -260,21 +316,19 @@ async function main(): Promise<void> {
   }
   if (args.scenario === "list") {
     for (const s of scenarios) {
-      console.log(`${s.name}: ${s.available === true ? s.description : `not yet available (${s.available})`}`);
+      console.log(`${s.name}: ${s.description}${s.multiInstance ? " (also with --instances 2)" : ""}`);
       for (const [k, o] of Object.entries(s.options)) console.log(`  --${k} ${o.default}`.padEnd(26) + o.help);
     }
+    for (const s of suites) console.log(`${s.name}: ${s.description}`);
     return;
   }
-  const chosen =
-    args.scenario === "all" ? scenarios.filter((s) => s.available === true) : scenarios.filter((s) => s.name === args.scenario);
-  if (chosen.length === 0) throw new Error(`unknown scenario "${args.scenario}"\n\n${USAGE}`);
-  for (const s of chosen) {
-    if (s.available !== true) {
-      console.log(`${s.name}: not yet available: ${s.available}`);
-      return;
+  const runs = plan(args);
+  // Scenario options go to the scenarios that have them (a suite or `all` runs several).
+  for (const k of Object.keys(args.scenarioOpts)) {
+    if (!runs.some((r) => k in r.scenario.options)) {
+      throw new Error(`no scenario of "${args.scenario}" has an option --${k} (see npm run bench -- list)`);
     }
   }
-  if (args.db.length === 0) args.db = args.scenario === "all" ? ["embedded", "postgres"] : ["embedded"];
 
   installSignalHandlers();
   const canPin = args.pin && hasTaskset() && os.cpus().length >= 2;
@@ -284,12 +338,12 @@ async function main(): Promise<void> {
   log(`command:  npm run bench -- ${process.argv.slice(2).join(" ")}`);
   for (const l of formatMachine(m)) log(l);
   log(
-    `pinning:  ${pinned ? `server on CPU ${args.serverCpus} (from the end of set-up on), generator on CPU ${allowedCpus()} (taskset)` : `none (${args.pin ? "taskset unavailable or < 2 cores" : "--no-pin"})`}; PostgreSQL (if used) is not pinned`,
+    `pinning:  ${pinned ? `server on CPU ${serverCpus(args, 1).join("")} (two instances: CPUs ${serverCpus(args, 2).join(" and ")}) from the end of set-up on, generator on CPU ${allowedCpus()} (taskset)` : `none (${args.pin ? "taskset unavailable or < 2 cores" : "--no-pin"})`}; PostgreSQL and Redis (if used) are not pinned`,
   );
   log(`load:     ${loadavg()} (1/5/15-min load average at start)`);
   const started = performance.now();
   try {
-    for (const s of chosen) await runScenario(s, args, pinned);
+    for (const r of runs) await runScenario(r.scenario, args, pinned, r.instances, r.dbs);
   } finally {
     await cleanupAll();
   }

@@ -5,10 +5,10 @@
  * counts come from the same frame whatever the server wraps around the body.
  */
 import { Histogram, type LatencySummary } from "./histogram";
-import { CpuWindow, memory, type CpuReading } from "./proc";
+import type { CpuReading } from "./proc";
 import { monotonicMicros, type ProfileWindow } from "./profile";
 import { ackOk, now, type SioClient } from "./sio";
-import type { Target } from "./targets";
+import { cpuWindow, rss as rssOf, storedMessages, type Target } from "./targets";
 
 const TILDE = 0x7e;
 const MESSAGE_NEW = '42["message:new"';
@@ -101,7 +101,6 @@ export interface PhaseOptions {
   pick: () => Sender;
   /** How long to wait for outstanding acks and deliveries after the last send. */
   drainMs: number;
-  watchPostgres: boolean;
   label: string;
 }
 
@@ -139,8 +138,8 @@ export async function runPhase(opts: PhaseOptions): Promise<PhaseResult> {
   const phase = tracker.newPhase();
   const ps = tracker.stats(phase);
   const disconnects0 = tracker.disconnects;
-  const stored0 = (await target.server.stats(false)).storedMessages;
-  const cpu = new CpuWindow(target.server.pid, opts.watchPostgres);
+  const stored0 = await storedMessages(target);
+  const cpu = cpuWindow(target);
   const windowStart = monotonicMicros();
   const start = now();
   ps.firstSend = start;
@@ -183,7 +182,7 @@ export async function runPhase(opts: PhaseOptions): Promise<PhaseResult> {
   });
   const sendEnd = now();
   const cpuReading = cpu.read();
-  const rss = memory(target.server.pid).rss;
+  const rss = rssOf(target);
 
   // Drain: outstanding acks and deliveries, bounded.
   const drainUntil = now() + opts.drainMs;
@@ -192,7 +191,7 @@ export async function runPhase(opts: PhaseOptions): Promise<PhaseResult> {
     await new Promise((r) => setTimeout(r, 20));
   }
   const windowEnd = monotonicMicros();
-  const stored = (await target.server.stats(false)).storedMessages - stored0;
+  const stored = (await storedMessages(target)) - stored0;
   const sendSeconds = (sendEnd - start) / 1000;
   const deliverySpan = Math.max(sendSeconds, ((ps.lastReceive || sendEnd) - start) / 1000);
   const storeSpan = Math.max(sendSeconds, ((ps.lastAck || sendEnd) - start) / 1000);

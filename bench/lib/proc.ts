@@ -93,20 +93,29 @@ function cpuSince(before: Map<number, number>, now: Map<number, number>): number
   return sum;
 }
 
+/** What a {@link CpuWindow} watches besides the whole machine. */
+export interface Watched {
+  /** The server processes (one per instance); their CPU is summed. */
+  serverPids: number[];
+  /** Every process named "postgres" (the local PostgreSQL's backends). */
+  postgres: boolean;
+  /** A private redis-server shared by the instances, or null. */
+  redisPid: number | null;
+}
+
 /** A CPU-time window over a set of processes and the whole machine. */
 export class CpuWindow {
   private readonly t0 = performance.now();
   private readonly server0: number;
+  private readonly redis0: number;
   private readonly gen0 = process.cpuUsage();
   private readonly machine0 = machineJiffies();
   private readonly pg0: Map<number, number>;
 
-  constructor(
-    private readonly serverPid: number,
-    private readonly watchPostgres: boolean,
-  ) {
-    this.server0 = cpuSeconds(serverPid);
-    this.pg0 = watchPostgres ? cpuSecondsByName("postgres") : new Map();
+  constructor(private readonly watched: Watched) {
+    this.server0 = sumCpu(watched.serverPids);
+    this.redis0 = watched.redisPid === null ? 0 : cpuSeconds(watched.redisPid);
+    this.pg0 = watched.postgres ? cpuSecondsByName("postgres") : new Map();
   }
 
   /** CPU use in % of one core over the window so far. */
@@ -117,27 +126,41 @@ export class CpuWindow {
     const span = Math.max(1, m.total - this.machine0.total);
     const machineBusy = ((m.busy - this.machine0.busy) / span) * cpus() * 100;
     const steal = ((m.steal - this.machine0.steal) / span) * cpus() * 100;
-    const server = ((cpuSeconds(this.serverPid) - this.server0) / seconds) * 100;
+    const server = ((sumCpu(this.watched.serverPids) - this.server0) / seconds) * 100;
     const generator = ((gen.user + gen.system) / 1e6 / seconds) * 100;
-    const postgres = this.watchPostgres ? (cpuSince(this.pg0, cpuSecondsByName("postgres")) / seconds) * 100 : 0;
+    const postgres = this.watched.postgres ? (cpuSince(this.pg0, cpuSecondsByName("postgres")) / seconds) * 100 : 0;
+    const redis =
+      this.watched.redisPid === null ? Number.NaN : ((cpuSeconds(this.watched.redisPid) - this.redis0) / seconds) * 100;
     return {
       seconds,
       server,
       generator,
       postgres,
+      redis,
       machine: machineBusy,
       steal,
-      other: Math.max(0, machineBusy - server - generator - postgres),
+      other: Math.max(0, machineBusy - server - generator - postgres - (Number.isNaN(redis) ? 0 : redis)),
     };
   }
 }
 
+function sumCpu(pids: number[]): number {
+  return pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
+}
+
+/** RSS and peak RSS summed over `pids` (the instances of one target). */
+export function memoryOf(pids: number[]): { rss: number; peakRss: number } {
+  return pids.map(memory).reduce((a, b) => ({ rss: a.rss + b.rss, peakRss: a.peakRss + b.peakRss }));
+}
+
 export interface CpuReading {
   seconds: number;
-  /** % of one core. */
+  /** % of one core (all instances together). */
   server: number;
   generator: number;
   postgres: number;
+  /** The private redis-server of a multi-instance target; NaN when there is none. */
+  redis: number;
   machine: number;
   /** Time the hypervisor gave our vCPUs to others (part of `machine` and `other`). */
   steal: number;

@@ -19,7 +19,6 @@ export interface RunContext {
   disturbed(r: PhaseResult): boolean;
   /** Marks a measured window (the profile is cut to these). */
   measured(window: ProfileWindow): void;
-  watchPostgres: boolean;
   /** Deadline (performance.now() ms) for this target's measurement; moves out while waiting for quiet. */
   readonly deadline: number;
 }
@@ -35,8 +34,8 @@ export interface TargetOutcome {
 export interface Scenario {
   name: string;
   description: string;
-  /** `true`, or why it cannot run yet. */
-  available: true | string;
+  /** Whether it can run with users spread over several instances (`--instances`, the two-instances suite). */
+  multiInstance: boolean;
   options: Record<string, OptionSpec>;
   runTarget(target: Target, ctx: RunContext): Promise<TargetOutcome>;
   /** Lines comparing Switchboard with the relay (ratios, targets met). */
@@ -182,6 +181,7 @@ export const PHASE_HEADER = [
   "srv CPU",
   "gen CPU",
   "pg CPU",
+  "redis",
   "other",
   "steal",
   "srv RSS",
@@ -203,6 +203,7 @@ export function phaseRow(r: PhaseResult, extra: string[] = []): string[] {
     `${fmt(r.cpu.server)}%`,
     `${fmt(r.cpu.generator)}%`,
     `${fmt(r.cpu.postgres)}%`,
+    Number.isNaN(r.cpu.redis) ? "–" : `${fmt(r.cpu.redis)}%`,
     `${fmt(r.cpu.other)}%`,
     `${fmt(r.cpu.steal)}%`,
     mb(r.rss),

@@ -7,8 +7,10 @@
  *   `room:join` / `dm:open`, `message:send` with an ack;
  * - `relay`: the bare Socket.IO server of bench/relay-server.ts, `join` / `send`.
  *
- * Later scenarios (HTTP publish, two instances behind Redis) add a target
- * option here (e.g. `instances: 2`) rather than a new generator.
+ * With `instances: 2` either kind runs as two processes sharing a private
+ * redis-server (Socket.IO's Redis adapter; Switchboard also keeps presence
+ * there, on one PostgreSQL database), and `connect` spreads users over them
+ * by index, so the same scenarios measure scale-out.
  */
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -16,7 +18,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import pg from "pg";
 import { onCleanup } from "./cleanup";
-import { spawnServer, type ServerProcess } from "./proc";
+import { CpuWindow, memoryOf, spawnServer, type ServerProcess } from "./proc";
+import { startRedis, type BenchRedis } from "./redis";
 import { pool, SioClient } from "./sio";
 
 export type Db = "embedded" | "postgres";
@@ -26,10 +29,13 @@ export interface TargetSpec {
   kind: TargetKind;
   /** null for the relay, which stores nothing. */
   db: Db | null;
+  /** Server processes; more than one share a private Redis (and, for Switchboard, PostgreSQL). */
+  instances: number;
 }
 
 export function targetLabel(spec: TargetSpec): string {
-  return spec.kind === "relay" ? "relay" : `switchboard/${spec.db}`;
+  const base = spec.kind === "relay" ? "relay" : `switchboard/${spec.db}`;
+  return spec.instances > 1 ? `${base}×${spec.instances}` : base;
 }
 
 export interface BenchUser {
@@ -47,7 +53,12 @@ export interface Member {
 export interface Target {
   spec: TargetSpec;
   label: string;
+  /** One per instance; user `i` connects to `servers[i % servers.length]`. */
+  servers: ServerProcess[];
+  /** The first instance (the only one unless `instances` > 1): registrations and HTTP requests go here. */
   server: ServerProcess;
+  /** The instances' shared Redis, or null for one instance. */
+  redis: BenchRedis | null;
   /** "embedded (PGlite …)", "PostgreSQL 15.x, database bench_…", or "none". */
   database: string;
   /** Environment the server was started with (secrets left out). */
@@ -73,9 +84,37 @@ export interface Target {
   close(): Promise<void>;
 }
 
+/** Readings over every instance of a target: CPU (and PostgreSQL's, Redis's), RSS, stored messages. */
+export function cpuWindow(target: Target): CpuWindow {
+  return new CpuWindow({
+    serverPids: target.servers.map((s) => s.pid),
+    postgres: target.spec.db === "postgres",
+    redisPid: target.redis?.pid ?? null,
+  });
+}
+
+export function rss(target: Target): number {
+  return memoryOf(target.servers.map((s) => s.pid)).rss;
+}
+
+export async function storedMessages(target: Target): Promise<number> {
+  const stats = await Promise.all(target.servers.map((s) => s.stats(false)));
+  return stats.reduce((sum, s) => sum + s.storedMessages, 0);
+}
+
+/** Pins every instance to its measuring CPUs; false if any could not be pinned. */
+export function pinAll(target: Target): boolean {
+  return target.servers.map((s) => s.pin()).every(Boolean);
+}
+
+/** The server for user `index`: instances take users in turn. */
+function serverFor(servers: ServerProcess[], index: number): ServerProcess {
+  return servers[index % servers.length]!;
+}
+
 export interface StartOptions {
-  /** taskset CPU list for the server, or null. */
-  cpus: string | null;
+  /** taskset CPU list per instance (instance `i` gets `cpus[i]`), or null for no pinning. */
+  cpus: string[] | null;
   /** Directory for `--cpu-prof` output, or null for no profiling. */
   profileDir: string | null;
   rateLimit: number;
@@ -91,24 +130,67 @@ const PASSWORD = "bench-password-1";
 const API_KEY = "bench-api-key-0123456789abcdef";
 
 export async function startTarget(spec: TargetSpec, opts: StartOptions): Promise<Target> {
-  return spec.kind === "relay" ? startRelay(spec, opts) : startSwitchboardTarget(spec, opts);
+  if (spec.instances > 1 && spec.kind === "switchboard" && spec.db !== "postgres") {
+    throw new Error("two or more Switchboard instances share one database: use --db postgres (the embedded one lives inside a process)");
+  }
+  const redis = spec.instances > 1 ? await startRedis() : null;
+  try {
+    return spec.kind === "relay" ? await startRelay(spec, opts, redis) : await startSwitchboardTarget(spec, opts, redis);
+  } catch (err) {
+    await redis?.stop();
+    throw err;
+  }
 }
 
-async function startRelay(spec: TargetSpec, opts: StartOptions): Promise<Target> {
-  const settings = { NODE_ENV: "production", HOST: "127.0.0.1", PORT: "0" };
-  const server = await spawnServer({
-    label: "relay",
-    script: "relay-server.ts",
-    env: settings,
-    cpus: opts.cpus,
-    nodeArgs: opts.profileDir ? ["--cpu-prof", `--cpu-prof-dir=${opts.profileDir}`] : [],
-  });
+/**
+ * Starts `spec.instances` launchers one after the other (Switchboard's
+ * migrations run in the first), each with its own CPU list; stops those
+ * already started if one fails.
+ */
+async function spawnInstances(
+  spec: TargetSpec,
+  opts: StartOptions,
+  script: string,
+  env: (i: number) => Record<string, string>,
+  label: string,
+): Promise<ServerProcess[]> {
+  const servers: ServerProcess[] = [];
+  try {
+    for (let i = 0; i < spec.instances; i++) {
+      servers.push(
+        await spawnServer({
+          label: spec.instances > 1 ? `${label}#${i + 1}` : label,
+          script,
+          env: env(i),
+          cpus: opts.cpus ? opts.cpus[i % opts.cpus.length]! : null,
+          nodeArgs: opts.profileDir ? ["--cpu-prof", `--cpu-prof-dir=${opts.profileDir}`] : [],
+        }),
+      );
+    }
+  } catch (err) {
+    await Promise.all(servers.map((s) => s.stop()));
+    throw err;
+  }
+  return servers;
+}
+
+async function startRelay(spec: TargetSpec, opts: StartOptions, redis: BenchRedis | null): Promise<Target> {
+  const settings: Record<string, string> = {
+    NODE_ENV: "production",
+    HOST: "127.0.0.1",
+    PORT: "0",
+    ...(redis ? { REDIS_URL: redis.url } : {}),
+  };
+  const label = targetLabel(spec);
+  const servers = await spawnInstances(spec, opts, "relay-server.ts", () => settings, label);
   let nextUser = 0;
   return {
     spec,
-    label: "relay",
-    server,
-    database: "none",
+    label,
+    servers,
+    server: servers[0]!,
+    redis,
+    database: redis ? `none; ${redis.description}` : "none",
     settings,
     createUsers: async (n) => ({
       users: Array.from({ length: n }, () => {
@@ -117,7 +199,7 @@ async function startRelay(spec: TargetSpec, opts: StartOptions): Promise<Target>
       }),
       seconds: 0,
     }),
-    connect: () => SioClient.connect(server.url, null),
+    connect: (user) => SioClient.connect(serverFor(servers, user.index).url, null),
     createGroup: async (owner, others, name) => {
       await pool([owner, ...others], 50, (m) => joinRelay(m.client, name));
       return name;
@@ -135,7 +217,10 @@ async function startRelay(spec: TargetSpec, opts: StartOptions): Promise<Target>
       body: JSON.stringify({ room: `user:${user.id}`, event, data }),
     }),
     subscribeUser: (m) => joinRelay(m.client, `user:${m.user.id}`),
-    close: () => server.stop(),
+    close: async () => {
+      await Promise.all(servers.map((s) => s.stop()));
+      await redis?.stop();
+    },
   };
 }
 
@@ -150,7 +235,7 @@ interface Ack {
   room?: { id: string };
 }
 
-async function startSwitchboardTarget(spec: TargetSpec, opts: StartOptions): Promise<Target> {
+async function startSwitchboardTarget(spec: TargetSpec, opts: StartOptions, redis: BenchRedis | null): Promise<Target> {
   const dataDir = mkdtempSync(path.join(tmpdir(), "switchboard-bench-"));
   const removeDir = onCleanup(`remove ${dataDir}`, () => rmSync(dataDir, { recursive: true, force: true }));
   let database = "embedded PGlite (in the server process)";
@@ -173,23 +258,27 @@ async function startSwitchboardTarget(spec: TargetSpec, opts: StartOptions): Pro
     SWITCHBOARD_API_KEYS: API_KEY,
     SWITCHBOARD_API_RATE_LIMIT: "1000000",
     DATABASE_URL: databaseUrl,
+    // Instances must accept each other's tokens (one shared secret, as docs/deploy.md says).
+    SWITCHBOARD_SECRET: randomBytes(32).toString("hex"),
+    ...(redis ? { REDIS_URL: redis.url } : {}),
     ...(opts.experiments ? { BENCH_EXPERIMENTS: opts.experiments } : {}),
   };
   const label = targetLabel(spec) + (opts.experiments ? `+${opts.experiments}` : "");
-  let server: ServerProcess;
+  let servers: ServerProcess[];
   try {
-    server = await spawnServer({
+    servers = await spawnInstances(
+      spec,
+      opts,
+      "server-launcher.ts",
+      (i) => ({ ...settings, DATA_DIR: i === 0 ? dataDir : path.join(dataDir, `instance-${i + 1}`) }),
       label,
-      script: "server-launcher.ts",
-      env: settings,
-      cpus: opts.cpus,
-      nodeArgs: opts.profileDir ? ["--cpu-prof", `--cpu-prof-dir=${opts.profileDir}`] : [],
-    });
+    );
   } catch (err) {
     await dropDb?.();
     await removeDir();
     throw err;
   }
+  const server = servers[0]!;
   const runTag = randomBytes(3).toString("hex");
   let nextUser = 0;
 
@@ -202,10 +291,13 @@ async function startSwitchboardTarget(spec: TargetSpec, opts: StartOptions): Pro
   return {
     spec,
     label,
+    servers,
     server,
-    database,
+    redis,
+    database: redis ? `${database}; ${redis.description}` : database,
     settings: {
       ...settings,
+      SWITCHBOARD_SECRET: "(random, shared by the instances)",
       SWITCHBOARD_API_KEYS: "(one bench key)",
       DATABASE_URL: databaseUrl ? databaseUrl.replace(/\/\/[^@]*@/, "//…@") : "(unset: embedded)",
     },
@@ -225,7 +317,7 @@ async function startSwitchboardTarget(spec: TargetSpec, opts: StartOptions): Pro
       });
       return { users, seconds: (performance.now() - t0) / 1000 };
     },
-    connect: (user) => SioClient.connect(server.url, { token: user.token }),
+    connect: (user) => SioClient.connect(serverFor(servers, user.index).url, { token: user.token }),
     createGroup: async (owner, others, name) => {
       // room:create invites up to 100 members at once; the rest join (public room).
       const invited = others.slice(0, 100);
@@ -248,7 +340,8 @@ async function startSwitchboardTarget(spec: TargetSpec, opts: StartOptions): Pro
     }),
     subscribeUser: async () => {},
     close: async () => {
-      await server.stop();
+      await Promise.all(servers.map((s) => s.stop()));
+      await redis?.stop();
       await dropDb?.();
       await removeDir();
     },

@@ -44,7 +44,7 @@ export const chatMix: Scenario = {
   name: "chat-mix",
   description:
     "2,000 users in rooms of 2–50 and DMs, 10% sending: ack/delivery latency at 1,000 msg/s, then the highest sustained stored msg/s",
-  available: true,
+  multiInstance: true,
   options: {
     users: { default: 2000, help: "connected users (distinct accounts, one connection each)" },
     senders: { default: 0.1, help: "fraction of users sending" },
@@ -152,7 +152,7 @@ export const chatMix: Scenario = {
       return { client: s.client, roomId: room.id, members: room.members };
     };
     const phase = (rate: number, seconds: number, label: string) =>
-      runPhase({ target, tracker, rate, seconds, pick, drainMs: opt.drain! * 1000, watchPostgres: ctx.watchPostgres, label });
+      runPhase({ target, tracker, rate, seconds, pick, drainMs: opt.drain! * 1000, label });
 
     await phase(opt.rate! / 2, opt.warmup!, "warm-up");
     await settle(senderClients, 30_000);

@@ -24,7 +24,7 @@ import {
 export const fanOut: Scenario = {
   name: "fan-out",
   description: "one room of 500 members, one sender stepping up its rate: highest rate with p99 < 100 ms and no loss",
-  available: true,
+  multiInstance: true,
   options: {
     members: { default: 500, help: "connections (distinct users) in the room, the sender included" },
     start: { default: 100, help: "first rate (messages/s)" },
@@ -64,7 +64,6 @@ export const fanOut: Scenario = {
         seconds,
         pick,
         drainMs: opt.drain! * 1000,
-        watchPostgres: ctx.watchPostgres,
         label,
       });
 

@@ -7,17 +7,18 @@
 import http from "node:http";
 import { Histogram } from "../lib/histogram";
 import { PADDING, Tracker } from "../lib/load";
-import { CpuWindow, memory } from "../lib/proc";
+import { memory } from "../lib/proc";
 import { monotonicMicros } from "../lib/profile";
 import { closeAll, connectAll, fmt, mb, ms, ratio, table, type Scenario } from "../lib/scenario";
 import { now, pool } from "../lib/sio";
+import { cpuWindow } from "../lib/targets";
 
 const EVENT = "bench:publish";
 
 export const httpPublish: Scenario = {
   name: "http-publish",
   description: "requests/s of POST /api/v1/publish to single users with keep-alive, and publish→receive latency",
-  available: true,
+  multiInstance: false,
   options: {
     users: { default: 200, help: "connected users (one connection each) published to, round-robin" },
     concurrency: { default: 32, help: "HTTP requests in flight (keep-alive connections)" },
@@ -49,7 +50,7 @@ export const httpPublish: Scenario = {
       let failed = 0;
       let firstFailure = "";
       let next = 0;
-      const cpu = new CpuWindow(target.server.pid, ctx.watchPostgres);
+      const cpu = cpuWindow(target);
       const w0 = monotonicMicros();
       const start = now();
       const until = start + seconds * 1000;

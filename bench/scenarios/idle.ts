@@ -7,10 +7,11 @@
  */
 import { Histogram } from "../lib/histogram";
 import { Tracker } from "../lib/load";
-import { CpuWindow, memory } from "../lib/proc";
+import { memory } from "../lib/proc";
 import { monotonicMicros } from "../lib/profile";
 import { closeAll, connectAll, fmt, mb, ms, ratio, type Scenario } from "../lib/scenario";
 import { now, pool, type SioClient } from "../lib/sio";
+import { cpuWindow } from "../lib/targets";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -22,7 +23,7 @@ const kb = (bytes: number) => `${(bytes / 1024).toFixed(2)} KB`;
 export const idle: Scenario = {
   name: "idle",
   description: "10,000 authenticated idle connections on one instance: heap and RSS per connection, connect rate",
-  available: true,
+  multiInstance: false,
   options: {
     connections: { default: 10_000, help: "connections to open and hold" },
     users: { default: 500, help: "distinct accounts; connections are spread over them (tabs)" },
@@ -69,7 +70,7 @@ export const idle: Scenario = {
     const clients: SioClient[] = [];
     let failures = 0;
     let firstFailure = "";
-    const cpu = new CpuWindow(target.server.pid, ctx.watchPostgres);
+    const cpu = cpuWindow(target);
     const w0 = monotonicMicros();
     const t0 = now();
     await pool(
@@ -118,7 +119,7 @@ export const idle: Scenario = {
     }
 
     // Hold idle.
-    const idleCpu = new CpuWindow(target.server.pid, ctx.watchPostgres);
+    const idleCpu = cpuWindow(target);
     const w1 = monotonicMicros();
     await new Promise((r) => setTimeout(r, opt.hold! * 1000));
     const held = idleCpu.read();
