@@ -40,8 +40,7 @@ options:
   --max-other PERCENT           repeat a phase (up to 3 times) when other processes used more than this
                                 % of a core during it (default 25)
   --experiment NAMES            try proposed server changes from the bench launcher
-                                (bench/experiments.ts: drop-request, single-statement-insert,
-                                hmac-cryptokey; comma-separated)
+                                (bench/experiments.ts, comma-separated: drop-request)
   scenario options (see "npm run bench -- list"), e.g. --step 5 --members 500 --duration 20`;
 
 interface Args {
