@@ -62,7 +62,7 @@ describe.runIf(ready)("several instances with Redis", { timeout: 120_000 }, () =
   function next<T>(socket: ChatSocket | Socket, event: string, filter: (arg: T) => boolean = () => true, ms = 8000) {
     return new Promise<T>((resolve, reject) => {
       const s = socket as unknown as Socket;
-      const timer = setTimeout(() => reject(new Error(`timed out waiting for ${event}`)), ms);
+      const timer = setTimeout(() => reject(new Error(`timed out waiting for ${event} (${ms} ms)`)), ms);
       const listener = (arg: T) => {
         if (!filter(arg)) return;
         clearTimeout(timer);
@@ -259,5 +259,7 @@ describe.runIf(ready)("several instances with Redis", { timeout: 120_000 }, () =
       },
       { timeout: 20_000, interval: 500 },
     );
+    // No instance died of the outage (a command in flight when Redis went away must not crash one).
+    for (const i of instances.keys()) expect((await api(url(i), "GET", "/healthz")).status).toBe(200);
   });
 });

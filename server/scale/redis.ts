@@ -40,10 +40,11 @@ export async function attachRedis(
     });
   }
   await Promise.all([pub.connect(), sub.connect()]);
+  const adapterPub = withHandledPublish(pub);
   io.adapter(
     options.sharded
-      ? createShardedAdapter(pub, sub)
-      : createAdapter(pub, sub, { requestsTimeout: options.requestsTimeoutMs }),
+      ? createShardedAdapter(adapterPub, sub)
+      : createAdapter(adapterPub, sub, { requestsTimeout: options.requestsTimeoutMs }),
   );
   return {
     client: pub,
@@ -54,6 +55,27 @@ export async function attachRedis(
       await Promise.all([pub, sub].map((c) => closeGracefully(c)));
     },
   };
+}
+
+/**
+ * The adapter fires its PUBLISH commands and drops their promises. A command
+ * in flight when Redis goes away rejects, and an unhandled rejection ends the
+ * process: one Redis restart could take every instance down with it. While
+ * Redis is away a broadcast reaches this instance's clients only (the link
+ * above has already warned once); the failed PUBLISH is settled here.
+ */
+function withHandledPublish(client: RedisClientType): RedisClientType {
+  const settle = (p: Promise<number>) => p.catch(() => 0);
+  return new Proxy(client, {
+    get(target, prop) {
+      if (prop === "publish" || prop === "sPublish") {
+        const publish = target[prop].bind(target) as (...args: unknown[]) => Promise<number>;
+        return (...args: unknown[]) => settle(publish(...args));
+      }
+      const value: unknown = Reflect.get(target, prop, target);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
 }
 
 /** Closes after pending commands complete; destroys it if that takes over `ms` (Redis unreachable). */
