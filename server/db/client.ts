@@ -3,8 +3,11 @@
  * DATA_DIR) or on a PostgreSQL server (DATABASE_URL). Both run the same
  * schema and migrations; pending migrations are applied before use.
  */
-import { mkdirSync } from "node:fs";
+import { execFile } from "node:child_process";
+import { existsSync, mkdirSync } from "node:fs";
+import { createRequire } from "node:module";
 import path from "node:path";
+import { promisify } from "node:util";
 import { PGlite } from "@electric-sql/pglite";
 import { PrismaPg } from "@prisma/adapter-pg";
 import { PrismaPGlite } from "pglite-prisma-adapter";
@@ -43,7 +46,11 @@ export async function openDatabase(opts: {
 
   const dir = path.join(opts.dataDir, "pglite");
   mkdirSync(dir, { recursive: true });
-  const pglite = await PGlite.create(dir);
+  if (!existsSync(path.join(dir, "PG_VERSION"))) {
+    log.info({ dir }, "creating the embedded database");
+    await initDataDir(dir);
+  }
+  const pglite = await PGlite.create(dir, { startParams: [...PGlite.defaultStartParams, ...EMBEDDED_SETTINGS] });
   const adapter = new PrismaPGlite(pglite);
   const { applied } = await applyMigrations(adapter, { log: (m: string) => log.debug(m) });
   if (applied.length > 0) log.info({ applied, dir }, "applied embedded database migrations");
@@ -57,4 +64,37 @@ export async function openDatabase(opts: {
       await pglite.close();
     },
   };
+}
+
+/**
+ * The embedded server's settings. PostgreSQL's default 128 MB of shared
+ * buffers all live in the server process's WebAssembly memory; 32 MB is ample
+ * for the single-node installations the embedded database is for (its files
+ * are in the OS page cache besides) and keeps ~95 MB of RSS (docs/benchmarks.md).
+ */
+const EMBEDDED_SETTINGS = ["-c", "shared_buffers=32MB"];
+
+const execFileAsync = promisify(execFile);
+
+/**
+ * Runs initdb for a new embedded data directory in a short-lived child
+ * process. PGlite runs initdb in a second WebAssembly instance whose memory
+ * (~500 MB) stays resident in the process that ran it, so a server that
+ * created its own database would carry it until restarted.
+ */
+async function initDataDir(dir: string): Promise<void> {
+  const pgliteEntry = createRequire(import.meta.url).resolve("@electric-sql/pglite");
+  const script = `require(process.env.SWITCHBOARD_PGLITE).PGlite.create(process.argv[1]).then(
+    (db) => db.close(),
+    (err) => { console.error(err); process.exit(1); },
+  );`;
+  try {
+    await execFileAsync(process.execPath, ["-e", script, dir], {
+      env: { ...process.env, SWITCHBOARD_PGLITE: pgliteEntry, NODE_OPTIONS: "" },
+      timeout: 120_000,
+    });
+  } catch (err) {
+    const stderr = (err as { stderr?: string }).stderr?.trim();
+    throw new Error(`could not create the embedded database in ${dir}${stderr ? `: ${stderr}` : ""}`, { cause: err });
+  }
 }
