@@ -89,6 +89,32 @@ describe.each(await backends())("accounts and tokens (%s)", (backend) => {
     expect(res.body.error.code).toBe("too_large");
   });
 
+  it("refuses a body that is not JSON with 400 invalid_payload", async () => {
+    const res = await fetch(`${server.url}/api/auth/login`, { method: "POST", headers: { "content-type": "application/json" }, body: "{not json" });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe("invalid_payload");
+  });
+
+  it("refuses a too large chunked body (no content-length) with 413 too_large, and still serves the next request", async () => {
+    const chunk = new TextEncoder().encode(`{"username":"x","password":"${"y".repeat(16_000)}`);
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (let i = 0; i < 6; i++) controller.enqueue(chunk); // ~96 KiB, sent without a length
+        controller.close();
+      },
+    });
+    const res = await fetch(`${server.url}/api/auth/login`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body,
+      duplex: "half",
+    } as RequestInit);
+    expect(res.status).toBe(413);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe("too_large");
+    const next = await api(server.url, "POST", "/api/auth/login", { username: "nobody-here", password: "wrong-password" });
+    expect(next.status).toBe(401);
+  });
+
   it("connects with a token and refuses a missing, forged or expired one", async () => {
     const { token, user } = await register(server.url);
     const socket = await connect(server.url, token);

@@ -24,6 +24,7 @@ import {
 import type { Core } from "../core";
 import { AppError, fromZodError } from "../core/errors";
 import { TokenBucket } from "../realtime/rate-limit";
+import { readJsonBody } from "./json-body";
 
 type Method = "get" | "post" | "put" | "delete";
 
@@ -242,7 +243,7 @@ export function mountApiV1(app: Hono, options: ApiV1Options): void {
   for (const r of routes) {
     const honoPath = r.path.replace(/\{(\w+)\}/g, ":$1");
     app.on(r.method.toUpperCase(), honoPath, async (c) => {
-      const body = r.body ? parse(r.body, await readJson(c)) : undefined;
+      const body = r.body ? parse(r.body, await readJsonBody(c)) : undefined;
       const query = parse(r.query ?? z.strictObject({}), c.req.query());
       const result = await r.run({ core: options.core, body, query, params: c.req.param() as Record<string, string> });
       if (r.status === 204) return c.body(null, 204);
@@ -261,14 +262,6 @@ function parse<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
   return parsed.data;
 }
 
-async function readJson(c: Context): Promise<unknown> {
-  try {
-    return await c.req.json();
-  } catch (err) {
-    if (err instanceof AppError) throw err;
-    throw new AppError("invalid_payload", "body must be JSON");
-  }
-}
 
 const ERROR_RESPONSES = {
   "400": "invalid_payload: the body or a query parameter is invalid",

@@ -4,7 +4,6 @@
  * out as `{error: {code, message}}` with the catalogue's status.
  */
 import { Hono, type Context } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { z } from "zod";
@@ -13,6 +12,7 @@ import type { Core } from "../core";
 import { AppError, fromZodError, toAppError } from "../core/errors";
 import type { Logger } from "../logger";
 import { mountApiV1 } from "./api-v1";
+import { readJsonBody } from "./json-body";
 import { TOKEN_COOKIE } from "./cookies";
 
 export interface HttpDeps {
@@ -54,14 +54,6 @@ export function createHttpApp(deps: HttpDeps): Hono {
   });
 
   const api = new Hono();
-  api.use(
-    bodyLimit({
-      maxSize: 64 * 1024,
-      onError: () => {
-        throw new AppError("too_large", "request body is larger than 64 KiB");
-      },
-    }),
-  );
 
   api.post("/auth/register", async (c) => {
     const result = await deps.core.accounts.register(await body(c, registerInput));
@@ -107,14 +99,7 @@ export function createHttpApp(deps: HttpDeps): Hono {
 
 /** Parses a JSON body with a shared schema; anything else is `invalid_payload`. */
 async function body<S extends z.ZodType>(c: Context, schema: S): Promise<z.output<S>> {
-  let json: unknown;
-  try {
-    json = await c.req.json();
-  } catch (err) {
-    if (err instanceof AppError) throw err;
-    throw new AppError("invalid_payload", "body must be JSON");
-  }
-  const parsed = schema.safeParse(json);
+  const parsed = schema.safeParse(await readJsonBody(c));
   if (!parsed.success) throw fromZodError(parsed.error);
   return parsed.data;
 }
