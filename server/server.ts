@@ -17,6 +17,7 @@ import { MemoryPresenceStore } from "./core/presence";
 import { IpcPresenceStore } from "./scale/ipc-presence";
 import { attachRedis, type RedisLink } from "./scale/redis";
 import { RedisPresenceStore } from "./scale/redis-presence";
+import { stickySessionId } from "./scale/sticky";
 import { openDatabase, type Database } from "./db/client";
 import { createHttpApp } from "./http/app";
 import { QueueInlet } from "./inlet/queue";
@@ -145,8 +146,19 @@ export async function startSwitchboard(config: Config, log: Logger, options: Sta
 
   let port = config.port;
   if (options.clusterWorker) {
-    // The primary owns the port and passes each connection on, sticky per session.
+    // The primary owns the port and passes each connection on, sticky per
+    // session: session ids name their worker (scale/sticky.ts).
     setupWorker(io as unknown as Parameters<typeof setupWorker>[0]);
+    io.engine.generateId = stickySessionId;
+    // The primary picks the worker once per TCP connection, from the first
+    // request's session id. A client that reuses a keep-alive connection for
+    // another session's poll (browsers pool connections across tabs) would
+    // reach a worker that does not know it: 400 "Session ID unknown"
+    // (socketio/socket.io-sticky#8). So long-polling responses close their
+    // connection, and every poll is routed by its own session id.
+    io.engine.on("headers", (headers: Record<string, string>, req: { headers: Record<string, unknown> }) => {
+      if (!req.headers.upgrade) headers.Connection = "close";
+    });
   } else {
     await new Promise<void>((resolve, reject) => {
       httpServer.once("error", reject);

@@ -3,7 +3,7 @@
  * @socket.io/sticky, no Redis (cluster adapter and presence through the
  * primary), PostgreSQL shared.
  */
-import { get } from "node:http";
+import { Agent, get, request } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Message, Room } from "../shared/protocol";
 import { api, call, closeAll, collect, connect, register, type ChatSocket } from "./support/clients";
@@ -76,5 +76,40 @@ describe.runIf(ready)("cluster mode (--workers 2)", { timeout: 120_000 }, () => 
     );
     secondTab.close();
     await offline;
+  });
+
+  it("routes every long-polling request by its session, even when a client reuses a keep-alive connection", async () => {
+    // Two keep-alive agents, one TCP connection each; new connections take turns,
+    // so the two handshakes land on different workers.
+    const agents = [new Agent({ keepAlive: true, maxSockets: 1 }), new Agent({ keepAlive: true, maxSockets: 1 })];
+    // A handshake (GET), or with a session id a POST of a pong packet ("3"), which
+    // its worker answers at once with 200 "ok" (another worker: 400 "Session ID unknown").
+    const poll = (agent: Agent, sid?: string) =>
+      new Promise<{ status: number; connection: string | undefined; body: string }>((resolve, reject) => {
+        const query = `EIO=4&transport=polling${sid ? `&sid=${sid}` : ""}`;
+        request(`${server.url}/socket.io/?${query}`, { agent, method: sid ? "POST" : "GET" }, (res) => {
+          let body = "";
+          res.on("data", (c: Buffer) => (body += c.toString()));
+          res.on("end", () => resolve({ status: res.statusCode ?? 0, connection: res.headers.connection, body }));
+        })
+          .on("error", reject)
+          .end(sid ? "3" : undefined);
+      });
+    const sidOf = (body: string) => (JSON.parse(body.slice(body.indexOf("{"))) as { sid: string }).sid;
+    try {
+      const a = await poll(agents[0]!);
+      const b = await poll(agents[1]!);
+      // Each poll's connection closes, so the next request opens a new one that
+      // the primary routes by its sid instead of reusing one bound to a worker.
+      expect(a.connection).toBe("close");
+      // B's session polled through the agent whose last connection went to A's worker:
+      // without the fix the reused connection reaches the wrong worker (400 "Session ID unknown").
+      const crossed = await poll(agents[0]!, sidOf(b.body));
+      expect(crossed.status).toBe(200);
+      const crossedBack = await poll(agents[1]!, sidOf(a.body));
+      expect(crossedBack.status).toBe(200);
+    } finally {
+      for (const agent of agents) agent.destroy();
+    }
   });
 });

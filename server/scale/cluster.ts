@@ -1,8 +1,8 @@
 /**
  * Cluster mode for one machine (`npm start -- --workers N`): the primary
  * process listens and hands each connection to a worker with
- * `@socket.io/sticky` (every request of a long-polling session reaches the
- * worker that created it); workers share broadcasts through
+ * sticky routing (every request of a long-polling session reaches the
+ * worker that created it: ./sticky.ts); workers share broadcasts through
  * `@socket.io/cluster-adapter` (or Redis when REDIS_URL is set), presence
  * through the primary, and data through PostgreSQL. A worker that dies is
  * replaced; its clients reconnect to the others.
@@ -11,12 +11,12 @@ import cluster, { type Worker } from "node:cluster";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { setupPrimary } from "@socket.io/cluster-adapter";
-import { setupMaster } from "@socket.io/sticky";
 import { PrismaPg } from "@prisma/adapter-pg";
 import { ConfigError, type Config } from "../config";
 import { applyMigrations } from "../db/migrate";
 import type { Logger } from "../logger";
 import { PrimaryPresence } from "./ipc-presence";
+import { routeConnections } from "./sticky";
 
 export async function runPrimary(config: Config, log: Logger): Promise<void> {
   if (!config.databaseUrl) {
@@ -28,8 +28,8 @@ export async function runPrimary(config: Config, log: Logger): Promise<void> {
 
   const httpServer = createServer();
   // Round-robin for new connections (pages and new sessions alike); requests carrying a
-  // session id always reach the worker that owns it.
-  setupMaster(httpServer, { loadBalancingMethod: "round-robin" });
+  // session id always reach the worker that owns it (the id names it).
+  routeConnections(httpServer);
   if (!config.redisUrl) setupPrimary();
   const presence = config.redisUrl ? null : new PrimaryPresence();
 
