@@ -1,4 +1,4 @@
-/** A private redis-server on a free port, so a test can stop and restart it. */
+/** A private redis-server on a free port, so a test can stop and restart it (the benchmarks use it too). */
 import { spawn, type ChildProcess } from "node:child_process";
 import { createServer } from "node:net";
 import { createClient } from "redis";
@@ -20,6 +20,11 @@ export class RedisServer {
 
   get url(): string {
     return `redis://127.0.0.1:${this.port}`;
+  }
+
+  /** The running redis-server's process id (for measuring it: bench/lib/redis.ts). */
+  get pid(): number | undefined {
+    return this.child?.pid;
   }
 
   static async start(): Promise<RedisServer> {
