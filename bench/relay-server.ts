@@ -13,7 +13,12 @@
  * the Socket.IO Redis adapter (@socket.io/redis-adapter over node-redis, as
  * Socket.IO's docs set it up and as Switchboard does), for the two-instance runs.
  *
- *   PORT=0 [REDIS_URL=redis://…] node --expose-gc --import tsx bench/relay-server.ts
+ * With RELAY_MESSAGE_SHAPE=stored it relays what Switchboard sends instead:
+ * a message shaped like a stored one (id, author, timestamps) and an ack that
+ * carries it — the same bytes on the wire without the storage, to tell the
+ * cost of bigger frames from the cost of storing (docs/benchmarks.md).
+ *
+ *   PORT=0 [REDIS_URL=redis://…] [RELAY_MESSAGE_SHAPE=stored] node --expose-gc --import tsx bench/relay-server.ts
  */
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -22,7 +27,9 @@ import { createClient } from "redis";
 import { Server } from "socket.io";
 import { serveIpc } from "./lib/ipc";
 
-type Ack = (response: { ok: boolean }) => void;
+type Ack = (response: { ok: boolean; message?: unknown }) => void;
+const storedShape = process.env.RELAY_MESSAGE_SHAPE === "stored";
+let seq = 0;
 
 const httpServer = createServer();
 const io = new Server(httpServer, { maxHttpBufferSize: 100_000 });
@@ -40,8 +47,23 @@ io.on("connection", (socket) => {
     ack?.({ ok: true });
   });
   socket.on("send", (payload: { roomId: string; body: string; clientMsgId?: string }, ack?: Ack) => {
-    io.to(payload.roomId).emit("message:new", payload);
-    ack?.({ ok: true });
+    if (!storedShape) {
+      io.to(payload.roomId).emit("message:new", payload);
+      ack?.({ ok: true });
+      return;
+    }
+    const authorId = `cm${socket.id.padEnd(23, "0").slice(0, 23)}`;
+    const message = {
+      id: String(++seq),
+      roomId: `cm${payload.roomId.padEnd(23, "0").slice(0, 23)}`,
+      authorId,
+      author: { id: authorId, displayName: "bench user" },
+      body: payload.body,
+      createdAt: new Date().toISOString(),
+      clientMsgId: payload.clientMsgId,
+    };
+    io.to(payload.roomId).emit("message:new", message);
+    ack?.({ ok: true, message });
   });
 });
 

@@ -11,7 +11,7 @@ import path from "node:path";
 import { cleanupAll, installSignalHandlers } from "./lib/cleanup";
 import { formatMachine, machineInfo } from "./lib/machine";
 import { allowedCpus, CpuWindow, hasTaskset, pinSelf } from "./lib/proc";
-import { formatProfile, mainThreadProfile, type ProfileWindow } from "./lib/profile";
+import { formatProfile, mainThreadProfiles, type ProfileWindow } from "./lib/profile";
 import type { RunContext, Scenario, TargetOutcome } from "./lib/scenario";
 import { pinAll, startTarget, targetLabel, type Db, type Target, type TargetSpec } from "./lib/targets";
 import { scenarios, suites } from "./scenarios";
@@ -252,12 +252,14 @@ async function runScenario(scenario: Scenario, args: Args, pinned: boolean, inst
       await target.close();
     }
     if (profileDir) {
-      const summary = mainThreadProfile(profileDir, windows);
-      if (summary) {
-        const keep = path.join(tmpdir(), `${label}-${scenario.name}-${Date.now()}.cpuprofile`.replace(/\//g, "-"));
+      const summaries = mainThreadProfiles(profileDir, windows);
+      for (const [i, summary] of summaries.entries()) {
+        if (summaries.length > 1) log(`  instance ${i + 1} of ${summaries.length} (busiest first):`);
+        const keep = path.join(tmpdir(), `${label}-${scenario.name}-${Date.now()}-${i + 1}.cpuprofile`.replace(/\//g, "-"));
         cpSync(summary.file, keep);
         for (const l of formatProfile({ ...summary, file: keep })) log(`  ${l}`);
-      } else log("  (no CPU profile was written)");
+      }
+      if (summaries.length === 0) log("  (no CPU profile was written)");
       rmSync(profileDir, { recursive: true, force: true });
     }
   }

@@ -46,15 +46,22 @@ export interface ProfileSummary {
 }
 
 /**
- * The main thread's profile in `dir`. Node writes one per thread (tsx's
- * module-loader hooks run on a thread of their own); the main thread is the
- * one that was busy.
+ * The main thread's profile of each process that wrote one into `dir` (one
+ * per instance), busiest first. Node writes one file per thread
+ * (`CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile`; tsx's module-loader
+ * hooks run on a thread of their own); a process's main thread is the one
+ * that was busy.
  */
-export function mainThreadProfile(dir: string, windows: ProfileWindow[]): ProfileSummary | null {
-  const summaries = readdirSync(dir)
-    .filter((f) => f.endsWith(".cpuprofile"))
-    .map((f) => summarizeProfile(path.join(dir, f), windows));
-  return summaries.sort((a, b) => b.totalMs - b.idleMs - (a.totalMs - a.idleMs))[0] ?? null;
+export function mainThreadProfiles(dir: string, windows: ProfileWindow[]): ProfileSummary[] {
+  const busy = (s: ProfileSummary) => s.totalMs - s.idleMs;
+  const byPid = new Map<string, ProfileSummary>();
+  for (const f of readdirSync(dir).filter((name) => name.endsWith(".cpuprofile"))) {
+    const pid = f.split(".")[3] ?? f;
+    const summary = summarizeProfile(path.join(dir, f), windows);
+    const best = byPid.get(pid);
+    if (!best || busy(summary) > busy(best)) byPid.set(pid, summary);
+  }
+  return [...byPid.values()].sort((a, b) => busy(b) - busy(a));
 }
 
 export function summarizeProfile(file: string, windows: ProfileWindow[], top = 15): ProfileSummary {
