@@ -43,6 +43,9 @@ options:
                                 (bench/experiments.ts, comma-separated: drop-request)
   scenario options (see "npm run bench -- list"), e.g. --step 5 --members 500 --duration 20`;
 
+/** A mistake on the command line: printed without a stack trace. */
+class UsageError extends Error {}
+
 interface Args {
   scenario: string;
   db: Db[];
@@ -83,20 +86,20 @@ function parseArgs(argv: string[]): Args {
     const a = argv[i]!;
     const value = () => {
       const v = argv[++i];
-      if (v === undefined) throw new Error(`${a} needs a value`);
+      if (v === undefined) throw new UsageError(`${a} needs a value`);
       return v;
     };
     if (!a.startsWith("--")) {
-      if (args.scenario) throw new Error(`unexpected argument ${a}`);
+      if (args.scenario) throw new UsageError(`unexpected argument ${a}`);
       args.scenario = a;
     } else if (a === "--db") {
       const v = value();
       if (v === "both") args.db = ["embedded", "postgres"];
       else if (v === "embedded" || v === "postgres") args.db = [v];
-      else throw new Error(`--db: embedded, postgres or both, not ${v}`);
+      else throw new UsageError(`--db: embedded, postgres or both, not ${v}`);
     } else if (a === "--only") {
       const v = value();
-      if (v !== "relay" && v !== "switchboard") throw new Error(`--only: relay or switchboard, not ${v}`);
+      if (v !== "relay" && v !== "switchboard") throw new UsageError(`--only: relay or switchboard, not ${v}`);
       args.only = v;
     } else if (a === "--profile") args.profile = true;
     else if (a === "--no-pin") args.pin = false;
@@ -104,7 +107,7 @@ function parseArgs(argv: string[]): Args {
     else if (a === "--generator-cpus") args.generatorCpus = value();
     else if (a === "--instances") {
       args.instances = Number(value());
-      if (!Number.isInteger(args.instances) || args.instances < 1) throw new Error("--instances needs a whole number ≥ 1");
+      if (!Number.isInteger(args.instances) || args.instances < 1) throw new UsageError("--instances needs a whole number ≥ 1");
     }
     else if (a === "--quiet-wait") args.quietWait = Number(value());
     else if (a === "--budget") args.budget = Number(value());
@@ -115,7 +118,7 @@ function parseArgs(argv: string[]): Args {
     else if (a === "--help" || a === "-h") args.scenario = "help";
     else {
       const v = Number(value());
-      if (!Number.isFinite(v)) throw new Error(`${a} needs a number`);
+      if (!Number.isFinite(v)) throw new UsageError(`${a} needs a number`);
       args.scenarioOpts[a.slice(2)] = v;
     }
   }
@@ -192,7 +195,7 @@ function serverCpus(args: Args, instances: number): string[] {
 async function runScenario(scenario: Scenario, args: Args, pinned: boolean, instances: number, dbs: Db[]): Promise<void> {
   const opt: Record<string, number> = {};
   for (const [k, spec] of Object.entries(scenario.options)) opt[k] = args.scenarioOpts[k] ?? spec.default;
-  if (instances > 1 && !scenario.multiInstance) throw new Error(`${scenario.name} runs on one instance only (--instances)`);
+  if (instances > 1 && !scenario.multiInstance) throw new UsageError(`${scenario.name} runs on one instance only (--instances)`);
   const specs: TargetSpec[] = [];
   if (args.only !== "switchboard") specs.push({ kind: "relay", db: null, instances });
   if (args.only !== "relay") for (const db of dbs) specs.push({ kind: "switchboard", db, instances });
@@ -289,7 +292,7 @@ interface Run {
 function plan(args: Args): Run[] {
   const multi = (): Db[] => {
     if (args.db.length === 0) return ["postgres"];
-    if (args.db.includes("embedded")) throw new Error("several instances share one database: use --db postgres");
+    if (args.db.includes("embedded")) throw new UsageError("several instances share one database: use --db postgres");
     return args.db;
   };
   const suiteRuns = (suite: (typeof suites)[number]): Run[] =>
@@ -304,7 +307,7 @@ function plan(args: Args): Run[] {
   const suite = suites.find((s) => s.name === args.scenario);
   if (suite) return suiteRuns(suite);
   const scenario = scenarios.find((s) => s.name === args.scenario);
-  if (!scenario) throw new Error(`unknown scenario "${args.scenario}"\n\n${USAGE}`);
+  if (!scenario) throw new UsageError(`unknown scenario "${args.scenario}"\n\n${USAGE}`);
   if (args.instances > 1) return [{ scenario, instances: args.instances, dbs: multi() }];
   return [{ scenario, instances: 1, dbs: args.db.length > 0 ? args.db : ["embedded"] }];
 }
@@ -327,7 +330,7 @@ async function main(): Promise<void> {
   // Scenario options go to the scenarios that have them (a suite or `all` runs several).
   for (const k of Object.keys(args.scenarioOpts)) {
     if (!runs.some((r) => k in r.scenario.options)) {
-      throw new Error(`no scenario of "${args.scenario}" has an option --${k} (see npm run bench -- list)`);
+      throw new UsageError(`no scenario of "${args.scenario}" has an option --${k} (see npm run bench -- list)`);
     }
   }
 
@@ -359,6 +362,10 @@ async function main(): Promise<void> {
 main().then(
   () => process.exit(0),
   async (err: unknown) => {
+    if (err instanceof UsageError) {
+      console.error(`bench: ${err.message}`);
+      process.exit(2);
+    }
     console.error(err instanceof Error ? (err.stack ?? err.message) : err);
     await cleanupAll();
     process.exit(1);
