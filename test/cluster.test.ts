@@ -112,4 +112,13 @@ describe.runIf(ready)("cluster mode (--workers 2)", { timeout: 120_000 }, () => 
       for (const agent of agents) agent.destroy();
     }
   });
+
+  it("upgrades a long-polling session to WebSocket on its own worker", async () => {
+    const { token } = await register(server.url);
+    const socket = await connect(server.url, token, { transports: ["polling", "websocket"] });
+    const engine = socket.io.engine;
+    if (engine.transport.name !== "websocket") await new Promise((resolve) => engine.once("upgrade", resolve));
+    expect(engine.transport.name).toBe("websocket");
+    await call(socket, "room:list", {});
+  });
 });
