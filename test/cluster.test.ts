@@ -113,6 +113,29 @@ describe.runIf(ready)("cluster mode (--workers 2)", { timeout: 120_000 }, () => 
     }
   });
 
+  it("sends new connections only to workers that are ready while a dead one is replaced", async () => {
+    const instanceOf = () =>
+      new Promise<string>((resolve, reject) => {
+        const req = get(`${server.url}/healthz`, { agent: false, timeout: 5000 }, (res) => {
+          res.resume();
+          resolve(String(res.headers["x-switchboard-instance"]));
+        });
+        req.on("timeout", () => req.destroy(new Error("no answer in 5 s")));
+        req.on("error", reject);
+      });
+    const instances = new Set<string>();
+    for (let i = 0; i < 10 && instances.size < 2; i++) instances.add(await instanceOf());
+    const victim = [...instances][0]!;
+    // Instance ids are `<host>-<pid>-<random>`.
+    process.kill(Number(victim.split("-").at(-2)), "SIGKILL");
+    await new Promise((r) => setTimeout(r, 300)); // the primary sees the exit and forks a replacement
+    // The replacement takes seconds to start; meanwhile every connection goes to the survivor.
+    const answers: string[] = [];
+    for (let i = 0; i < 20; i++) answers.push(await instanceOf());
+    expect(new Set(answers).size).toBe(1);
+    expect(answers[0]).not.toBe(victim);
+  });
+
   it("upgrades a long-polling session to WebSocket on its own worker", async () => {
     const { token } = await register(server.url);
     const socket = await connect(server.url, token, { transports: ["polling", "websocket"] });

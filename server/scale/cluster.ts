@@ -27,9 +27,14 @@ export async function runPrimary(config: Config, log: Logger): Promise<void> {
   if (applied.length > 0) log.info({ applied }, "applied database migrations");
 
   const httpServer = createServer();
-  // Round-robin for new connections (pages and new sessions alike); requests carrying a
-  // session id always reach the worker that owns it (the id names it).
-  routeConnections(httpServer);
+  // Round-robin for new connections (pages and new sessions alike) over the workers
+  // that are ready; requests carrying a session id reach the worker that owns it.
+  const ready = new Set<number>();
+  cluster.on("message", (worker, msg: { type?: unknown }) => {
+    if (msg?.type === "sb:worker-ready") ready.add(worker.id);
+  });
+  cluster.on("exit", (worker) => ready.delete(worker.id));
+  routeConnections(httpServer, (worker) => ready.has(worker.id));
   if (!config.redisUrl) setupPrimary();
   const presence = config.redisUrl ? null : new PrimaryPresence();
 
@@ -48,12 +53,11 @@ export async function runPrimary(config: Config, log: Logger): Promise<void> {
     });
     fork();
   });
-  // Listen only once every worker can take connections: one handed to a
-  // worker still starting would be lost.
+  // Listen only once every worker can take connections (later, replacements
+  // get connections once they are ready, above).
   const allReady = new Promise<void>((resolve) => {
-    let ready = 0;
-    cluster.on("message", (_worker, msg: { type?: unknown }) => {
-      if (msg?.type === "sb:worker-ready" && ++ready === config.workers) resolve();
+    cluster.on("message", () => {
+      if (ready.size === config.workers) resolve();
     });
   });
   for (let i = 0; i < config.workers; i++) fork();

@@ -10,7 +10,7 @@
  * worker (`<worker id in base 36>_<random>`), so the primary routes every
  * request by reading it, with nothing to wait for.
  */
-import cluster from "node:cluster";
+import cluster, { type Worker } from "node:cluster";
 import { randomBytes } from "node:crypto";
 import type { Server as HttpServer } from "node:http";
 import type { Socket } from "node:net";
@@ -24,14 +24,18 @@ export function stickySessionId(): string {
   return `${worker.id.toString(36)}_${randomBytes(15).toString("base64url")}`;
 }
 
-/** In the primary: routes each new connection by its first request's session id, else round-robin. */
-export function routeConnections(httpServer: HttpServer): void {
+/**
+ * In the primary: routes each new connection by its first request's session
+ * id, else round-robin over the workers that are `ready` (a replacement
+ * worker that is still starting has no server to take a connection yet).
+ */
+export function routeConnections(httpServer: HttpServer, ready: (worker: Worker) => boolean): void {
   let turn = 0;
   const pick = (firstChunk: string) => {
     const owner = SID_WORKER.exec(firstChunk.slice(0, firstChunk.indexOf("\r\n")));
     const worker = owner ? cluster.workers?.[parseInt(owner[1]!, 36)] : undefined;
-    if (worker?.isConnected()) return worker;
-    const live = Object.values(cluster.workers ?? {}).filter((w) => w?.isConnected());
+    if (worker?.isConnected() && ready(worker)) return worker;
+    const live = Object.values(cluster.workers ?? {}).filter((w): w is Worker => !!w?.isConnected() && ready(w));
     return live.length > 0 ? live[turn++ % live.length] : undefined;
   };
 
