@@ -151,14 +151,13 @@ export async function startSwitchboard(config: Config, log: Logger, options: Sta
     setupWorker(io as unknown as Parameters<typeof setupWorker>[0]);
     io.engine.generateId = stickySessionId;
     // The primary picks the worker once per TCP connection, from the first
-    // request's session id. A client that reuses a keep-alive connection for
-    // another session's poll (browsers pool connections across tabs) would
-    // reach a worker that does not know it: 400 "Session ID unknown"
-    // (socketio/socket.io-sticky#8). So long-polling responses close their
-    // connection, and every poll is routed by its own session id.
-    io.engine.on("headers", (headers: Record<string, string>, req: { headers: Record<string, unknown> }) => {
-      if (!req.headers.upgrade) headers.Connection = "close";
-    });
+    // request. A browser that reuses a keep-alive connection (to a page, the
+    // API, or another tab's session) for a session's poll would reach a worker
+    // that does not know it: 400 "Session ID unknown" (socketio/socket.io-sticky#8).
+    // So in cluster mode every HTTP response closes its connection (WebSocket
+    // upgrades are not requests and keep theirs), and each request is routed
+    // on its own. First listener, before anything writes a header.
+    httpServer.prependListener("request", (_req, res) => res.setHeader("Connection", "close"));
   } else {
     await new Promise<void>((resolve, reject) => {
       httpServer.once("error", reject);

@@ -99,9 +99,16 @@ describe.runIf(ready)("cluster mode (--workers 2)", { timeout: 120_000 }, () => 
     try {
       const a = await poll(agents[0]!);
       const b = await poll(agents[1]!);
-      // Each poll's connection closes, so the next request opens a new one that
-      // the primary routes by its sid instead of reusing one bound to a worker.
+      // Each response's connection closes (polls, pages and the API alike), so the
+      // next request opens a new one that the primary routes on its own.
       expect(a.connection).toBe("close");
+      const health = await new Promise<string | undefined>((resolve, reject) =>
+        get(`${server.url}/healthz`, { agent: agents[0] }, (res) => {
+          res.resume();
+          resolve(res.headers.connection);
+        }).on("error", reject),
+      );
+      expect(health).toBe("close");
       // B's session polled through the agent whose last connection went to A's worker:
       // without the fix the reused connection reaches the wrong worker (400 "Session ID unknown").
       const crossed = await poll(agents[0]!, sidOf(b.body));
