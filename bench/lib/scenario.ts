@@ -25,10 +25,8 @@ export interface RunContext {
 
 export interface TargetOutcome {
   label: string;
-  /** Headline numbers, for ratios and the summary. */
+  /** Headline numbers, for the ratios. */
   headline: Record<string, number>;
-  /** Detailed lines (tables), printed as they come and kept for the summary. */
-  lines: string[];
 }
 
 export interface Scenario {

@@ -68,11 +68,6 @@ export const chatMix: Scenario = {
 
   async runTarget(target, ctx) {
     const { opt, log } = ctx;
-    const lines: string[] = [];
-    const say = (l = "") => {
-      lines.push(l);
-      log(l);
-    };
     const random = rng(opt.seed!);
     const int = (lo: number, hi: number) => lo + Math.floor(random() * (hi - lo + 1));
     const shuffle = <T>(a: T[]): T[] => {
@@ -166,10 +161,10 @@ export const chatMix: Scenario = {
       () => settle(senderClients, 60_000),
     );
     ctx.measured(fixed.window);
-    say(`  fixed rate ${fmt(opt.rate!)} msg/s for ${opt.duration} s from ${senderCount} senders (latency in ms, CPU in % of one core):`);
-    for (const l of table(PHASE_HEADER, [phaseRow(fixed)])) say(`  ${l}`);
-    if (fixed.ackErrors > 0) say(`  refused: ${fixed.ackErrors} (first: ${fixed.firstAckError})`);
-    say(`  => at ${fmt(opt.rate!)} msg/s: ${describe(fixed)}`);
+    log(`  fixed rate ${fmt(opt.rate!)} msg/s for ${opt.duration} s from ${senderCount} senders (latency in ms, CPU in % of one core):`);
+    for (const l of table(PHASE_HEADER, [phaseRow(fixed)])) log(`  ${l}`);
+    if (fixed.ackErrors > 0) log(`  refused: ${fixed.ackErrors} (first: ${fixed.firstAckError})`);
+    log(`  => at ${fmt(opt.rate!)} msg/s: ${describe(fixed)}`);
     await settle(senderClients, 60_000);
 
     // 2. Ramp: highest sustained rate.
@@ -212,13 +207,13 @@ export const chatMix: Scenario = {
       });
       best = result.best?.result ?? null;
       lowestFail = result.lowestFail;
-      say(`  throughput ramp (${opt.step} s steps; pass: nothing lost or refused, ack p99 < ${opt["sustain-p99"]} ms, ≥ 95% of the offered rate stored/acked):`);
-      for (const l of table([...PHASE_HEADER, "verdict"], rows)) say(`  ${l}`);
-      say(
+      log(`  throughput ramp (${opt.step} s steps; pass: nothing lost or refused, ack p99 < ${opt["sustain-p99"]} ms, ≥ 95% of the offered rate stored/acked):`);
+      for (const l of table([...PHASE_HEADER, "verdict"], rows)) log(`  ${l}`);
+      log(
         `  => highest sustained rate: ${best ? `${fmt(best.offeredRate)} msg/s` : "none"} ` +
           `(${target.spec.kind === "relay" ? "relayed" : `${fmt(best?.storedPerSec ?? Number.NaN)} stored`}/s; first failure at ${fmt(lowestFail ?? Number.NaN)} msg/s; ${result.stoppedBecause})`,
       );
-      if (best) say(`     at that rate: ${describe(best)}`);
+      if (best) log(`     at that rate: ${describe(best)}`);
     }
     closeAll(members.map((m) => m.client));
     return {
@@ -232,7 +227,6 @@ export const chatMix: Scenario = {
         maxSustained: best?.offeredRate ?? Number.NaN,
         maxStoredPerSec: best ? (target.spec.kind === "relay" ? best.acked / best.seconds : best.storedPerSec) : Number.NaN,
       },
-      lines,
     };
   },
 

@@ -38,11 +38,6 @@ export const fanOut: Scenario = {
 
   async runTarget(target, ctx) {
     const { opt, log } = ctx;
-    const lines: string[] = [];
-    const say = (l = "") => {
-      lines.push(l);
-      log(l);
-    };
     const n = opt.members!;
     const { users, seconds: regSeconds } = await target.createUsers(n);
     if (regSeconds > 0) log(`  set-up: registered ${n} users in ${regSeconds.toFixed(1)} s`);
@@ -104,15 +99,15 @@ export const fanOut: Scenario = {
     });
     closeAll(members.map((m) => m.client));
 
-    say(`  steps (${opt.step} s each, ${n} receivers; latency in ms; CPU in % of one core):`);
-    for (const l of table([...PHASE_HEADER, "verdict"], rows)) say(`  ${l}`);
+    log(`  steps (${opt.step} s each, ${n} receivers; latency in ms; CPU in % of one core):`);
+    for (const l of table([...PHASE_HEADER, "verdict"], rows)) log(`  ${l}`);
     const best = result.best?.result;
-    say(
+    log(
       `  => highest rate with p99 < ${opt.p99} ms and no loss: ${best ? `${fmt(best.offeredRate)} msg/s` : "none"}` +
         ` (${fmt(best?.deliveriesPerSec ?? Number.NaN)} deliveries/s; first failure at ${fmt(result.lowestFail ?? Number.NaN)} msg/s; ${result.stoppedBecause})`,
     );
     if (best) {
-      say(
+      log(
         `     at that rate: delivery p50/p99/max ${ms(best.delivery.p50)}/${ms(best.delivery.p99)}/${ms(best.delivery.max)} ms, ` +
           `ack p50/p99/max ${ms(best.ack.p50)}/${ms(best.ack.p99)}/${ms(best.ack.max)} ms, ` +
           `server CPU ${fmt(best.cpu.server)}%, RSS ${mb(best.rss)}, stored ${fmt(best.storedPerSec)}/s`,
@@ -128,7 +123,6 @@ export const fanOut: Scenario = {
         serverCpu: best?.cpu.server ?? Number.NaN,
         generatorCpu: best?.cpu.generator ?? Number.NaN,
       },
-      lines,
     };
   },
 

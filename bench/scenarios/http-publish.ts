@@ -29,11 +29,6 @@ export const httpPublish: Scenario = {
 
   async runTarget(target, ctx) {
     const { opt, log } = ctx;
-    const lines: string[] = [];
-    const say = (l = "") => {
-      lines.push(l);
-      log(l);
-    };
     const { users, seconds: regSeconds } = await target.createUsers(opt.users!);
     if (regSeconds > 0) log(`  set-up: registered ${users.length} users in ${regSeconds.toFixed(1)} s`);
     const members = await connectAll(target, users);
@@ -116,7 +111,7 @@ export const httpPublish: Scenario = {
     agent.destroy();
     closeAll(members.map((m) => m.client));
 
-    say(`  ${opt.concurrency} requests in flight over keep-alive, ${opt.duration} s, to ${users.length} users round-robin (latency in ms):`);
+    log(`  ${opt.concurrency} requests in flight over keep-alive, ${opt.duration} s, to ${users.length} users round-robin (latency in ms):`);
     for (const l of table(
       ["requests/s", "HTTP p50", "p99", "max", "deliv p50", "p99", "max", "failed", "lost", "srv CPU", "gen CPU", "pg CPU", "other", "srv RSS"],
       [
@@ -138,12 +133,11 @@ export const httpPublish: Scenario = {
         ],
       ],
     ))
-      say(`  ${l}`);
-    if (r.failed) say(`  first failure: ${r.firstFailure}`);
+      log(`  ${l}`);
+    if (r.failed) log(`  first failure: ${r.firstFailure}`);
     return {
       label: target.label,
       headline: { rps: r.rps, httpP99: r.http.p99, deliveryP99: r.delivery.p99, failed: r.failed, lost: r.lost, serverCpu: r.cpu.server },
-      lines,
     };
   },
 

@@ -35,11 +35,6 @@ export const idle: Scenario = {
 
   async runTarget(target, ctx) {
     const { opt, log } = ctx;
-    const lines: string[] = [];
-    const say = (l = "") => {
-      lines.push(l);
-      log(l);
-    };
     const relay = target.spec.kind === "relay";
     const n = opt.connections!;
     const { users, seconds: regSeconds } = await target.createUsers(opt.users!);
@@ -94,7 +89,7 @@ export const idle: Scenario = {
     const connectCpu = cpu.read();
     ctx.measured({ start: w0, end: monotonicMicros() });
     const lat = connectLatency.summary();
-    say(
+    log(
       `  connect: ${fmt(clients.length)} connections in ${connectSeconds.toFixed(1)} s = ${fmt(clients.length / connectSeconds)}/s ` +
         `(${opt.concurrency} in flight; handshake p50/p99/max ${ms(lat.p50)}/${ms(lat.p99)}/${ms(lat.max)} ms; ` +
         `server CPU ${fmt(connectCpu.server)}%, generator ${fmt(connectCpu.generator)}%, postgres ${fmt(connectCpu.postgres)}%` +
@@ -114,7 +109,7 @@ export const idle: Scenario = {
     if (snapDir && snapBefore) {
       const snapAfter = await target.server.heapSnapshot(path.join(snapDir, "after.heapsnapshot"));
       const lines = diffCensus(heapCensus(snapBefore), heapCensus(snapAfter), clients.length);
-      for (const l of lines) say(`  ${l}`);
+      for (const l of lines) log(`  ${l}`);
       rmSync(snapDir, { recursive: true, force: true });
     }
 
@@ -135,17 +130,17 @@ export const idle: Scenario = {
     const per = (a: HeapStats, b: HeapStats, key: keyof HeapStats) => ((a[key] as number) - (b[key] as number)) / clients.length;
     const heapPer = per(after, before, "heapUsed");
     const rssPer = (rssAfter - rssBefore) / clients.length;
-    say(
+    log(
       `  memory with ${fmt(clients.length)} connections (after a full GC): heap ${mb(before.heapUsed)} → ${mb(after.heapUsed)} ` +
         `= ${kb(heapPer)} per connection (external+arrayBuffers ${kb(per(after, before, "external"))}); ` +
         `RSS ${mb(rssBefore)} → ${mb(rssAfter)} = ${kb(rssPer)} per connection`,
     );
-    say(
+    log(
       `  held ${opt.hold} s: ${fmt(open)} of ${fmt(clients.length)} still open (server counts ${fmt(afterHold.connections)}), ` +
         `${tracker.disconnects} dropped; server CPU ${fmt(held.server, 1)}% idle; heap ${mb(afterHold.heapUsed)}, RSS ${mb(mem.rss)} ` +
         `(peak ${mb(mem.peakRss)}; peak before connecting ${mb(peakBefore)})`,
     );
-    say(`  after closing all: heap ${mb(closed.heapUsed)} (${mb(closed.heapUsed - before.heapUsed)} above the start), ${fmt(closed.connections)} connections left`);
+    log(`  after closing all: heap ${mb(closed.heapUsed)} (${mb(closed.heapUsed - before.heapUsed)} above the start), ${fmt(closed.connections)} connections left`);
     return {
       label: target.label,
       headline: {
@@ -159,7 +154,6 @@ export const idle: Scenario = {
         dropped: tracker.disconnects,
         idleCpu: held.server,
       },
-      lines,
     };
   },
 
