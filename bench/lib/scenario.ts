@@ -1,5 +1,6 @@
 /** What a scenario is, what it gets from the runner, and the helpers they share. */
 import type { PhaseResult } from "./load";
+import type { CpuReading } from "./proc";
 import type { ProfileWindow } from "./profile";
 import { pool, type SioClient } from "./sio";
 import type { BenchUser, Member, Target } from "./targets";
@@ -16,7 +17,7 @@ export interface RunContext {
   /** Before measuring: waits (at most --quiet-wait or `maxSeconds`) until nothing else on the machine uses the CPU. */
   waitQuiet(maxSeconds?: number): Promise<void>;
   /** Whether other processes disturbed a phase (used more than --max-other % of a core). */
-  disturbed(r: PhaseResult): boolean;
+  disturbed(r: { cpu: CpuReading }): boolean;
   /** Marks a measured window (the profile is cut to these). */
   measured(window: ProfileWindow): void;
   /** Deadline (performance.now() ms) for this target's measurement; moves out while waiting for quiet. */
@@ -45,13 +46,13 @@ export interface Scenario {
  * meanwhile (a noisy neighbour), lets the server drain, waits for quiet and
  * measures again, at most `tries` times. The last result is kept either way.
  */
-export async function quietly(
+export async function quietly<R extends { cpu: CpuReading }>(
   ctx: RunContext,
   what: string,
-  run: () => Promise<PhaseResult>,
+  run: () => Promise<R>,
   drain: () => Promise<unknown>,
   tries = 3,
-): Promise<PhaseResult> {
+): Promise<R> {
   for (let attempt = 1; ; attempt++) {
     const r = await run();
     if (!ctx.disturbed(r)) return r;
@@ -164,6 +165,14 @@ export function table(header: string[], rows: string[][]): string[] {
   return [line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)];
 }
 
+/** CPU columns (% of one core) for every table of measured load. */
+export const CPU_HEADER = ["srv CPU", "gen CPU", "pg CPU", "redis", "other", "steal"];
+
+export function cpuCells(cpu: CpuReading): string[] {
+  const pct = (v: number) => (Number.isNaN(v) ? "–" : `${fmt(v)}%`);
+  return [pct(cpu.server), pct(cpu.generator), pct(cpu.postgres), pct(cpu.redis), pct(cpu.other), pct(cpu.steal)];
+}
+
 export const PHASE_HEADER = [
   "offered/s",
   "sent/s",
@@ -176,12 +185,7 @@ export const PHASE_HEADER = [
   "p99",
   "max",
   "lost",
-  "srv CPU",
-  "gen CPU",
-  "pg CPU",
-  "redis",
-  "other",
-  "steal",
+  ...CPU_HEADER,
   "srv RSS",
 ];
 
@@ -198,12 +202,7 @@ export function phaseRow(r: PhaseResult, extra: string[] = []): string[] {
     ms(r.ack.p99),
     ms(r.ack.max),
     fmt(r.lost),
-    `${fmt(r.cpu.server)}%`,
-    `${fmt(r.cpu.generator)}%`,
-    `${fmt(r.cpu.postgres)}%`,
-    Number.isNaN(r.cpu.redis) ? "–" : `${fmt(r.cpu.redis)}%`,
-    `${fmt(r.cpu.other)}%`,
-    `${fmt(r.cpu.steal)}%`,
+    ...cpuCells(r.cpu),
     mb(r.rss),
     ...extra,
   ];
