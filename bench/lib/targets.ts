@@ -17,6 +17,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import pg from "pg";
+import { createTestDatabase } from "../../test/support/postgres";
 import { onCleanup } from "./cleanup";
 import { CpuWindow, memoryOf, spawnServer, type ServerProcess } from "./proc";
 import { startRedis, type BenchRedis } from "./redis";
@@ -356,34 +357,20 @@ async function createDatabase(): Promise<{
   settings: string;
   drop: () => Promise<void>;
 }> {
-  const name = `bench_${randomBytes(5).toString("hex")}`;
+  const db = await createTestDatabase({ adminUrl: ADMIN_URL, prefix: "bench" });
+  const drop = onCleanup(`drop database ${db.name}`, db.drop);
   const admin = new pg.Client({ connectionString: ADMIN_URL, connectionTimeoutMillis: 5000 });
-  await admin.connect();
-  let version = "PostgreSQL";
-  let settings = "";
   try {
-    await admin.query(`CREATE DATABASE ${name}`);
-    version = String((await admin.query("SHOW server_version")).rows[0].server_version).replace(/^/, "PostgreSQL ");
-    const show = async (s: string) => `${s}=${String((await admin.query(`SHOW ${s}`)).rows[0][s])}`;
-    settings = [
-      await show("shared_buffers"),
-      await show("synchronous_commit"),
-      await show("fsync"),
-      await show("max_connections"),
-    ].join(", ");
+    await admin.connect();
+    const show = async (s: string) => String((await admin.query(`SHOW ${s}`)).rows[0][s]);
+    const version = `PostgreSQL ${await show("server_version")}`;
+    const settings: string[] = [];
+    for (const s of ["shared_buffers", "synchronous_commit", "fsync", "max_connections"]) settings.push(`${s}=${await show(s)}`);
+    return { url: db.url, name: db.name, version, settings: settings.join(", "), drop };
+  } catch (err) {
+    await drop();
+    throw err;
   } finally {
-    await admin.end();
+    await admin.end().catch(() => {});
   }
-  const drop = onCleanup(`drop database ${name}`, async () => {
-    const c = new pg.Client({ connectionString: ADMIN_URL });
-    await c.connect();
-    try {
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    } finally {
-      await c.end();
-    }
-  });
-  const url = new URL(ADMIN_URL);
-  url.pathname = `/${name}`;
-  return { url: url.toString(), name, version, settings, drop };
 }

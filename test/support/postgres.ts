@@ -27,22 +27,29 @@ export function postgresAvailable(): Promise<boolean> {
   })());
 }
 
-/** Creates an empty database; returns its URL and a function that drops it. */
-export async function createTestDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
-  const name = `switchboard_test_${randomBytes(6).toString("hex")}`;
-  const admin = new pg.Client({ connectionString: ADMIN_URL });
+/**
+ * Creates an empty database; returns its URL, its name and a function that
+ * drops it. The benchmarks use it too, with their own server and prefix.
+ */
+export async function createTestDatabase(
+  opts: { adminUrl?: string; prefix?: string } = {},
+): Promise<{ url: string; name: string; drop: () => Promise<void> }> {
+  const adminUrl = opts.adminUrl ?? ADMIN_URL;
+  const name = `${opts.prefix ?? "switchboard_test"}_${randomBytes(6).toString("hex")}`;
+  const admin = new pg.Client({ connectionString: adminUrl, connectionTimeoutMillis: 5000 });
   await admin.connect();
   try {
     await admin.query(`CREATE DATABASE ${name}`);
   } finally {
     await admin.end();
   }
-  const url = new URL(ADMIN_URL);
+  const url = new URL(adminUrl);
   url.pathname = `/${name}`;
   return {
     url: url.toString(),
+    name,
     drop: async () => {
-      const c = new pg.Client({ connectionString: ADMIN_URL });
+      const c = new pg.Client({ connectionString: adminUrl });
       await c.connect();
       try {
         await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
