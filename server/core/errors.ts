@@ -1,4 +1,4 @@
-import { ZodError } from "zod";
+import { ZodError, type z } from "zod";
 import type { ErrorBody, ErrorCode } from "../../shared/errors";
 
 export type { ErrorCode };
@@ -51,6 +51,13 @@ export function fromZodError(err: ZodError): AppError {
     return new AppError("too_large", `${where}${issue.message}`);
   }
   return new AppError("invalid_payload", `${where}${issue?.message ?? "invalid payload"}`);
+}
+
+/** Validates input with a shared schema; a mismatch throws `invalid_payload` (or `too_large`). */
+export function parseInput<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw fromZodError(parsed.error);
+  return parsed.data;
 }
 
 /** Normalises anything thrown into an AppError; `isBug` tells the caller to log it loudly. */

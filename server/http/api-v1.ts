@@ -22,7 +22,7 @@ import {
   roomSchema,
 } from "../../shared/gateway";
 import type { Core } from "../core";
-import { AppError, fromZodError } from "../core/errors";
+import { AppError, parseInput } from "../core/errors";
 import { TokenBucket } from "../realtime/rate-limit";
 import { readJsonBody } from "./json-body";
 
@@ -243,8 +243,8 @@ export function mountApiV1(app: Hono, options: ApiV1Options): void {
   for (const r of routes) {
     const honoPath = r.path.replace(/\{(\w+)\}/g, ":$1");
     app.on(r.method.toUpperCase(), honoPath, async (c) => {
-      const body = r.body ? parse(r.body, await readJsonBody(c)) : undefined;
-      const query = parse(r.query ?? z.strictObject({}), c.req.query());
+      const body = r.body ? parseInput(r.body, await readJsonBody(c)) : undefined;
+      const query = parseInput(r.query ?? z.strictObject({}), c.req.query());
       const result = await r.run({ core: options.core, body, query, params: c.req.param() as Record<string, string> });
       if (r.status === 204) return c.body(null, 204);
       return c.json(result as object, (r.status ?? 200) as ContentfulStatusCode);
@@ -254,12 +254,6 @@ export function mountApiV1(app: Hono, options: ApiV1Options): void {
 
 function digest(key: string): Buffer {
   return createHash("sha256").update(key).digest();
-}
-
-function parse<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
-  const parsed = schema.safeParse(value);
-  if (!parsed.success) throw fromZodError(parsed.error);
-  return parsed.data;
 }
 
 

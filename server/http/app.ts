@@ -9,7 +9,7 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { z } from "zod";
 import { loginInput, registerInput } from "../../shared/schemas";
 import type { Core } from "../core";
-import { AppError, fromZodError, toAppError } from "../core/errors";
+import { AppError, parseInput, toAppError } from "../core/errors";
 import type { Logger } from "../logger";
 import { mountApiV1 } from "./api-v1";
 import { readJsonBody } from "./json-body";
@@ -99,9 +99,7 @@ export function createHttpApp(deps: HttpDeps): Hono {
 
 /** Parses a JSON body with a shared schema; anything else is `invalid_payload`. */
 async function body<S extends z.ZodType>(c: Context, schema: S): Promise<z.output<S>> {
-  const parsed = schema.safeParse(await readJsonBody(c));
-  if (!parsed.success) throw fromZodError(parsed.error);
-  return parsed.data;
+  return parseInput(schema, await readJsonBody(c));
 }
 
 function setTokenCookie(c: Context, token: string, maxAge: number): void {

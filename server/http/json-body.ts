@@ -3,20 +3,21 @@
  * Node's IncomingMessage. `c.req.json()` would first turn the request into a
  * WHATWG Request (an AbortSignal, a web ReadableStream, undici's converters),
  * which took ~40% of the CPU of a `POST /api/v1/publish` (docs/benchmarks.md).
- * Outside Node (tests calling `app.fetch`) it falls back to the Request.
+ * The app is served by @hono/node-server's listener, which passes the
+ * IncomingMessage as `c.env.incoming`.
  */
 import type { IncomingMessage } from "node:http";
+import type { HttpBindings } from "@hono/node-server";
 import type { Context } from "hono";
 import { AppError } from "../core/errors";
 
-export const MAX_BODY_BYTES = 64 * 1024;
+const MAX_BODY_BYTES = 64 * 1024;
 
 const tooLarge = () => new AppError("too_large", `request body is larger than ${MAX_BODY_BYTES / 1024} KiB`);
 
 /** The parsed JSON body: `too_large` over 64 KiB, `invalid_payload` if it is not JSON. */
 export async function readJsonBody(c: Context): Promise<unknown> {
-  const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
-  const text = incoming ? await readIncoming(incoming) : await readRequest(c.req.raw);
+  const text = await readIncoming((c.env as HttpBindings).incoming);
   try {
     return JSON.parse(text);
   } catch {
@@ -36,10 +37,4 @@ async function readIncoming(incoming: IncomingMessage): Promise<string> {
     chunks.push(chunk);
   }
   return Buffer.concat(chunks, length).toString("utf8");
-}
-
-async function readRequest(request: Request): Promise<string> {
-  const buffer = await request.arrayBuffer();
-  if (buffer.byteLength > MAX_BODY_BYTES) throw tooLarge();
-  return new TextDecoder().decode(buffer);
 }

@@ -14,7 +14,7 @@ import { hostname } from "node:os";
 import { randomBytes } from "node:crypto";
 import { createClient, type RedisClientType } from "redis";
 import type { Core } from "../core";
-import { AppError, fromZodError, toAppError } from "../core/errors";
+import { AppError, parseInput, toAppError } from "../core/errors";
 import type { Logger } from "../logger";
 import { closeGracefully } from "../scale/redis";
 import { queueCommands } from "./commands";
@@ -153,8 +153,6 @@ export class QueueInlet {
     const { op, ...fields } = parsed as { op?: unknown };
     const spec = typeof op === "string" && Object.hasOwn(queueCommands, op) ? queueCommands[op] : undefined;
     if (!spec) throw new AppError("invalid_payload", `unknown op ${JSON.stringify(op)}`);
-    const input = spec.schema.safeParse(fields);
-    if (!input.success) throw fromZodError(input.error);
-    await spec.run(this.core, input.data);
+    await spec.run(this.core, parseInput(spec.schema, fields));
   }
 }
