@@ -65,15 +65,22 @@ export async function attachRedis(
  * above has already warned once); the failed PUBLISH is settled here.
  */
 function withHandledPublish(client: RedisClientType): RedisClientType {
-  const settle = (p: Promise<number>) => p.catch(() => 0);
+  type Publish = (...args: unknown[]) => Promise<number>;
+  // Methods are bound to the real client (its private fields need it as
+  // `this`) once each, not on every broadcast.
+  const methods = new Map<PropertyKey, unknown>();
+  for (const name of ["publish", "sPublish"] as const) {
+    const publish = (client[name] as Publish).bind(client);
+    methods.set(name, (...args: unknown[]) => publish(...args).catch(() => 0));
+  }
   return new Proxy(client, {
     get(target, prop) {
-      if (prop === "publish" || prop === "sPublish") {
-        const publish = target[prop].bind(target) as (...args: unknown[]) => Promise<number>;
-        return (...args: unknown[]) => settle(publish(...args));
-      }
+      if (methods.has(prop)) return methods.get(prop);
       const value: unknown = Reflect.get(target, prop, target);
-      return typeof value === "function" ? value.bind(target) : value;
+      if (typeof value !== "function") return value;
+      const bound = value.bind(target);
+      methods.set(prop, bound);
+      return bound;
     },
   });
 }
