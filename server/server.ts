@@ -12,12 +12,11 @@ import { Server } from "socket.io";
 import type { Config } from "./config";
 import { createCore, type Core } from "./core";
 import { createAdapter as createClusterAdapter } from "@socket.io/cluster-adapter";
-import { setupWorker } from "@socket.io/sticky";
 import { MemoryPresenceStore } from "./core/presence";
 import { IpcPresenceStore } from "./scale/ipc-presence";
 import { attachRedis, type RedisLink } from "./scale/redis";
 import { RedisPresenceStore } from "./scale/redis-presence";
-import { stickySessionId } from "./scale/sticky";
+import { stickyWorker } from "./scale/sticky";
 import { openDatabase, type Database } from "./db/client";
 import { createHttpApp } from "./http/app";
 import { QueueInlet } from "./inlet/queue";
@@ -146,18 +145,8 @@ export async function startSwitchboard(config: Config, log: Logger, options: Sta
 
   let port = config.port;
   if (options.clusterWorker) {
-    // The primary owns the port and passes each connection on, sticky per
-    // session: session ids name their worker (scale/sticky.ts).
-    setupWorker(io as unknown as Parameters<typeof setupWorker>[0]);
-    io.engine.generateId = stickySessionId;
-    // The primary picks the worker once per TCP connection, from the first
-    // request. A browser that reuses a keep-alive connection (to a page, the
-    // API, or another tab's session) for a session's poll would reach a worker
-    // that does not know it: 400 "Session ID unknown" (socketio/socket.io-sticky#8).
-    // So in cluster mode every HTTP response closes its connection (WebSocket
-    // upgrades are not requests and keep theirs), and each request is routed
-    // on its own. First listener, before anything writes a header.
-    httpServer.prependListener("request", (_req, res) => res.setHeader("Connection", "close"));
+    // The primary owns the port and passes each connection on, sticky per session.
+    stickyWorker(io, httpServer);
   } else {
     await new Promise<void>((resolve, reject) => {
       httpServer.once("error", reject);

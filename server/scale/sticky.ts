@@ -14,14 +14,28 @@ import cluster, { type Worker } from "node:cluster";
 import { randomBytes } from "node:crypto";
 import type { Server as HttpServer } from "node:http";
 import type { Socket } from "node:net";
+import { setupWorker } from "@socket.io/sticky";
+import type { IoServer } from "../realtime/types";
 
 const SID_WORKER = /[?&]sid=([0-9a-z]+)_/;
 
-/** Engine.IO session ids for this worker: `io.engine.generateId = stickySessionId`. */
-export function stickySessionId(): string {
+/**
+ * In a worker: takes the connections the primary hands over
+ * (`@socket.io/sticky`'s worker side), issues session ids that name this
+ * worker, and closes every HTTP response's connection. The primary routes a
+ * TCP connection once, by its first request; a browser that reuses a
+ * keep-alive connection (to a page, the API, or another tab's session) for a
+ * session's poll would reach a worker that does not know the session: 400
+ * "Session ID unknown" (socketio/socket.io-sticky#8). WebSocket upgrades are
+ * not requests and keep their connection.
+ */
+export function stickyWorker(io: IoServer, httpServer: HttpServer): void {
   const worker = cluster.worker;
-  if (!worker) throw new Error("stickySessionId is for cluster workers");
-  return `${worker.id.toString(36)}_${randomBytes(15).toString("base64url")}`;
+  if (!worker) throw new Error("stickyWorker is for cluster workers");
+  setupWorker(io as unknown as Parameters<typeof setupWorker>[0]);
+  io.engine.generateId = () => `${worker.id.toString(36)}_${randomBytes(15).toString("base64url")}`;
+  // First listener, before anything writes a header.
+  httpServer.prependListener("request", (_req, res) => res.setHeader("Connection", "close"));
 }
 
 /**
