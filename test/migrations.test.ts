@@ -4,11 +4,13 @@
  * db:migrate` applies is what `prisma migrate status` sees.
  */
 import { execFile } from "node:child_process";
-import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
+import { openDatabase } from "../server/db/client";
+import { createLogger } from "../server/logger";
 import { createTestDatabase, postgresAvailable } from "./support/postgres";
 
 const run = promisify(execFile);
@@ -38,6 +40,19 @@ describe("migrations", { timeout: 180_000 }, () => {
     const res = await sh("npx", ["prisma", "migrate", "diff", "--from-migrations", migrationsDir, "--to-schema", "prisma/schema.prisma", "--exit-code"], {});
     expect(res.out).toContain("No difference detected");
     expect(res.code).toBe(0);
+  });
+
+  it("create a new embedded database (initdb in a child process) that runs with 32 MB of shared buffers", async () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), "switchboard-embedded-"));
+    cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
+    const db = await openDatabase({ databaseUrl: null, dataDir, log: createLogger("silent") });
+    try {
+      expect(existsSync(path.join(dataDir, "pglite", "PG_VERSION"))).toBe(true);
+      expect(await db.prisma.$queryRaw`SHOW shared_buffers`).toEqual([{ shared_buffers: "32MB" }]);
+      expect(await db.prisma.user.count()).toBe(0); // migrated
+    } finally {
+      await db.close();
+    }
   });
 
   it("apply with `npm run db:migrate` on the embedded database, once", async () => {
