@@ -90,7 +90,7 @@ export async function startSwitchboard(config: Config, log: Logger, options: Sta
   const core = createCore({
     db: db.prisma,
     delivery: new SocketDelivery(io),
-    connections: new SocketConnections(io, new Set(["/", ...Object.keys(config.namespaces)])),
+    connections: new SocketConnections(io, new Set(["/", ...Object.keys(config.namespaces)]), redis?.sent),
     historyNamespaces: new Set(Object.entries(config.namespaces).flatMap(([n, s]) => (s.history ? [n] : []))),
     presenceStore,
     accounts: {

@@ -17,17 +17,19 @@ export type Selector = { client: string } | { user: string } | { group: string }
  * How the gateway reaches connections, by namespace, without knowing Socket.IO.
  * Implemented over Socket.IO rooms and the adapter (realtime/connections.ts),
  * so every operation works across instances once the Redis adapter is on.
+ * A change resolves once every instance will have applied it before it
+ * answers any later query or emit, whichever instance that comes from.
  */
 export interface Connections {
   /** Whether this server serves the namespace. */
   hasNamespace(namespace: string): boolean;
   emit(namespace: string, targets: Targets, event: string, data: unknown): void;
   find(namespace: string, selector: Selector): Promise<ClientInfo[]>;
-  joinGroup(namespace: string, clientId: string, group: string): void;
-  leaveGroup(namespace: string, clientId: string, group: string): void;
-  dissolveGroup(namespace: string, group: string): void;
+  joinGroup(namespace: string, clientId: string, group: string): Promise<void>;
+  leaveGroup(namespace: string, clientId: string, group: string): Promise<void>;
+  dissolveGroup(namespace: string, group: string): Promise<void>;
   /** Makes the client one of the user's connections (leaving any user it had). */
-  bindUser(namespace: string, clientId: string, userId: string, previous: string | null): void;
-  unbindUser(namespace: string, clientId: string, userId: string): void;
-  disconnect(namespace: string, clientId: string): void;
+  bindUser(namespace: string, clientId: string, userId: string, previous: string | null): Promise<void>;
+  unbindUser(namespace: string, clientId: string, userId: string): Promise<void>;
+  disconnect(namespace: string, clientId: string): Promise<void>;
 }

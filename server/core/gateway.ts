@@ -71,7 +71,7 @@ export class Gateway {
   async closeClient(namespace: string, clientId: string): Promise<void> {
     const ns = this.namespace(namespace);
     await this.client(ns, clientId);
-    this.connections.disconnect(ns, clientId);
+    await this.connections.disconnect(ns, clientId);
   }
 
   // ---- users ----
@@ -102,13 +102,13 @@ export class Gateway {
     const ns = this.namespace(namespace);
     const client = await this.client(ns, clientId);
     if (client.userId === userId) return;
-    this.connections.bindUser(ns, clientId, userId, client.userId);
+    await this.connections.bindUser(ns, clientId, userId, client.userId);
   }
 
   async unbindUser(namespace: string, clientId: string): Promise<void> {
     const ns = this.namespace(namespace);
     const client = await this.client(ns, clientId);
-    if (client.userId) this.connections.unbindUser(ns, clientId, client.userId);
+    if (client.userId) await this.connections.unbindUser(ns, clientId, client.userId);
   }
 
   // ---- groups ----
@@ -116,18 +116,18 @@ export class Gateway {
   async joinGroup(namespace: string, group: string, clientId: string): Promise<void> {
     const ns = this.namespace(namespace);
     await this.client(ns, clientId);
-    this.connections.joinGroup(ns, clientId, group);
+    await this.connections.joinGroup(ns, clientId, group);
   }
 
   async leaveGroup(namespace: string, group: string, clientId: string): Promise<void> {
     const ns = this.namespace(namespace);
     await this.client(ns, clientId);
-    this.connections.leaveGroup(ns, clientId, group);
+    await this.connections.leaveGroup(ns, clientId, group);
   }
 
   /** Dissolves a group: every member leaves it (seed 004's "ungroup"). */
-  dissolveGroup(namespace: string, group: string): void {
-    this.connections.dissolveGroup(this.namespace(namespace), group);
+  dissolveGroup(namespace: string, group: string): Promise<void> {
+    return this.connections.dissolveGroup(this.namespace(namespace), group);
   }
 
   listGroupClients(namespace: string, group: string): Promise<ClientInfo[]> {

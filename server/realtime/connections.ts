@@ -6,12 +6,16 @@ import type { IoServer } from "./types";
 /**
  * {@link Connections} over Socket.IO: targets are rooms, queries are
  * `fetchSockets()`, changes are `socketsJoin/Leave` and `disconnectSockets`,
- * all of which the adapter carries to every instance.
+ * all of which the adapter carries to every instance. A change is a message
+ * the adapter sends and forgets; `sent` resolves once the adapter's transport
+ * has taken it (Redis: it answered a later command on the same connection),
+ * so a query any instance sends afterwards is ordered after the change.
  */
 export class SocketConnections implements Connections {
   constructor(
     private readonly io: IoServer,
     private readonly namespaces: ReadonlySet<string>,
+    private readonly sent: () => Promise<void> = async () => {},
   ) {}
 
   hasNamespace(namespace: string): boolean {
@@ -52,30 +56,36 @@ export class SocketConnections implements Connections {
       .sort((a, b) => (a.id < b.id ? -1 : 1));
   }
 
-  joinGroup(namespace: string, clientId: string, group: string): void {
+  joinGroup(namespace: string, clientId: string, group: string): Promise<void> {
     this.io.of(namespace).in(clientId).socketsJoin(socketRooms.group(group));
+    return this.sent();
   }
 
-  leaveGroup(namespace: string, clientId: string, group: string): void {
+  leaveGroup(namespace: string, clientId: string, group: string): Promise<void> {
     this.io.of(namespace).in(clientId).socketsLeave(socketRooms.group(group));
+    return this.sent();
   }
 
-  dissolveGroup(namespace: string, group: string): void {
+  dissolveGroup(namespace: string, group: string): Promise<void> {
     const room = socketRooms.group(group);
     this.io.of(namespace).in(room).socketsLeave(room);
+    return this.sent();
   }
 
-  bindUser(namespace: string, clientId: string, userId: string, previous: string | null): void {
+  bindUser(namespace: string, clientId: string, userId: string, previous: string | null): Promise<void> {
     const client = this.io.of(namespace).in(clientId);
     if (previous) client.socketsLeave(socketRooms.user(previous));
     client.socketsJoin(socketRooms.user(userId));
+    return this.sent();
   }
 
-  unbindUser(namespace: string, clientId: string, userId: string): void {
+  unbindUser(namespace: string, clientId: string, userId: string): Promise<void> {
     this.io.of(namespace).in(clientId).socketsLeave(socketRooms.user(userId));
+    return this.sent();
   }
 
-  disconnect(namespace: string, clientId: string): void {
+  disconnect(namespace: string, clientId: string): Promise<void> {
     this.io.of(namespace).in(clientId).disconnectSockets(true);
+    return this.sent();
   }
 }

@@ -13,6 +13,13 @@ export interface RedisLink {
   client: RedisClientType;
   /** True while both connections are up. */
   healthy(): boolean;
+  /**
+   * Resolves once Redis has taken every PUBLISH sent so far (it answers a
+   * PING on the same connection after them), so that a message any instance
+   * publishes later reaches every subscriber after those. At once while Redis
+   * is away: nothing reaches the other instances then anyway.
+   */
+  sent(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -49,6 +56,9 @@ export async function attachRedis(
   return {
     client: pub,
     healthy: () => pub.isReady && sub.isReady,
+    sent: async () => {
+      if (pub.isReady) await pub.ping().catch(() => undefined);
+    },
     close: async () => {
       // Gracefully: let in-flight commands (the adapter's unsubscribes) finish, so
       // none is rejected unhandled; give up after a moment if Redis is away.
