@@ -177,7 +177,7 @@ export async function startSwitchboard(config: Config, log: Logger, options: Sta
         // accepted finish (both still deliver through the adapter, to the
         // other instances) before closing Redis and the database.
         await new Promise<void>((resolve) => void io.close(() => resolve()));
-        await core.presence.settled();
+        await core.presence.settled(2000);
         await core.messages.flush();
         if (presenceStore instanceof RedisPresenceStore) await presenceStore.stop();
         await redis?.close();

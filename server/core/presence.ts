@@ -62,12 +62,20 @@ export class Presence {
   }
 
   /**
-   * Resolves once every update started so far has finished, failed or not.
-   * Closing the server disconnects every client, and their "offline"
-   * announcements must go out before the adapter's Redis connection closes.
+   * Resolves once every update started so far has finished, failed or not,
+   * or after `ms` (an update waiting for a Redis that is away would never
+   * finish). Closing the server disconnects every client, and their
+   * "offline" announcements must go out before the adapter's Redis
+   * connection closes.
    */
-  async settled(): Promise<void> {
-    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+  async settled(ms: number): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+    const all = (async () => {
+      while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+    })();
+    await Promise.race([all, late]);
+    clearTimeout(timer);
   }
 
   private track(update: () => Promise<void>): Promise<void> {

@@ -75,6 +75,9 @@ export class RedisPresenceStore implements PresenceStore {
   /** Leaves the cluster cleanly: this instance's users are no longer counted. */
   async stop(): Promise<void> {
     clearInterval(this.timer);
+    // With Redis away the command would wait for it for ever; the other
+    // instances' reaper removes this one once its heartbeat expires.
+    if (!this.redis.isReady) return;
     await this.redis
       .multi()
       .del(hashOf(this.options.instanceId))
