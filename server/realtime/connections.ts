@@ -57,31 +57,44 @@ export class SocketConnections implements Connections {
   }
 
   joinGroup(namespace: string, clientId: string, group: string): Promise<void> {
-    this.io.of(namespace).in(clientId).socketsJoin(socketRooms.group(group));
+    for (const scope of this.scopes(namespace)) scope.in(clientId).socketsJoin(socketRooms.group(group));
     return this.sent();
   }
 
   leaveGroup(namespace: string, clientId: string, group: string): Promise<void> {
-    this.io.of(namespace).in(clientId).socketsLeave(socketRooms.group(group));
+    for (const scope of this.scopes(namespace)) scope.in(clientId).socketsLeave(socketRooms.group(group));
     return this.sent();
   }
 
   dissolveGroup(namespace: string, group: string): Promise<void> {
     const room = socketRooms.group(group);
-    this.io.of(namespace).in(room).socketsLeave(room);
+    for (const scope of this.scopes(namespace)) scope.in(room).socketsLeave(room);
     return this.sent();
   }
 
   bindUser(namespace: string, clientId: string, userId: string, previous: string | null): Promise<void> {
-    const client = this.io.of(namespace).in(clientId);
-    if (previous) client.socketsLeave(socketRooms.user(previous));
-    client.socketsJoin(socketRooms.user(userId));
+    for (const scope of this.scopes(namespace)) {
+      const client = scope.in(clientId);
+      if (previous) client.socketsLeave(socketRooms.user(previous));
+      client.socketsJoin(socketRooms.user(userId));
+    }
     return this.sent();
   }
 
   unbindUser(namespace: string, clientId: string, userId: string): Promise<void> {
-    this.io.of(namespace).in(clientId).socketsLeave(socketRooms.user(userId));
+    for (const scope of this.scopes(namespace)) scope.in(clientId).socketsLeave(socketRooms.user(userId));
     return this.sent();
+  }
+
+  /**
+   * This instance, then every instance: the Redis adapter applies a join or
+   * leave only when its own message comes back from Redis, even for local
+   * connections; applied locally first, it takes effect here at once (and
+   * during a Redis outage). Applying it twice changes nothing.
+   */
+  private scopes(namespace: string) {
+    const nsp = this.io.of(namespace);
+    return [nsp.local, nsp] as const;
   }
 
   disconnect(namespace: string, clientId: string): Promise<void> {

@@ -23,11 +23,14 @@ export class SocketDelivery implements Delivery {
     this.io.to(socketRooms.user(userId)).emit(event, ...args);
   }
 
+  // The Redis adapter applies a join or leave only when its own message comes
+  // back from Redis, even for this instance's connections: applied locally
+  // first, they take effect at once here (and during a Redis outage).
   addUserToRoom(userId: string, roomId: string): void {
-    this.io.in(socketRooms.user(userId)).socketsJoin(socketRooms.room(roomId));
+    for (const scope of [this.io.local, this.io]) scope.in(socketRooms.user(userId)).socketsJoin(socketRooms.room(roomId));
   }
 
   removeUserFromRoom(userId: string, roomId: string): void {
-    this.io.in(socketRooms.user(userId)).socketsLeave(socketRooms.room(roomId));
+    for (const scope of [this.io.local, this.io]) scope.in(socketRooms.user(userId)).socketsLeave(socketRooms.room(roomId));
   }
 }
