@@ -9,10 +9,13 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
+import { identifier, text } from "../shared/text";
 
 const bool = z
   .enum(["1", "0", "true", "false", "yes", "no", "on", "off"])
   .transform((v) => ["1", "true", "yes", "on"].includes(v));
+
+const apiKeyValue = text().min(16, "each API key needs at least 16 characters").max(500);
 
 const envSchema = z.object({
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
@@ -41,6 +44,36 @@ const envSchema = z.object({
     .pipe(z.array(z.url({ message: "must be a comma-separated list of origins (https://app.example.com)" }))),
   /** Client events each connection may send per second (sustained); bursts may reach twice that. */
   SWITCHBOARD_RATE_LIMIT: z.coerce.number().int().min(1).max(100_000).default(20),
+  /** Client events each user may send per second over all their connections on an instance (bursts of twice that). */
+  SWITCHBOARD_USER_RATE_LIMIT: z.coerce.number().int().min(1).max(100_000).default(40),
+  /** Connections one user may hold in the chat namespace, over every instance. */
+  SWITCHBOARD_MAX_CONNECTIONS_PER_USER: z.coerce.number().int().min(1).max(10_000).default(20),
+  /** New Socket.IO connections per client IP per minute, every namespace together. */
+  SWITCHBOARD_CONNECT_RATE_LIMIT: z.coerce.number().int().min(1).max(1_000_000).default(300),
+  /** Sign-in and sign-up attempts per client IP per minute. */
+  SWITCHBOARD_AUTH_RATE_LIMIT: z.coerce.number().int().min(1).max(1_000_000).default(20),
+  /** Failed sign-ins per username per 15 minutes; then that username is locked for 15 minutes. */
+  SWITCHBOARD_LOGIN_FAILURE_LIMIT: z.coerce.number().int().min(1).max(1_000_000).default(10),
+  /** Accounts created per client IP per hour. */
+  SWITCHBOARD_SIGNUP_LIMIT: z.coerce.number().int().min(1).max(1_000_000).default(10),
+  /**
+   * Whether a load balancer's `X-Forwarded-For` names the client: `false` (the
+   * default: the TCP peer is the client), `true` (one proxy in front), or the
+   * number of proxies in front (the client is that many addresses from the right).
+   */
+  SWITCHBOARD_TRUST_PROXY: z
+    .string()
+    .regex(/^(true|false|[0-9]{1,2})$/, "must be true, false or the number of proxies in front (e.g. 1)")
+    .default("false")
+    .transform((v) => (v === "true" ? 1 : v === "false" ? 0 : Number(v))),
+  /** Send `x-switchboard-instance` on HTTP answers (to see which instance a load balancer chose). */
+  SWITCHBOARD_INSTANCE_HEADER: bool.default(false),
+  /** Host-application tokens must carry this `iss`. */
+  SWITCHBOARD_JWT_ISSUER: z.string().min(1).max(200).optional(),
+  /** Host-application tokens must carry this `aud`. */
+  SWITCHBOARD_JWT_AUDIENCE: z.string().min(1).max(200).optional(),
+  /** Host-application tokens may live at most this many seconds (from `iat`, or from now without one). */
+  SWITCHBOARD_JWT_MAX_TTL: z.coerce.number().int().min(1).optional(),
   /** HTTP API v1 requests per second per API key (bursts of twice that). */
   SWITCHBOARD_API_RATE_LIMIT: z.coerce.number().int().min(1).max(1_000_000).default(1000),
   /** Lifetime of the tokens Switchboard issues at login, in seconds. */
@@ -60,6 +93,8 @@ const envSchema = z.object({
   SWITCHBOARD_QUEUE_STREAM: z.string().min(1).max(200).default("switchboard:commands"),
   /** Commands pending this long on a consumer that went away are taken over by another. */
   SWITCHBOARD_QUEUE_CLAIM_MS: z.coerce.number().int().min(100).default(30_000),
+  /** A command delivered this many times without succeeding goes to the dead-letter stream. */
+  SWITCHBOARD_QUEUE_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(1000).default(5),
   /** Plugin modules to load, comma-separated (replaces the config file's `plugins` and the plugins folder). */
   SWITCHBOARD_PLUGINS: z
     .string()
@@ -73,7 +108,7 @@ const envSchema = z.object({
   SWITCHBOARD_API_KEYS: z
     .string()
     .transform((s) => s.split(",").map((k) => k.trim()).filter(Boolean))
-    .pipe(z.array(z.string().min(16, "each API key needs at least 16 characters")))
+    .pipe(z.array(apiKeyValue))
     .optional(),
 });
 
@@ -91,24 +126,72 @@ export const namespaceSettingsSchema = z.strictObject({
   maxConnectionsPerUser: z.number().int().min(1).max(1000).optional(),
   /** At the limit: refuse the new connection, or close the user's oldest one. */
   onConnectionLimit: z.enum(["reject", "replace-oldest"]).default("reject"),
+  /** At most this many connections from one client IP (default: 50 in anonymous namespaces, no limit otherwise). */
+  maxConnectionsPerIp: z.number().int().min(1).max(1_000_000).optional(),
+  /** Channels one connection may be subscribed to at once. */
+  maxChannelsPerConnection: z.number().int().min(1).max(10_000).default(100),
+  /** Channel names must match this regular expression (whole name), e.g. "(news|user:[0-9]+)". */
+  channelPattern: text()
+    .min(1)
+    .max(500)
+    .refine((p) => {
+      try {
+        new RegExp(p, "u");
+        return true;
+      } catch {
+        return false;
+      }
+    }, "must be a valid regular expression")
+    .optional(),
   /** Ask the host application about every connection first (seed 002's connect check). */
   connectProxy: z
     .strictObject({
       url: z.url({ protocol: /^https?$/, message: "must be an http(s) URL" }),
       timeoutMs: z.number().int().min(100).max(60_000).default(3000),
       /** Request headers passed on to the app (lower-case names), e.g. ["cookie", "user-agent"]. */
-      forwardHeaders: z.array(z.string().toLowerCase()).max(50).default([]),
+      forwardHeaders: z.array(text().min(1).max(100).toLowerCase()).max(50).default([]),
     })
     .optional(),
 });
 export type NamespaceSettings = z.output<typeof namespaceSettingsSchema>;
 
+/** The namespace limit in force: anonymous namespaces default to 50 connections per IP. */
+export function maxConnectionsPerIp(settings: NamespaceSettings): number | null {
+  return settings.maxConnectionsPerIp ?? (settings.auth === "anonymous" ? 50 : null);
+}
+
+/** An HTTP API key and what it may do. */
+export interface ApiKey {
+  key: string;
+  /** Namespaces the key may address; null: every namespace. Persistent rooms belong to `/`. */
+  namespaces: string[] | null;
+  /** Only GET routes (lists, counts, history). */
+  readOnly: boolean;
+}
+
 const namespaceName = z.string().regex(/^\/[a-z0-9][a-z0-9_-]{0,39}$/, "a namespace is '/' followed by a lowercase name, e.g. '/push'");
 
 const fileSchema = z.strictObject({
-  apiKeys: z.array(z.string().min(16, "each API key needs at least 16 characters")).default([]),
+  /** A key, or a key with scopes: `{key, namespaces: ["/push"], readOnly: true}`. */
+  apiKeys: z
+    .array(
+      z.union([
+        apiKeyValue.transform((key): ApiKey => ({ key, namespaces: null, readOnly: false })),
+        z
+          .strictObject({
+            key: apiKeyValue,
+            namespaces: z
+              .array(z.string().regex(/^\/([a-z0-9][a-z0-9_-]{0,39})?$/, "a namespace is '/' or '/' followed by a lowercase name"))
+              .min(1)
+              .optional(),
+            readOnly: z.boolean().default(false),
+          })
+          .transform((k): ApiKey => ({ key: k.key, namespaces: k.namespaces ?? null, readOnly: k.readOnly })),
+      ]),
+    )
+    .default([]),
   /** Plugin modules, relative to the config file. */
-  plugins: z.array(z.string().min(1)).default([]),
+  plugins: z.array(text().min(1).max(1000)).default([]),
   /** Extra namespaces; the chat namespace `/` is built in and keeps contract v1. */
   namespaces: z.record(namespaceName, namespaceSettingsSchema).default({}),
 });
@@ -117,7 +200,7 @@ const fileSchema = z.strictObject({
 const DEFAULT_NAMESPACES: Record<string, NamespaceSettings> = {
   // Anonymous push pages: a page connects, learns its client id, and a backend
   // sends to it (seed 004's "scan to log in").
-  "/push": { auth: "anonymous", clientPublish: false, history: false, presence: false, onConnectionLimit: "reject" },
+  "/push": namespaceSettingsSchema.parse({ auth: "anonymous" }),
 };
 
 export interface Config {
@@ -136,10 +219,16 @@ export interface Config {
   webUi: boolean;
   corsOrigins: string[];
   rateLimitPerSecond: number;
+  limits: Limits;
+  /** How many proxies in front set `X-Forwarded-For` (0: trust none). */
+  trustProxy: number;
+  instanceHeader: boolean;
+  /** Checks on host-application tokens besides the signature. */
+  hostJwt: { issuer: string | null; audience: string | null; maxTtlSeconds: number | null };
   tokenTtlSeconds: number;
   logLevel: z.infer<typeof envSchema>["LOG_LEVEL"];
   /** Keys accepted by the HTTP API v1 (`Authorization: Bearer <key>`). Empty: the API is closed. */
-  apiKeys: string[];
+  apiKeys: ApiKey[];
   apiRateLimitPerSecond: number;
   /** Namespaces besides the chat namespace `/`, by name. */
   namespaces: Record<string, NamespaceSettings>;
@@ -152,9 +241,19 @@ export interface Config {
   workers: number;
   clusterTimeoutMs: number;
   instanceId: string;
-  queue: { stream: string; claimIdleMs: number };
+  queue: { stream: string; claimIdleMs: number; maxAttempts: number };
   /** The config file read, if any. */
   configFile: string | null;
+}
+
+/** Limits on what one client, user or address may do (docs/security.md lists them all). */
+export interface Limits {
+  userEventsPerSecond: number;
+  maxConnectionsPerUser: number;
+  connectsPerIpPerMinute: number;
+  authAttemptsPerIpPerMinute: number;
+  loginFailuresPerUsername: number;
+  signupsPerIpPerHour: number;
 }
 
 export class ConfigError extends Error {
@@ -181,21 +280,42 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const e = parsed.data;
   const dataDir = path.resolve(e.DATA_DIR);
   const { file: configFile, settings: file } = loadConfigFile(e.SWITCHBOARD_CONFIG);
+  const secret = e.SWITCHBOARD_SECRET ?? loadOrCreateSecret(dataDir);
+  if (e.SWITCHBOARD_JWT_SECRET !== undefined && e.SWITCHBOARD_JWT_SECRET === secret) {
+    throw new ConfigError([
+      "SWITCHBOARD_JWT_SECRET: must differ from SWITCHBOARD_SECRET (a host application holding it could sign Switchboard's own tokens)",
+    ]);
+  }
   return {
     env: e.NODE_ENV,
     port: e.PORT,
     host: e.HOST,
     dataDir,
     databaseUrl: e.DATABASE_URL ?? null,
-    secret: e.SWITCHBOARD_SECRET ?? loadOrCreateSecret(dataDir),
+    secret,
     secretGenerated: e.SWITCHBOARD_SECRET === undefined,
     hostJwtSecret: e.SWITCHBOARD_JWT_SECRET ?? null,
     webUi: e.SWITCHBOARD_WEB_UI,
     corsOrigins: e.SWITCHBOARD_CORS_ORIGINS,
     rateLimitPerSecond: e.SWITCHBOARD_RATE_LIMIT,
+    limits: {
+      userEventsPerSecond: e.SWITCHBOARD_USER_RATE_LIMIT,
+      maxConnectionsPerUser: e.SWITCHBOARD_MAX_CONNECTIONS_PER_USER,
+      connectsPerIpPerMinute: e.SWITCHBOARD_CONNECT_RATE_LIMIT,
+      authAttemptsPerIpPerMinute: e.SWITCHBOARD_AUTH_RATE_LIMIT,
+      loginFailuresPerUsername: e.SWITCHBOARD_LOGIN_FAILURE_LIMIT,
+      signupsPerIpPerHour: e.SWITCHBOARD_SIGNUP_LIMIT,
+    },
+    trustProxy: e.SWITCHBOARD_TRUST_PROXY,
+    instanceHeader: e.SWITCHBOARD_INSTANCE_HEADER,
+    hostJwt: {
+      issuer: e.SWITCHBOARD_JWT_ISSUER ?? null,
+      audience: e.SWITCHBOARD_JWT_AUDIENCE ?? null,
+      maxTtlSeconds: e.SWITCHBOARD_JWT_MAX_TTL ?? null,
+    },
     tokenTtlSeconds: e.SWITCHBOARD_TOKEN_TTL,
     logLevel: e.LOG_LEVEL,
-    apiKeys: e.SWITCHBOARD_API_KEYS ?? file.apiKeys,
+    apiKeys: e.SWITCHBOARD_API_KEYS?.map((key) => ({ key, namespaces: null, readOnly: false })) ?? file.apiKeys,
     apiRateLimitPerSecond: e.SWITCHBOARD_API_RATE_LIMIT,
     namespaces: { ...DEFAULT_NAMESPACES, ...file.namespaces },
     pluginFiles:
@@ -207,7 +327,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     workers: e.SWITCHBOARD_WORKERS,
     clusterTimeoutMs: e.SWITCHBOARD_CLUSTER_TIMEOUT_MS,
     instanceId: e.SWITCHBOARD_INSTANCE_ID ?? `${hostname()}-${process.pid}-${randomBytes(3).toString("hex")}`,
-    queue: { stream: e.SWITCHBOARD_QUEUE_STREAM, claimIdleMs: e.SWITCHBOARD_QUEUE_CLAIM_MS },
+    queue: {
+      stream: e.SWITCHBOARD_QUEUE_STREAM,
+      claimIdleMs: e.SWITCHBOARD_QUEUE_CLAIM_MS,
+      maxAttempts: e.SWITCHBOARD_QUEUE_MAX_ATTEMPTS,
+    },
     configFile,
   };
 }
@@ -237,8 +361,7 @@ function loadConfigFile(explicit: string | undefined): { file: string | null; se
 function loadOrCreateSecret(dataDir: string): string {
   const file = path.join(dataDir, "secret");
   try {
-    const existing = readFileSync(file, "utf8").trim();
-    if (existing.length >= 32) return existing;
+    return checkedSecret(file, readFileSync(file, "utf8"));
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
   }
@@ -249,7 +372,16 @@ function loadOrCreateSecret(dataDir: string): string {
     writeFileSync(file, `${secret}\n`, { mode: 0o600, flag: "wx" });
     return secret;
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "EEXIST") return readFileSync(file, "utf8").trim();
+    if ((err as NodeJS.ErrnoException).code === "EEXIST") return checkedSecret(file, readFileSync(file, "utf8"));
     throw err;
   }
+}
+
+/** A secret file's content must pass the same check as SWITCHBOARD_SECRET. */
+function checkedSecret(file: string, content: string): string {
+  const secret = content.trim();
+  if (secret.length < 32) {
+    throw new ConfigError([`${file}: the secret must be at least 32 characters (delete the file to have a new one generated)`]);
+  }
+  return secret;
 }

@@ -13,6 +13,8 @@ export const ERROR_CODES = [
   "too_large",
   "rate_limited",
   "too_many_connections",
+  "limit_exceeded",
+  "unsupported_media_type",
   "unknown_event",
   "missing_ack",
   "unavailable",
@@ -25,4 +27,6 @@ export type ErrorCode = (typeof ERROR_CODES)[number];
 export interface ErrorBody {
   code: ErrorCode;
   message: string;
+  /** With `rate_limited` (and `too_many_connections` when waiting helps): seconds until a retry can succeed. */
+  retryAfter?: number;
 }

@@ -4,15 +4,14 @@
  * cannot drift from what the server accepts. Documented in docs/api.md.
  */
 import { z } from "zod";
-import { messageHistoryInput, roomCreateInput } from "./schemas";
-import { MAX_BODY_LENGTH } from "./limits";
+import { messageBody, messageHistoryInput, roomCreateInput } from "./schemas";
+import { displayName, identifier, jsonData, text } from "./text";
 
 /** Names Socket.IO reserves on the client side; a backend may not emit them. */
 const RESERVED_EVENTS = ["connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener"];
 
-export const id = z.string().min(1).max(128).describe("an id");
-export const eventName = z
-  .string()
+export const id = identifier().describe("an id");
+export const eventName = text()
   .min(1)
   .max(100)
   .refine((e) => !RESERVED_EVENTS.includes(e), "this event name is reserved by Socket.IO")
@@ -22,18 +21,18 @@ export const namespaceName = z
   .regex(/^\/([a-z0-9][a-z0-9_-]{0,39})?$/, "a namespace is '/' or '/' followed by a lowercase name")
   .default("/")
   .describe("Socket.IO namespace; `/` is the chat namespace");
-const channelName = z.string().min(1).max(200);
+export const channelName = text().min(1).max(200);
 const ids = (what: string) => z.array(id).max(1000).describe(what);
 
 export const emitBody = z.strictObject({
   event: eventName,
-  data: z.unknown().optional().describe("any JSON value, delivered as the event's argument"),
+  data: jsonData.optional().describe("any JSON value, delivered as the event's argument"),
 });
 
 export const publishBody = z
   .strictObject({
     event: eventName,
-    data: z.unknown().optional().describe("any JSON value, delivered as the event's argument"),
+    data: jsonData.optional().describe("any JSON value, delivered as the event's argument"),
     rooms: ids("persistent room ids (their members' connections)").optional(),
     users: ids("user ids (every connection of each)").optional(),
     clients: ids("client (connection) ids").optional(),
@@ -53,8 +52,8 @@ export const createRoomBody = roomCreateInput;
 export const addMembersBody = z.strictObject({ userIds: z.array(id).min(1).max(100) });
 export const postMessageBody = z
   .strictObject({
-    body: z.string().max(MAX_BODY_LENGTH).refine((s) => s.trim().length > 0, "body is empty"),
-    clientMsgId: z.string().min(1).max(64).optional().describe("makes the call idempotent, as for clients"),
+    body: messageBody(),
+    clientMsgId: identifier(64).optional().describe("makes the call idempotent, as for clients"),
     userId: id.optional().describe("post as this existing user"),
     bot: z
       .strictObject({ id: z.string().regex(/^[a-z0-9_-]{1,40}$/), name: z.string().trim().min(1).max(64) })

@@ -4,10 +4,11 @@
  */
 import { z } from "zod";
 import { MAX_BODY_LENGTH } from "./limits";
+import { displayName, identifier, text } from "./text";
 
 /** Ids the server hands out: UUIDs for users and rooms, but host apps choose
  * their own user ids, so accept any short printable string. */
-const id = z.string().min(1).max(128);
+const id = identifier();
 /** Message ids are positive integers sent as decimal strings. */
 const messageId = z.string().regex(/^[1-9][0-9]{0,18}$/, "expected a message id");
 
@@ -16,20 +17,25 @@ export const usernameSchema = z
   .min(3)
   .max(32)
   .regex(/^[a-zA-Z0-9_.-]+$/, "letters, digits, '_', '.', '-' only");
-export const passwordSchema = z.string().min(8).max(256);
+export const passwordSchema = text().min(8).max(256);
+
+/** A message body: 1–4,000 characters, not only spaces. */
+export function messageBody() {
+  return text().max(MAX_BODY_LENGTH).refine((s) => s.trim().length > 0, "body is empty");
+}
 
 export const registerInput = z.strictObject({
   username: usernameSchema,
   password: passwordSchema,
-  displayName: z.string().trim().min(1).max(64).optional(),
+  displayName: displayName().optional(),
 });
 export const loginInput = z.strictObject({
-  username: z.string().min(1).max(64),
-  password: z.string().min(1).max(256),
+  username: text().min(1).max(64),
+  password: text().min(1).max(256),
 });
 
 export const roomCreateInput = z.strictObject({
-  name: z.string().trim().min(1).max(80),
+  name: text().trim().min(1).max(80),
   visibility: z.enum(["public", "private"]).default("public"),
   memberIds: z.array(id).max(100).default([]),
 });
@@ -40,8 +46,8 @@ export const roomReadInput = z.strictObject({ roomId: id, messageId });
 export const dmOpenInput = z.strictObject({ userId: id });
 export const messageSendInput = z.strictObject({
   roomId: id,
-  body: z.string().max(MAX_BODY_LENGTH).refine((s) => s.trim().length > 0, "body is empty"),
-  clientMsgId: z.string().min(1).max(64).optional(),
+  body: messageBody(),
+  clientMsgId: identifier(64).optional(),
 });
 export const messageHistoryInput = z.strictObject({
   roomId: id,
@@ -50,8 +56,8 @@ export const messageHistoryInput = z.strictObject({
 });
 export const typingInput = z.strictObject({ roomId: id, typing: z.boolean() });
 export const roomInviteInput = z.strictObject({ roomId: id, userIds: z.array(id).min(1).max(100) });
-export const userSearchInput = z.strictObject({ query: z.string().trim().min(1).max(64) });
-export const roomBrowseInput = z.strictObject({ query: z.string().trim().max(80).default("") }).default({ query: "" });
+export const userSearchInput = z.strictObject({ query: text().trim().min(1).max(64) });
+export const roomBrowseInput = z.strictObject({ query: text().trim().max(80).default("") }).default({ query: "" });
 export const presenceQueryInput = z.strictObject({ userIds: z.array(id).max(500) });
 
 export type RegisterInput = z.input<typeof registerInput>;

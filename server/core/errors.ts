@@ -14,6 +14,8 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   too_large: 413,
   rate_limited: 429,
   too_many_connections: 429,
+  limit_exceeded: 403,
+  unsupported_media_type: 415,
   unknown_event: 400,
   missing_ack: 400,
   unavailable: 503,
@@ -29,6 +31,8 @@ export class AppError extends Error {
   constructor(
     readonly code: ErrorCode,
     message: string,
+    /** Seconds until a retry can succeed (rate limits); sent as `retryAfter` and HTTP `Retry-After`. */
+    readonly retryAfter?: number,
   ) {
     super(message);
     this.name = "AppError";
@@ -39,7 +43,9 @@ export class AppError extends Error {
   }
 
   toBody(): ErrorBody {
-    return { code: this.code, message: this.message };
+    return this.retryAfter === undefined
+      ? { code: this.code, message: this.message }
+      : { code: this.code, message: this.message, retryAfter: this.retryAfter };
   }
 }
 

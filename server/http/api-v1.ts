@@ -21,6 +21,7 @@ import {
   publishBody,
   roomSchema,
 } from "../../shared/gateway";
+import type { ApiKey } from "../config";
 import type { Core } from "../core";
 import { AppError, parseInput } from "../core/errors";
 import { TokenBucket } from "../realtime/rate-limit";
@@ -213,15 +214,17 @@ export const routes: Route[] = [
 
 export interface ApiV1Options {
   core: Core;
-  apiKeys: string[];
+  apiKeys: ApiKey[];
   /** Requests per second per API key (bursts of twice that). */
   rateLimitPerSecond?: number;
 }
 
 /** Mounts the routes on `app` (which is mounted at /api/v1), behind API keys. */
 export function mountApiV1(app: Hono, options: ApiV1Options): void {
-  const keys = options.apiKeys.map(digest);
+  const keys = options.apiKeys.map((k) => ({ ...k, digest: digest(k.key) }));
   const buckets = new Map<string, TokenBucket>();
+  /** The key that authenticated each request. */
+  const keyOf = new WeakMap<Request, ApiKey>();
 
   app.get("/openapi.json", (c) => c.json(openApiDocument()));
 
@@ -231,8 +234,9 @@ export function mountApiV1(app: Hono, options: ApiV1Options): void {
     if (!key) throw new AppError("unauthorized", "send an API key: `Authorization: Bearer <key>`");
     const d = digest(key);
     // Compare digests in constant time against every configured key.
-    const match = keys.reduce((found, k) => timingSafeEqual(k, d) || found, false);
+    const match = keys.reduce<ApiKey | null>((found, k) => (timingSafeEqual(k.digest, d) ? k : found), null);
     if (!match) throw new AppError("unauthorized", "unknown API key");
+    keyOf.set(c.req.raw, match);
     const id = d.toString("hex");
     let bucket = buckets.get(id);
     if (!bucket) buckets.set(id, (bucket = new TokenBucket(options.rateLimitPerSecond ?? 1000)));
@@ -243,8 +247,15 @@ export function mountApiV1(app: Hono, options: ApiV1Options): void {
   for (const r of routes) {
     const honoPath = r.path.replace(/\{(\w+)\}/g, ":$1");
     app.on(r.method.toUpperCase(), honoPath, async (c) => {
+      const key = keyOf.get(c.req.raw);
+      if (key?.readOnly && r.method !== "get") throw new AppError("forbidden", "this API key is read-only");
       const body = r.body ? parseInput(r.body, await readJsonBody(c)) : undefined;
       const query = parseInput(r.query ?? z.strictObject({}), c.req.query());
+      if (key?.namespaces) {
+        // Persistent rooms and their messages belong to the chat namespace `/`.
+        const namespace = (query as { namespace?: string }).namespace ?? (body as { namespace?: string } | undefined)?.namespace ?? "/";
+        if (!key.namespaces.includes(namespace)) throw new AppError("forbidden", `this API key may not address namespace "${namespace}"`);
+      }
       const result = await r.run({ core: options.core, body, query, params: c.req.param() as Record<string, string> });
       if (r.status === 204) return c.body(null, 204);
       return c.json(result as object, (r.status ?? 200) as ContentfulStatusCode);

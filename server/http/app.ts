@@ -8,6 +8,7 @@ import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { z } from "zod";
 import { loginInput, registerInput } from "../../shared/schemas";
+import type { ApiKey } from "../config";
 import type { Core } from "../core";
 import { AppError, parseInput, toAppError } from "../core/errors";
 import type { Logger } from "../logger";
@@ -22,7 +23,7 @@ export interface HttpDeps {
   /** Sent as `x-switchboard-instance` on every answer, to see which instance a load balancer chose. */
   instanceId: string;
   /** Keys for the HTTP API v1. */
-  apiKeys: string[];
+  apiKeys: ApiKey[];
   apiRateLimitPerSecond: number;
   /** Resolves when the database answers; rejects otherwise. */
   checkDatabase: () => Promise<void>;

@@ -8,6 +8,7 @@ import { z } from "zod";
 import {
   addMembersBody,
   bindBody,
+  channelName,
   createRoomBody,
   emitBody,
   id,
@@ -27,7 +28,7 @@ function command<S extends z.ZodType>(c: Command<S>): Command {
 }
 
 const ns = z.strictObject({ namespace: namespaceName });
-const group = z.string().min(1).max(200);
+const group = channelName;
 
 export const queueCommands: Record<string, Command> = {
   publish: command({ schema: publishBody, run: (core, c) => core.gateway.publish(c) }),

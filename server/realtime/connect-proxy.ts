@@ -4,7 +4,9 @@
  * application, which answers who the user is and what to join, or refuses.
  */
 import { z } from "zod";
+import { channelName } from "../../shared/gateway";
 import type { User } from "../../shared/protocol";
+import { displayName, identifier, text } from "../../shared/text";
 import type { NamespaceSettings } from "../config";
 import { AppError } from "../core/errors";
 import type { IoSocket } from "./types";
@@ -13,11 +15,11 @@ type ProxySettings = NonNullable<NamespaceSettings["connectProxy"]>;
 
 /** What the host application answers. */
 const proxyAnswer = z.union([
-  z.object({ reject: z.object({ reason: z.string().max(500).default("refused") }) }),
+  z.object({ reject: z.object({ reason: text().max(500).default("refused") }) }),
   z.object({
-    user: z.object({ id: z.string().min(1).max(64), name: z.string().min(1).max(64).optional() }).optional(),
-    groups: z.array(z.string().min(1).max(200)).max(100).default([]),
-    channels: z.array(z.string().min(1).max(200)).max(100).default([]),
+    user: z.object({ id: identifier(64), name: displayName().optional() }).optional(),
+    groups: z.array(channelName).max(100).default([]),
+    channels: z.array(channelName).max(100).default([]),
   }),
 ]);
 

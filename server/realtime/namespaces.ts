@@ -6,6 +6,8 @@
  * log in"); backends then reach it through the HTTP API.
  */
 import { z } from "zod";
+import { channelName } from "../../shared/gateway";
+import { jsonData } from "../../shared/text";
 import type { NamespaceSettings } from "../config";
 import type { Core } from "../core";
 import { AppError, toAppError } from "../core/errors";
@@ -25,10 +27,10 @@ interface NamespaceContext {
   core: Core;
 }
 
-const channelInput = z.strictObject({ channel: z.string().min(1).max(200) });
-const publishInput = z.strictObject({ channel: z.string().min(1).max(200), data: z.unknown() });
+const channelInput = z.strictObject({ channel: channelName });
+const publishInput = z.strictObject({ channel: channelName, data: jsonData });
 const historyInput = z.strictObject({
-  channel: z.string().min(1).max(200),
+  channel: channelName,
   before: z.string().regex(/^[1-9][0-9]{0,18}$/).optional(),
   limit: z.number().int().min(1).max(100).default(50),
 });
