@@ -3,41 +3,12 @@
  * and the database: sends answer `unavailable`, the server keeps running and
  * reports it, and everything works again once the database is back.
  */
-import { createServer, connect as tcpConnect, type Server, type Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { Room } from "../shared/protocol";
 import { api, call, closeAll, connect, register, request } from "./support/clients";
 import { createTestDatabase, postgresAvailable } from "./support/postgres";
 import { startTestServer, type TestServer } from "./support/server";
-
-class TcpProxy {
-  private server: Server | null = null;
-  private readonly open = new Set<Socket>();
-  port = 0;
-  constructor(private readonly target: { host: string; port: number }) {}
-
-  async start(): Promise<void> {
-    this.server = createServer((client) => {
-      const upstream = tcpConnect(this.target);
-      for (const s of [client, upstream]) {
-        this.open.add(s);
-        s.on("close", () => this.open.delete(s));
-        s.on("error", () => {});
-      }
-      client.pipe(upstream).pipe(client);
-    });
-    await new Promise<void>((resolve) => this.server!.listen(this.port, "127.0.0.1", resolve));
-    this.port = (this.server.address() as { port: number }).port;
-  }
-
-  /** The database "goes away": connections drop and new ones are refused. */
-  async cut(): Promise<void> {
-    const server = this.server;
-    this.server = null;
-    for (const s of this.open) s.destroy();
-    await new Promise((r) => server?.close(r));
-  }
-}
+import { TcpProxy } from "./support/tcp-proxy";
 
 const ready = await postgresAvailable();
 
@@ -49,11 +20,9 @@ describe.runIf(ready)("PostgreSQL outage", () => {
   beforeAll(async () => {
     const db = await createTestDatabase();
     drop = db.drop;
-    const url = new URL(db.url);
-    proxy = new TcpProxy({ host: url.hostname, port: Number(url.port || 5432) });
-    await proxy.start();
-    url.port = String(proxy.port);
-    server = await startTestServer("postgres", { DATABASE_URL: url.toString() });
+    const through = await TcpProxy.forUrl(db.url);
+    proxy = through.proxy;
+    server = await startTestServer("postgres", { DATABASE_URL: through.proxied });
   });
   afterAll(async () => {
     closeAll();
