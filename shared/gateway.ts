@@ -56,7 +56,7 @@ export const postMessageBody = z
     clientMsgId: identifier(64).optional().describe("makes the call idempotent, as for clients"),
     userId: id.optional().describe("post as this existing user"),
     bot: z
-      .strictObject({ id: z.string().regex(/^[a-z0-9_-]{1,40}$/), name: z.string().trim().min(1).max(64) })
+      .strictObject({ id: z.string().regex(/^[a-z0-9_-]{1,40}$/), name: displayName() })
       .optional()
       .describe("post as a named bot (created on first use); neither userId nor bot: as the system"),
   })

@@ -42,7 +42,7 @@ const INVISIBLE = /[\u0000-\u001F\u007F-\u009F\u061C\u200B\u200E\u200F\u202A-\u2
 
 /** A display name as people see it: invisible and direction-changing characters removed, spaces collapsed. */
 export function cleanDisplayName(name: string): string {
-  return name.replace(INVISIBLE, "").replace(/\s+/g, " ").trim();
+  return name.replace(/\s+/g, " ").replace(INVISIBLE, "").replace(/ {2,}/g, " ").trim();
 }
 
 /** A display name field: cleaned, then 1–64 characters. */

@@ -1,5 +1,6 @@
 import type { PrismaClient } from "../db/generated/client";
-import { AppError } from "./errors";
+import { isRefusedText } from "../db/errors";
+import { AppError, toAppError } from "./errors";
 
 export interface NewMessage {
   roomId: string;
@@ -28,6 +29,8 @@ export interface WriteResult {
 interface Pending extends NewMessage {
   resolve(result: WriteResult): void;
   reject(err: unknown): void;
+  /** Set once resolved or rejected: a batch that fails half-way is retried for the others only. */
+  settled: boolean;
 }
 
 /** Largest batch written in one statement. */
@@ -38,7 +41,9 @@ const MAX_BATCH = 500;
  * sends queue up and go together in the next one, so under load many messages
  * cost one round trip (one statement checks membership and inserts them all)
  * instead of one insert each, and a lone message is written at once.
- * Each caller's promise settles only after its message is stored.
+ * Each caller's promise settles only after its message is stored. One bad
+ * row cannot fail the others: if a batch's statement fails (and the database
+ * is up), its messages are written again one by one, so only the bad one fails.
  */
 export class MessageWriter {
   private queue: Pending[] = [];
@@ -50,7 +55,19 @@ export class MessageWriter {
 
   write(message: NewMessage): Promise<WriteResult> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ ...message, resolve, reject });
+      const pending: Pending = {
+        ...message,
+        settled: false,
+        resolve: (result) => {
+          pending.settled = true;
+          resolve(result);
+        },
+        reject: (err) => {
+          pending.settled = true;
+          reject(err);
+        },
+      };
+      this.queue.push(pending);
       // Let the rest of this I/O turn's packets join the first batch.
       this.running ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.drain());
     });
@@ -69,10 +86,31 @@ export class MessageWriter {
       try {
         await this.writeBatch(batch);
       } catch (err) {
-        for (const p of batch) p.reject(err);
+        await this.isolate(batch, err);
       }
     }
     this.running = null;
+  }
+
+  /**
+   * A batch failed. While the database is unreachable every message fails
+   * alike (retrying each would only wait longer); otherwise one of them is
+   * bad (text the database refuses, a row that breaks a constraint…), so each
+   * message not yet answered is written on its own and only the bad one fails.
+   */
+  private async isolate(batch: Pending[], err: unknown): Promise<void> {
+    const open = batch.filter((p) => !p.settled);
+    if (open.length === 1 || toAppError(err).error.code === "unavailable") {
+      for (const p of open) p.reject(refusal(err));
+      return;
+    }
+    for (const p of open) {
+      try {
+        await this.writeBatch([p]);
+      } catch (one) {
+        p.reject(refusal(one));
+      }
+    }
   }
 
   /**
@@ -172,6 +210,11 @@ export class MessageWriter {
     }
     return batch.filter(allowed);
   }
+}
+
+/** Text the database refuses is the sender's mistake (`invalid_payload`), not ours. */
+function refusal(err: unknown): unknown {
+  return isRefusedText(err) ? new AppError("invalid_payload", "the message contains characters that cannot be stored") : err;
 }
 
 function clientKey(authorId: string, clientMsgId: string): string {
