@@ -1,10 +1,15 @@
-/** The queue inlet against a real Redis: exactly once across instances, restarts, poison commands. */
+/**
+ * The queue inlet against a real Redis: once across instances (also while
+ * commands are slow), restarts, poison commands, giving up after maxAttempts.
+ */
 import { randomBytes } from "node:crypto";
+import pg from "pg";
 import { afterAll, describe, expect, it, vi } from "vitest";
 import { QUEUE_GROUP } from "../server/inlet/queue";
 import { createTestDatabase, postgresAvailable } from "./support/postgres";
 import { REDIS_URL, redisAvailable, redisClient } from "./support/redis";
 import { startTestServer, type TestServer } from "./support/server";
+import { TcpProxy } from "./support/tcp-proxy";
 
 const redisUp = await redisAvailable();
 const postgresUp = await postgresAvailable();
@@ -99,6 +104,99 @@ describe.runIf(redisUp)("queue inlet (Redis stream)", () => {
     expect(dead[0]!.message.command).toBe("{not json");
     expect(dead[1]!.message.error).toContain("explode");
     expect((await redis.xPending(key, QUEUE_GROUP)).pending).toBe(0);
-    expect(server.inlet!.stats).toEqual({ executed: 1, deadLettered: poison.length });
+    expect(server.inlet!.stats).toEqual({ executed: 1, deadLettered: poison.length, retried: 0 });
+  });
+
+  it.runIf(postgresUp)("runs each command once while its instance works through a slow batch", async () => {
+    const claimMs = 400;
+    const db = await createTestDatabase();
+    cleanups.push(db.drop);
+    const key = stream();
+    const env = { DATABASE_URL: db.url, REDIS_URL, SWITCHBOARD_QUEUE_STREAM: key, SWITCHBOARD_QUEUE_CLAIM_MS: String(claimMs) };
+    const [a, b] = [await startTestServer("postgres", env), await startTestServer("postgres", env)];
+    servers.push(a, b);
+    const redis = await redisClient();
+    cleanups.push(async () => redis.destroy());
+
+    // Room creations wait for this lock: the commands are slow for real.
+    const locker = new pg.Client({ connectionString: db.url });
+    await locker.connect();
+    await locker.query("BEGIN");
+    await locker.query('LOCK TABLE "Room" IN ACCESS EXCLUSIVE MODE');
+    const names = Array.from({ length: 20 }, (_, i) => `slow-${i}`);
+    // Appended in one transaction: one instance reads them all, the other is free to claim.
+    const append = redis.multi();
+    for (const name of names) {
+      append.xAdd(key, "*", { command: JSON.stringify({ op: "createRoom", name, visibility: "public", memberIds: [] }) });
+    }
+    await append.exec();
+    await vi.waitFor(async () => expect((await redis.xPending(key, QUEUE_GROUP)).pending).toBe(names.length));
+    // The scenario itself: the batch stays in hand for several claim intervals.
+    await new Promise((r) => setTimeout(r, 6 * claimMs));
+    const deliveries = (await redis.xPendingRange(key, QUEUE_GROUP, "-", "+", 100)).map((p) => p.deliveriesCounter);
+    await locker.query("COMMIT");
+    await locker.end();
+
+    await vi.waitFor(async () => expect((await redis.xPending(key, QUEUE_GROUP)).pending).toBe(0), { timeout: 10_000, interval: 100 });
+    const rooms = await a.db.prisma.room.findMany({ where: { name: { startsWith: "slow-" } }, select: { name: true } });
+    expect(rooms.map((r) => r.name).sort()).toEqual([...names].sort());
+    expect(a.inlet!.stats.executed + b.inlet!.stats.executed).toBe(names.length);
+    // Nobody claimed a command from the instance working on it.
+    expect(deliveries).toEqual(names.map(() => 1));
+  });
+
+  it.runIf(postgresUp)("moves a command that keeps failing with unavailable aside after maxAttempts deliveries", async () => {
+    const db = await createTestDatabase();
+    cleanups.push(db.drop);
+    const { proxy, proxied } = await TcpProxy.forUrl(db.url);
+    cleanups.push(() => proxy.cut());
+    const key = stream();
+    const server = await startTestServer("postgres", {
+      DATABASE_URL: proxied,
+      REDIS_URL,
+      SWITCHBOARD_QUEUE_STREAM: key,
+      SWITCHBOARD_QUEUE_CLAIM_MS: "200",
+      SWITCHBOARD_QUEUE_MAX_ATTEMPTS: "3",
+    });
+    servers.push(server);
+    const redis = await redisClient();
+    cleanups.push(async () => redis.destroy());
+
+    await proxy.cut(); // the database goes away
+    const command = JSON.stringify({ op: "createRoom", name: "during the outage", visibility: "public", memberIds: [] });
+    const id = await redis.xAdd(key, "*", { command });
+    await vi.waitFor(async () => expect(await redis.xLen(`${key}:dead`)).toBe(1), { timeout: 15_000, interval: 100 });
+    const [dead] = await redis.xRange(`${key}:dead`, "-", "+");
+    expect(dead!.message).toEqual({ id, command, code: "unavailable", error: expect.stringContaining("after 3 attempts") });
+    expect((await redis.xPending(key, QUEUE_GROUP)).pending).toBe(0);
+    expect(server.inlet!.stats).toEqual({ executed: 0, deadLettered: 1, retried: 2 });
+    await proxy.start(); // back, for a clean stop
+  });
+
+  it("does not run again a command that was delivered maxAttempts times to instances that died", async () => {
+    const key = stream();
+    const redis = await redisClient();
+    cleanups.push(async () => redis.destroy());
+    await redis.xGroupCreate(key, QUEUE_GROUP, "0", { MKSTREAM: true });
+    const command = JSON.stringify({ op: "createRoom", name: "fatal", visibility: "public", memberIds: [] });
+    const id = await redis.xAdd(key, "*", { command });
+    // Three deliveries, none acknowledged: consumers that went away in the middle of it.
+    await redis.xReadGroup(QUEUE_GROUP, "gone-1", { key, id: ">" });
+    await redis.xClaim(key, QUEUE_GROUP, "gone-2", 0, id);
+    await redis.xClaim(key, QUEUE_GROUP, "gone-3", 0, id);
+
+    const server = await startTestServer("embedded", {
+      REDIS_URL,
+      SWITCHBOARD_QUEUE_STREAM: key,
+      SWITCHBOARD_QUEUE_CLAIM_MS: "100",
+      SWITCHBOARD_QUEUE_MAX_ATTEMPTS: "3",
+    });
+    servers.push(server);
+    await vi.waitFor(async () => expect(await redis.xLen(`${key}:dead`)).toBe(1), { timeout: 10_000, interval: 100 });
+    const [dead] = await redis.xRange(`${key}:dead`, "-", "+");
+    expect(dead!.message).toEqual({ id, command, code: "internal", error: expect.stringContaining("after 3 attempts") });
+    expect((await redis.xPending(key, QUEUE_GROUP)).pending).toBe(0);
+    expect(server.inlet!.stats).toEqual({ executed: 0, deadLettered: 1, retried: 0 });
+    expect(await server.db.prisma.room.count({ where: { name: "fatal" } })).toBe(0);
   });
 });
