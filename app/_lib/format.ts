@@ -1,26 +1,58 @@
 /** Splitting message text into plain text and safe links, and formatting times. */
+import { tokenize } from "linkifyjs";
 
 export type Segment = { kind: "text"; text: string } | { kind: "link"; text: string; href: string };
 
-// http(s) URLs only: `javascript:` and other schemes stay plain text.
-const URL_RE = /\bhttps?:\/\/[^\s<>"']+/gi;
-const TRAILING = /[.,;:!?)\]}]+$/;
+/** The only places a link may lead; `javascript:`, `data:`, `file:`, `ftp:`… stay plain text. */
+const LINK_PROTOCOLS = new Set(["http:", "https:", "mailto:"]);
 
-/** Text and http(s) links; rendered as React text nodes and <a>, never as HTML. */
+/**
+ * Invisible and direction-changing characters (bidi controls, zero-width
+ * characters, byte-order mark). A link containing one could show another
+ * address than the one it opens ("https://evil.example/\u202Emoc.elgoog"
+ * reads as "…google.com"), so such text is never made a link.
+ */
+const DECEPTIVE = /[\u061C\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF]/;
+
+/**
+ * Text and links, in order; joined, the segments' texts are exactly `body`.
+ * Rendered as React text nodes and <a>, never as HTML.
+ *
+ * linkifyjs scans in linear time, so a hostile 4,000-character body costs
+ * about as much as an ordinary one. Like Slack, bare domains ("example.com")
+ * and email addresses become links too: people paste them that way. A bare
+ * domain opens over https (what browsers try first today); an address opens
+ * a mailto: link. Every href is parsed with the URL parser and kept only if
+ * its protocol is http:, https: or mailto:, and is emitted in the parser's
+ * canonical form, so what was checked is what the browser opens.
+ */
 export function linkify(body: string): Segment[] {
   const out: Segment[] = [];
   let last = 0;
-  for (const match of body.matchAll(URL_RE)) {
-    let url = match[0];
-    const trail = url.match(TRAILING)?.[0] ?? "";
-    url = url.slice(0, url.length - trail.length);
-    const start = match.index;
+  for (const token of tokenize(body)) {
+    if (!token.isLink) continue;
+    const start = token.startIndex();
+    const end = token.endIndex();
+    const text = body.slice(start, end);
+    const href = safeHref(text, token.toHref("https"));
+    if (href === null) continue;
     if (start > last) out.push({ kind: "text", text: body.slice(last, start) });
-    out.push({ kind: "link", text: url, href: url });
-    last = start + url.length;
+    out.push({ kind: "link", text, href });
+    last = end;
   }
   if (last < body.length) out.push({ kind: "text", text: body.slice(last) });
   return out;
+}
+
+function safeHref(text: string, href: string): string | null {
+  if (DECEPTIVE.test(text)) return null;
+  let url: URL;
+  try {
+    url = new URL(href);
+  } catch {
+    return null;
+  }
+  return LINK_PROTOCOLS.has(url.protocol) ? url.href : null;
 }
 
 export function timeOf(iso: string): string {
@@ -48,3 +80,10 @@ export function dayLabel(iso: string, now = new Date()): string {
 
 /** Consecutive messages by one author within this gap are shown as one group. */
 export const GROUP_GAP_MS = 5 * 60 * 1000;
+
+/** The typing indicator's sentence for these people (empty when nobody types). */
+export function typingText(names: string[]): string {
+  if (names.length === 1) return `${names[0]} is typing…`;
+  if (names.length === 2) return `${names[0]} and ${names[1]} are typing…`;
+  return names.length > 2 ? "Several people are typing…" : "";
+}

@@ -1,0 +1,132 @@
+/**
+ * The web UI's message formatting (app/_lib/format.ts): which text becomes a
+ * link, on ordinary and on hostile bodies. Plain unit tests: no server.
+ */
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { linkify, typingText, type Segment } from "../app/_lib/format";
+import { MAX_BODY_LENGTH } from "../shared/limits";
+
+const text = (t: string): Segment => ({ kind: "text", text: t });
+const link = (t: string, href = t): Segment => ({ kind: "link", text: t, href });
+const hrefs = (body: string) => linkify(body).flatMap((s) => (s.kind === "link" ? [s.href] : []));
+
+/** What every result must satisfy, whatever the body. */
+function expectWellFormed(body: string, segments: Segment[]): void {
+  expect(segments.map((s) => s.text).join("")).toBe(body);
+  for (const [i, s] of segments.entries()) {
+    expect(s.text).not.toBe("");
+    // Text runs are merged: a link always sits between text and/or other links.
+    if (s.kind === "text") expect(segments[i + 1]?.kind).not.toBe("text");
+    if (s.kind === "link") {
+      expect(["http:", "https:", "mailto:"]).toContain(new URL(s.href).protocol);
+      expect(s.text).not.toMatch(/[\u061C\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF]/);
+    }
+  }
+}
+
+describe("linkify", () => {
+  it("leaves text without links as one text segment, and an empty body empty", () => {
+    expect(linkify("hello there, how are you?")).toEqual([text("hello there, how are you?")]);
+    expect(linkify("")).toEqual([]);
+  });
+
+  it("finds http(s) links and leaves trailing punctuation out", () => {
+    expect(linkify("docs at https://example.com/guide. and javascript:alert(3)")).toEqual([
+      text("docs at "),
+      link("https://example.com/guide"),
+      text(". and javascript:alert(3)"),
+    ]);
+    expect(linkify("(see https://en.wikipedia.org/wiki/Foo_(bar)), http://localhost:3000/room!")).toEqual([
+      text("(see "),
+      link("https://en.wikipedia.org/wiki/Foo_(bar)"),
+      text("), "),
+      link("http://localhost:3000/room"),
+      text("!"),
+    ]);
+  });
+
+  it("links bare domains over https and email addresses with mailto:", () => {
+    expect(linkify("try example.com/docs, or www.example.org")).toEqual([
+      text("try "),
+      link("example.com/docs", "https://example.com/docs"),
+      text(", or "),
+      link("www.example.org", "https://www.example.org/"),
+    ]);
+    expect(linkify("write to ada@example.com")).toEqual([text("write to "), link("ada@example.com", "mailto:ada@example.com")]);
+    expect(hrefs("mailto:bob@example.com?subject=hi")).toEqual(["mailto:bob@example.com?subject=hi"]);
+  });
+
+  it("shows links as written but opens the URL parser's canonical form", () => {
+    expect(linkify("HTTP://EXAMPLE.COM/Path")).toEqual([link("HTTP://EXAMPLE.COM/Path", "http://example.com/Path")]);
+    expect(linkify("https://例子.测试/路径")).toEqual([link("https://例子.测试/路径", "https://xn--fsqu00a.xn--0zwm56d/%E8%B7%AF%E5%BE%84")]);
+  });
+
+  it("never links other schemes", () => {
+    for (const body of [
+      "javascript:alert(1)",
+      "JaVaScRiPt:alert(1)",
+      "data:text/html,<script>alert(1)</script>",
+      "vbscript:msgbox(1)",
+      "file:///etc/passwd",
+      "ftp://example.com/file",
+      "skype:echo123?call",
+    ]) {
+      expect(linkify(body)).toEqual([text(body)]);
+    }
+    // What follows a refused scheme may still be an ordinary link, over https.
+    expect(hrefs("javascript://example.com/%0aalert(1)")).toEqual(["https://example.com/%0aalert(1)"]);
+  });
+
+  it("does not link text whose display could differ from its destination", () => {
+    // Right-to-left override: shows as "https://evil.example/google.com".
+    expect(linkify("https://evil.example/\u202Emoc.elgoog")).toEqual([text("https://evil.example/\u202Emoc.elgoog")]);
+    expect(linkify("https://exa\u200Bmple.com")).toEqual([text("https://exa\u200Bmple.com")]);
+    // An override before a link stays text; the link itself is clean.
+    expect(linkify("\u202Ehttps://example.com/x")).toEqual([text("\u202E"), link("https://example.com/x")]);
+    expect(linkify("مرحبا https://example.com/ar مرحبا")).toEqual([text("مرحبا "), link("https://example.com/ar"), text(" مرحبا")]);
+  });
+
+  it("handles 4,000-character bodies built against the old regexes", () => {
+    const dots = "http://" + ".,".repeat((MAX_BODY_LENGTH - 8) / 2) + "a";
+    expect(linkify(dots)).toEqual([text(dots)]);
+    const parens = "http://" + ")".repeat(MAX_BODY_LENGTH - 8) + "x";
+    expect(linkify(parens)).toEqual([text(parens)]);
+    const trailing = "https://example.com/a" + ".,".repeat((MAX_BODY_LENGTH - 21) / 2);
+    expect(linkify(trailing)).toEqual([link("https://example.com/a"), text(trailing.slice(21))]);
+    const word = "w".repeat(MAX_BODY_LENGTH);
+    expect(linkify(word)).toEqual([text(word)]);
+    const longPath = "https://example.com/" + "a".repeat(MAX_BODY_LENGTH - 20);
+    expect(linkify(longPath)).toEqual([link(longPath)]);
+
+    const many = Array.from({ length: 160 }, (_, i) => `https://e.example/p/${i}`).join(" ");
+    expect(many.length).toBeLessThanOrEqual(MAX_BODY_LENGTH);
+    expect(hrefs(many)).toEqual(Array.from({ length: 160 }, (_, i) => `https://e.example/p/${i}`));
+    for (const body of [dots, parens, trailing, word, longPath, many]) expectWellFormed(body, linkify(body));
+  });
+
+  it("keeps every character and links only safely, whatever the body", () => {
+    const piece = fc.constantFrom(
+      "http://", "https://", "HTTPS://", "javascript:", "mailto:", "ftp://", "file://", "data:", "www.",
+      "example.com", "a.b", "@", ".", ",", ":", "/", "(", ")", "[", "]", "?", "#", "!", "'", "\"", "<", ">",
+      " ", "\n", "\t", "a", "Z", "0", "-", "_", "%0a", "é", "例", "مرحبا", "😀", "👩‍💻",
+      "\u202E", "\u2066", "\u200B", "\u200F", "\uFEFF",
+    );
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 400 }), (pieces) => {
+        const body = pieces.join("");
+        expectWellFormed(body, linkify(body));
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe("typingText", () => {
+  it("names one or two people, then says several", () => {
+    expect(typingText([])).toBe("");
+    expect(typingText(["Ada"])).toBe("Ada is typing…");
+    expect(typingText(["Ada", "Grace"])).toBe("Ada and Grace are typing…");
+    expect(typingText(["Ada", "Grace", "Linus"])).toBe("Several people are typing…");
+  });
+});
