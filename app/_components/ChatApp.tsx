@@ -4,7 +4,7 @@ import { useEffect, useState } from "react";
 import type { User } from "../../shared/protocol";
 import { currentUser, signOut } from "../_lib/auth";
 import { ChatStore } from "../_lib/chat-store";
-import { ChatContext, useChat } from "../_lib/use-chat";
+import { ChatContext, useChatSelector } from "../_lib/use-chat";
 import { MembersPanel } from "./MembersPanel";
 import { RoomView } from "./RoomView";
 import { Sidebar } from "./Sidebar";
@@ -58,7 +58,9 @@ export function ChatApp() {
 }
 
 function ChatLayout() {
-  const { me, status, activeRoomId } = useChat();
+  const me = useChatSelector((s) => s.me);
+  const status = useChatSelector((s) => s.status);
+  const activeRoomId = useChatSelector((s) => s.activeRoomId);
   const [menuOpen, setMenuOpen] = useState(false);
 
   // On a phone the sidebar is a drawer; picking a room closes it.

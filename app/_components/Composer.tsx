@@ -1,11 +1,11 @@
 "use client";
 
-import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from "react";
+import { memo, useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from "react";
 import { MAX_BODY_LENGTH } from "../../shared/limits";
 import { useStore } from "../_lib/use-chat";
 
 /** Enter sends, Shift+Enter starts a new line; drafts are kept per room. */
-export function Composer({ roomId, placeholder }: { roomId: string; placeholder: string }) {
+export const Composer = memo(function Composer({ roomId, placeholder }: { roomId: string; placeholder: string }) {
   const store = useStore();
   const [drafts, setDrafts] = useState<Record<string, string>>({});
   const text = drafts[roomId] ?? "";
@@ -57,4 +57,4 @@ export function Composer({ roomId, placeholder }: { roomId: string; placeholder:
       )}
     </form>
   );
-}
+});

@@ -1,21 +1,20 @@
 "use client";
 
 import { useCallback, useState } from "react";
-import { useChat, useStore } from "../_lib/use-chat";
+import { useChatSelector, useStore } from "../_lib/use-chat";
 import { useSearch } from "../_lib/use-search";
 import { Dialog, errorText } from "./Dialog";
 
 export function InviteDialog({ roomId, onClose }: { roomId: string; onClose: () => void }) {
   const store = useStore();
-  const { members } = useChat();
+  const members = useChatSelector((s) => s.members[roomId]);
   const [query, setQuery] = useState("");
   const [actionError, setError] = useState<string | null>(null);
   const find = useCallback((q: string) => store.searchUsers(q), [store]);
   const { results, error: searchError } = useSearch(query, find);
   const users = results ?? [];
   const error = actionError ?? searchError;
-  const memberIds = new Set((members[roomId] ?? []).map((m) => m.user.id));
-
+  const memberIds = new Set((members ?? []).map((m) => m.user.id));
 
   return (
     <Dialog title="Invite people" onClose={onClose}>

@@ -1,14 +1,20 @@
 "use client";
 
-import { useChat } from "../_lib/use-chat";
+import { memo } from "react";
+import type { Member } from "../../shared/protocol";
+import { shallowEqual, useChatSelector } from "../_lib/use-chat";
+
+const NO_MEMBERS: Member[] = [];
 
 /** Who is in the active room, online first. */
-export function MembersPanel() {
-  const { activeRoomId, members, online } = useChat();
-  const list = activeRoomId ? (members[activeRoomId] ?? []) : [];
+export const MembersPanel = memo(function MembersPanel() {
+  const activeRoomId = useChatSelector((s) => s.activeRoomId);
+  const list = useChatSelector((s) => (activeRoomId ? s.members[activeRoomId] : undefined)) ?? NO_MEMBERS;
+  // One flag per member: presence changes of people outside the room do not re-render the panel.
+  const online = useChatSelector((s) => list.map((m) => s.online[m.user.id] === true), shallowEqual);
   if (!activeRoomId) return <aside className="members" />;
-  const here = list.filter((m) => online[m.user.id]);
-  const away = list.filter((m) => !online[m.user.id]);
+  const here = list.filter((_, i) => online[i]);
+  const away = list.filter((_, i) => !online[i]);
   return (
     <aside className="members" aria-label="Members">
       <h2>Online — {here.length}</h2>
@@ -34,4 +40,4 @@ export function MembersPanel() {
       )}
     </aside>
   );
-}
+});

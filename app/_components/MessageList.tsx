@@ -1,20 +1,22 @@
 "use client";
 
-import { Fragment, useCallback, useEffect, useLayoutEffect, useRef } from "react";
+import { Fragment, memo, useCallback, useEffect, useLayoutEffect, useRef } from "react";
 import type { TimelineMessage } from "../_lib/chat-store";
 import { dayKey, dayLabel, GROUP_GAP_MS, linkify, timeOf } from "../_lib/format";
-import { useChat, useStore } from "../_lib/use-chat";
+import { useChatSelector, useStore } from "../_lib/use-chat";
+
+const NO_ITEMS: TimelineMessage[] = [];
 
 /**
  * The room's messages, oldest at the top. Scrolling near the top loads the
  * previous page and keeps what you were reading where it was; new messages
  * keep the view at the bottom if it was there.
  */
-export function MessageList({ roomId }: { roomId: string }) {
-  const { timelines, me } = useChat();
+export const MessageList = memo(function MessageList({ roomId }: { roomId: string }) {
+  const timeline = useChatSelector((s) => s.timelines[roomId]);
+  const myId = useChatSelector((s) => s.me.id);
   const store = useStore();
-  const timeline = timelines[roomId];
-  const items = timeline?.items ?? [];
+  const items = timeline?.items ?? NO_ITEMS;
   const scroller = useRef<HTMLDivElement>(null);
   const anchor = useRef<{ firstId?: string; lastId?: string; height: number; atBottom: boolean }>({
     height: 0,
@@ -40,12 +42,12 @@ export function MessageList({ roomId }: { roomId: string }) {
     const last = items.at(-1);
     if (prev.firstId && firstId !== prev.firstId && last?.id === prev.lastId) {
       el.scrollTop += el.scrollHeight - prev.height; // older page prepended
-    } else if (prev.atBottom || last?.authorId === me.id) {
+    } else if (prev.atBottom || last?.authorId === myId) {
       el.scrollTop = el.scrollHeight;
     }
     anchor.current = { firstId, lastId: last?.id, height: el.scrollHeight, atBottom: isAtBottom() };
     markReadIfSeen();
-  }, [items, me.id, markReadIfSeen]);
+  }, [items, myId, markReadIfSeen]);
 
   useEffect(() => {
     anchor.current = { height: 0, atBottom: true };
@@ -98,9 +100,23 @@ export function MessageList({ roomId }: { roomId: string }) {
       </ol>
     </div>
   );
-}
+});
 
-function MessageItem({ message: m, grouped, roomId }: { message: TimelineMessage; grouped: boolean; roomId: string }) {
+/**
+ * One message. Memoized on its props (the message object, which the store
+ * keeps until that message changes, and two primitives): a new message, a
+ * typing or a presence event renders no other message again, which matters
+ * when each body is up to 4,000 characters to scan for links.
+ */
+const MessageItem = memo(function MessageItem({
+  message: m,
+  grouped,
+  roomId,
+}: {
+  message: TimelineMessage;
+  grouped: boolean;
+  roomId: string;
+}) {
   const store = useStore();
   return (
     <li
@@ -117,7 +133,8 @@ function MessageItem({ message: m, grouped, roomId }: { message: TimelineMessage
       <div className="body">
         {linkify(m.body).map((seg, i) =>
           seg.kind === "link" ? (
-            <a key={i} href={seg.href} target="_blank" rel="noopener noreferrer">
+            // dir="ltr" isolates the address from direction overrides in the text around it.
+            <a key={i} href={seg.href} target="_blank" rel="noopener noreferrer" dir="ltr">
               {seg.text}
             </a>
           ) : (
@@ -139,4 +156,4 @@ function MessageItem({ message: m, grouped, roomId }: { message: TimelineMessage
       )}
     </li>
   );
-}
+});

@@ -1,16 +1,17 @@
 "use client";
 
-import { useState } from "react";
-import { roomTitle, useChat, useStore } from "../_lib/use-chat";
+import { memo, useState } from "react";
+import { typingText } from "../_lib/format";
+import { roomTitle, useChatSelector, useStore } from "../_lib/use-chat";
 import { Composer } from "./Composer";
 import { InviteDialog } from "./InviteDialog";
 import { MessageList } from "./MessageList";
 
-export function RoomView() {
-  const { rooms, activeRoomId, typing, names } = useChat();
+export const RoomView = memo(function RoomView() {
+  // The open room's summary: the same object until this room itself changes.
+  const room = useChatSelector((s) => s.rooms.find((r) => r.id === s.activeRoomId));
   const store = useStore();
   const [inviting, setInviting] = useState(false);
-  const room = rooms.find((r) => r.id === activeRoomId);
 
   if (!room) {
     return (
@@ -23,7 +24,6 @@ export function RoomView() {
     );
   }
 
-  const typists = Object.keys(typing[room.id] ?? {}).map((id) => names[id] ?? "Someone");
   return (
     <main className="room" aria-labelledby="room-title">
       <header className="room-header">
@@ -45,17 +45,19 @@ export function RoomView() {
         )}
       </header>
       <MessageList roomId={room.id} />
-      <p className="typing" aria-live="polite">
-        {typists.length === 1
-          ? `${typists[0]} is typing…`
-          : typists.length === 2
-            ? `${typists[0]} and ${typists[1]} are typing…`
-            : typists.length > 2
-              ? "Several people are typing…"
-              : ""}
-      </p>
+      <TypingIndicator roomId={room.id} />
       <Composer roomId={room.id} placeholder={`Message ${room.kind === "dm" ? roomTitle(room) : `#${room.name}`}`} />
       {inviting && <InviteDialog roomId={room.id} onClose={() => setInviting(false)} />}
     </main>
+  );
+});
+
+/** "Ada is typing…": the only part of the room that typing events re-render. */
+function TypingIndicator({ roomId }: { roomId: string }) {
+  const text = useChatSelector((s) => typingText(Object.keys(s.typing[roomId] ?? {}).map((id) => s.names[id] ?? "Someone")));
+  return (
+    <p className="typing" aria-live="polite">
+      {text}
+    </p>
   );
 }

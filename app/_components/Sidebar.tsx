@@ -1,15 +1,15 @@
 "use client";
 
-import { useState } from "react";
+import { memo, useState, type ReactNode } from "react";
 import type { RoomSummary } from "../../shared/protocol";
 import { UNREAD_CAP } from "../../shared/limits";
-import { roomTitle, useChat, useStore } from "../_lib/use-chat";
+import { roomTitle, useChatSelector, useStore } from "../_lib/use-chat";
 import { BrowseDialog } from "./BrowseDialog";
 import { DmDialog } from "./DmDialog";
 import { NewRoomDialog } from "./NewRoomDialog";
 
-export function Sidebar() {
-  const { rooms } = useChat();
+export const Sidebar = memo(function Sidebar() {
+  const rooms = useChatSelector((s) => s.rooms);
   const [dialog, setDialog] = useState<"new" | "browse" | "dm" | null>(null);
   const groups = rooms.filter((r) => r.kind === "group");
   const dms = rooms.filter((r) => r.kind === "dm");
@@ -38,11 +38,9 @@ export function Sidebar() {
       {dialog === "dm" && <DmDialog onClose={() => setDialog(null)} />}
     </nav>
   );
-}
+});
 
-function RoomSection(props: { title: string; rooms: RoomSummary[]; empty: string; action?: React.ReactNode }) {
-  const { activeRoomId, online } = useChat();
-  const store = useStore();
+function RoomSection(props: { title: string; rooms: RoomSummary[]; empty: string; action?: ReactNode }) {
   return (
     <section className="room-section">
       <h2>
@@ -53,39 +51,41 @@ function RoomSection(props: { title: string; rooms: RoomSummary[]; empty: string
         <p className="hint empty">{props.empty}</p>
       ) : (
         <ul>
-          {props.rooms.map((room) => {
-            const active = room.id === activeRoomId;
-            const peerOnline = room.peer ? online[room.peer.id] : undefined;
-            return (
-              <li key={room.id}>
-                <button
-                  className={`room-link ${active ? "active" : ""} ${room.unread > 0 ? "has-unread" : ""}`}
-                  aria-current={active ? "page" : undefined}
-                  onClick={() => store.openRoom(room.id)}
-                >
-                  {room.kind === "dm" ? (
-                    <span
-                      className={`dot ${peerOnline ? "online" : ""}`}
-                      role="img"
-                      aria-label={peerOnline ? "online" : "offline"}
-                    />
-                  ) : (
-                    <span className="room-icon" aria-hidden="true">
-                      {room.visibility === "private" ? "🔒" : "#"}
-                    </span>
-                  )}
-                  <span className="room-name">{roomTitle(room)}</span>
-                  {room.unread > 0 && (
-                    <span className="badge" aria-label={`${room.unread} unread`}>
-                      {room.unread >= UNREAD_CAP ? `${UNREAD_CAP - 1}+` : room.unread}
-                    </span>
-                  )}
-                </button>
-              </li>
-            );
-          })}
+          {props.rooms.map((room) => (
+            <RoomLink key={room.id} room={room} />
+          ))}
         </ul>
       )}
     </section>
   );
 }
+
+/** One room in the list; re-renders when this room, its being open, or its peer's presence changes. */
+const RoomLink = memo(function RoomLink({ room }: { room: RoomSummary }) {
+  const store = useStore();
+  const active = useChatSelector((s) => s.activeRoomId === room.id);
+  const peerOnline = useChatSelector((s) => (room.peer ? s.online[room.peer.id] === true : false));
+  return (
+    <li>
+      <button
+        className={`room-link ${active ? "active" : ""} ${room.unread > 0 ? "has-unread" : ""}`}
+        aria-current={active ? "page" : undefined}
+        onClick={() => store.openRoom(room.id)}
+      >
+        {room.kind === "dm" ? (
+          <span className={`dot ${peerOnline ? "online" : ""}`} role="img" aria-label={peerOnline ? "online" : "offline"} />
+        ) : (
+          <span className="room-icon" aria-hidden="true">
+            {room.visibility === "private" ? "🔒" : "#"}
+          </span>
+        )}
+        <span className="room-name">{roomTitle(room)}</span>
+        {room.unread > 0 && (
+          <span className="badge" aria-label={`${room.unread} unread`}>
+            {room.unread >= UNREAD_CAP ? `${UNREAD_CAP - 1}+` : room.unread}
+          </span>
+        )}
+      </button>
+    </li>
+  );
+});
