@@ -9,7 +9,9 @@
  *   deduplicates by `clientMsgId`), and shows a retry action if it failed;
  * - after a reconnect, every room on screen catches up from history, merged
  *   by message id: no gaps, no duplicates, order kept;
- * - every tab stays in step through the server's per-user events.
+ * - every tab stays in step through the server's per-user events;
+ * - a connection the server refuses for a while (database down, too many
+ *   connections, rate limited) is tried again with backoff until it works.
  */
 import { io, type Socket } from "socket.io-client";
 import type { ErrorBody } from "../../shared/errors";
@@ -24,6 +26,7 @@ import type {
   ServerToClientEvents,
   User,
 } from "../../shared/protocol";
+import { connectFailure, retryDelay } from "./reconnect";
 
 export type ConnectionStatus = "connecting" | "online" | "reconnecting";
 
@@ -89,6 +92,9 @@ export class ChatStore {
   private readonly socket: ChatSocket;
   private connectedOnce = false;
   private typingTimer: ReturnType<typeof setInterval> | undefined;
+  /** Attempts refused (or closed by the server) since the last successful connect: the backoff's exponent. */
+  private refusedAttempts = 0;
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(me: User, options: { onUnauthorized: () => void }) {
     this.state = {
@@ -112,19 +118,26 @@ export class ChatStore {
       reconnectionDelayMax: 10_000,
       randomizationFactor: 0.5,
     });
-    this.socket.on("connect", () => void this.onConnect());
+    this.socket.on("connect", () => {
+      this.refusedAttempts = 0;
+      void this.onConnect();
+    });
     this.socket.on("disconnect", (reason) => {
       this.set({ status: "reconnecting" });
-      // The server closed us on purpose (e.g. shutting down): try again anyway.
-      if (reason === "io server disconnect") this.socket.connect();
+      // The server closed us on purpose (e.g. shutting down): socket.io-client
+      // does not come back by itself then, so try again, with the same backoff
+      // as after a refusal in case the server keeps closing us.
+      if (reason === "io server disconnect") this.retryLater();
     });
     this.socket.on("connect_error", (err) => {
-      if (err.message === "unauthorized") {
-        this.socket.close();
+      const failure = connectFailure(err as Error & { data?: unknown }, this.socket.active);
+      if (failure.action === "sign-in") {
+        this.close();
         options.onUnauthorized();
         return;
       }
       this.set({ status: "reconnecting" });
+      if (failure.action === "retry") this.retryLater(failure.retryAfterSeconds);
     });
     this.socket.on("message:new", (m) => this.onMessage(m));
     this.socket.on("room:joined", (room) => this.onRoomJoined(room));
@@ -151,7 +164,15 @@ export class ChatStore {
 
   close(): void {
     clearInterval(this.typingTimer);
+    clearTimeout(this.retryTimer);
     this.socket.close();
+  }
+
+  /** Connects again after the backoff (see reconnect.ts); the status stays "reconnecting" meanwhile. */
+  private retryLater(retryAfterSeconds?: number): void {
+    clearTimeout(this.retryTimer);
+    const delay = retryDelay(this.refusedAttempts++, retryAfterSeconds);
+    this.retryTimer = setTimeout(() => this.socket.connect(), delay);
   }
 
   private async request<E extends keyof ClientToServerEvents>(event: E, payload: Payload<E>): Promise<AckOf<E>> {

@@ -87,21 +87,56 @@
     });
   }
 
+  /*
+   * socket.io-client retries transport failures by itself, but gives up after
+   * the server refused the connection ("unavailable" while its database is
+   * down, "too_many_connections", "rate_limited"…) or closed it on purpose.
+   * Then we try again: 1 s doubling up to 30 s, each ±50%, never before the
+   * server's retryAfter; back to 1 s once connected. The same rule as the web
+   * UI's app/_lib/reconnect.ts: keep them in step.
+   */
+  var refusedAttempts = 0;
+  var retryTimer = null;
+
+  function retryDelay(attempt, retryAfterSeconds) {
+    var base = Math.min(30000, 1000 * Math.pow(2, Math.min(attempt, 30)));
+    var spread = base * (1 + 0.5 * (2 * Math.random() - 1));
+    var floor = retryAfterSeconds * 1000 * (1 + 0.5 * Math.random());
+    return Math.round(Math.max(spread, floor));
+  }
+
+  function retryAfterOf(err) {
+    var after = err && err.data ? err.data.retryAfter : null;
+    // At most a day: a longer hint is not real (and setTimeout fires at once past 2^31 ms).
+    return typeof after === "number" && isFinite(after) && after > 0 ? Math.min(after, 86400) : 0;
+  }
+
+  function retryLater(retryAfterSeconds) {
+    if (retryTimer) clearTimeout(retryTimer);
+    retryTimer = setTimeout(function () { retryTimer = null; socket.connect(); }, retryDelay(refusedAttempts++, retryAfterSeconds));
+  }
+
   function connect() {
     $("login").className = "hidden";
     $("chat").className = "";
     // Same origin: the cookie set at sign-in authenticates the connection.
     socket = io({ reconnectionDelay: 1000, reconnectionDelayMax: 10000, randomizationFactor: 0.5 });
-    socket.on("connect", function () { setStatus("Connected (" + socket.io.engine.transport.name + ")"); showError(""); loadRooms(); });
-    socket.on("disconnect", function () { setStatus("Reconnecting…"); });
+    socket.on("connect", function () { refusedAttempts = 0; setStatus("Connected (" + socket.io.engine.transport.name + ")"); showError(""); loadRooms(); });
+    socket.on("disconnect", function (reason) {
+      setStatus("Reconnecting…");
+      if (reason === "io server disconnect") retryLater(0);
+    });
     socket.on("connect_error", function (err) {
       if (err && err.message === "unauthorized") {
+        if (retryTimer) clearTimeout(retryTimer);
         socket.close();
         $("chat").className = "hidden";
         $("login").className = "";
         return;
       }
       setStatus("Reconnecting…");
+      // Still active: socket.io-client is retrying by itself. Not active: refused, so it is up to us.
+      if (!socket.active) retryLater(retryAfterOf(err));
     });
     socket.on("message:new", addMessage);
     socket.on("room:joined", loadRooms);
