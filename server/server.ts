@@ -21,6 +21,7 @@ import { openDatabase, type Database } from "./db/client";
 import { createHttpApp } from "./http/app";
 import { QueueInlet } from "./inlet/queue";
 import type { Logger } from "./logger";
+import { Throttles } from "./limits/throttles";
 import { loadPlugins } from "./plugins/load";
 import { attachRealtime } from "./realtime";
 import { SocketConnections } from "./realtime/connections";
@@ -87,6 +88,7 @@ export async function startSwitchboard(config: Config, log: Logger, options: Sta
       ? new IpcPresenceStore()
       : new MemoryPresenceStore();
 
+  const throttles = new Throttles(config.limits, redis?.client ?? null);
   const core = createCore({
     db: db.prisma,
     delivery: new SocketDelivery(io),
@@ -96,8 +98,10 @@ export async function startSwitchboard(config: Config, log: Logger, options: Sta
     accounts: {
       secret: config.secret,
       hostJwtSecret: config.hostJwtSecret,
+      hostJwt: config.hostJwt,
       tokenTtlSeconds: config.tokenTtlSeconds,
     },
+    loginGuard: throttles.loginGuard,
     hooks: plugins.flatMap((p) => (p.hooks ? [p.hooks] : [])),
     onHookError: (err) => log.error({ err }, "plugin afterMessage hook failed"),
   });
@@ -107,8 +111,14 @@ export async function startSwitchboard(config: Config, log: Logger, options: Sta
   }
   if (presenceStore instanceof RedisPresenceStore) presenceStore.start();
 
-  const socketOptions = { corsOrigins: config.corsOrigins, rateLimitPerSecond: config.rateLimitPerSecond };
-  attachRealtime(io, core, log, { ...socketOptions, plugins });
+  const socketOptions = {
+    corsOrigins: config.corsOrigins,
+    rateLimitPerSecond: config.rateLimitPerSecond,
+    userRateLimitPerSecond: config.limits.userEventsPerSecond,
+    throttles,
+    trustProxy: config.trustProxy,
+  };
+  attachRealtime(io, core, log, { ...socketOptions, maxConnectionsPerUser: config.limits.maxConnectionsPerUser, plugins });
   attachNamespaces(io, core, log, config.namespaces, socketOptions);
 
   const api = getRequestListener(
@@ -117,6 +127,9 @@ export async function startSwitchboard(config: Config, log: Logger, options: Sta
       log,
       tokenTtlSeconds: config.tokenTtlSeconds,
       instanceId: config.instanceId,
+      instanceHeader: config.instanceHeader,
+      throttles,
+      trustProxy: config.trustProxy,
       apiKeys: config.apiKeys,
       apiRateLimitPerSecond: config.apiRateLimitPerSecond,
       checkDatabase: db.ping,

@@ -65,6 +65,10 @@ export const historyQuery = messageHistoryInput.omit({ roomId: true }).extend({
   limit: z.coerce.number().int().min(1).max(100).default(50),
 });
 export const namespaceQuery = z.strictObject({ namespace: namespaceName });
+export const pageQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(10_000).default(1000).describe("at most this many items"),
+  after: text().min(1).max(400).optional().describe("the `nextCursor` of the previous page"),
+});
 
 // ---- responses ----
 export const clientInfo = z.object({

@@ -17,6 +17,7 @@ import type {
   RoomIdInput,
   RoomInviteInput,
   RoomListInput,
+  RoomMembersInput,
   RoomReadInput,
   TypingInput,
   UserSearchInput,
@@ -82,8 +83,10 @@ export interface ClientToServerEvents {
   "room:create": (payload: RoomCreateInput, ack: AckFn<{ room: Room }>) => void;
   "room:join": (payload: RoomIdInput, ack: AckFn<{ room: Room }>) => void;
   "room:leave": (payload: RoomIdInput, ack: AckFn) => void;
-  "room:list": (payload: RoomListInput, ack: AckFn<{ rooms: RoomSummary[] }>) => void;
-  "room:members": (payload: RoomIdInput, ack: AckFn<{ members: Member[] }>) => void;
+  /** A page of the user's rooms; `nextCursor` (as `after`) fetches the next one. */
+  "room:list": (payload: RoomListInput, ack: AckFn<{ rooms: RoomSummary[]; nextCursor?: string }>) => void;
+  /** A page of a room's members; `nextCursor` (as `after`) fetches the next one. */
+  "room:members": (payload: RoomMembersInput, ack: AckFn<{ members: Member[]; nextCursor?: string }>) => void;
   "room:read": (payload: RoomReadInput, ack: AckFn) => void;
   "dm:open": (payload: DmOpenInput, ack: AckFn<{ room: Room }>) => void;
   "message:send": (payload: MessageSendInput, ack: AckFn<{ message: Message }>) => void;
@@ -107,9 +110,17 @@ export interface ServerToClientEvents {
   "room:read": (payload: { roomId: string; messageId: string }) => void;
   typing: (payload: { roomId: string; userId: string; typing: boolean }) => void;
   presence: (payload: { userId: string; online: boolean }) => void;
+  /**
+   * The connection's session ended: signed out (here or everywhere), the
+   * password changed elsewhere, or the token expired. The server closes the
+   * connection right after; reconnecting needs a new token.
+   */
+  "session:ended": (payload: { reason: SessionEndReason }) => void;
   /** An event that had no acknowledgement callback to carry its error. */
   "protocol:error": (payload: { event: string; error: ErrorBody }) => void;
 }
+
+export type SessionEndReason = "signed_out" | "password_changed" | "expired";
 
 /** Server-to-server events (through the adapter once several instances run). */
 export type InterServerEvents = Record<string, never>;
@@ -117,4 +128,8 @@ export type InterServerEvents = Record<string, never>;
 /** What the server keeps on each socket (`socket.data`): the user, or null for an anonymous connection. */
 export interface SocketData {
   user: User | null;
+  /** The Switchboard session the connection's token belongs to (null: anonymous or a host-application token). */
+  sessionId?: string | null;
+  /** When the connection's token expires (ms since the epoch); the server closes the connection then. */
+  expiresAt?: number;
 }

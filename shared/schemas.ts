@@ -34,14 +34,30 @@ export const loginInput = z.strictObject({
   password: text().min(1).max(256),
 });
 
+export const passwordChangeInput = z.strictObject({
+  currentPassword: text().min(1).max(256),
+  newPassword: passwordSchema,
+});
+/** `POST /api/auth/logout`: this session, or `everywhere` (every session of the account). */
+export const logoutInput = z.strictObject({ everywhere: z.boolean().default(false) }).default({ everywhere: false });
+
 export const roomCreateInput = z.strictObject({
   name: text().trim().min(1).max(80),
   visibility: z.enum(["public", "private"]).default("public"),
   memberIds: z.array(id).max(100).default([]),
 });
 export const roomIdInput = z.strictObject({ roomId: id });
-/** `room:list` takes `{}`; a client may also send no payload at all. */
-export const roomListInput = z.strictObject({}).default({});
+/** A position in a paged list: the `nextCursor` of the previous page. */
+const cursor = text().min(1).max(400);
+/** `room:list` takes `{}` (the first page); a client may also send no payload at all. */
+export const roomListInput = z
+  .strictObject({ limit: z.number().int().min(1).max(500).default(200), after: cursor.optional() })
+  .default({ limit: 200 });
+export const roomMembersInput = z.strictObject({
+  roomId: id,
+  limit: z.number().int().min(1).max(500).default(100),
+  after: cursor.optional(),
+});
 export const roomReadInput = z.strictObject({ roomId: id, messageId });
 export const dmOpenInput = z.strictObject({ userId: id });
 export const messageSendInput = z.strictObject({
@@ -65,6 +81,7 @@ export type LoginInput = z.input<typeof loginInput>;
 export type RoomCreateInput = z.input<typeof roomCreateInput>;
 export type RoomIdInput = z.input<typeof roomIdInput>;
 export type RoomListInput = z.input<typeof roomListInput>;
+export type RoomMembersInput = z.input<typeof roomMembersInput>;
 export type RoomReadInput = z.input<typeof roomReadInput>;
 export type DmOpenInput = z.input<typeof dmOpenInput>;
 export type MessageSendInput = z.input<typeof messageSendInput>;
@@ -78,8 +95,11 @@ export type PresenceQueryInput = z.input<typeof presenceQueryInput>;
 /** Validated shapes (defaults applied), as the core receives them. */
 export type Register = z.output<typeof registerInput>;
 export type Login = z.output<typeof loginInput>;
+export type PasswordChange = z.output<typeof passwordChangeInput>;
 export type RoomCreate = z.output<typeof roomCreateInput>;
 export type RoomRef = z.output<typeof roomIdInput>;
+export type RoomListPage = z.output<typeof roomListInput>;
+export type RoomMembersPage = z.output<typeof roomMembersInput>;
 export type RoomRead = z.output<typeof roomReadInput>;
 export type DmOpen = z.output<typeof dmOpenInput>;
 export type MessageSend = z.output<typeof messageSendInput>;

@@ -39,7 +39,13 @@ export async function currentUser(): Promise<User | null> {
 }
 
 export async function signOut(): Promise<void> {
-  await fetch("/api/auth/logout", { method: "POST", credentials: "same-origin" }).catch(() => {});
+  // JSON, as every sign-in route requires (a form from another site cannot send it).
+  await fetch("/api/auth/logout", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: "{}",
+    credentials: "same-origin",
+  }).catch(() => {});
 }
 
 function capitalize(s: string): string {

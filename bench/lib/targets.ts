@@ -256,6 +256,11 @@ async function startSwitchboardTarget(spec: TargetSpec, opts: StartOptions, redi
     PORT: "0",
     DATA_DIR: dataDir,
     SWITCHBOARD_RATE_LIMIT: String(opts.rateLimit),
+    SWITCHBOARD_USER_RATE_LIMIT: String(opts.rateLimit),
+    // Every simulated user connects from 127.0.0.1: per-address limits would refuse most of them.
+    SWITCHBOARD_AUTH_RATE_LIMIT: "100000000",
+    SWITCHBOARD_SIGNUP_LIMIT: "100000000",
+    SWITCHBOARD_CONNECT_RATE_LIMIT: "100000000",
     SWITCHBOARD_API_KEYS: API_KEY,
     SWITCHBOARD_API_RATE_LIMIT: "1000000",
     DATABASE_URL: databaseUrl,

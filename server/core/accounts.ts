@@ -1,26 +1,59 @@
-import { randomUUID } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { errors as joseErrors, jwtVerify, SignJWT, type JWTPayload } from "jose";
-import type { Login, Register, UserSearch } from "../../shared/schemas";
+import type { Login, PasswordChange, Register, UserSearch } from "../../shared/schemas";
 import type { User } from "../../shared/protocol";
+import { cleanDisplayName, identifier } from "../../shared/text";
 import type { PrismaClient } from "../db/generated/client";
+import { isUniqueViolation } from "../db/errors";
+import type { Connections } from "./connections";
 import { AppError } from "./errors";
 import { decoyHash, hashPassword, verifyPassword } from "./passwords";
 import { toUser } from "./wire";
-import { isUniqueViolation } from "../db/errors";
 
 const ISSUER = "switchboard";
 /** Suffix of the usernames given to host-application users; '@' never appears in a local username. */
 const HOST_USERNAME_SUFFIX = "@host";
+/** Ids Switchboard gives its own authors (backend posts): no host token may take them. */
+const RESERVED_HOST_ID = /^(system$|bot:)/;
+const hostSubject = identifier(64);
 
 export interface AccountsOptions {
   /** Signs and verifies Switchboard's own tokens. */
   secret: string;
   /** Verifies tokens signed by a host application (HS256), if configured. */
   hostJwtSecret: string | null;
+  /** Checks on host-application tokens besides the signature and expiry. */
+  hostJwt?: { issuer: string | null; audience: string | null; maxTtlSeconds: number | null };
   tokenTtlSeconds: number;
 }
 
-/** Accounts and tokens: registration, login, and turning a token into a user. */
+/**
+ * Limits on guessing passwords, per username. Login and password changes
+ * report every outcome; `check` throws `rate_limited` while a username is
+ * locked out.
+ */
+export interface LoginGuard {
+  check(username: string): Promise<void>;
+  failed(username: string): Promise<void>;
+  succeeded(username: string): Promise<void>;
+}
+
+/** Who a token speaks for, and for how long. */
+export interface Identity {
+  user: User;
+  /** The session of a Switchboard token; null for a host application's token. */
+  sessionId: string | null;
+  expiresAt: Date;
+}
+
+const noGuard: LoginGuard = { check: async () => {}, failed: async () => {}, succeeded: async () => {} };
+
+/**
+ * Accounts, tokens and sessions: registration, login, turning a token into a
+ * user, signing out (one session or all) and changing a password. Every
+ * token Switchboard issues names a session row; deleting the row revokes the
+ * token at once on every instance, and the connections it opened are closed.
+ */
 export class Accounts {
   // Imported once: jose imports a raw (Uint8Array) key again on every sign and verify.
   private readonly key: Promise<CryptoKey>;
@@ -28,7 +61,9 @@ export class Accounts {
 
   constructor(
     private readonly db: PrismaClient,
+    private readonly connections: Connections,
     private readonly options: AccountsOptions,
+    private readonly guard: LoginGuard = noGuard,
   ) {
     this.key = hmacKey(options.secret);
     this.hostKey = options.hostJwtSecret ? hmacKey(options.hostJwtSecret) : null;
@@ -54,69 +89,147 @@ export class Accounts {
   }
 
   async login(input: Login): Promise<{ user: User; token: string }> {
-    const row = await this.db.user.findUnique({ where: { username: input.username } });
-    const ok = await verifyPassword(input.password, row?.passwordHash ?? (await decoyHash));
-    if (!row || !row.passwordHash || !ok) {
-      throw new AppError("invalid_credentials", "wrong username or password");
-    }
+    const row = await this.checkPassword(input.username, input.password);
+    // Sessions that ran out are of no use to anyone: tidy them as the user comes back.
+    await this.db.session.deleteMany({ where: { userId: row.id, expiresAt: { lt: new Date() } } });
     const user = toUser(row);
     return { user, token: await this.issueToken(user) };
   }
 
+  /** A new session for the user, and its token. */
   async issueToken(user: User): Promise<string> {
+    const sessionId = randomBytes(18).toString("base64url");
+    const expiresAt = new Date(Date.now() + this.options.tokenTtlSeconds * 1000);
+    await this.db.session.create({ data: { id: sessionId, userId: user.id, expiresAt } });
     return new SignJWT({ name: user.displayName })
       .setProtectedHeader({ alg: "HS256" })
       .setIssuer(ISSUER)
       .setSubject(user.id)
+      .setJti(sessionId)
       .setIssuedAt()
-      .setExpirationTime(`${this.options.tokenTtlSeconds}s`)
+      .setExpirationTime(Math.floor(expiresAt.getTime() / 1000))
       .sign(await this.key);
   }
 
-  /**
-   * Resolves a bearer token to its user, or throws `unauthorized`.
-   * Switchboard's own tokens are tried first, then a host application's
-   * (`sub` = the host's user id, optional `name`); a host user is created on
-   * first sight and its display name follows the token's `name`.
-   */
+  /** Resolves a bearer token to its user, or throws `unauthorized` (see {@link identify}). */
   async authenticate(token: unknown): Promise<User> {
+    return (await this.identify(token)).user;
+  }
+
+  /**
+   * Resolves a bearer token to who it speaks for, or throws `unauthorized`.
+   * Switchboard's own tokens are tried first (their session must still
+   * exist), then a host application's (`sub` = the host's user id, optional
+   * `name`); a host user is created on first sight and its display name
+   * follows the token's `name`.
+   */
+  async identify(token: unknown): Promise<Identity> {
     if (typeof token !== "string" || token.length === 0 || token.length > 4096) {
       throw new AppError("unauthorized", "a token is required");
     }
     const own = await verify(token, await this.key, { issuer: ISSUER });
     if (own?.sub) {
-      const row = await this.db.user.findUnique({ where: { id: own.sub } });
-      if (row) return toUser(row);
-      throw new AppError("unauthorized", "unknown user");
+      if (typeof own.jti !== "string") throw new AppError("unauthorized", "this token has no session: sign in again");
+      const session = await this.db.session.findUnique({ where: { id: own.jti }, include: { user: true } });
+      if (!session || session.userId !== own.sub) throw new AppError("unauthorized", "signed out: sign in again");
+      if (session.expiresAt.getTime() <= Date.now()) throw new AppError("unauthorized", "the session has expired");
+      return { user: toUser(session.user), sessionId: session.id, expiresAt: session.expiresAt };
     }
     if (this.hostKey) {
-      const host = await verify(token, await this.hostKey, {});
-      if (host) return this.hostUser(host);
+      const { issuer, audience } = this.options.hostJwt ?? {};
+      const host = await verify(token, await this.hostKey, {
+        ...(issuer ? { issuer } : {}),
+        ...(audience ? { audience } : {}),
+      });
+      if (host) return this.hostIdentity(host);
     }
     throw new AppError("unauthorized", "invalid or expired token");
   }
 
-  private async hostUser(claims: JWTPayload): Promise<User> {
-    const sub = claims.sub;
-    if (!sub || sub.length > 64 || claims.exp === undefined) {
-      throw new AppError("unauthorized", "host token needs `sub` (≤ 64 chars) and `exp`");
+  /**
+   * Signs out the session a token names (even an expired one), and closes its
+   * connections. A token that is not Switchboard's changes nothing.
+   */
+  async signOut(token: unknown): Promise<void> {
+    if (typeof token !== "string" || token.length === 0 || token.length > 4096) return;
+    const own = await verify(token, await this.key, { issuer: ISSUER }, { ignoreExpiry: true });
+    if (!own?.sub || typeof own.jti !== "string") return;
+    await this.db.session.deleteMany({ where: { id: own.jti, userId: own.sub } });
+    await this.connections.closeSessions([own.jti], "signed_out");
+  }
+
+  /** Signs a user out of every session and closes all their connections. */
+  async signOutEverywhere(userId: string): Promise<void> {
+    await this.endSessions(userId, null, "signed_out");
+  }
+
+  /**
+   * Changes the password of the identity's account after checking the current
+   * one (failures count against the username like failed logins), and signs
+   * out every other session.
+   */
+  async changePassword(identity: Identity, input: PasswordChange): Promise<void> {
+    if (!identity.sessionId) throw new AppError("forbidden", "this account's password is managed by its host application");
+    const row = await this.checkPassword(identity.user.username, input.currentPassword);
+    await this.db.user.update({ where: { id: row.id }, data: { passwordHash: await hashPassword(input.newPassword) } });
+    await this.endSessions(row.id, identity.sessionId, "password_changed");
+  }
+
+  /** Deletes a user's sessions (all, or all but one) and closes their connections. */
+  private async endSessions(userId: string, keep: string | null, reason: "signed_out" | "password_changed"): Promise<void> {
+    const where = { userId, ...(keep ? { id: { not: keep } } : {}) };
+    const sessions = await this.db.session.findMany({ where, select: { id: true } });
+    await this.db.session.deleteMany({ where: { id: { in: sessions.map((s) => s.id) } } });
+    if (sessions.length > 0) await this.connections.closeSessions(sessions.map((s) => s.id), reason);
+  }
+
+  /** The local account with this username and password, or `invalid_credentials` (in the same time either way). */
+  private async checkPassword(username: string, password: string) {
+    await this.guard.check(username);
+    const row = await this.db.user.findUnique({ where: { username } });
+    const ok = await verifyPassword(password, row?.passwordHash ?? (await decoyHash));
+    if (!row || !row.passwordHash || !ok) {
+      await this.guard.failed(username);
+      throw new AppError("invalid_credentials", "wrong username or password");
     }
-    const name = typeof claims.name === "string" && claims.name.trim() ? claims.name.trim().slice(0, 64) : sub;
+    await this.guard.succeeded(username);
+    return row;
+  }
+
+  private async hostIdentity(claims: JWTPayload): Promise<Identity> {
+    const sub = claims.sub;
+    if (sub === undefined || claims.exp === undefined || !hostSubject.safeParse(sub).success) {
+      throw new AppError("unauthorized", "host token needs `sub` (1–64 printable characters) and `exp`");
+    }
+    if (RESERVED_HOST_ID.test(sub)) throw new AppError("unauthorized", "this `sub` is reserved for Switchboard's own authors");
+    const maxTtl = this.options.hostJwt?.maxTtlSeconds;
+    if (maxTtl) {
+      const from = typeof claims.iat === "number" ? claims.iat : Math.floor(Date.now() / 1000);
+      if (claims.exp - from > maxTtl) throw new AppError("unauthorized", `host tokens may live at most ${maxTtl} s`);
+    }
+    const named = typeof claims.name === "string" ? cleanDisplayName(claims.name).slice(0, 64) : "";
+    const name = named && hostSubject.safeParse(named).success ? named : sub;
+    const username = `${sub}${HOST_USERNAME_SUFFIX}`;
     const row =
       (await this.db.user.findUnique({ where: { id: sub } })) ??
       (await this.db.user
-        .create({ data: { id: sub, username: `${sub}${HOST_USERNAME_SUFFIX}`, displayName: name } })
+        .create({ data: { id: sub, username, displayName: name } })
         // Two tabs connecting at once both try to create the user: the loser reads the winner's row.
         .catch(async (err: unknown) => {
           if (!isUniqueViolation(err)) throw err;
           return this.db.user.findUniqueOrThrow({ where: { id: sub } });
         }));
-    // A host application speaks for its own users, never for local accounts.
-    if (row.passwordHash !== null) throw new AppError("unauthorized", "token subject is a local account");
-    if (row.displayName !== name) {
-      return toUser(await this.db.user.update({ where: { id: sub }, data: { displayName: name } }));
+    // A host application speaks for its own users only: never for a local
+    // account, a bot or the system.
+    if (row.passwordHash !== null || row.username !== username) {
+      throw new AppError("unauthorized", "token subject is not a host-application user");
     }
-    return toUser(row);
+    const expiresAt = new Date(claims.exp * 1000);
+    if (row.displayName !== name) {
+      const updated = await this.db.user.update({ where: { id: sub }, data: { displayName: name } });
+      return { user: toUser(updated), sessionId: null, expiresAt };
+    }
+    return { user: toUser(row), sessionId: null, expiresAt };
   }
 
   /**
@@ -148,10 +261,16 @@ function hmacKey(secret: string): Promise<CryptoKey> {
 async function verify(
   token: string,
   key: CryptoKey,
-  opts: { issuer?: string },
+  opts: { issuer?: string; audience?: string },
+  { ignoreExpiry = false } = {},
 ): Promise<JWTPayload | null> {
   try {
-    const { payload } = await jwtVerify(token, key, { algorithms: ["HS256"], ...opts });
+    const { payload } = await jwtVerify(token, key, {
+      algorithms: ["HS256"],
+      ...opts,
+      // Signing out works with an expired token too: no need to check when it ends.
+      ...(ignoreExpiry ? { currentDate: new Date(0) } : {}),
+    });
     return payload;
   } catch (err) {
     if (err instanceof joseErrors.JOSEError) return null;

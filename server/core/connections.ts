@@ -1,4 +1,5 @@
 import type { ClientInfo } from "../../shared/gateway";
+import type { SessionEndReason } from "../../shared/protocol";
 
 /** Whom an emit goes to, inside one namespace. */
 export interface Targets {
@@ -32,4 +33,6 @@ export interface Connections {
   bindUser(namespace: string, clientId: string, userId: string, previous: string | null): Promise<void>;
   unbindUser(namespace: string, clientId: string, userId: string): Promise<void>;
   disconnect(namespace: string, clientId: string): Promise<void>;
+  /** Tells every connection of these sessions, in every namespace and on every instance, why, and closes it. */
+  closeSessions(sessionIds: string[], reason: SessionEndReason): Promise<void>;
 }

@@ -11,7 +11,17 @@ import type { Channels } from "./channels";
 import type { Connections } from "./connections";
 import { AppError } from "./errors";
 import type { Messages } from "./messages";
+import { pageOf } from "./paging";
 import type { Rooms } from "./rooms";
+
+/** Which part of a list to return: at most `limit` items after the cursor `after`. */
+export interface PageRequest {
+  limit: number;
+  after?: string | undefined;
+}
+
+/** The lists below are kept in memory by every instance; without a limit they are returned whole. */
+const WHOLE: PageRequest = { limit: Number.MAX_SAFE_INTEGER };
 
 export class Gateway {
   constructor(
@@ -56,12 +66,18 @@ export class Gateway {
 
   // ---- clients ----
 
-  listClients(namespace: string): Promise<ClientInfo[]> {
-    return this.connections.find(this.namespace(namespace), {});
+  /** A page of the namespace's connections, by id. */
+  async listClients(namespace: string, page = WHOLE): Promise<{ clients: ClientInfo[]; nextCursor?: string }> {
+    const { items, nextCursor } = pageOf(await this.allClients(namespace), (c) => c.id, page);
+    return { clients: items, ...(nextCursor ? { nextCursor } : {}) };
   }
 
   async countClients(namespace: string): Promise<number> {
-    return (await this.listClients(namespace)).length;
+    return (await this.allClients(namespace)).length;
+  }
+
+  private allClients(namespace: string): Promise<ClientInfo[]> {
+    return this.connections.find(this.namespace(namespace), {});
   }
 
   async isClientOnline(namespace: string, clientId: string): Promise<boolean> {
@@ -76,21 +92,30 @@ export class Gateway {
 
   // ---- users ----
 
-  async listUsers(namespace: string): Promise<string[]> {
-    const clients = await this.listClients(namespace);
-    return [...new Set(clients.flatMap((c) => (c.userId ? [c.userId] : [])))].sort();
+  /** A page of the ids of users with a connection, sorted. */
+  async listUsers(namespace: string, page = WHOLE): Promise<{ users: string[]; nextCursor?: string }> {
+    const { items, nextCursor } = pageOf(await this.allUsers(namespace), (u) => u, page);
+    return { users: items, ...(nextCursor ? { nextCursor } : {}) };
   }
 
   async countUsers(namespace: string): Promise<number> {
-    return (await this.listUsers(namespace)).length;
+    return (await this.allUsers(namespace)).length;
+  }
+
+  private async allUsers(namespace: string): Promise<string[]> {
+    const clients = await this.allClients(namespace);
+    return [...new Set(clients.flatMap((c) => (c.userId ? [c.userId] : [])))].sort();
   }
 
   async isUserOnline(namespace: string, userId: string): Promise<boolean> {
-    return (await this.listUserClients(namespace, userId)).length > 0;
+    return (await this.connections.find(this.namespace(namespace), { user: userId })).length > 0;
   }
 
-  listUserClients(namespace: string, userId: string): Promise<ClientInfo[]> {
-    return this.connections.find(this.namespace(namespace), { user: userId });
+  /** A page of one user's connections, by id. */
+  async listUserClients(namespace: string, userId: string, page = WHOLE): Promise<{ clients: ClientInfo[]; nextCursor?: string }> {
+    const all = await this.connections.find(this.namespace(namespace), { user: userId });
+    const { items, nextCursor } = pageOf(all, (c) => c.id, page);
+    return { clients: items, ...(nextCursor ? { nextCursor } : {}) };
   }
 
   async userOfClient(namespace: string, clientId: string): Promise<string | null> {
@@ -130,17 +155,29 @@ export class Gateway {
     return this.connections.dissolveGroup(this.namespace(namespace), group);
   }
 
-  listGroupClients(namespace: string, group: string): Promise<ClientInfo[]> {
-    return this.connections.find(this.namespace(namespace), { group });
+  /** A page of a group's connections, by id. */
+  async listGroupClients(namespace: string, group: string, page = WHOLE): Promise<{ clients: ClientInfo[]; nextCursor?: string }> {
+    const all = await this.connections.find(this.namespace(namespace), { group });
+    const { items, nextCursor } = pageOf(all, (c) => c.id, page);
+    return { clients: items, ...(nextCursor ? { nextCursor } : {}) };
   }
 
   async countGroupClients(namespace: string, group: string): Promise<number> {
-    return (await this.listGroupClients(namespace, group)).length;
+    return (await this.connections.find(this.namespace(namespace), { group })).length;
   }
 
-  /** Groups with at least one connection. */
-  async listGroups(namespace: string): Promise<string[]> {
-    const clients = await this.listClients(namespace);
+  /** A page of the groups with at least one connection, sorted. */
+  async listGroups(namespace: string, page = WHOLE): Promise<{ groups: string[]; nextCursor?: string }> {
+    const { items, nextCursor } = pageOf(await this.allGroups(namespace), (g) => g, page);
+    return { groups: items, ...(nextCursor ? { nextCursor } : {}) };
+  }
+
+  async countGroups(namespace: string): Promise<number> {
+    return (await this.allGroups(namespace)).length;
+  }
+
+  private async allGroups(namespace: string): Promise<string[]> {
+    const clients = await this.allClients(namespace);
     return [...new Set(clients.flatMap((c) => c.groups))].sort();
   }
 

@@ -5,7 +5,7 @@
  */
 import type { PrismaClient } from "../db/generated/client";
 import type { PluginHooks } from "../plugins/api";
-import { Accounts, type AccountsOptions } from "./accounts";
+import { Accounts, type AccountsOptions, type LoginGuard } from "./accounts";
 import { Channels } from "./channels";
 import type { Connections } from "./connections";
 import type { Delivery } from "./delivery";
@@ -32,13 +32,15 @@ export function createCore(deps: {
   historyNamespaces?: ReadonlySet<string>;
   presenceStore: PresenceStore;
   accounts: AccountsOptions;
+  /** Limits on guessing passwords (none by default). */
+  loginGuard?: LoginGuard;
   /** Plugin hooks around sending messages, in order. */
   hooks?: PluginHooks[];
   /** Where a failing `afterMessage` hook is reported. */
   onHookError?: (err: unknown) => void;
 }): Core {
   const { db, delivery, presenceStore } = deps;
-  const accounts = new Accounts(db, deps.accounts);
+  const accounts = new Accounts(db, deps.connections, deps.accounts, deps.loginGuard);
   const rooms = new Rooms(db, delivery, presenceStore);
   const messages = new Messages(db, new MessageWriter(db), rooms, delivery, deps.hooks ?? [], deps.onHookError ?? (() => {}));
   const presence = new Presence(presenceStore, delivery, (userId) => rooms.idsOf(userId));

@@ -1,11 +1,21 @@
 import { randomUUID } from "node:crypto";
 import type { Member, PublicRoom, Room, RoomSummary, User } from "../../shared/protocol";
 import { UNREAD_CAP } from "../../shared/limits";
-import type { DmOpen, RoomBrowse, RoomCreate, RoomInvite, RoomRead, RoomRef } from "../../shared/schemas";
+import type {
+  DmOpen,
+  RoomBrowse,
+  RoomCreate,
+  RoomInvite,
+  RoomListPage,
+  RoomMembersPage,
+  RoomRead,
+  RoomRef,
+} from "../../shared/schemas";
 import type { PrismaClient } from "../db/generated/client";
 import { isUniqueViolation } from "../db/errors";
 import type { Delivery } from "./delivery";
 import { AppError } from "./errors";
+import { decodeCursor, encodeCursor } from "./paging";
 import type { PresenceStore } from "./presence";
 import { toRoom, toUser } from "./wire";
 
@@ -142,8 +152,11 @@ export class Rooms {
     this.delivery.toUser(actor.id, "room:left", [{ roomId }]);
   }
 
-  /** The actor's rooms with unread counts (own messages never count as unread). */
-  async list(actor: User): Promise<RoomSummary[]> {
+  /** A page of the actor's rooms, oldest first, with unread counts (own messages never count as unread). */
+  async list(actor: User, { limit, after }: RoomListPage): Promise<{ rooms: RoomSummary[]; nextCursor?: string }> {
+    const [afterTime, afterId] = after ? decodeCursor(after, 2) : [];
+    const from = afterTime === undefined ? null : new Date(afterTime);
+    if (from && Number.isNaN(from.getTime())) throw new AppError("invalid_payload", "after: not a cursor this list gave");
     const rows = await this.db.$queryRaw<
       Array<RoomRow & { lastReadMessageId: bigint | null; unread: number; peerId: string | null }>
     >`
@@ -159,12 +172,16 @@ export class Rooms {
                ${actor.id}) END AS "peerId"
       FROM "Membership" m JOIN "Room" r ON r.id = m."roomId"
       WHERE m."userId" = ${actor.id}
-      ORDER BY r."createdAt", r.id`;
+        AND (${from}::timestamptz IS NULL OR (r."createdAt", r.id) > (${from}::timestamptz, ${afterId ?? ""}))
+      ORDER BY r."createdAt", r.id
+      LIMIT ${limit + 1}`;
+    const more = rows.length > limit;
+    rows.splice(limit);
     const peerIds = [...new Set(rows.flatMap((r) => (r.peerId ? [r.peerId] : [])))];
     const peers = new Map(
       (await this.db.user.findMany({ where: { id: { in: peerIds } } })).map((u) => [u.id, toUser(u)]),
     );
-    return rows.map((r) => {
+    const rooms = rows.map((r) => {
       const summary: RoomSummary = {
         ...toRoom({ ...r, createdAt: new Date(r.createdAt) }),
         unread: Number(r.unread),
@@ -174,6 +191,8 @@ export class Rooms {
       if (peer) summary.peer = peer;
       return summary;
     });
+    const last = rooms.at(-1);
+    return more && last ? { rooms, nextCursor: encodeCursor([last.createdAt, last.id]) } : { rooms };
   }
 
   /** Public group rooms, by name (case-insensitive substring), with member counts. */
@@ -194,16 +213,28 @@ export class Rooms {
     return rows.map((r) => ({ ...toRoom(r), memberCount: r._count.memberships, joined: r.memberships.length > 0 }));
   }
 
-  /** Members of a room the actor can see (a member, or any public room), with presence. */
-  async members(actor: User, { roomId }: RoomRef): Promise<Member[]> {
+  /** A page of the members of a room the actor can see (a member, or any public room), in joining order, with presence. */
+  async members(actor: User, { roomId, limit, after }: RoomMembersPage): Promise<{ members: Member[]; nextCursor?: string }> {
     await this.assertReadable(actor, roomId);
+    const [afterTime, afterId] = after ? decodeCursor(after, 2) : [];
+    const joined = afterTime === undefined ? null : new Date(afterTime);
+    if (joined && Number.isNaN(joined.getTime())) throw new AppError("invalid_payload", "after: not a cursor this list gave");
     const rows = await this.db.membership.findMany({
-      where: { roomId },
+      where: {
+        roomId,
+        ...(joined ? { OR: [{ joinedAt: { gt: joined } }, { joinedAt: joined, userId: { gt: afterId! } }] } : {}),
+      },
       include: { user: true },
-      orderBy: { joinedAt: "asc" },
+      orderBy: [{ joinedAt: "asc" }, { userId: "asc" }],
+      take: limit + 1,
     });
-    const online = await this.presence.online(rows.map((r) => r.userId));
-    return rows.map((r) => ({ user: toUser(r.user), role: r.role, online: online.has(r.userId) }));
+    const page = rows.slice(0, limit);
+    const online = await this.presence.online(page.map((r) => r.userId));
+    const members = page.map((r) => ({ user: toUser(r.user), role: r.role, online: online.has(r.userId) }));
+    const last = page.at(-1);
+    return rows.length > limit && last
+      ? { members, nextCursor: encodeCursor([last.joinedAt.toISOString(), last.userId]) }
+      : { members };
   }
 
   /** Moves the actor's read marker forward (never back) and tells their other tabs. */
@@ -229,7 +260,7 @@ export class Rooms {
   async openDm(actor: User, { userId }: DmOpen): Promise<Room> {
     const peer = await this.db.user.findUnique({ where: { id: userId }, select: { id: true } });
     if (!peer) throw new AppError("not_found", "no such user");
-    const dmKey = [actor.id, userId].sort().join(" ");
+    const dmKey = dmKeyOf(actor.id, userId);
     const existing = await this.db.room.findUnique({ where: { dmKey } });
     if (existing) return toRoom(existing);
     const participants = [...new Set([actor.id, userId])];
@@ -283,4 +314,14 @@ export class Rooms {
     this.delivery.addUserToRoom(userId, room.id);
     this.delivery.toUser(userId, "room:joined", [room]);
   }
+}
+
+/**
+ * The key naming the DM between two users: both ids in code-point order as a
+ * JSON array. Unambiguous whatever the ids contain (joining with a space made
+ * "a b"+"c" and "a"+"b c" one DM); the order is the database's "C" collation,
+ * which the migration that introduced this form used.
+ */
+export function dmKeyOf(a: string, b: string): string {
+  return JSON.stringify(Buffer.compare(Buffer.from(a), Buffer.from(b)) <= 0 ? [a, b] : [b, a]);
 }

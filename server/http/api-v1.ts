@@ -17,6 +17,7 @@ import {
   historyQuery,
   messageSchema,
   namespaceQuery,
+  pageQuery,
   postMessageBody,
   publishBody,
   roomSchema,
@@ -24,7 +25,7 @@ import {
 import type { ApiKey } from "../config";
 import type { Core } from "../core";
 import { AppError, parseInput } from "../core/errors";
-import { TokenBucket } from "../realtime/rate-limit";
+import { TokenBucket } from "../limits/token-bucket";
 import { readJsonBody } from "./json-body";
 
 type Method = "get" | "post" | "put" | "delete";
@@ -55,9 +56,12 @@ function route<B extends z.ZodType = z.ZodNever, Q extends z.ZodType = typeof na
 }
 
 const ns = namespaceQuery;
+/** Lists that grow with the number of connections come in pages. */
+const listQuery = namespaceQuery.extend(pageQuery.shape);
+const nextCursor = z.string().optional().describe("present when there is more: pass it as `after` for the next page");
 const count = z.object({ count: z.number().int() });
 const online = z.object({ online: z.boolean() });
-const clients = z.object({ clients: z.array(clientInfo) });
+const clients = z.object({ clients: z.array(clientInfo), nextCursor });
 const nothing = z.object({});
 
 export const routes: Route[] = [
@@ -75,9 +79,9 @@ export const routes: Route[] = [
   }),
   // ---- clients (connections) ----
   route({
-    method: "get", path: "/clients", tag: "Clients", query: ns,
-    summary: "List online clients", response: clients,
-    run: async ({ core, query }) => ({ clients: await core.gateway.listClients(query.namespace) }),
+    method: "get", path: "/clients", tag: "Clients", query: listQuery,
+    summary: "List online clients (a page, by id)", response: clients,
+    run: ({ core, query }) => core.gateway.listClients(query.namespace, query),
   }),
   route({
     method: "get", path: "/clients/count", tag: "Clients", query: ns,
@@ -116,9 +120,9 @@ export const routes: Route[] = [
   }),
   // ---- users ----
   route({
-    method: "get", path: "/users", tag: "Users", query: ns,
-    summary: "List online user ids", response: z.object({ users: z.array(z.string()) }),
-    run: async ({ core, query }) => ({ users: await core.gateway.listUsers(query.namespace) }),
+    method: "get", path: "/users", tag: "Users", query: listQuery,
+    summary: "List online user ids (a page, sorted)", response: z.object({ users: z.array(z.string()), nextCursor }),
+    run: ({ core, query }) => core.gateway.listUsers(query.namespace, query),
   }),
   route({
     method: "get", path: "/users/count", tag: "Users", query: ns,
@@ -131,9 +135,9 @@ export const routes: Route[] = [
     run: async ({ core, query, params }) => ({ online: await core.gateway.isUserOnline(query.namespace, params.userId!) }),
   }),
   route({
-    method: "get", path: "/users/{userId}/clients", tag: "Users", query: ns,
-    summary: "List a user's clients", response: clients,
-    run: async ({ core, query, params }) => ({ clients: await core.gateway.listUserClients(query.namespace, params.userId!) }),
+    method: "get", path: "/users/{userId}/clients", tag: "Users", query: listQuery,
+    summary: "List a user's clients (a page, by id)", response: clients,
+    run: ({ core, query, params }) => core.gateway.listUserClients(query.namespace, params.userId!, query),
   }),
   route({
     method: "post", path: "/users/{userId}/send", tag: "Users", body: emitBody, query: ns,
@@ -142,19 +146,19 @@ export const routes: Route[] = [
   }),
   // ---- groups ----
   route({
-    method: "get", path: "/groups", tag: "Groups", query: ns,
-    summary: "List groups that have online clients", response: z.object({ groups: z.array(z.string()) }),
-    run: async ({ core, query }) => ({ groups: await core.gateway.listGroups(query.namespace) }),
+    method: "get", path: "/groups", tag: "Groups", query: listQuery,
+    summary: "List groups that have online clients (a page, sorted)", response: z.object({ groups: z.array(z.string()), nextCursor }),
+    run: ({ core, query }) => core.gateway.listGroups(query.namespace, query),
   }),
   route({
     method: "get", path: "/groups/count", tag: "Groups", query: ns,
     summary: "Count groups that have online clients", response: count,
-    run: async ({ core, query }) => ({ count: (await core.gateway.listGroups(query.namespace)).length }),
+    run: async ({ core, query }) => ({ count: await core.gateway.countGroups(query.namespace) }),
   }),
   route({
-    method: "get", path: "/groups/{group}/clients", tag: "Groups", query: ns,
-    summary: "List a group's online clients", response: clients,
-    run: async ({ core, query, params }) => ({ clients: await core.gateway.listGroupClients(query.namespace, params.group!) }),
+    method: "get", path: "/groups/{group}/clients", tag: "Groups", query: listQuery,
+    summary: "List a group's online clients (a page, by id)", response: clients,
+    run: ({ core, query, params }) => core.gateway.listGroupClients(query.namespace, params.group!, query),
   }),
   route({
     method: "get", path: "/groups/{group}/clients/count", tag: "Groups", query: ns,
@@ -240,7 +244,7 @@ export function mountApiV1(app: Hono, options: ApiV1Options): void {
     const id = d.toString("hex");
     let bucket = buckets.get(id);
     if (!bucket) buckets.set(id, (bucket = new TokenBucket(options.rateLimitPerSecond ?? 1000)));
-    if (!bucket.take()) throw new AppError("rate_limited", "too many requests for this API key; slow down");
+    if (!bucket.take()) throw new AppError("rate_limited", "too many requests for this API key; slow down", bucket.secondsUntilNext());
     await next();
   });
 

@@ -7,21 +7,27 @@ import { Hono, type Context } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { z } from "zod";
-import { loginInput, registerInput } from "../../shared/schemas";
+import { loginInput, logoutInput, passwordChangeInput, registerInput } from "../../shared/schemas";
 import type { ApiKey } from "../config";
 import type { Core } from "../core";
 import { AppError, parseInput, toAppError } from "../core/errors";
+import { clientAddress } from "../limits/client-address";
+import type { Throttles } from "../limits/throttles";
 import type { Logger } from "../logger";
 import { mountApiV1 } from "./api-v1";
-import { readJsonBody } from "./json-body";
+import { peerAddress, readJsonBody } from "./json-body";
 import { TOKEN_COOKIE } from "./cookies";
 
 export interface HttpDeps {
   core: Core;
   log: Logger;
   tokenTtlSeconds: number;
-  /** Sent as `x-switchboard-instance` on every answer, to see which instance a load balancer chose. */
   instanceId: string;
+  /** Send `x-switchboard-instance` on every answer, to see which instance a load balancer chose. */
+  instanceHeader: boolean;
+  throttles: Throttles;
+  /** How many proxies in front set `X-Forwarded-For`. */
+  trustProxy: number;
   /** Keys for the HTTP API v1. */
   apiKeys: ApiKey[];
   apiRateLimitPerSecond: number;
@@ -34,10 +40,16 @@ export interface HttpDeps {
 export function createHttpApp(deps: HttpDeps): Hono {
   const { core, log } = deps;
   const app = new Hono();
-  app.use("*", async (c, next) => {
-    await next();
-    c.header("x-switchboard-instance", deps.instanceId);
-  });
+  if (deps.instanceHeader) {
+    app.use("*", async (c, next) => {
+      await next();
+      c.header("x-switchboard-instance", deps.instanceId);
+    });
+  }
+  const address = (c: Context) => clientAddress(peerAddress(c), c.req.header("x-forwarded-for"), deps.trustProxy);
+  /** The token a request presents: `Authorization: Bearer`, else the web UI's cookie. */
+  const presentedToken = (c: Context) =>
+    c.req.header("authorization")?.match(/^Bearer\s+(.+)$/i)?.[1] ?? getCookie(c, TOKEN_COOKIE);
 
   app.get("/healthz", (c) => c.json({ status: "ok" }));
   /**
@@ -56,27 +68,58 @@ export function createHttpApp(deps: HttpDeps): Hono {
 
   const api = new Hono();
 
+  // Every POST here may ride on the cookie. A page of another site can make
+  // the browser send a form (text/plain, urlencoded, multipart) without
+  // asking, but not JSON: requiring JSON stops login and logout CSRF.
+  api.use("/auth/*", async (c, next) => {
+    if (c.req.method === "POST") {
+      const type = c.req.header("content-type")?.split(";")[0]?.trim().toLowerCase();
+      if (type !== "application/json") throw new AppError("unsupported_media_type", "send JSON with `Content-Type: application/json`");
+    }
+    await next();
+  });
+
   api.post("/auth/register", async (c) => {
-    const result = await deps.core.accounts.register(await body(c, registerInput));
+    await deps.throttles.authAttempt(address(c));
+    const input = await body(c, registerInput);
+    await deps.throttles.signup(address(c));
+    const result = await core.accounts.register(input);
     setTokenCookie(c, result.token, deps.tokenTtlSeconds);
     return c.json(result, 201);
   });
 
   api.post("/auth/login", async (c) => {
+    await deps.throttles.authAttempt(address(c));
     const result = await core.accounts.login(await body(c, loginInput));
     setTokenCookie(c, result.token, deps.tokenTtlSeconds);
     return c.json(result);
   });
 
-  api.post("/auth/logout", (c) => {
+  /** Signs out this session (its token stops working at once), or every session with `{"everywhere": true}`. */
+  api.post("/auth/logout", async (c) => {
+    const input = parseInput(logoutInput, await readJsonBody(c, { optional: true }));
+    const token = presentedToken(c);
+    if (input.everywhere) {
+      const { user } = await core.accounts.identify(token);
+      await core.accounts.signOutEverywhere(user.id);
+    } else {
+      await core.accounts.signOut(token);
+    }
     deleteCookie(c, TOKEN_COOKIE, { path: "/" });
+    return c.body(null, 204);
+  });
+
+  /** Changes the password (the current one is checked) and signs out every other session. */
+  api.post("/auth/password", async (c) => {
+    await deps.throttles.authAttempt(address(c));
+    const identity = await core.accounts.identify(presentedToken(c));
+    await core.accounts.changePassword(identity, await body(c, passwordChangeInput));
     return c.body(null, 204);
   });
 
   /** The signed-in user, from `Authorization: Bearer` or the cookie. */
   api.get("/auth/me", async (c) => {
-    const bearer = c.req.header("authorization")?.match(/^Bearer\s+(.+)$/i)?.[1];
-    const user = await core.accounts.authenticate(bearer ?? getCookie(c, TOKEN_COOKIE));
+    const { user } = await core.accounts.identify(presentedToken(c));
     return c.json({ user });
   });
 
@@ -93,6 +136,10 @@ export function createHttpApp(deps: HttpDeps): Hono {
   app.onError((err, c) => {
     const { error, isBug } = toAppError(err);
     if (isBug) log.error({ err, path: c.req.path }, "request failed");
+    else if (error.code === "rate_limited" && c.req.path.startsWith("/api/auth/")) {
+      log.warn({ path: c.req.path, address: address(c) }, "sign-in attempts limited");
+    }
+    if (error.retryAfter !== undefined) c.header("Retry-After", String(error.retryAfter));
     return c.json({ error: error.toBody() }, error.status as ContentfulStatusCode);
   });
   return app;

@@ -15,9 +15,13 @@ const MAX_BODY_BYTES = 64 * 1024;
 
 const tooLarge = () => new AppError("too_large", `request body is larger than ${MAX_BODY_BYTES / 1024} KiB`);
 
-/** The parsed JSON body: `too_large` over 64 KiB, `invalid_payload` if it is not JSON. */
-export async function readJsonBody(c: Context): Promise<unknown> {
+/**
+ * The parsed JSON body: `too_large` over 64 KiB, `invalid_payload` if it is
+ * not JSON. With `optional`, an empty body is `undefined`.
+ */
+export async function readJsonBody(c: Context, { optional = false } = {}): Promise<unknown> {
   const text = await readIncoming((c.env as HttpBindings).incoming);
+  if (optional && text.trim() === "") return undefined;
   try {
     return JSON.parse(text);
   } catch {
@@ -37,4 +41,9 @@ async function readIncoming(incoming: IncomingMessage): Promise<string> {
     chunks.push(chunk);
   }
   return Buffer.concat(chunks, length).toString("utf8");
+}
+
+/** The client's TCP address (the last proxy's, behind a load balancer). */
+export function peerAddress(c: Context): string | undefined {
+  return (c.env as HttpBindings).incoming.socket.remoteAddress;
 }

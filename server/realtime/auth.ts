@@ -3,6 +3,8 @@ import type { Core } from "../core";
 import { AppError, toAppError } from "../core/errors";
 import { readCookie, TOKEN_COOKIE } from "../http/cookies";
 import type { Logger } from "../logger";
+import { connectRefusal } from "./admission";
+import { socketRooms } from "./socket-rooms";
 import type { IoSocket } from "./types";
 
 /**
@@ -35,16 +37,22 @@ export function authMiddleware(
       }
       // An anonymous namespace lets connections without any token in; a token
       // that is present must still be valid.
-      socket.data.user = token === undefined && options.anonymous ? null : await core.accounts.authenticate(token);
+      if (token === undefined && options.anonymous) {
+        socket.data.user = null;
+      } else {
+        const identity = await core.accounts.identify(token);
+        socket.data.user = identity.user;
+        socket.data.sessionId = identity.sessionId;
+        socket.data.expiresAt = identity.expiresAt.getTime();
+      }
       next();
     } catch (err) {
       const { error, isBug } = toAppError(err);
       if (isBug || error.code === "unavailable") log.error({ err }, "connection authentication failed");
-      const refusal = new Error(error.code === "unavailable" ? "unavailable" : "unauthorized") as Error & {
-        data?: unknown;
-      };
-      refusal.data = { code: error.code, message: error.message };
-      next(refusal);
+      // An outage or a bug is said as it is (the client retries later); anything
+      // else means the connection may not go on with this token.
+      const passOn = error.code === "unavailable" || error.code === "internal";
+      next(connectRefusal(passOn ? error : new AppError("unauthorized", error.message)));
     }
   };
 }
@@ -60,4 +68,33 @@ function isSameOrigin(headers: IncomingHttpHeaders, allowedOrigins: string[]): b
   } catch {
     return false;
   }
+}
+
+/** Node's timers hold at most 2^31-1 ms (~24.8 days); longer waits are taken in steps. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * For an authenticated connection: joins its session's room, so signing that
+ * session out closes it on whichever instance it is, and closes it when its
+ * token expires. Call once the connection is established (a refused
+ * handshake never gets a timer).
+ */
+export function watchSession(socket: IoSocket): void {
+  const { sessionId, expiresAt } = socket.data;
+  if (sessionId) socket.join(socketRooms.session(sessionId));
+  if (expiresAt === undefined) return;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const arm = () => {
+    const left = expiresAt - Date.now();
+    if (left > MAX_TIMER_MS) {
+      timer = setTimeout(arm, MAX_TIMER_MS);
+      return;
+    }
+    timer = setTimeout(() => {
+      socket.emit("session:ended", { reason: "expired" });
+      socket.disconnect(true);
+    }, Math.max(0, left));
+  };
+  arm();
+  socket.once("disconnect", () => clearTimeout(timer));
 }

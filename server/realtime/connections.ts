@@ -1,4 +1,5 @@
 import type { ClientInfo } from "../../shared/gateway";
+import type { SessionEndReason } from "../../shared/protocol";
 import type { Connections, Selector, Targets } from "../core/connections";
 import { socketRooms } from "./socket-rooms";
 import type { IoServer } from "./types";
@@ -99,6 +100,17 @@ export class SocketConnections implements Connections {
 
   disconnect(namespace: string, clientId: string): Promise<void> {
     this.io.of(namespace).in(clientId).disconnectSockets(true);
+    return this.sent();
+  }
+
+  closeSessions(sessionIds: string[], reason: SessionEndReason): Promise<void> {
+    if (sessionIds.length === 0) return Promise.resolve();
+    const rooms = sessionIds.map(socketRooms.session);
+    for (const namespace of this.namespaces) {
+      // Said once (a broadcast reaches this instance's connections at once), closed here first, then everywhere.
+      (this.io.of(namespace).in(rooms) as unknown as { emit(e: string, p: unknown): boolean }).emit("session:ended", { reason });
+      for (const scope of this.scopes(namespace)) scope.in(rooms).disconnectSockets(true);
+    }
     return this.sent();
   }
 }

@@ -15,6 +15,7 @@ import {
   roomIdInput,
   roomInviteInput,
   roomListInput,
+  roomMembersInput,
   roomReadInput,
   typingInput,
   userSearchInput,
@@ -60,12 +61,12 @@ export const clientEvents = {
   "room:list": event({
     schema: roomListInput,
     ackRequired: true,
-    run: async ({ core, user }) => ({ rooms: await core.rooms.list(user) }),
+    run: ({ core, user }, input) => core.rooms.list(user, input),
   }),
   "room:members": event({
-    schema: roomIdInput,
+    schema: roomMembersInput,
     ackRequired: true,
-    run: async ({ core, user }, input) => ({ members: await core.rooms.members(user, input) }),
+    run: ({ core, user }, input) => core.rooms.members(user, input),
   }),
   "room:read": event({
     schema: roomReadInput,

@@ -2,7 +2,7 @@ import type { ErrorBody } from "../../shared/errors";
 import { AppError, fromZodError, toAppError } from "../core/errors";
 import type { Logger } from "../logger";
 import type { EventTable } from "./events";
-import type { TokenBucket } from "./rate-limit";
+
 import type { IoSocket } from "./types";
 
 type AckCallback = (response: object) => void;
@@ -16,7 +16,13 @@ type AckCallback = (response: object) => void;
  */
 export function dispatch<C>(
   socket: IoSocket,
-  deps: { log: Logger; limiter: TokenBucket; events: EventTable<C>; context: C },
+  deps: {
+    log: Logger;
+    /** Takes one event from the connection's (and its user's) budget; false when spent. */
+    allow: () => boolean;
+    events: EventTable<C>;
+    context: C;
+  },
   event: string,
   args: unknown[],
 ): void {
@@ -29,9 +35,9 @@ export function dispatch<C>(
     else socket.emit("protocol:error", { event, error });
   };
 
-  if (!deps.limiter.take()) {
+  if (!deps.allow()) {
     // Without an ack there is no one to tell; answering a flood would amplify it.
-    if (ack) ack({ ok: false, error: new AppError("rate_limited", "too many events; slow down").toBody() });
+    if (ack) ack({ ok: false, error: new AppError("rate_limited", "too many events; slow down", 1).toBody() });
     return;
   }
   const spec = Object.hasOwn(deps.events, event) ? deps.events[event] : undefined;

@@ -1,16 +1,25 @@
 import type { Core } from "../core";
 import type { Logger } from "../logger";
-import { authMiddleware } from "./auth";
+import { authMiddleware, watchSession } from "./auth";
 import type { SwitchboardPlugin } from "../plugins/api";
 import { clientEvents, type EventContext, type EventTable } from "./events";
 import { dispatch } from "./handle";
-import { TokenBucket } from "./rate-limit";
+import { KeyedBuckets, TokenBucket } from "../limits/token-bucket";
+import type { Throttles } from "../limits/throttles";
+import { limitUserConnections, throttleConnections } from "./admission";
 import { socketRooms } from "./socket-rooms";
 import type { IoServer } from "./types";
 
 export interface RealtimeOptions {
   corsOrigins: string[];
+  /** Events per second per connection (bursts of twice that). */
   rateLimitPerSecond: number;
+  /** Events per second per user over all their connections on this instance (bursts of twice that). */
+  userRateLimitPerSecond: number;
+  maxConnectionsPerUser: number;
+  throttles: Throttles;
+  /** How many proxies in front set `X-Forwarded-For`. */
+  trustProxy: number;
   /** Events added by plugins, merged into the chat's event table. */
   plugins?: SwitchboardPlugin[];
 }
@@ -35,13 +44,19 @@ function chatEvents(plugins: SwitchboardPlugin[]): EventTable<EventContext> {
 export function attachRealtime(io: IoServer, core: Core, log: Logger, options: RealtimeOptions): void {
   const events = chatEvents(options.plugins ?? []);
   const chat = io.of("/");
-  chat.use(authMiddleware(core, options.corsOrigins, log.child({ part: "auth" })));
+  const alog = log.child({ part: "auth" });
+  chat.use(throttleConnections(options.throttles, options.trustProxy, alog));
+  chat.use(authMiddleware(core, options.corsOrigins, alog));
+  chat.use(limitUserConnections(core, options.maxConnectionsPerUser, alog));
+  // One budget per user on this instance, whatever the number of tabs.
+  const userBudgets = new KeyedBuckets(options.userRateLimitPerSecond);
 
   chat.on("connection", async (socket) => {
     // The chat namespace never admits anonymous connections (see authMiddleware).
     const user = socket.data.user!;
     const limiter = new TokenBucket(options.rateLimitPerSecond);
-    const deps = { log, limiter, events, context: { core, user, connectionId: socket.id } };
+    const allow = () => limiter.take() && userBudgets.take(user.id);
+    const deps = { log, allow, events, context: { core, user, connectionId: socket.id } };
     // Listeners go on before any await so no early event is missed; events
     // for rooms arrive once the subscriptions below are in place.
     socket.onAny((event: string, ...args: unknown[]) => dispatch(socket, deps, event, args));
@@ -56,6 +71,7 @@ export function attachRealtime(io: IoServer, core: Core, log: Logger, options: R
         .catch((err: unknown) => log.warn({ err, userId: user.id }, "presence update failed"));
     });
     socket.join(socketRooms.user(user.id));
+    watchSession(socket);
     try {
       const roomIds = await core.rooms.idsOf(user.id);
       if (socket.connected) socket.join(roomIds.map(socketRooms.room));

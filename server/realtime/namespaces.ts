@@ -2,27 +2,32 @@
  * Namespaces besides the chat (`/`), configured in the config file: who may
  * connect, whether clients may publish to channels themselves, whether channel
  * presence can be asked. Every connection learns its client id first
- * (`client:hello`), so a page can hand it to its backend (seed 004's "scan to
- * log in"); backends then reach it through the HTTP API.
+ * (`client:hello`), so a page can hand it to its backend (a "scan to log in"
+ * page, say); backends then reach it through the HTTP API.
  */
 import { z } from "zod";
 import { channelName } from "../../shared/gateway";
-import { jsonData } from "../../shared/text";
-import type { NamespaceSettings } from "../config";
+import { jsonData, text } from "../../shared/text";
+import { maxConnectionsPerIp, type NamespaceSettings } from "../config";
 import type { Core } from "../core";
-import { AppError, toAppError } from "../core/errors";
+import { AppError } from "../core/errors";
+import { pageOf } from "../core/paging";
+import { KeyedBuckets, TokenBucket } from "../limits/token-bucket";
+import type { Throttles } from "../limits/throttles";
 import type { Logger } from "../logger";
-import { authMiddleware } from "./auth";
+import { admission, socketAddress, throttleConnections } from "./admission";
+import { authMiddleware, watchSession } from "./auth";
 import { askConnectProxy } from "./connect-proxy";
 import type { EventSpec, EventTable } from "./events";
 import { dispatch } from "./handle";
-import { TokenBucket } from "./rate-limit";
 import { socketRooms } from "./socket-rooms";
 import type { IoServer, IoSocket } from "./types";
 
 interface NamespaceContext {
   socket: IoSocket;
   settings: NamespaceSettings;
+  /** Channel names must match this (the namespace's `channelPattern`), if set. */
+  channelPattern: RegExp | null;
   namespace: string;
   core: Core;
 }
@@ -34,16 +39,45 @@ const historyInput = z.strictObject({
   before: z.string().regex(/^[1-9][0-9]{0,18}$/).optional(),
   limit: z.number().int().min(1).max(100).default(50),
 });
+const presenceInput = z.strictObject({
+  channel: channelName,
+  /** A page of at most this many subscribers, after the client id `after`. */
+  limit: z.number().int().min(1).max(1000).default(1000),
+  after: text().min(1).max(400).optional(),
+});
 
 function event<S extends z.ZodType>(spec: EventSpec<S, NamespaceContext>): EventSpec<S, NamespaceContext> {
   return spec;
+}
+
+/** The channel, if its name is allowed in this namespace. */
+function allowed(ctx: NamespaceContext, channel: string): string {
+  if (ctx.channelPattern && !ctx.channelPattern.test(channel)) {
+    throw new AppError("invalid_payload", `channel: "${channel}" is not a channel of ${ctx.namespace}`);
+  }
+  return channel;
+}
+
+/** Throws unless the connection is subscribed to the channel (history and presence are for subscribers). */
+function subscribed(ctx: NamespaceContext, channel: string): void {
+  if (!ctx.socket.rooms.has(socketRooms.channel(allowed(ctx, channel)))) {
+    throw new AppError("forbidden", "subscribe to the channel first");
+  }
 }
 
 const namespaceEvents: EventTable<NamespaceContext> = {
   "channel:subscribe": event({
     schema: channelInput,
     ackRequired: true,
-    run: async ({ socket }, { channel }) => (await socket.join(socketRooms.channel(channel)), {}),
+    run: async (ctx, { channel }) => {
+      const { socket, settings } = ctx;
+      const room = socketRooms.channel(allowed(ctx, channel));
+      if (!socket.rooms.has(room) && socketRooms.channelsOf(socket.rooms).length >= settings.maxChannelsPerConnection) {
+        throw new AppError("limit_exceeded", `at most ${settings.maxChannelsPerConnection} channels per connection: unsubscribe from one first`);
+      }
+      await socket.join(room);
+      return {};
+    },
   }),
   "channel:unsubscribe": event({
     schema: channelInput,
@@ -53,9 +87,10 @@ const namespaceEvents: EventTable<NamespaceContext> = {
   "channel:publish": event({
     schema: publishInput,
     ackRequired: true,
-    run: async ({ socket, settings, namespace, core }, { channel, data }) => {
+    run: async (ctx, { channel, data }) => {
+      const { socket, settings, namespace, core } = ctx;
       if (!settings.clientPublish) throw new AppError("forbidden", "clients may not publish in this namespace");
-      if (!socket.rooms.has(socketRooms.channel(channel))) throw new AppError("forbidden", "subscribe to the channel first");
+      subscribed(ctx, channel);
       const publication = await core.channels.publish(namespace, channel, data ?? null, {
         clientId: socket.id,
         userId: socket.data.user?.id ?? null,
@@ -66,43 +101,57 @@ const namespaceEvents: EventTable<NamespaceContext> = {
   "channel:history": event({
     schema: historyInput,
     ackRequired: true,
-    run: ({ namespace, core }, { channel, before, limit }) => core.channels.history(namespace, channel, before, limit),
+    run: async (ctx, { channel, before, limit }) => {
+      subscribed(ctx, channel);
+      return ctx.core.channels.history(ctx.namespace, channel, before, limit);
+    },
   }),
   "channel:presence": event({
-    schema: channelInput,
+    schema: presenceInput,
     ackRequired: true,
-    run: async ({ socket, settings }, { channel }) => {
-      if (!settings.presence) throw new AppError("forbidden", "presence is not tracked in this namespace");
-      const sockets = await socket.nsp.in(socketRooms.channel(channel)).fetchSockets();
-      return {
-        clients: sockets.map((s) => ({ clientId: s.id, userId: socketRooms.userOf(s.rooms) })),
-      };
+    run: async (ctx, { channel, limit, after }) => {
+      if (!ctx.settings.presence) throw new AppError("forbidden", "presence is not tracked in this namespace");
+      subscribed(ctx, channel);
+      const sockets = await ctx.socket.nsp.in(socketRooms.channel(channel)).fetchSockets();
+      const clients = sockets
+        .map((s) => ({ clientId: s.id, userId: socketRooms.userOf(s.rooms) }))
+        .sort((a, b) => (a.clientId < b.clientId ? -1 : 1));
+      const page = pageOf(clients, (c) => c.clientId, { limit, after });
+      return { clients: page.items, ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) };
     },
   }),
 };
 
 /**
  * After authentication: the connect proxy (if configured) decides who the
- * user is and what to join; then the per-user connection limit applies.
- * Throws a coded error to refuse the connection.
+ * user is and what to join; then the per-user and per-address connection
+ * limits apply. Throws a coded error to refuse the connection.
  */
-async function admit(namespace: string, settings: NamespaceSettings, socket: IoSocket): Promise<void> {
+async function admit(namespace: string, settings: NamespaceSettings, socket: IoSocket, address: string): Promise<void> {
   if (settings.connectProxy) {
     const decision = await askConnectProxy(settings.connectProxy, namespace, socket, socket.data.user);
     socket.data.user = decision.user;
     socket.join([...decision.groups.map(socketRooms.group), ...decision.channels.map(socketRooms.channel)]);
   }
+  const perAddress = maxConnectionsPerIp(settings);
+  if (perAddress !== null) {
+    // Cluster-wide with the Redis adapter: every instance's connections count.
+    const fromAddress = await socket.nsp.in(socketRooms.address(address)).fetchSockets();
+    if (fromAddress.length >= perAddress) {
+      throw new AppError("too_many_connections", `at most ${perAddress} connections per address in ${namespace}`);
+    }
+  }
   const user = socket.data.user;
   const max = settings.maxConnectionsPerUser;
   if (!user || max === undefined) return;
-  // Cluster-wide with the Redis adapter: every instance's connections count.
   const existing = await socket.nsp.in(socketRooms.user(user.id)).fetchSockets();
   if (existing.length < max) return;
   if (settings.onConnectionLimit === "reject") {
     throw new AppError("too_many_connections", `at most ${max} connection(s) per user in ${namespace}`);
   }
-  // Seed 001: the newer connection replaces the oldest. A server-side
-  // disconnect is not retried by Socket.IO clients, so they do not fight back.
+  // The newer connection replaces the oldest (the user moved to another
+  // device). A server-side disconnect is not retried by Socket.IO clients,
+  // so they do not fight back.
   const oldest = existing.sort((a, b) => a.handshake.issued - b.handshake.issued).slice(0, existing.length - max + 1);
   for (const old of oldest) {
     (old as unknown as { emit(e: string, p: unknown): void }).emit("connection:replaced", { by: socket.id });
@@ -110,33 +159,39 @@ async function admit(namespace: string, settings: NamespaceSettings, socket: IoS
   }
 }
 
+export interface NamespaceOptions {
+  corsOrigins: string[];
+  rateLimitPerSecond: number;
+  userRateLimitPerSecond: number;
+  throttles: Throttles;
+  trustProxy: number;
+}
+
 export function attachNamespaces(
   io: IoServer,
   core: Core,
   log: Logger,
   namespaces: Record<string, NamespaceSettings>,
-  options: { corsOrigins: string[]; rateLimitPerSecond: number },
+  options: NamespaceOptions,
 ): void {
   for (const [name, settings] of Object.entries(namespaces)) {
     const nsp = io.of(name);
     const nlog = log.child({ namespace: name });
+    const channelPattern = settings.channelPattern ? new RegExp(`^(?:${settings.channelPattern})$`, "u") : null;
+    const userBudgets = new KeyedBuckets(options.userRateLimitPerSecond);
+    nsp.use(throttleConnections(options.throttles, options.trustProxy, nlog));
     nsp.use(authMiddleware(core, options.corsOrigins, nlog, { anonymous: settings.auth === "anonymous" }));
-    nsp.use((socket, next) => {
-      admit(name, settings, socket).then(
-        () => next(),
-        (err: unknown) => {
-          const { error, isBug } = toAppError(err);
-          if (isBug || error.code === "unavailable") nlog.warn({ err }, "connection refused");
-          next(Object.assign(new Error(error.code), { data: error.toBody() }));
-        },
-      );
-    });
+    nsp.use(admission(nlog, (socket) => admit(name, settings, socket, socketAddress(socket, options.trustProxy))));
     nsp.on("connection", (socket) => {
-      const limiter = new TokenBucket(options.rateLimitPerSecond);
-      const deps = { log: nlog, limiter, events: namespaceEvents, context: { socket, settings, namespace: name, core } };
-      socket.onAny((event: string, ...args: unknown[]) => dispatch(socket, deps, event, args));
       const user = socket.data.user;
+      const limiter = new TokenBucket(options.rateLimitPerSecond);
+      const allow = () => limiter.take() && (!user || userBudgets.take(user.id));
+      const context = { socket, settings, channelPattern, namespace: name, core };
+      const deps = { log: nlog, allow, events: namespaceEvents, context };
+      socket.onAny((event: string, ...args: unknown[]) => dispatch(socket, deps, event, args));
       if (user) socket.join(socketRooms.user(user.id));
+      socket.join(socketRooms.address(socketAddress(socket, options.trustProxy)));
+      watchSession(socket);
       (socket as unknown as { emit(e: string, p: unknown): void }).emit("client:hello", {
         clientId: socket.id,
         userId: user?.id ?? null,

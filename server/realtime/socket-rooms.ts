@@ -5,6 +5,7 @@
  */
 const USER = "user:";
 const GROUP = "group:";
+const CHANNEL = "channel:";
 
 export const socketRooms = {
   /** Every connection (tab) of one user. */
@@ -13,8 +14,12 @@ export const socketRooms = {
   room: (roomId: string) => `room:${roomId}`,
   /** An ad-hoc connection group (seed 004), managed by backends. */
   group: (name: string) => `${GROUP}${name}`,
+  /** Every connection opened with one session's token. */
+  session: (sessionId: string) => `session:${sessionId}`,
+  /** Every connection from one client address (anonymous namespaces count them). */
+  address: (ip: string) => `ip:${ip}`,
   /** A channel clients subscribe to in a non-chat namespace. */
-  channel: (name: string) => `channel:${name}`,
+  channel: (name: string) => `${CHANNEL}${name}`,
 
   /** The user a connection belongs to, from its rooms. */
   userOf(rooms: Iterable<string>): string | null {
@@ -24,5 +29,9 @@ export const socketRooms = {
   /** The groups a connection is in, from its rooms. */
   groupsOf(rooms: Iterable<string>): string[] {
     return [...rooms].filter((r) => r.startsWith(GROUP)).map((r) => r.slice(GROUP.length));
+  },
+  /** The channels a connection is subscribed to, from its rooms. */
+  channelsOf(rooms: Iterable<string>): string[] {
+    return [...rooms].filter((r) => r.startsWith(CHANNEL)).map((r) => r.slice(CHANNEL.length));
   },
 } as const;

@@ -7,15 +7,19 @@
 import type { Worker } from "node:cluster";
 import { MemoryPresenceStore, type PresenceStore } from "../core/presence";
 
-type Question = { op: "add" | "remove"; userId: string; connectionId: string } | { op: "online"; userIds: string[] };
+type Question =
+  | { op: "add" | "remove"; userId: string; connectionId: string }
+  | { op: "online"; userIds: string[] }
+  | { op: "count"; userId: string };
+type Answer = boolean | string[] | number;
 type Request = Question & { type: "sb:presence"; id: number };
-type Reply = { type: "sb:presence:reply"; id: number; result: boolean | string[] };
+type Reply = { type: "sb:presence:reply"; id: number; result: Answer };
 type Expired = { type: "sb:presence:expired"; userIds: string[] };
 
 /** Worker side. */
 export class IpcPresenceStore implements PresenceStore {
   private nextId = 1;
-  private readonly pending = new Map<number, (result: boolean | string[]) => void>();
+  private readonly pending = new Map<number, (result: Answer) => void>();
   onExpired: (userIds: string[]) => void = () => {};
 
   constructor() {
@@ -30,7 +34,7 @@ export class IpcPresenceStore implements PresenceStore {
     });
   }
 
-  private ask(req: Question): Promise<boolean | string[]> {
+  private ask(req: Question): Promise<Answer> {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, resolve);
@@ -54,6 +58,10 @@ export class IpcPresenceStore implements PresenceStore {
   async online(userIds: string[]): Promise<Set<string>> {
     return new Set((await this.ask({ op: "online", userIds })) as string[]);
   }
+
+  async count(userId: string): Promise<number> {
+    return (await this.ask({ op: "count", userId })) as number;
+  }
 }
 
 /** Primary side: answers the workers and cleans up after a dead one. */
@@ -68,7 +76,7 @@ export class PrimaryPresence {
     worker.on("message", (msg: Request | { type?: unknown }) => {
       if (msg?.type !== "sb:presence") return;
       const req = msg as Request;
-      const reply = (result: boolean | string[]) =>
+      const reply = (result: Answer) =>
         worker.isConnected() && worker.send({ type: "sb:presence:reply", id: req.id, result } satisfies Reply);
       if (req.op === "add") {
         mine.set(req.connectionId, req.userId);
@@ -78,6 +86,8 @@ export class PrimaryPresence {
         void this.store.remove(req.userId, req.connectionId).then(reply);
       } else if (req.op === "online") {
         void this.store.online(req.userIds).then((set) => reply([...set]));
+      } else if (req.op === "count") {
+        void this.store.count(req.userId).then(reply);
       }
     });
   }

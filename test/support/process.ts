@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { GENEROUS_LIMITS } from "./server";
 
 const root = path.resolve(import.meta.dirname, "../..");
 
@@ -25,7 +26,17 @@ export interface ServerProcess {
 
 export async function startServerProcess(env: Record<string, string> = {}): Promise<ServerProcess> {
   const dataDir = env.DATA_DIR ?? mkdtempSync(path.join(tmpdir(), "switchboard-proc-"));
-  return launch({ NODE_ENV: "production", HOST: "127.0.0.1", PORT: "0", LOG_LEVEL: "info", ...env, DATA_DIR: dataDir });
+  return launch({
+    NODE_ENV: "production",
+    HOST: "127.0.0.1",
+    PORT: "0",
+    LOG_LEVEL: "info",
+    ...GENEROUS_LIMITS,
+    // Tests behind a load balancer see which instance answered.
+    SWITCHBOARD_INSTANCE_HEADER: "true",
+    ...env,
+    DATA_DIR: dataDir,
+  });
 }
 
 async function launch(env: Record<string, string>): Promise<ServerProcess> {

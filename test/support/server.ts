@@ -12,6 +12,18 @@ import { createTestDatabase } from "./postgres";
 
 export type Backend = "embedded" | "postgres";
 
+/**
+ * Every test connects from 127.0.0.1, so the limits per address (sign-ins,
+ * sign-ups, new connections) would soon refuse suites that make many users.
+ * Tests of those limits set their own.
+ */
+export const GENEROUS_LIMITS = {
+  SWITCHBOARD_AUTH_RATE_LIMIT: "1000000",
+  SWITCHBOARD_SIGNUP_LIMIT: "1000000",
+  SWITCHBOARD_CONNECT_RATE_LIMIT: "1000000",
+  SWITCHBOARD_LOGIN_FAILURE_LIMIT: "1000",
+};
+
 export interface TestServer extends Switchboard {
   config: Config;
   /** Stops the server, keeping its data. */
@@ -47,6 +59,7 @@ async function boot(env: Record<string, string>, cleanup: () => Promise<void>): 
     HOST: "127.0.0.1",
     SWITCHBOARD_WEB_UI: "false",
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "silent",
+    ...GENEROUS_LIMITS,
     ...env,
   });
   const server = await startSwitchboard(config, createLogger(config.logLevel));
