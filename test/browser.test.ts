@@ -6,13 +6,81 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { MAX_BODY_LENGTH } from "../shared/limits";
 import type { Room } from "../shared/protocol";
-import { launchBrowser, screenshot } from "./support/browser";
-import { call, closeAll, connect, register, uniqueName } from "./support/clients";
+import { countCalls, launchBrowser, screenshot, watchRefusals } from "./support/browser";
+import { api, call, closeAll, connect, next, register, request, uniqueName, type ChatSocket } from "./support/clients";
+import { createTestDatabase, postgresAvailable } from "./support/postgres";
 import { startServerProcess, type ServerProcess } from "./support/process";
+import { TcpProxy } from "./support/tcp-proxy";
 
 const PASSWORD = "correct horse battery";
+const pgReady = await postgresAvailable();
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Like `call`, but waits out the connection's rate limit (20 events/s, bursts of 40) instead of failing. */
+async function callPaced<T extends object>(socket: ChatSocket, event: string, payload: unknown): Promise<T> {
+  for (;;) {
+    const res = await request<T>(socket, event, payload);
+    if (res.ok) return res as T;
+    if (res.error.code !== "rate_limited") throw new Error(`${event} failed: ${res.error.code} ${res.error.message}`);
+    await sleep((res.error.retryAfter ?? 0.2) * 1000);
+  }
+}
+
+/**
+ * Message bodies of up to 4,000 characters built against a link finder:
+ * the shapes that made the old regexes backtrack quadratically, many links,
+ * bidi overrides and isolates, very long words, other schemes and HTML. Each
+ * comes with the hrefs it must show, in order.
+ */
+function hostileMessages(count: number): { body: string; links: string[] }[] {
+  const fill = (head: string, unit: string, tail = "") =>
+    head + unit.repeat(Math.floor((MAX_BODY_LENGTH - head.length - tail.length) / unit.length)) + tail;
+  const kinds: ((i: number) => { body: string; links: string[] })[] = [
+    // The old TRAILING regex tried every start in a run of punctuation that ends in a letter.
+    (i) => ({ body: fill(`#${i} http://`, ".,", "a"), links: [] }),
+    (i) => ({ body: fill(`#${i} http://`, ")", "x"), links: [] }),
+    (i) => ({ body: fill(`#${i} see https://example.com/t/${i}`, ".,;:!?)]}"), links: [`https://example.com/t/${i}`] }),
+    (i) => {
+      const links: string[] = [];
+      let body = `#${i}`;
+      while (body.length + 30 < MAX_BODY_LENGTH) {
+        const url = `https://e.example/${i}/${links.length}`;
+        links.push(url);
+        body += ` ${url}`;
+      }
+      return { body, links };
+    },
+    // An override before a link leaves the link readable; one inside it makes it no link at all.
+    (i) => ({
+      body: fill(
+        `#${i} \u202E https://example.com/rlo/${i} \u2067مرحبا\u2069 https://example.com/ar/${i} שלום https://evil.example/\u202Emoc.elgoog `,
+        "\u200Fשלום \u202Bعربي\u202C ",
+      ),
+      links: [`https://example.com/rlo/${i}`, `https://example.com/ar/${i}`],
+    }),
+    (i) => ({ body: fill(`#${i} `, "w"), links: [] }),
+    (i) => {
+      const body = fill(`#${i} https://example.com/long/`, "a");
+      return { body, links: [body.slice(body.indexOf("https://"))] };
+    },
+    (i) => ({
+      body: fill(
+        `#${i} javascript:alert(${i}) data:text/html,<b>x</b> vbscript:x file:///etc/passwd ftp://example.com/f <script>alert(1)</script> <img src=x onerror=alert(1)> `,
+        "javascript:void(0)// ",
+      ),
+      links: [],
+    }),
+    (i) => ({
+      body: fill(`#${i} mail ada@example.com or visit example.org/x${i} `, "a@"),
+      links: ["mailto:ada@example.com", `https://example.org/x${i}`],
+    }),
+  ];
+  return Array.from({ length: count }, (_, i) => kinds[i % kinds.length]!(i));
+}
 
 // Real processes and a real browser on a shared 2-core machine: restarts and reconnect
 // backoff (up to 10 s) need more than the default 30 s when every suite runs at once.
@@ -34,9 +102,11 @@ describe("web UI in Chromium", { timeout: 90_000 }, () => {
   });
 
   /** A fresh browser profile (cookies are per context), optionally without WebSocket. */
-  async function newPage(options: { noWebSocket?: boolean; width?: number; dark?: boolean } = {}): Promise<Page> {
+  async function newPage(
+    options: { noWebSocket?: boolean; width?: number; dark?: boolean; baseURL?: string } = {},
+  ): Promise<Page> {
     const context = await browser.newContext({
-      baseURL: server.url,
+      baseURL: options.baseURL ?? server.url,
       viewport: { width: options.width ?? 1280, height: 800 },
       colorScheme: options.dark ? "dark" : "light",
     });
@@ -283,6 +353,94 @@ describe("web UI in Chromium", { timeout: 90_000 }, () => {
     await screenshot(page, "safe-rendering");
   });
 
+  it("renders 50 hostile messages once each, and none again during a typing and presence storm", { timeout: 240_000 }, async () => {
+    const alice = await register(server.url);
+    const sender = await register(server.url, uniqueName("mallory"), "Mallory");
+    const typists = await Promise.all(Array.from({ length: 8 }, (_, i) => register(server.url, uniqueName("storm"), `Storm ${i + 1}`)));
+    const flappers = await Promise.all(Array.from({ length: 3 }, (_, i) => register(server.url, uniqueName("flap"), `Flapper ${i + 1}`)));
+    const mallory = await connect(server.url, sender.token);
+    const { room } = await call<{ room: Room }>(mallory, "room:create", {
+      name: "Hostile",
+      memberIds: [alice, ...typists, ...flappers].map((u) => u.user.id),
+    });
+    const typing = await Promise.all(typists.map((u) => connect(server.url, u.token)));
+    const flapping = await Promise.all(flappers.map((u) => connect(server.url, u.token)));
+
+    const page = await newPage();
+    await signIn(page, alice.user.username);
+    await page.getByRole("heading", { level: 1, name: "Hostile" }).waitFor();
+    await log(page).getByText("This is the beginning of the conversation.").waitFor();
+    // Calls of MessageItem, the one function that renders a message ("delivery hint" is in it only).
+    const renders = await countCalls(page, "delivery hint");
+
+    // Sent live by another user: each arriving message renders itself, and no other.
+    const hostile = hostileMessages(50);
+    for (const m of hostile) await callPaced(mallory, "message:send", { roomId: room.id, body: m.body });
+    await log(page).locator("li.message.stored").nth(hostile.length - 1).waitFor();
+    expect(await renders.take()).toBe(hostile.length);
+    const shown = await log(page)
+      .locator("li.message")
+      .evaluateAll((items) =>
+        items.map((li) => ({
+          body: li.querySelector(".body")?.textContent,
+          links: [...li.querySelectorAll(".body a")].map((a) => a.getAttribute("href")),
+        })),
+      );
+    expect(shown).toEqual(hostile);
+    expect(await log(page).locator("script, img, iframe").count()).toBe(0);
+    await screenshot(page, "hostile-messages");
+
+    // The storm: 8 people start and stop typing 36 times each while 3 others
+    // go offline and online twice; every event acknowledged or observed
+    // before the next, so that its order is known.
+    const sockets = await Promise.all([
+      ...typing.map(async (socket) => {
+        for (let n = 0; n < 36; n++) await callPaced(socket, "typing", { roomId: room.id, typing: n % 2 === 0 });
+        return socket;
+      }),
+      ...flapping.map(async (socket, i) => {
+        const userId = flappers[i]!.user.id;
+        for (let n = 0; n < 2; n++) {
+          const offline = next(mallory, "presence", (p) => p.userId === userId && !p.online, 30_000);
+          socket.close();
+          await offline;
+          const online = next(mallory, "presence", (p) => p.userId === userId && p.online, 30_000);
+          socket = await connect(server.url, flappers[i]!.token);
+          await online;
+        }
+        return socket;
+      }),
+    ]);
+    // Where it ends: Storm 1 and 2 still typing (repeated as the composer does,
+    // so it does not expire while we look), Flapper 3 gone.
+    const stillTyping = () => Promise.all(typing.slice(0, 2).map((s) => callPaced(s, "typing", { roomId: room.id, typing: true })));
+    await stillTyping();
+    const repeat = setInterval(() => void stillTyping().catch(() => {}), 2000);
+    try {
+      const gone = next(mallory, "presence", (p) => p.userId === flappers[2]!.user.id && !p.online, 30_000);
+      sockets.at(-1)!.close();
+      await gone;
+      // One connection delivers in order: once the page shows this, it has handled the whole storm.
+      await page.getByRole("list", { name: "Offline members" }).getByText("Flapper 3").waitFor({ timeout: 60_000 });
+      expect(await renders.take()).toBe(0);
+      expect(await page.locator("p.typing").innerText()).toMatch(/^Storm ([12]) and Storm (?!\1)[12] are typing…$/);
+      const online = await page.getByRole("list", { name: "Online members" }).locator("li").allInnerTexts();
+      expect(online.map((t) => t.replace("· owner", "").trim()).sort()).toEqual(
+        ["Mallory", alice.user.displayName, ...typists.map((u) => u.user.displayName), "Flapper 1", "Flapper 2"].sort(),
+      );
+      const offline = await page.getByRole("list", { name: "Offline members" }).locator("li").allInnerTexts();
+      expect(offline.map((t) => t.trim())).toEqual(["Flapper 3"]);
+    } finally {
+      clearInterval(repeat);
+    }
+
+    // Still responsive: the composer sends, and the message shows.
+    await send(page, "still here after the storm");
+    await seeMessage(page, "still here after the storm");
+    expect(await renders.take()).toBeGreaterThan(0);
+    await screenshot(page, "after-storm");
+  });
+
   it("works with WebSocket unavailable (long-polling only)", async () => {
     const polling = await newPage({ noWebSocket: true });
     const normal = await newPage();
@@ -379,5 +537,105 @@ describe("web UI in Chromium", { timeout: 90_000 }, () => {
     await send(modern, "hello back");
     await legacy.getByRole("list", { name: "Messages" }).getByText("hello back").waitFor();
     await screenshot(legacy, "legacy-page");
+  });
+
+  // The server refuses connections in its middleware while PostgreSQL is away
+  // ("unavailable"); socket.io-client does not retry a refusal by itself.
+  describe.runIf(pgReady)("after the server refused the connection (database down)", () => {
+    const API_KEY = "browser-test-api-key-0123456789";
+    let pg: ServerProcess;
+    let proxy: TcpProxy;
+    let dropDatabase: (() => Promise<void>) | undefined;
+
+    beforeAll(async () => {
+      const db = await createTestDatabase();
+      dropDatabase = db.drop;
+      const through = await TcpProxy.forUrl(db.url);
+      proxy = through.proxy;
+      pg = await startServerProcess({ DATABASE_URL: through.proxied, SWITCHBOARD_API_KEYS: API_KEY });
+    });
+    afterAll(async () => {
+      await pg?.destroy();
+      await proxy?.cut();
+      await dropDatabase?.();
+    });
+    // A test that failed midway must not leave the next one without a database.
+    let databaseDown = false;
+    afterEach(async () => {
+      if (databaseDown) await restoreDatabase();
+    });
+
+    async function restoreDatabase(): Promise<void> {
+      await proxy.start(); // same port: the database is back
+      databaseDown = false;
+    }
+
+    /** Cuts the database, then has the server close the user's connections: each of their tabs reconnects into a refusal. */
+    async function cutDatabaseAndDisconnect(userId: string): Promise<void> {
+      await proxy.cut();
+      databaseDown = true;
+      const auth = { authorization: `Bearer ${API_KEY}` };
+      const { status, body } = await api(pg.url, "GET", `/api/v1/users/${userId}/clients`, undefined, auth);
+      expect(status).toBe(200);
+      expect(body.clients.length).toBeGreaterThan(0);
+      for (const client of body.clients as { id: string }[]) {
+        expect((await api(pg.url, "POST", `/api/v1/clients/${client.id}/close`, undefined, auth)).status).toBe(204);
+      }
+    }
+
+    /** Two refusals: the page saw the server refuse, and tried again while the database was still down. */
+    async function refusedTwice(refusals: { readonly count: number }): Promise<void> {
+      await expect.poll(() => refusals.count, { timeout: 45_000, interval: 200 }).toBeGreaterThanOrEqual(2);
+    }
+
+    it("web UI: reconnects by itself once the database is back, and sends", async () => {
+      const { user } = await register(pg.url);
+      const page = await newPage({ baseURL: pg.url });
+      const refusals = watchRefusals(page, "unavailable");
+      await signIn(page, user.username);
+      await createRoom(page, "Outage");
+      await send(page, "before the outage");
+      await seeMessage(page, "before the outage");
+
+      await cutDatabaseAndDisconnect(user.id);
+      await page.getByRole("status").getByText("Reconnecting…").waitFor();
+      await refusedTwice(refusals);
+      await screenshot(page, "refused-reconnecting");
+
+      await restoreDatabase();
+      await page.getByRole("status").getByText("Reconnecting…").waitFor({ state: "detached", timeout: 60_000 });
+      await send(page, "after the outage");
+      await seeMessage(page, "after the outage");
+      expect(await log(page).locator("li.message .body").allInnerTexts()).toEqual(["before the outage", "after the outage"]);
+    });
+
+    it("legacy page: reconnects by itself once the database is back, and sends", async () => {
+      const owner = await register(pg.url);
+      const { user } = await register(pg.url);
+      const socket = await connect(pg.url, owner.token);
+      const { room } = await call<{ room: Room }>(socket, "room:create", { name: "Old outage", memberIds: [user.id] });
+      await call(socket, "message:send", { roomId: room.id, body: "before the outage" });
+
+      const legacy = await newPage({ baseURL: pg.url });
+      const refusals = watchRefusals(legacy, "unavailable");
+      await legacy.goto("/legacy");
+      await legacy.getByLabel("Username").fill(user.username);
+      await legacy.getByLabel("Password").fill(PASSWORD);
+      await legacy.getByRole("button", { name: "Sign in" }).click();
+      const messages = legacy.getByRole("list", { name: "Messages" });
+      await messages.getByText("before the outage").waitFor();
+
+      await cutDatabaseAndDisconnect(user.id);
+      await legacy.getByRole("status").getByText("Reconnecting…").waitFor();
+      await refusedTwice(refusals);
+
+      await restoreDatabase();
+      await legacy.getByRole("status").getByText(/^Connected/).waitFor({ timeout: 60_000 });
+      await legacy.getByLabel("Message", { exact: true }).fill("after the outage");
+      await legacy.getByRole("button", { name: "Send" }).click();
+      await messages.getByText("after the outage").waitFor();
+      const { messages: stored } = await call<{ messages: { body: string }[] }>(socket, "message:history", { roomId: room.id });
+      expect(stored.map((m) => m.body)).toEqual(["before the outage", "after the outage"]);
+    });
   });
 });
