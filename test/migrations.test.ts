@@ -8,8 +8,13 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
+import { cpSync } from "node:fs";
+import { PrismaPg } from "@prisma/adapter-pg";
+import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
+import { dmKeyOf } from "../server/core/rooms";
 import { openDatabase } from "../server/db/client";
+import { applyMigrations } from "../server/db/migrate";
 import { createLogger } from "../server/logger";
 import { createTestDatabase, postgresAvailable } from "./support/postgres";
 
@@ -33,7 +38,8 @@ const postgres = await postgresAvailable();
 describe("migrations", { timeout: 180_000 }, () => {
   const cleanups: Array<() => Promise<void> | void> = [];
   afterAll(async () => {
-    for (const c of cleanups) await c();
+    // Last in, first out: a client closes before its database is dropped.
+    for (const c of cleanups.reverse()) await c();
   });
 
   it("match the schema exactly (no change without its migration)", async () => {
@@ -79,5 +85,39 @@ describe("migrations", { timeout: 180_000 }, () => {
     const status = await sh("npx", ["prisma", "migrate", "status"], env);
     expect(status.out).toContain("Database schema is up to date");
     expect(status.code).toBe(0);
+  });
+
+  it.runIf(postgres)("rewrite the DM keys of existing DMs into the unambiguous form", async () => {
+    const db = await createTestDatabase();
+    cleanups.push(db.drop);
+    // The database as it was before the migration that changed the keys.
+    const before = mkdtempSync(path.join(tmpdir(), "switchboard-migrations-"));
+    cleanups.push(() => rmSync(before, { recursive: true, force: true }));
+    const all = readdirSync(path.join(root, migrationsDir), { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+    const change = all.findIndex((name) => name.endsWith("_sessions_and_dm_keys"));
+    for (const name of all.slice(0, change)) cpSync(path.join(root, migrationsDir, name), path.join(before, name), { recursive: true });
+    cpSync(path.join(root, migrationsDir, "migration_lock.toml"), path.join(before, "migration_lock.toml"));
+    await applyMigrations(new PrismaPg({ connectionString: db.url }), { migrationsDir: before });
+
+    const client = new pg.Client({ connectionString: db.url });
+    await client.connect();
+    cleanups.push(() => client.end());
+    const users = ["u1", "u2", "with space", "z"];
+    for (const id of users) await client.query(`INSERT INTO "User" (id, username, "displayName") VALUES ($1, $2, $1)`, [id, `${id}@host`]);
+    // Old keys: the two ids sorted and joined by a space; a DM with oneself names the id twice.
+    const dms = [
+      ["dm-1", ["u1", "u2"]],
+      ["dm-2", ["with space", "z"]],
+      ["dm-self", ["u1", "u1"]],
+    ] as const;
+    for (const [id, pair] of dms) {
+      await client.query(`INSERT INTO "Room" (id, name, kind, visibility, "dmKey") VALUES ($1, 'Direct message', 'dm', 'private', $2)`, [id, [...pair].sort().join(" ")]);
+      for (const userId of new Set(pair)) await client.query(`INSERT INTO "Membership" ("roomId", "userId") VALUES ($1, $2)`, [id, userId]);
+    }
+
+    const { applied } = await applyMigrations(new PrismaPg({ connectionString: db.url }));
+    expect(applied).toEqual(all.slice(change));
+    const { rows } = await client.query<{ id: string; dmKey: string }>(`SELECT id, "dmKey" FROM "Room" ORDER BY id`);
+    expect(rows).toEqual(dms.map(([id, [a, b]]) => ({ id, dmKey: dmKeyOf(a, b) })));
   });
 });

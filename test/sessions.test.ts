@@ -1,0 +1,200 @@
+/**
+ * Sessions can be ended: signing out revokes the token at once (here or
+ * everywhere), a password change ends the other sessions, and the live
+ * connections of an ended or expired session are closed — on every instance.
+ * Host-application tokens: issuer, audience, lifetime, reserved subjects; DM
+ * keys that no pair of ids can share.
+ */
+import { SignJWT } from "jose";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "../server/config";
+import type { Room, User } from "../shared/protocol";
+import { api, call, closeAll, connect, next, register, request, type ChatSocket } from "./support/clients";
+import { createTestDatabase, postgresAvailable } from "./support/postgres";
+import { redisAvailable } from "./support/redis";
+import { RedisServer } from "./support/redis-server";
+import { backends, startTestServer, type TestServer } from "./support/server";
+
+const PASSWORD = "correct horse battery";
+const HOST_SECRET = "host-application-secret-of-at-least-32-chars";
+
+function hostToken(claims: Record<string, unknown>, expiresIn: string | number = "1h", secret = HOST_SECRET) {
+  return new SignJWT(claims).setProtectedHeader({ alg: "HS256" }).setIssuedAt().setExpirationTime(expiresIn).sign(new TextEncoder().encode(secret));
+}
+
+const auth = (server: TestServer, method: string, route: string, token: string, body?: unknown) =>
+  api(server.url, method, route, method === "GET" ? undefined : (body ?? {}), { authorization: `Bearer ${token}` });
+
+async function login(server: TestServer, username: string, password = PASSWORD): Promise<string> {
+  const res = await api(server.url, "POST", "/api/auth/login", { username, password });
+  if (res.status !== 200) throw new Error(`login failed: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body.token as string;
+}
+
+/** Resolves with the reason of the next `session:ended`, once the socket is also disconnected. */
+async function ended(socket: ChatSocket): Promise<string> {
+  const disconnected = new Promise<void>((resolve) => (socket.disconnected ? resolve() : socket.once("disconnect", () => resolve())));
+  const { reason } = await next(socket, "session:ended", () => true, 10_000);
+  await disconnected;
+  return reason;
+}
+
+describe.each(await backends())("sessions (%s)", (backend) => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer(backend, { SWITCHBOARD_JWT_SECRET: HOST_SECRET });
+  });
+  afterAll(async () => {
+    closeAll();
+    await server?.destroy();
+  });
+
+  it("signing out revokes the presented token and closes its connections, and only those", async () => {
+    const { user, token: first } = await register(server.url);
+    const second = await login(server, user.username);
+    const [a, b] = [await connect(server.url, first), await connect(server.url, second)];
+
+    const gone = ended(a);
+    expect((await auth(server, "POST", "/api/auth/logout", first)).status).toBe(204);
+    expect(await gone).toBe("signed_out");
+
+    expect((await auth(server, "GET", "/api/auth/me", first)).status).toBe(401);
+    await expect(connect(server.url, first)).rejects.toThrow("unauthorized");
+    // The other session goes on.
+    expect((await auth(server, "GET", "/api/auth/me", second)).body.user.id).toBe(user.id);
+    expect(b.connected).toBe(true);
+    expect((await request(b, "room:list", {})).ok).toBe(true);
+  });
+
+  it("signs out every session of the account with {everywhere: true}", async () => {
+    const { user, token: first } = await register(server.url);
+    const second = await login(server, user.username);
+    const sockets = [await connect(server.url, first), await connect(server.url, first), await connect(server.url, second)];
+    const all = sockets.map(ended);
+    expect((await auth(server, "POST", "/api/auth/logout", second, { everywhere: true })).status).toBe(204);
+    expect(await Promise.all(all)).toEqual(["signed_out", "signed_out", "signed_out"]);
+    for (const token of [first, second]) expect((await auth(server, "GET", "/api/auth/me", token)).status).toBe(401);
+  });
+
+  it("changing the password checks the current one and signs out the other sessions", async () => {
+    const { user, token: here } = await register(server.url);
+    const elsewhere = await login(server, user.username);
+    const [mine, theirs] = [await connect(server.url, here), await connect(server.url, elsewhere)];
+
+    const wrong = await auth(server, "POST", "/api/auth/password", here, { currentPassword: "not it", newPassword: "a new password" });
+    expect(wrong.status).toBe(401);
+    expect(wrong.body.error.code).toBe("invalid_credentials");
+    expect((await auth(server, "GET", "/api/auth/me", elsewhere)).status).toBe(200);
+
+    const theirsEnded = ended(theirs);
+    const ok = await auth(server, "POST", "/api/auth/password", here, { currentPassword: PASSWORD, newPassword: "a new password" });
+    expect(ok.status).toBe(204);
+    expect(await theirsEnded).toBe("password_changed");
+    expect((await auth(server, "GET", "/api/auth/me", elsewhere)).status).toBe(401);
+    expect((await auth(server, "GET", "/api/auth/me", here)).status).toBe(200);
+    expect(mine.connected).toBe(true);
+    expect((await api(server.url, "POST", "/api/auth/login", { username: user.username, password: PASSWORD })).status).toBe(401);
+    expect((await api(server.url, "POST", "/api/auth/login", { username: user.username, password: "a new password" })).status).toBe(200);
+  });
+
+  it("closes a connection when its token expires", async () => {
+    const token = await hostToken({ sub: `expiring-${backend}`, name: "Soon Gone" }, Math.floor(Date.now() / 1000) + 3);
+    const socket = await connect(server.url, token);
+    expect(await ended(socket)).toBe("expired");
+    await expect(connect(server.url, token)).rejects.toThrow("unauthorized");
+  });
+
+  it("never lets a host token speak as the system, a bot or a local account", async () => {
+    // The backend posts as the system and as a bot, creating those authors.
+    const admin = await register(server.url);
+    const room = await server.core.gateway.createRoom({ name: "authors", visibility: "public", memberIds: [admin.user.id] });
+    await server.core.gateway.postMessage(room.id, { body: "from the system" });
+    await server.core.gateway.postMessage(room.id, { body: "from a bot", bot: { id: "helper", name: "Helper" } });
+    for (const sub of ["system", "bot:helper", "bot:new-one", admin.user.id]) {
+      await expect(connect(server.url, await hostToken({ sub })), sub).rejects.toThrow("unauthorized");
+    }
+    // An ordinary host id still works.
+    const ok = await connect(server.url, await hostToken({ sub: "host-user-1", name: "\u202Egnirts\u202C Host" }));
+    const me = (await auth(server, "GET", "/api/auth/me", await hostToken({ sub: "host-user-1", name: "Host" }))).body.user as User;
+    expect(me.username).toBe("host-user-1@host");
+    expect(ok.connected).toBe(true);
+  });
+
+  it("keeps the DMs of ids that contain spaces apart", async () => {
+    // "Ta" with "Tb Tc", and "Ta Tb" with "Tc": both pairs were once the key "Ta Tb Tc".
+    const t = backend[0]!;
+    const ids = { a: `${t}a`, bc: `${t}b ${t}c`, ab: `${t}a ${t}b`, c: `${t}c` };
+    const [a, bc, ab, c] = await Promise.all(
+      Object.values(ids).map(async (sub) => connect(server.url, await hostToken({ sub }))),
+    );
+    const first = await call<{ room: Room }>(a!, "dm:open", { userId: ids.bc });
+    const second = await call<{ room: Room }>(ab!, "dm:open", { userId: ids.c });
+    expect(second.room.id).not.toBe(first.room.id);
+    // The other side of each pair finds its own DM.
+    expect((await call<{ room: Room }>(bc!, "dm:open", { userId: ids.a })).room.id).toBe(first.room.id);
+    expect((await call<{ room: Room }>(c!, "dm:open", { userId: ids.ab })).room.id).toBe(second.room.id);
+    expect(await request(ab!, "message:history", { roomId: first.room.id })).toMatchObject({ ok: false, error: { code: "forbidden" } });
+  });
+});
+
+describe("host-application token checks", () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer("embedded", {
+      SWITCHBOARD_JWT_SECRET: HOST_SECRET,
+      SWITCHBOARD_JWT_ISSUER: "https://app.example.com",
+      SWITCHBOARD_JWT_AUDIENCE: "switchboard",
+      SWITCHBOARD_JWT_MAX_TTL: "3600",
+    });
+  });
+  afterAll(async () => {
+    closeAll();
+    await server?.destroy();
+  });
+
+  it("requires the configured issuer and audience, and refuses tokens that live too long", async () => {
+    const good = { sub: "checked-user", iss: "https://app.example.com", aud: "switchboard" };
+    expect((await connect(server.url, await hostToken(good))).connected).toBe(true);
+    await expect(connect(server.url, await hostToken({ ...good, iss: "https://evil.example.com" }))).rejects.toThrow("unauthorized");
+    await expect(connect(server.url, await hostToken({ sub: "checked-user", aud: "switchboard" }))).rejects.toThrow("unauthorized");
+    await expect(connect(server.url, await hostToken({ ...good, aud: "another-service" }))).rejects.toThrow("unauthorized");
+    await expect(connect(server.url, await hostToken(good, "2h"))).rejects.toThrow("unauthorized");
+  });
+
+  it("refuses to start when the host secret is Switchboard's own", () => {
+    const secret = "the-same-secret-for-both-0123456789";
+    expect(() => loadConfig({ SWITCHBOARD_SECRET: secret, SWITCHBOARD_JWT_SECRET: secret })).toThrow(ConfigError);
+  });
+});
+
+describe.runIf((await postgresAvailable()) && (await redisAvailable()))("sessions across instances", () => {
+  let redis: RedisServer;
+  let drop: () => Promise<void>;
+  const servers: TestServer[] = [];
+  beforeAll(async () => {
+    const db = await createTestDatabase();
+    drop = db.drop;
+    redis = await RedisServer.start();
+    const env = { DATABASE_URL: db.url, REDIS_URL: redis.url, SWITCHBOARD_SECRET: "sessions-test-secret-0123456789abcdef" };
+    servers.push(await startTestServer("postgres", env), await startTestServer("postgres", env));
+  });
+  afterAll(async () => {
+    closeAll();
+    for (const s of servers) await s.stop().catch(() => {});
+    await redis?.stop();
+    await drop?.();
+  });
+
+  it("closes a signed-out session's connections on the other instance too", async () => {
+    const [a, b] = servers as [TestServer, TestServer];
+    const { user, token } = await register(a.url);
+    const other = await login(a, user.username);
+    const onB = await connect(b.url, token);
+    const stays = await connect(b.url, other);
+    const gone = ended(onB);
+    expect((await auth(a, "POST", "/api/auth/logout", token)).status).toBe(204);
+    expect(await gone).toBe("signed_out");
+    expect(stays.connected).toBe(true);
+    await expect(connect(b.url, token)).rejects.toThrow("unauthorized");
+  });
+});
