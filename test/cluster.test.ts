@@ -1,12 +1,14 @@
 /**
  * Cluster mode on one machine: the real entry point with two workers behind
- * @socket.io/sticky, no Redis (cluster adapter and presence through the
- * primary), PostgreSQL shared.
+ * the primary's sticky routing (server/scale/sticky.ts), no Redis (cluster
+ * adapter and presence through the primary), PostgreSQL shared.
  */
+import { once } from "node:events";
 import { Agent, get, request } from "node:http";
+import { connect as tcpConnect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Message, Room } from "../shared/protocol";
-import { api, call, closeAll, collect, connect, register, type ChatSocket } from "./support/clients";
+import { api, call, closeAll, collect, connect, register, uniqueName, type ChatSocket } from "./support/clients";
 import { createTestDatabase, postgresAvailable } from "./support/postgres";
 import { startServerProcess, type ServerProcess } from "./support/process";
 
@@ -150,5 +152,35 @@ describe.runIf(ready)("cluster mode (--workers 2)", { timeout: 120_000 }, () => 
     if (engine.transport.name !== "websocket") await new Promise((resolve) => engine.once("upgrade", resolve));
     expect(engine.transport.name).toBe("websocket");
     await call(socket, "room:list", {});
+  });
+
+  it("passes a request body on intact when a character is split across TCP segments", async () => {
+    const username = uniqueName();
+    const displayName = "Zoë 😀 café";
+    const body = Buffer.from(JSON.stringify({ username, password: "correct horse battery", displayName }));
+    const cut = body.indexOf(Buffer.from("😀")) + 2; // in the middle of the emoji's four bytes
+    const head = Buffer.from(
+      "POST /api/auth/register HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n" +
+        `Content-Length: ${body.length}\r\n\r\n`,
+    );
+    const socket = tcpConnect(Number(new URL(server.url).port), "127.0.0.1");
+    socket.setNoDelay(true);
+    // A body that arrives mangled may not match its Content-Length: fail rather than wait for ever.
+    socket.setTimeout(15_000, () => socket.destroy());
+    await once(socket, "connect");
+    const chunks: Buffer[] = [];
+    socket.on("data", (c: Buffer) => chunks.push(c));
+    const closed = once(socket, "close");
+    // The primary reads the first segment to route the connection: the split character is in it.
+    socket.write(Buffer.concat([head, body.subarray(0, cut)]));
+    await new Promise((r) => setTimeout(r, 100)); // the rest as a segment of its own
+    socket.write(body.subarray(cut));
+    await closed; // every response closes its connection in cluster mode
+    const response = Buffer.concat(chunks).toString();
+    expect(response.slice(0, response.indexOf("\r\n"))).toBe("HTTP/1.1 201 Created");
+    expect(JSON.parse(response.slice(response.indexOf("\r\n\r\n") + 4)).user.displayName).toBe(displayName);
+    // As stored.
+    const login = await api(server.url, "POST", "/api/auth/login", { username, password: "correct horse battery" });
+    expect(login.body.user.displayName).toBe(displayName);
   });
 });
