@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -21,6 +21,15 @@ describe("configuration", () => {
     const file = path.join(dir, "secret");
     expect(readFileSync(file, "utf8").trim()).toBe(a.secret);
     expect(statSync(file).mode & 0o077).toBe(0);
+  });
+
+  it("refuses a secret file shorter than a secret variable may be", () => {
+    const short = path.join(dir, "short");
+    mkdirSync(short);
+    writeFileSync(path.join(short, "secret"), "too-short\n");
+    expect(() => loadConfig({ DATA_DIR: short })).toThrow(/secret must be at least 32 characters/);
+    // The file is left as it was: no secret is silently replaced.
+    expect(readFileSync(path.join(short, "secret"), "utf8")).toBe("too-short\n");
   });
 
   it("names every bad variable in one error", () => {
