@@ -74,6 +74,8 @@ const PAGE = 50;
 const TYPING_TTL_MS = 6000;
 /** How far back a reconnect catches up before it starts the room afresh at its newest page. */
 const MAX_CATCH_UP_PAGES = 10;
+/** The most members the members panel loads for one room. */
+const MAX_MEMBERS_LOADED = 1000;
 
 /** Compares message ids (decimal strings of any length). */
 export function compareIds(a: string, b: string): number {
@@ -138,6 +140,12 @@ export class ChatStore {
       }
       this.set({ status: "reconnecting" });
       if (failure.action === "retry") this.retryLater(failure.retryAfterSeconds);
+    });
+    // Signed out elsewhere, password changed or token expired: the server closes
+    // the connection next, and only a new sign-in brings it back.
+    this.socket.on("session:ended", () => {
+      this.close();
+      options.onUnauthorized();
     });
     this.socket.on("message:new", (m) => this.onMessage(m));
     this.socket.on("room:joined", (room) => this.onRoomJoined(room));
@@ -205,7 +213,14 @@ export class ChatStore {
   }
 
   private async refreshRooms(): Promise<void> {
-    const { rooms } = await this.request("room:list", {});
+    // The list comes in pages; the sidebar shows every room.
+    const rooms: RoomSummary[] = [];
+    let after: string | undefined;
+    do {
+      const page = await this.request("room:list", { limit: 500, ...(after ? { after } : {}) });
+      rooms.push(...page.rooms);
+      after = page.nextCursor;
+    } while (after);
     const names = { ...this.state.names };
     for (const r of rooms) if (r.peer) names[r.peer.id] = r.peer.displayName;
     this.set({ rooms, names });
@@ -275,7 +290,14 @@ export class ChatStore {
 
   private async loadMembers(roomId: string): Promise<void> {
     try {
-      const { members } = await this.request("room:members", { roomId });
+      // Pages of members, up to a panel's worth: a room of thousands is not listed in full.
+      const members: Member[] = [];
+      let after: string | undefined;
+      do {
+        const page = await this.request("room:members", { roomId, limit: 500, ...(after ? { after } : {}) });
+        members.push(...page.members);
+        after = page.nextCursor;
+      } while (after && members.length < MAX_MEMBERS_LOADED);
       const online = { ...this.state.online };
       const names = { ...this.state.names };
       for (const m of members) {

@@ -66,14 +66,23 @@
     });
   }
 
-  function loadRooms() {
-    socket.emit("room:list", {}, function (res) {
+  // The room list comes in pages (nextCursor): fetch them all.
+  function fetchRooms(after, rooms, done) {
+    socket.emit("room:list", after ? { limit: 500, after: after } : { limit: 500 }, function (res) {
       if (!res.ok) return showError(res.error.message);
+      rooms = rooms.concat(res.rooms);
+      if (res.nextCursor) fetchRooms(res.nextCursor, rooms, done);
+      else done(rooms);
+    });
+  }
+
+  function loadRooms() {
+    fetchRooms(null, [], function (rooms) {
       var select = $("room");
       var keep = roomId;
       select.innerHTML = "";
-      for (var i = 0; i < res.rooms.length; i++) {
-        var r = res.rooms[i];
+      for (var i = 0; i < rooms.length; i++) {
+        var r = rooms[i];
         var option = document.createElement("option");
         option.value = r.id;
         var label = r.kind === "dm" ? (r.peer ? r.peer.displayName : "Direct message") : "# " + r.name;
@@ -116,6 +125,13 @@
     retryTimer = setTimeout(function () { retryTimer = null; socket.connect(); }, retryDelay(refusedAttempts++, retryAfterSeconds));
   }
 
+  function signInAgain() {
+    if (retryTimer) clearTimeout(retryTimer);
+    socket.close();
+    $("chat").className = "hidden";
+    $("login").className = "";
+  }
+
   function connect() {
     $("login").className = "hidden";
     $("chat").className = "";
@@ -127,17 +143,13 @@
       if (reason === "io server disconnect") retryLater(0);
     });
     socket.on("connect_error", function (err) {
-      if (err && err.message === "unauthorized") {
-        if (retryTimer) clearTimeout(retryTimer);
-        socket.close();
-        $("chat").className = "hidden";
-        $("login").className = "";
-        return;
-      }
+      if (err && err.message === "unauthorized") return signInAgain();
       setStatus("Reconnecting…");
       // Still active: socket.io-client is retrying by itself. Not active: refused, so it is up to us.
       if (!socket.active) retryLater(retryAfterOf(err));
     });
+    // Signed out elsewhere, password changed or token expired: the server closes the connection next.
+    socket.on("session:ended", signInAgain);
     socket.on("message:new", addMessage);
     socket.on("room:joined", loadRooms);
     socket.on("room:left", loadRooms);
