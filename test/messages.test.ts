@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { Message, Room } from "../shared/protocol";
-import { call, closeAll, collect, connect, register, settle } from "./support/clients";
+import { call, closeAll, collect, connect, next, register, settle } from "./support/clients";
 import { backends, startTestServer, type TestServer } from "./support/server";
 
 describe.each(await backends())("messages and history (%s)", (backend) => {
@@ -82,7 +82,7 @@ describe.each(await backends())("messages and history (%s)", (backend) => {
     expect(res).toMatchObject({ ok: false, error: { code: "forbidden" } });
   });
 
-  it("treats a resent clientMsgId as the same message: same ack, nothing new delivered", async () => {
+  it("treats a resent clientMsgId as the same message: same ack, stored once, delivered under the same id", async () => {
     const { socket, room, token } = await roomWithUser();
     const otherTab = await connect(server.url, token);
     const delivered = collect(otherTab, "message:new");
@@ -96,9 +96,28 @@ describe.each(await backends())("messages and history (%s)", (backend) => {
     ]);
     expect(a.message.id).toBe(b.message.id);
     await settle(otherTab);
-    expect(delivered.map((m) => m.body)).toEqual(["once", "race"]);
+    // A resend is delivered again (see the next test); clients keep one message per id.
+    expect([...new Map(delivered.map((m) => [m.id, m.body])).values()]).toEqual(["once", "race"]);
+    expect(new Set(delivered.map((m) => m.id))).toEqual(new Set([first.message.id, a.message.id]));
     const h = await call<{ messages: Message[] }>(socket, "message:history", { roomId: room.id });
     expect(h.messages.map((m) => m.clientMsgId)).toEqual(["retry-1", "retry-2"]);
+  });
+
+  it("delivers a message that was stored but never delivered when the client resends it", async () => {
+    const { socket, room, user } = await roomWithUser();
+    const bob = await register(server.url, undefined, "Bob");
+    const bobSocket = await connect(server.url, bob.token);
+    await call(bobSocket, "room:join", { roomId: room.id });
+    // As if a server stored it and died before delivering it (or its ack was lost).
+    const row = await server.db.prisma.message.create({
+      data: { roomId: room.id, authorId: user.id, body: "stored, never delivered", clientMsgId: "lost-1" },
+    });
+    const seen = next(bobSocket, "message:new", (m) => m.clientMsgId === "lost-1");
+    const retry = await call<{ message: Message }>(socket, "message:send", { roomId: room.id, body: "stored, never delivered", clientMsgId: "lost-1" });
+    expect(retry.message.id).toBe(row.id.toString());
+    expect(await seen).toEqual(retry.message);
+    const h = await call<{ messages: Message[] }>(bobSocket, "message:history", { roomId: room.id });
+    expect(h.messages.filter((m) => m.clientMsgId === "lost-1")).toHaveLength(1);
   });
 
   it("batches concurrent sends into few database writes, acking each after it is stored", async () => {

@@ -34,7 +34,9 @@ export class Messages {
   /**
    * Stores a message and delivers it to every member's connections. A resend
    * with a `clientMsgId` already stored for the author returns the stored
-   * message and delivers nothing new.
+   * message and delivers it again: the first attempt may have been stored by
+   * a process that died (or lost the reply) before delivering it, and clients
+   * drop a message whose id they already have.
    */
   async send(actor: User, input: MessageSend): Promise<Message> {
     const body = await this.beforeMessage(actor, input.roomId, input.body);
@@ -45,7 +47,7 @@ export class Messages {
       clientMsgId: input.clientMsgId ?? null,
     });
     const message = toMessage(row, actor);
-    if (created) this.stored(message);
+    this.deliver(message, created);
     return message;
   }
 
@@ -63,9 +65,10 @@ export class Messages {
     return body;
   }
 
-  /** Delivers a newly stored message, then lets plugins' `afterMessage` hooks see it. */
-  private stored(message: Message): void {
+  /** Delivers a stored message; a newly stored one then goes to plugins' `afterMessage` hooks (once). */
+  private deliver(message: Message, created: boolean): void {
     this.delivery.toRoom(message.roomId, "message:new", [message]);
+    if (!created) return;
     for (const hooks of this.hooks) {
       if (!hooks.afterMessage) continue;
       Promise.resolve()
@@ -92,7 +95,7 @@ export class Messages {
       trusted: true,
     });
     const message = toMessage(row, author);
-    if (created) this.stored(message);
+    this.deliver(message, created);
     return message;
   }
 
