@@ -27,6 +27,7 @@ import { attachRealtime } from "./realtime";
 import { SocketConnections } from "./realtime/connections";
 import { SocketDelivery } from "./realtime/delivery";
 import { attachNamespaces } from "./realtime/namespaces";
+import { resyncer } from "./realtime/subscriptions";
 import type { IoServer } from "./realtime/types";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -120,6 +121,16 @@ export async function startSwitchboard(config: Config, log: Logger, options: Sta
   };
   attachRealtime(io, core, log, { ...socketOptions, maxConnectionsPerUser: config.limits.maxConnectionsPerUser, plugins });
   attachNamespaces(io, core, log, config.namespaces, socketOptions);
+  if (redis) {
+    // After a Redis outage, what was broadcast meanwhile (leaves, closed
+    // sessions) never reached the other instances: every instance re-checks.
+    const resync = resyncer(io, core, log.child({ part: "resync" }), ["/", ...Object.keys(config.namespaces)]);
+    io.on("sb:resync", resync);
+    redis.onRecovered(() => {
+      io.serverSideEmit("sb:resync");
+      resync();
+    });
+  }
 
   const api = getRequestListener(
     createHttpApp({

@@ -123,7 +123,10 @@ export interface ServerToClientEvents {
 export type SessionEndReason = "signed_out" | "password_changed" | "expired";
 
 /** Server-to-server events (through the adapter once several instances run). */
-export type InterServerEvents = Record<string, never>;
+export interface InterServerEvents {
+  /** An instance's Redis came back after an outage: every instance re-checks its connections' rooms and sessions. */
+  "sb:resync": () => void;
+}
 
 /** What the server keeps on each socket (`socket.data`): the user, or null for an anonymous connection. */
 export interface SocketData {

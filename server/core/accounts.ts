@@ -175,6 +175,15 @@ export class Accounts {
     await this.endSessions(row.id, identity.sessionId, "password_changed");
   }
 
+  /** Which of these sessions still exist (not signed out, not expired). */
+  async liveSessions(sessionIds: string[]): Promise<Set<string>> {
+    const rows = await this.db.session.findMany({
+      where: { id: { in: sessionIds }, expiresAt: { gt: new Date() } },
+      select: { id: true },
+    });
+    return new Set(rows.map((r) => r.id));
+  }
+
   /** Deletes a user's sessions (all, or all but one) and closes their connections. */
   private async endSessions(userId: string, keep: string | null, reason: "signed_out" | "password_changed"): Promise<void> {
     const where = { userId, ...(keep ? { id: { not: keep } } : {}) };

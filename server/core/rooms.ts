@@ -35,6 +35,19 @@ export class Rooms {
     return rows.map((r) => r.roomId);
   }
 
+  /** The rooms of each of these users (for bringing many connections' subscriptions in step at once). */
+  async idsOfMany(userIds: string[]): Promise<Map<string, string[]>> {
+    const rows = await this.db.membership.findMany({ where: { userId: { in: userIds } }, select: { roomId: true, userId: true } });
+    const byUser = new Map<string, string[]>(userIds.map((id) => [id, []]));
+    for (const r of rows) byUser.get(r.userId)?.push(r.roomId);
+    return byUser;
+  }
+
+  /** Rooms by id (those that exist). */
+  async byIds(ids: string[]): Promise<Room[]> {
+    return (await this.db.room.findMany({ where: { id: { in: ids } } })).map(toRoom);
+  }
+
   async create(actor: User, input: RoomCreate): Promise<Room> {
     return this.createGroup(input, actor.id);
   }

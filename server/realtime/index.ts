@@ -8,6 +8,7 @@ import { KeyedBuckets, TokenBucket } from "../limits/token-bucket";
 import type { Throttles } from "../limits/throttles";
 import { limitUserConnections, throttleConnections } from "./admission";
 import { socketRooms } from "./socket-rooms";
+import { subscribeToRooms } from "./subscriptions";
 import type { IoServer } from "./types";
 
 export interface RealtimeOptions {
@@ -73,8 +74,7 @@ export function attachRealtime(io: IoServer, core: Core, log: Logger, options: R
     socket.join(socketRooms.user(user.id));
     watchSession(socket);
     try {
-      const roomIds = await core.rooms.idsOf(user.id);
-      if (socket.connected) socket.join(roomIds.map(socketRooms.room));
+      await subscribeToRooms(socket, core);
     } catch (err) {
       log.error({ err, userId: user.id }, "could not subscribe connection to its rooms");
       socket.disconnect(true);

@@ -6,12 +6,13 @@
 const USER = "user:";
 const GROUP = "group:";
 const CHANNEL = "channel:";
+const ROOM = "room:";
 
 export const socketRooms = {
   /** Every connection (tab) of one user. */
   user: (userId: string) => `${USER}${userId}`,
   /** Every connection of every member of a persistent room. */
-  room: (roomId: string) => `room:${roomId}`,
+  room: (roomId: string) => `${ROOM}${roomId}`,
   /** An ad-hoc connection group (seed 004), managed by backends. */
   group: (name: string) => `${GROUP}${name}`,
   /** Every connection opened with one session's token. */
@@ -29,6 +30,10 @@ export const socketRooms = {
   /** The groups a connection is in, from its rooms. */
   groupsOf(rooms: Iterable<string>): string[] {
     return [...rooms].filter((r) => r.startsWith(GROUP)).map((r) => r.slice(GROUP.length));
+  },
+  /** The persistent rooms a connection is subscribed to, from its rooms. */
+  roomsOf(rooms: Iterable<string>): string[] {
+    return [...rooms].filter((r) => r.startsWith(ROOM)).map((r) => r.slice(ROOM.length));
   },
   /** The channels a connection is subscribed to, from its rooms. */
   channelsOf(rooms: Iterable<string>): string[] {

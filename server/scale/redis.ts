@@ -20,6 +20,12 @@ export interface RedisLink {
    * is away: nothing reaches the other instances then anyway.
    */
   sent(): Promise<void>;
+  /**
+   * Calls `listener` each time both connections are back after an outage:
+   * what was broadcast meanwhile (joins, leaves, closes) never reached the
+   * other instances, so shared state must be brought back in step.
+   */
+  onRecovered(listener: () => void): void;
   close(): Promise<void>;
 }
 
@@ -36,14 +42,20 @@ export async function attachRedis(
   });
   const sub = pub.duplicate();
   let warned = false;
+  /** Connections that went down and are not ready again yet. */
+  const down = new Set<string>();
+  const recovered: Array<() => void> = [];
   for (const [name, c] of [["pub", pub], ["sub", sub]] as const) {
     c.on("error", (err: Error) => {
       if (!warned) log.warn({ err: err.message, connection: name }, "redis unavailable; serving local clients only");
       warned = true;
+      down.add(name);
     });
     c.on("ready", () => {
       if (warned) log.info({ connection: name }, "redis is back");
       warned = false;
+      if (!down.delete(name) || down.size > 0) return;
+      for (const listener of recovered) listener();
     });
   }
   await Promise.all([pub.connect(), sub.connect()]);
@@ -59,6 +71,7 @@ export async function attachRedis(
     sent: async () => {
       if (pub.isReady) await pub.ping().catch(() => undefined);
     },
+    onRecovered: (listener) => void recovered.push(listener),
     close: async () => {
       // Gracefully: let in-flight commands (the adapter's unsubscribes) finish, so
       // none is rejected unhandled; give up after a moment if Redis is away.
