@@ -34,6 +34,20 @@ async function main(): Promise<void> {
     });
     return;
   }
+  // A bug that escapes every handler (a plugin's timer, say) must not go
+  // unseen, nor leave a process running in an unknown state: an unhandled
+  // rejection is logged; an uncaught exception is logged and the server
+  // stops gracefully with exit code 1, for the supervisor to start a clean one.
+  let stopping: ((reason: string, code: number) => void) | null = null;
+  process.on("unhandledRejection", (reason) => {
+    log.error({ err: reason }, "unhandled promise rejection (a bug: please report it)");
+  });
+  process.on("uncaughtException", (err) => {
+    log.fatal({ err }, "uncaught exception (a bug: please report it); stopping");
+    if (stopping) stopping("uncaughtException", 1);
+    else process.exit(1);
+  });
+
   const server = await startSwitchboard(config, log, { clusterWorker: cluster.isWorker });
   if (cluster.isWorker) {
     log.info({ worker: process.pid }, "worker ready");
@@ -41,18 +55,22 @@ async function main(): Promise<void> {
   }
   else log.info({ url: server.url }, `Switchboard is listening on ${server.url}`);
 
-  const shutdown = (signal: string) => {
-    log.info({ signal }, "shutting down");
+  let closing = false;
+  const shutdown = (reason: string, code = 0) => {
+    if (closing) return;
+    closing = true;
+    log.info({ reason }, "shutting down");
     const force = setTimeout(() => process.exit(1), 10_000);
     force.unref();
     server.close().then(
-      () => process.exit(0),
+      () => process.exit(code),
       (err: unknown) => {
         log.error({ err }, "shutdown failed");
         process.exit(1);
       },
     );
   };
+  stopping = shutdown;
   process.once("SIGTERM", () => shutdown("SIGTERM"));
   process.once("SIGINT", () => shutdown("SIGINT"));
 }

@@ -103,8 +103,8 @@ export async function startSwitchboard(config: Config, log: Logger, options: Sta
       tokenTtlSeconds: config.tokenTtlSeconds,
     },
     loginGuard: throttles.loginGuard,
-    hooks: plugins.flatMap((p) => (p.hooks ? [p.hooks] : [])),
-    onHookError: (err) => log.error({ err }, "plugin afterMessage hook failed"),
+    hooks: plugins.flatMap((p) => (p.hooks ? [{ name: p.name, hooks: p.hooks }] : [])),
+    onHookError: (err, plugin, hook) => log.error({ err, plugin, hook }, "plugin hook failed"),
   });
   if (presenceStore instanceof RedisPresenceStore || presenceStore instanceof IpcPresenceStore) {
     presenceStore.onExpired = (users) =>

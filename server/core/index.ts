@@ -4,14 +4,13 @@
  * else; none of them touch the database or Socket.IO rooms directly.
  */
 import type { PrismaClient } from "../db/generated/client";
-import type { PluginHooks } from "../plugins/api";
 import { Accounts, type AccountsOptions, type LoginGuard } from "./accounts";
 import { Channels } from "./channels";
 import type { Connections } from "./connections";
 import type { Delivery } from "./delivery";
 import { Gateway } from "./gateway";
 import { MessageWriter } from "./message-writer";
-import { Messages } from "./messages";
+import { Messages, type NamedHooks } from "./messages";
 import { Presence, type PresenceStore } from "./presence";
 import { Rooms } from "./rooms";
 
@@ -35,9 +34,9 @@ export function createCore(deps: {
   /** Limits on guessing passwords (none by default). */
   loginGuard?: LoginGuard;
   /** Plugin hooks around sending messages, in order. */
-  hooks?: PluginHooks[];
-  /** Where a failing `afterMessage` hook is reported. */
-  onHookError?: (err: unknown) => void;
+  hooks?: NamedHooks[];
+  /** Where a failing hook is reported. */
+  onHookError?: (err: unknown, plugin: string, hook: string) => void;
 }): Core {
   const { db, delivery, presenceStore } = deps;
   const accounts = new Accounts(db, deps.connections, deps.accounts, deps.loginGuard);

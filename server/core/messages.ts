@@ -10,6 +10,12 @@ import type { MessageWriter } from "./message-writer";
 import type { Rooms } from "./rooms";
 import { toMessage } from "./wire";
 
+/** A plugin's hooks, with its name for the logs. */
+export interface NamedHooks {
+  name: string;
+  hooks: PluginHooks;
+}
+
 /** Sending and reading messages. */
 export class Messages {
   constructor(
@@ -17,8 +23,8 @@ export class Messages {
     private readonly writer: MessageWriter,
     private readonly rooms: Rooms,
     private readonly delivery: Delivery,
-    private readonly hooks: PluginHooks[],
-    private readonly onHookError: (err: unknown) => void,
+    private readonly hooks: NamedHooks[],
+    private readonly onHookError: (err: unknown, plugin: string, hook: keyof PluginHooks) => void,
   ) {}
 
   /** Resolves when every accepted send has been written; called before shutdown. */
@@ -51,16 +57,31 @@ export class Messages {
     return message;
   }
 
-  /** Plugins' `beforeMessage` hooks, in order: each may rewrite the body or reject the message. */
+  /**
+   * Plugins' `beforeMessage` hooks, in order: each may rewrite the body or
+   * reject the message. A hook that throws or answers nonsense fails the
+   * send as `internal`, logged with the plugin's name.
+   */
   private async beforeMessage(author: User, roomId: string, body: string): Promise<string> {
-    for (const hooks of this.hooks) {
-      const result = await hooks.beforeMessage?.({ author, roomId, body });
-      if (!result) continue;
-      if ("reject" in result) throw new AppError("forbidden", result.reject);
-      if (typeof result.body !== "string" || !result.body.trim() || result.body.length > MAX_BODY_LENGTH) {
-        throw new Error("a beforeMessage hook returned an invalid body");
+    for (const { name, hooks } of this.hooks) {
+      if (!hooks.beforeMessage) continue;
+      let result: unknown;
+      try {
+        result = await hooks.beforeMessage({ author, roomId, body });
+      } catch (err) {
+        this.onHookError(err, name, "beforeMessage");
+        throw new AppError("internal", "internal error");
       }
-      body = result.body;
+      if (result === undefined || result === null) continue;
+      if (typeof result === "object" && "reject" in result && typeof result.reject === "string") {
+        throw new AppError("forbidden", result.reject.slice(0, 500));
+      }
+      const rewritten = typeof result === "object" && "body" in result ? result.body : undefined;
+      if (typeof rewritten !== "string" || !rewritten.trim() || rewritten.length > MAX_BODY_LENGTH) {
+        this.onHookError(new Error("beforeMessage answered neither {body} (1–4,000 characters) nor {reject}"), name, "beforeMessage");
+        throw new AppError("internal", "internal error");
+      }
+      body = rewritten;
     }
     return body;
   }
@@ -69,11 +90,11 @@ export class Messages {
   private deliver(message: Message, created: boolean): void {
     this.delivery.toRoom(message.roomId, "message:new", [message]);
     if (!created) return;
-    for (const hooks of this.hooks) {
+    for (const { name, hooks } of this.hooks) {
       if (!hooks.afterMessage) continue;
       Promise.resolve()
         .then(() => hooks.afterMessage!(message))
-        .catch(this.onHookError);
+        .catch((err: unknown) => this.onHookError(err, name, "afterMessage"));
     }
   }
 

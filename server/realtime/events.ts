@@ -33,6 +33,8 @@ export interface EventSpec<S extends z.ZodType = z.ZodType, C = EventContext> {
   /** False for fire-and-forget events (`typing`): an ack is optional. */
   ackRequired: boolean;
   run(ctx: C, input: z.output<S>): Promise<object>;
+  /** The plugin that added the event, named in its error logs. */
+  plugin?: string;
 }
 
 /** A table of events: what {@link ./handle.ts} dispatches on. */

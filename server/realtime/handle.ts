@@ -57,16 +57,32 @@ export function dispatch<C>(
 
   const userId = socket.data.user?.id;
   const started = performance.now();
-  spec.run(deps.context, parsed.data).then(
-    (result) => {
-      ack?.({ ok: true, ...result });
+  // A handler (a plugin's, say) may throw at once, return something that is
+  // not a promise, or resolve to something that cannot be sent: none of it
+  // may escape into Socket.IO's own call stack.
+  new Promise<object>((resolve) => resolve(spec.run(deps.context, parsed.data)))
+    .then((result) => {
+      const body = { ...sendable(result), ok: true };
+      ack?.(body);
       deps.log.debug({ event, userId, ms: performance.now() - started }, "event handled");
-    },
-    (err: unknown) => {
+    })
+    .catch((err: unknown) => {
       const { error, isBug } = toAppError(err);
-      if (isBug) deps.log.error({ err, event, userId }, "event handler failed");
+      if (isBug) deps.log.error({ err, event, userId, ...(spec.plugin ? { plugin: spec.plugin } : {}) }, "event handler failed");
       else if (error.code === "unavailable") deps.log.warn({ err, event }, "event failed: dependency unavailable");
       fail(error.toBody());
-    },
-  );
+    });
+}
+
+/** A handler's result as an ack can carry it: a plain object that JSON can represent (no cycles, no BigInt). */
+function sendable(result: unknown): object {
+  if (typeof result !== "object" || result === null || Array.isArray(result)) {
+    throw new Error(`an event handler resolved to ${Array.isArray(result) ? "an array" : String(result)}, not an object`);
+  }
+  try {
+    JSON.stringify(result);
+  } catch (err) {
+    throw new Error("an event handler resolved to a value that cannot be sent", { cause: err });
+  }
+  return result;
 }

@@ -35,6 +35,7 @@ function chatEvents(plugins: SwitchboardPlugin[]): EventTable<EventContext> {
         schema: spec.schema,
         ackRequired: spec.ackRequired ?? true,
         run: (ctx, input) => spec.handler(ctx, input),
+        plugin: plugin.name,
       };
     }
   }

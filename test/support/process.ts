@@ -22,6 +22,10 @@ export interface ServerProcess {
   restart(): Promise<ServerProcess>;
   /** Stops it and deletes its data. */
   destroy(): Promise<void>;
+  /** Resolves with the exit code once the process ends, however it ends. */
+  exited: Promise<number | null>;
+  /** Everything it has printed so far (JSON log lines, and stderr). */
+  output(): string;
 }
 
 export async function startServerProcess(env: Record<string, string> = {}): Promise<ServerProcess> {
@@ -45,6 +49,11 @@ async function launch(env: Record<string, string>): Promise<ServerProcess> {
     env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
+  let printed = "";
+  const keep = (chunk: Buffer) => void (printed += chunk.toString());
+  child.stdout?.on("data", keep);
+  child.stderr?.on("data", keep);
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   const url = await listeningUrl(child);
   const port = new URL(url).port;
   const self: ServerProcess = {
@@ -60,6 +69,8 @@ async function launch(env: Record<string, string>): Promise<ServerProcess> {
       await stopChild(child, false);
       rmSync(env.DATA_DIR!, { recursive: true, force: true });
     },
+    exited,
+    output: () => printed,
   };
   return self;
 }
