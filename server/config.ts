@@ -122,7 +122,7 @@ export const namespaceSettingsSchema = z.strictObject({
   history: z.boolean().default(false),
   /** Clients may ask who is subscribed to a channel (`channel:presence`). */
   presence: z.boolean().default(false),
-  /** At most this many connections per user in this namespace (seed 001). */
+  /** At most this many connections per user in this namespace. */
   maxConnectionsPerUser: z.number().int().min(1).max(1000).optional(),
   /** At the limit: refuse the new connection, or close the user's oldest one. */
   onConnectionLimit: z.enum(["reject", "replace-oldest"]).default("reject"),
@@ -143,7 +143,7 @@ export const namespaceSettingsSchema = z.strictObject({
       }
     }, "must be a valid regular expression")
     .optional(),
-  /** Ask the host application about every connection first (seed 002's connect check). */
+  /** Ask the host application about every connection first (the connect proxy). */
   connectProxy: z
     .strictObject({
       url: z.url({ protocol: /^https?$/, message: "must be an http(s) URL" }),
@@ -199,7 +199,7 @@ const fileSchema = z.strictObject({
 /** The namespaces every server has unless the config file says otherwise. */
 const DEFAULT_NAMESPACES: Record<string, NamespaceSettings> = {
   // Anonymous push pages: a page connects, learns its client id, and a backend
-  // sends to it (seed 004's "scan to log in").
+  // sends to it (a "scan to log in" page, say).
   "/push": namespaceSettingsSchema.parse({ auth: "anonymous" }),
 };
 

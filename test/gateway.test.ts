@@ -202,7 +202,7 @@ describe.each(await backends())("HTTP API v1 (%s)", (backend) => {
 
   it("refuses bad requests with 400 and a stable code, changing nothing", async () => {
     const cases: Array<[string, string, unknown]> = [
-      ["POST", "/publish", { event: "x" }], // no target (the seed 003 case: nothing to do)
+      ["POST", "/publish", { event: "x" }], // no target: nothing to do
       ["POST", "/publish", { data: 1, all: true }], // no event
       ["POST", "/publish", { event: "disconnect", all: true }], // reserved name
       ["POST", "/publish", { event: "x", users: "u1" }], // wrong type

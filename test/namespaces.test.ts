@@ -126,7 +126,7 @@ describe("namespace settings: connect proxy and connection limits", () => {
     expect((await connectTo(server.url, "/proxied", { ticket: "ok" })).hello.userId).toBe("app-7");
   });
 
-  it("replaces a user's oldest connection when the limit says so (seed 001)", async () => {
+  it("replaces a user's oldest connection when the limit says so", async () => {
     const { token } = await register(server.url);
     const first = await connectTo(server.url, "/single", { token });
     const replaced = new Promise((r) => first.socket.once("connection:replaced", r));

@@ -1,6 +1,6 @@
 /**
  * The gateway for backends: one method per operation of the HTTP API v1 (and
- * the queue inlet). Seed 004's 21 connection operations, publish, and
+ * the queue inlet): the connection operations (clients, users, groups), publish, and
  * persistent rooms. Connection ids are Socket.IO socket ids ("clients"),
  * users are Switchboard user ids, groups are ad-hoc connection groups.
  */
@@ -150,7 +150,7 @@ export class Gateway {
     await this.connections.leaveGroup(ns, clientId, group);
   }
 
-  /** Dissolves a group: every member leaves it (seed 004's "ungroup"). */
+  /** Dissolves a group: every member leaves it ("ungroup"). */
   dissolveGroup(namespace: string, group: string): Promise<void> {
     return this.connections.dissolveGroup(this.namespace(namespace), group);
   }

@@ -1,5 +1,5 @@
 /**
- * The connect proxy (seed 002's connect check): before a connection to a
+ * The connect proxy (a host application's check of every connection): before a connection to a
  * namespace is accepted, Switchboard POSTs its handshake to the host
  * application, which answers who the user is and what to join, or refuses.
  */

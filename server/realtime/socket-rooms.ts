@@ -13,7 +13,7 @@ export const socketRooms = {
   user: (userId: string) => `${USER}${userId}`,
   /** Every connection of every member of a persistent room. */
   room: (roomId: string) => `${ROOM}${roomId}`,
-  /** An ad-hoc connection group (seed 004), managed by backends. */
+  /** An ad-hoc connection group, managed by backends. */
   group: (name: string) => `${GROUP}${name}`,
   /** Every connection opened with one session's token. */
   session: (sessionId: string) => `session:${sessionId}`,
