@@ -65,6 +65,8 @@ describe.runIf(ready && existsSync(NGINX))("behind nginx (deploy/nginx.conf)", {
       SWITCHBOARD_WEB_UI: "false",
       SWITCHBOARD_SECRET: "nginx-test-secret-0123456789abcdef0123456789",
       SWITCHBOARD_API_KEYS: KEY,
+      // As docs/deploy.md says for instances behind nginx: the client is the address nginx saw.
+      SWITCHBOARD_TRUST_PROXY: "1",
     };
     for (const name of ["n1", "n2", "n3"]) {
       instances.push(await startServerProcess({ ...env, SWITCHBOARD_INSTANCE_ID: name }));
