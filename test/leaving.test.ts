@@ -6,9 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { Message, Room } from "../shared/protocol";
 import { api, call, closeAll, collect, connect, next, register, type ChatSocket } from "./support/clients";
-import { createTestDatabase, postgresAvailable } from "./support/postgres";
-import { redisAvailable } from "./support/redis";
-import { RedisServer } from "./support/redis-server";
+import { instancesAvailable, startInstances, type Instances } from "./support/instances";
 import { backends, startTestServer, type TestServer } from "./support/server";
 
 /** The persistent rooms a connection is subscribed to, seen from the server it is on. */
@@ -79,26 +77,19 @@ describe.each(await backends())("a removal while a connection subscribes (%s)", 
   });
 });
 
-describe.runIf((await postgresAvailable()) && (await redisAvailable()))("a removal during a Redis outage", () => {
-  let redis: RedisServer;
-  let drop: () => Promise<void>;
-  const servers: TestServer[] = [];
+describe.runIf(await instancesAvailable())("a removal during a Redis outage", () => {
+  let instances: Instances;
   beforeAll(async () => {
-    const db = await createTestDatabase();
-    drop = db.drop;
-    redis = await RedisServer.start();
-    const env = { DATABASE_URL: db.url, REDIS_URL: redis.url, SWITCHBOARD_SECRET: "leaving-test-secret-0123456789abcdef" };
-    servers.push(await startTestServer("postgres", env), await startTestServer("postgres", env));
+    instances = await startInstances();
   });
   afterAll(async () => {
     closeAll();
-    for (const s of servers) await s.stop().catch(() => {});
-    await redis?.stop();
-    await drop?.();
+    await instances?.stop();
   });
 
   it("reaches the other instance's connections once Redis is back, and so does a sign-out", async () => {
-    const [a, b] = servers as [TestServer, TestServer];
+    const [a, b] = instances.servers;
+    const redis = instances.redis;
     const alice = await register(a.url);
     const bob = await register(a.url);
     const aliceSocket = await connect(a.url, alice.token);

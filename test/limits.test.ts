@@ -13,9 +13,7 @@ import { io, type Socket } from "socket.io-client";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import type { Member, RoomSummary, User } from "../shared/protocol";
 import { api, call, closeAll, connect, register, request, type ChatSocket } from "./support/clients";
-import { createTestDatabase, postgresAvailable } from "./support/postgres";
-import { redisAvailable } from "./support/redis";
-import { RedisServer } from "./support/redis-server";
+import { instancesAvailable, startInstances, type Instances } from "./support/instances";
 import { startTestServer, type TestServer } from "./support/server";
 
 const PASSWORD = "correct horse battery";
@@ -309,33 +307,22 @@ describe("anonymous namespaces, paged lists and scoped API keys", () => {
   });
 });
 
-describe.runIf((await postgresAvailable()) && (await redisAvailable()))("limits shared by two instances through Redis", () => {
-  let redis: RedisServer;
-  let drop: () => Promise<void>;
-  const servers: TestServer[] = [];
+describe.runIf(await instancesAvailable())("limits shared by two instances through Redis", () => {
+  let instances: Instances;
   beforeAll(async () => {
-    const db = await createTestDatabase();
-    drop = db.drop;
-    redis = await RedisServer.start();
-    const env = {
-      DATABASE_URL: db.url,
-      REDIS_URL: redis.url,
-      SWITCHBOARD_SECRET: "limits-test-secret-0123456789abcdef",
+    instances = await startInstances({
       SWITCHBOARD_TRUST_PROXY: "1",
       SWITCHBOARD_LOGIN_FAILURE_LIMIT: "3",
       SWITCHBOARD_MAX_CONNECTIONS_PER_USER: "2",
-    };
-    servers.push(await startTestServer("postgres", env), await startTestServer("postgres", env));
+    });
   });
   afterAll(async () => {
     closeAll();
-    for (const s of servers) await s.stop().catch(() => {});
-    await redis?.stop();
-    await drop?.();
+    await instances?.stop();
   });
 
   it("count failed sign-ins and a user's connections over both instances", async () => {
-    const [a, b] = servers as [TestServer, TestServer];
+    const [a, b] = instances.servers;
     const { user, token } = await a.core.accounts.register({ username: `shared_${Date.now()}`, password: PASSWORD });
     expect((await login(a, user.username, "wrong", newAddress())).status).toBe(401);
     expect((await login(b, user.username, "wrong", newAddress())).status).toBe(401);

@@ -10,9 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "../server/config";
 import type { Room, User } from "../shared/protocol";
 import { api, call, closeAll, connect, next, register, request, type ChatSocket } from "./support/clients";
-import { createTestDatabase, postgresAvailable } from "./support/postgres";
-import { redisAvailable } from "./support/redis";
-import { RedisServer } from "./support/redis-server";
+import { instancesAvailable, startInstances, type Instances } from "./support/instances";
 import { backends, startTestServer, type TestServer } from "./support/server";
 
 const PASSWORD = "correct horse battery";
@@ -167,26 +165,18 @@ describe("host-application token checks", () => {
   });
 });
 
-describe.runIf((await postgresAvailable()) && (await redisAvailable()))("sessions across instances", () => {
-  let redis: RedisServer;
-  let drop: () => Promise<void>;
-  const servers: TestServer[] = [];
+describe.runIf(await instancesAvailable())("sessions across instances", () => {
+  let instances: Instances;
   beforeAll(async () => {
-    const db = await createTestDatabase();
-    drop = db.drop;
-    redis = await RedisServer.start();
-    const env = { DATABASE_URL: db.url, REDIS_URL: redis.url, SWITCHBOARD_SECRET: "sessions-test-secret-0123456789abcdef" };
-    servers.push(await startTestServer("postgres", env), await startTestServer("postgres", env));
+    instances = await startInstances();
   });
   afterAll(async () => {
     closeAll();
-    for (const s of servers) await s.stop().catch(() => {});
-    await redis?.stop();
-    await drop?.();
+    await instances?.stop();
   });
 
   it("closes a signed-out session's connections on the other instance too", async () => {
-    const [a, b] = servers as [TestServer, TestServer];
+    const [a, b] = instances.servers;
     const { user, token } = await register(a.url);
     const other = await login(a, user.username);
     const onB = await connect(b.url, token);
