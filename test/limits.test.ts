@@ -11,8 +11,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { io, type Socket } from "socket.io-client";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import type { Member, RoomSummary, User } from "../shared/protocol";
-import { api, call, closeAll, connect, register, request, type ChatSocket } from "./support/clients";
+import { api, closeAll, connect, register, request, type ChatSocket } from "./support/clients";
 import { instancesAvailable, startInstances, type Instances } from "./support/instances";
 import { startTestServer, type TestServer } from "./support/server";
 
@@ -244,38 +243,6 @@ describe("anonymous namespaces, paged lists and scoped API keys", () => {
     const second = await emit(b, "channel:presence", { channel: "news", limit: 1, after: first.nextCursor });
     expect([...first.clients, ...second.clients].map((c: { clientId: string }) => c.clientId).sort()).toEqual([a.id, b.id].sort());
     expect(second.nextCursor).toBeUndefined();
-  });
-
-  it("pages room:list and room:members", async () => {
-    const me = await register(server.url);
-    const socket = await connect(server.url, me.token);
-    const others: User[] = [];
-    for (let i = 0; i < 4; i++) others.push((await register(server.url)).user);
-    for (let i = 0; i < 5; i++) await call(socket, "room:create", { name: `paged ${i}`, memberIds: others.map((u) => u.id) });
-
-    const rooms: RoomSummary[] = [];
-    for (let after: string | undefined, pages = 0; ; pages++) {
-      const page = await call<{ rooms: RoomSummary[]; nextCursor?: string }>(socket, "room:list", { limit: 2, ...(after ? { after } : {}) });
-      rooms.push(...page.rooms);
-      expect(page.rooms.length).toBeLessThanOrEqual(2);
-      if (!page.nextCursor) {
-        expect(pages).toBe(2);
-        break;
-      }
-      after = page.nextCursor;
-    }
-    expect(rooms).toEqual((await call<{ rooms: RoomSummary[] }>(socket, "room:list", {})).rooms);
-    expect(rooms.map((r) => r.name)).toEqual(["paged 0", "paged 1", "paged 2", "paged 3", "paged 4"]);
-
-    const members: Member[] = [];
-    for (let after: string | undefined; ; ) {
-      const page = await call<{ members: Member[]; nextCursor?: string }>(socket, "room:members", { roomId: rooms[0]!.id, limit: 2, ...(after ? { after } : {}) });
-      members.push(...page.members);
-      if (!page.nextCursor) break;
-      after = page.nextCursor;
-    }
-    expect(members.map((m) => m.user.id).sort()).toEqual([me.user.id, ...others.map((u) => u.id)].sort());
-    expect(await request(socket, "room:list", { after: "not-a-cursor" })).toMatchObject({ ok: false, error: { code: "invalid_payload" } });
   });
 
   it("pages the HTTP API's connection lists", async () => {

@@ -16,6 +16,38 @@ describe.each(await backends())("rooms, DMs and presence (%s)", (backend) => {
     return { ...account, socket: await connect(server.url, account.token) };
   }
 
+  it("pages room:list and room:members", async () => {
+    const me = await register(server.url);
+    const socket = await connect(server.url, me.token);
+    const others: User[] = [];
+    for (let i = 0; i < 4; i++) others.push((await register(server.url)).user);
+    for (let i = 0; i < 5; i++) await call(socket, "room:create", { name: `paged ${i}`, memberIds: others.map((u) => u.id) });
+
+    const rooms: RoomSummary[] = [];
+    for (let after: string | undefined, pages = 0; ; pages++) {
+      const page = await call<{ rooms: RoomSummary[]; nextCursor?: string }>(socket, "room:list", { limit: 2, ...(after ? { after } : {}) });
+      rooms.push(...page.rooms);
+      expect(page.rooms.length).toBeLessThanOrEqual(2);
+      if (!page.nextCursor) {
+        expect(pages).toBe(2);
+        break;
+      }
+      after = page.nextCursor;
+    }
+    expect(rooms).toEqual((await call<{ rooms: RoomSummary[] }>(socket, "room:list", {})).rooms);
+    expect(rooms.map((r) => r.name)).toEqual(["paged 0", "paged 1", "paged 2", "paged 3", "paged 4"]);
+
+    const members: Member[] = [];
+    for (let after: string | undefined; ; ) {
+      const page = await call<{ members: Member[]; nextCursor?: string }>(socket, "room:members", { roomId: rooms[0]!.id, limit: 2, ...(after ? { after } : {}) });
+      members.push(...page.members);
+      if (!page.nextCursor) break;
+      after = page.nextCursor;
+    }
+    expect(members.map((m) => m.user.id).sort()).toEqual([me.user.id, ...others.map((u) => u.id)].sort());
+    expect(await request(socket, "room:list", { after: "not-a-cursor" })).toMatchObject({ ok: false, error: { code: "invalid_payload" } });
+  });
+
   it("creates a room, lists it, and lets others join and leave a public room", async () => {
     const alice = await user();
     const bob = await user();
