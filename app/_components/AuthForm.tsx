@@ -1,14 +1,35 @@
 "use client";
 
 import Link from "next/link";
-import { useState, type FormEvent } from "react";
+import { useEffect, useState, type FormEvent } from "react";
 import { authenticate } from "../_lib/auth";
+import { SESSION_PARAM, sessionNotice } from "../_lib/session-notice";
+import { useCountdown } from "../_lib/use-countdown";
+import { TooManyAttempts } from "./TooManyAttempts";
 
-/** Sign-in and sign-up form: labelled fields, inline errors, then into the chat. */
+/**
+ * Sign-in and sign-up form: labelled fields, inline errors, then into the
+ * chat. After too many attempts it says how long to wait and keeps the button
+ * disabled until then; after a session ended, the sign-in page says why.
+ */
 export function AuthForm({ mode }: { mode: "login" | "register" }) {
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  const [wait, startWait] = useCountdown();
+  const [notice, setNotice] = useState<string | null>(null);
   const signUp = mode === "register";
+
+  // Read on the client only (the page itself is static); the reason is then
+  // taken out of the address, so that a reload does not say it again.
+  useEffect(() => {
+    if (signUp) return;
+    setNotice(sessionNotice(location.search));
+    const url = new URL(location.href);
+    if (url.searchParams.has(SESSION_PARAM)) {
+      url.searchParams.delete(SESSION_PARAM);
+      history.replaceState(history.state, "", url);
+    }
+  }, [signUp]);
 
   async function onSubmit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -22,18 +43,23 @@ export function AuthForm({ mode }: { mode: "login" | "register" }) {
     }
     setBusy(true);
     setError(null);
+    setNotice(null);
     const result = await authenticate(mode, { username, password, ...(signUp && displayName ? { displayName } : {}) });
     if (result.ok) {
       location.assign("/");
       return;
     }
     setBusy(false);
-    setError(result.message);
+    // A known wait shows as a countdown, and the form is usable again when it ends.
+    if (result.retryAfter) startWait(result.retryAfter);
+    setError(result.retryAfter ? null : result.message);
   }
+
+  const waiting = wait > 0;
 
   return (
     <main className="auth">
-      <form className="auth-card" onSubmit={onSubmit} noValidate aria-describedby={error ? "auth-error" : undefined}>
+      <form className="auth-card" onSubmit={onSubmit} noValidate aria-describedby={error || waiting ? "auth-error" : undefined}>
         <h1>
           <span className="brand-mark" aria-hidden="true">
             ◆
@@ -41,6 +67,11 @@ export function AuthForm({ mode }: { mode: "login" | "register" }) {
           Switchboard
         </h1>
         <h2>{signUp ? "Create your account" : "Sign in"}</h2>
+        {notice && (
+          <p className="notice" role="status">
+            {notice}
+          </p>
+        )}
         <label>
           Username
           <input
@@ -69,12 +100,16 @@ export function AuthForm({ mode }: { mode: "login" | "register" }) {
             minLength={signUp ? 8 : 1}
           />
         </label>
-        {error && (
-          <p id="auth-error" className="form-error" role="alert">
-            {error}
-          </p>
+        {waiting ? (
+          <TooManyAttempts id="auth-error" seconds={wait} />
+        ) : (
+          error && (
+            <p id="auth-error" className="form-error" role="alert">
+              {error}
+            </p>
+          )
         )}
-        <button type="submit" className="primary" disabled={busy}>
+        <button type="submit" className="primary" disabled={busy || waiting}>
           {signUp ? "Sign up" : "Sign in"}
         </button>
         <p className="switch">

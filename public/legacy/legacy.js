@@ -14,9 +14,11 @@
 
   function $(id) { return document.getElementById(id); }
 
-  function showError(text) { $("error").innerHTML = ""; $("error").appendChild(document.createTextNode(text || "")); }
+  function showError(text) { setText($("error"), text); }
 
-  function setStatus(text) { $("status").innerHTML = ""; $("status").appendChild(document.createTextNode(text)); }
+  function setStatus(text) { setText($("status"), text); }
+
+  function setText(node, text) { node.innerHTML = ""; node.appendChild(document.createTextNode(text || "")); }
 
   function request(method, url, body, done) {
     var xhr = new XMLHttpRequest();
@@ -26,7 +28,7 @@
       if (xhr.readyState !== 4) return;
       var json = null;
       try { json = JSON.parse(xhr.responseText); } catch (e) { json = null; }
-      done(xhr.status, json);
+      done(xhr.status, json, xhr);
     };
     xhr.send(body ? JSON.stringify(body) : null);
   }
@@ -48,8 +50,12 @@
     when.appendChild(document.createTextNode(" " + pad(d.getHours()) + ":" + pad(d.getMinutes())));
     li.appendChild(who);
     li.appendChild(when);
-    li.appendChild(document.createElement("br"));
-    li.appendChild(document.createTextNode(m.body));
+    // dir="auto": a right-to-left message reads right-to-left (browsers without it ignore it).
+    var text = document.createElement("div");
+    text.className = "text";
+    text.setAttribute("dir", "auto");
+    text.appendChild(document.createTextNode(m.body));
+    li.appendChild(text);
     list.appendChild(li);
     if (atBottom) list.scrollTop = list.scrollHeight;
   }
@@ -125,11 +131,80 @@
     retryTimer = setTimeout(function () { retryTimer = null; socket.connect(); }, retryDelay(refusedAttempts++, retryAfterSeconds));
   }
 
-  function signInAgain() {
+  /* Why the sign-in form is back: the same words as the web UI's app/_lib/session-notice.ts. */
+  var SESSION_NOTICES = {
+    signed_out: "You were signed out in another tab or on another device.",
+    password_changed: "Your password was changed on another device. Sign in with the new password.",
+    expired: "Your session expired. Sign in again.",
+    unauthorized: "Your session has ended. Sign in again."
+  };
+
+  function stopChat() {
     if (retryTimer) clearTimeout(retryTimer);
-    socket.close();
+    retryTimer = null;
+    if (socket) socket.close();
+  }
+
+  function signInAgain(reason) {
+    stopChat();
+    setText($("notice"), SESSION_NOTICES.hasOwnProperty(reason) ? SESSION_NOTICES[reason] : SESSION_NOTICES.unauthorized);
     $("chat").className = "hidden";
     $("login").className = "";
+  }
+
+  /*
+   * Too many sign-in attempts (429): say how long to wait, counting down, and
+   * keep the button disabled until then. The same words and sources (the
+   * body's error.retryAfter, else the Retry-After header) as the web UI's
+   * app/_lib/wait.ts: keep them in step.
+   */
+  var waitTimer = null;
+
+  function plural(n, unit) { return n + " " + unit + (n === 1 ? "" : "s"); }
+
+  function waitText(seconds) {
+    var s = Math.max(1, Math.ceil(seconds));
+    if (s < 60) return plural(s, "second");
+    var minutes = Math.ceil(s / 60);
+    if (minutes < 60) return plural(minutes, "minute");
+    var hours = Math.floor(minutes / 60);
+    var rest = minutes % 60;
+    return rest === 0 ? plural(hours, "hour") : plural(hours, "hour") + " and " + plural(rest, "minute");
+  }
+
+  function retryAfterOfResponse(json, xhr) {
+    var after = json && json.error ? json.error.retryAfter : null;
+    if (typeof after === "number" && isFinite(after) && after > 0) return Math.ceil(after);
+    var header = xhr.getResponseHeader("Retry-After");
+    if (!header) return 0;
+    if (/^\s*\d+\s*$/.test(header)) return parseInt(header, 10);
+    var now = new Date().getTime();
+    var at = Date.parse(header);
+    return !isNaN(at) && at > now ? Math.ceil((at - now) / 1000) : 0;
+  }
+
+  function waitBeforeSignIn(seconds) {
+    var until = new Date().getTime() + seconds * 1000;
+    var error = $("error");
+    // The alert is read out once; the time inside is a timer (not live), so it is not repeated every second.
+    var timer = document.createElement("span");
+    timer.setAttribute("role", "timer");
+    timer.setAttribute("aria-live", "off");
+    timer.appendChild(document.createTextNode(waitText(seconds)));
+    error.innerHTML = "";
+    error.appendChild(document.createTextNode("Too many attempts. Try again in "));
+    error.appendChild(timer);
+    error.appendChild(document.createTextNode("."));
+    $("sign-in").disabled = true;
+    if (waitTimer) clearInterval(waitTimer);
+    waitTimer = setInterval(function () {
+      var left = Math.ceil((until - new Date().getTime()) / 1000);
+      if (left > 0) return setText(timer, waitText(left));
+      clearInterval(waitTimer);
+      waitTimer = null;
+      $("sign-in").disabled = false;
+      showError("");
+    }, 1000);
   }
 
   function connect() {
@@ -143,13 +218,13 @@
       if (reason === "io server disconnect") retryLater(0);
     });
     socket.on("connect_error", function (err) {
-      if (err && err.message === "unauthorized") return signInAgain();
+      if (err && err.message === "unauthorized") return signInAgain("unauthorized");
       setStatus("Reconnecting…");
       // Still active: socket.io-client is retrying by itself. Not active: refused, so it is up to us.
       if (!socket.active) retryLater(retryAfterOf(err));
     });
     // Signed out elsewhere, password changed or token expired: the server closes the connection next.
-    socket.on("session:ended", signInAgain);
+    socket.on("session:ended", function (payload) { signInAgain(payload && payload.reason); });
     socket.on("message:new", addMessage);
     socket.on("room:joined", loadRooms);
     socket.on("room:left", loadRooms);
@@ -157,10 +232,16 @@
 
   $("login").onsubmit = function (e) {
     if (e && e.preventDefault) e.preventDefault();
+    if (waitTimer) return false;
     showError("");
-    request("POST", "/api/auth/login", { username: $("username").value, password: $("password").value }, function (status, json) {
+    setText($("notice"), "");
+    request("POST", "/api/auth/login", { username: $("username").value, password: $("password").value }, function (status, json, xhr) {
       if (status === 200) return connect();
       if (status === 0) return showError("Can't reach the server.");
+      if (status === 429 || (json && json.error && json.error.code === "rate_limited")) {
+        var wait = retryAfterOfResponse(json, xhr);
+        return wait > 0 ? waitBeforeSignIn(wait) : showError("Too many attempts. Wait a moment and try again.");
+      }
       showError(json && json.error ? (json.error.code === "invalid_credentials" ? "Wrong username or password." : json.error.message) : "Sign-in failed (" + status + ").");
     });
     return false;
@@ -191,6 +272,8 @@
   };
 
   $("logout").onclick = function () {
+    // Closed first: the session:ended this sign-out causes is no news to this page.
+    stopChat();
     request("POST", "/api/auth/logout", null, function () { window.location.reload(); });
     return false;
   };
