@@ -18,7 +18,7 @@ export function BrowseDialog({ onClose }: { onClose: () => void }) {
     <Dialog title="Browse public rooms" onClose={onClose}>
       <label>
         Search rooms
-        <input value={query} onChange={(e) => setQuery(e.target.value)} autoFocus />
+        <input value={query} onChange={(e) => setQuery(e.target.value)} data-autofocus />
       </label>
       {error && (
         <p className="form-error" role="alert">

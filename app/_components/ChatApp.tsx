@@ -1,10 +1,12 @@
 "use client";
 
-import { useEffect, useState } from "react";
+import { useCallback, useEffect, useRef, useState } from "react";
 import type { User } from "../../shared/protocol";
 import { currentUser, signOut } from "../_lib/auth";
 import { ChatStore } from "../_lib/chat-store";
+import { signInUrl, type SessionEnd } from "../_lib/session-notice";
 import { ChatContext, useChatSelector } from "../_lib/use-chat";
+import { AccountMenu, type SignOutAction } from "./AccountMenu";
 import { MembersPanel } from "./MembersPanel";
 import { RoomView } from "./RoomView";
 import { Sidebar } from "./Sidebar";
@@ -13,6 +15,9 @@ import { Sidebar } from "./Sidebar";
 export function ChatApp() {
   const [store, setStore] = useState<ChatStore | null>(null);
   const [failure, setFailure] = useState<string | null>(null);
+  // While this person signs out, the server ends this session too: that
+  // `session:ended` is expected, not news for the sign-in page.
+  const leaving = useRef<{ endedMeanwhile?: SessionEnd } | null>(null);
 
   useEffect(() => {
     let created: ChatStore | undefined;
@@ -21,7 +26,12 @@ export function ChatApp() {
       (user: User | null) => {
         if (cancelled) return;
         if (!user) return location.replace("/login");
-        created = new ChatStore(user, { onUnauthorized: () => location.replace("/login") });
+        created = new ChatStore(user, {
+          onSessionEnded: (reason) => {
+            if (leaving.current) leaving.current.endedMeanwhile = reason;
+            else location.replace(signInUrl(reason));
+          },
+        });
         setStore(created);
       },
       () => setFailure("Can’t reach the server. Check your connection, then reload the page."),
@@ -32,6 +42,24 @@ export function ChatApp() {
       created?.close();
     };
   }, []);
+
+  const leave: SignOutAction = useCallback(
+    async (everywhere) => {
+      leaving.current = {};
+      const result = await signOut({ everywhere });
+      const ended = leaving.current.endedMeanwhile;
+      // Signing out of this browser alone goes to sign-in even if the server
+      // was not reached (as before); "everywhere" must not pretend it worked.
+      if (!result.ok && everywhere && !ended) {
+        leaving.current = null;
+        return result;
+      }
+      store?.close();
+      location.assign(everywhere ? signInUrl(result.ok ? "signed_out_everywhere" : ended) : "/login");
+      return null;
+    },
+    [store],
+  );
 
   if (failure) {
     return (
@@ -52,12 +80,12 @@ export function ChatApp() {
   }
   return (
     <ChatContext.Provider value={store}>
-      <ChatLayout />
+      <ChatLayout onSignOut={leave} />
     </ChatContext.Provider>
   );
 }
 
-function ChatLayout() {
+function ChatLayout({ onSignOut }: { onSignOut: SignOutAction }) {
   const me = useChatSelector((s) => s.me);
   const status = useChatSelector((s) => s.status);
   const activeRoomId = useChatSelector((s) => s.activeRoomId);
@@ -86,18 +114,7 @@ function ChatLayout() {
         <span className={`status status-${status}`} role="status">
           {status === "online" ? "" : status === "connecting" ? "Connecting…" : "Reconnecting…"}
         </span>
-        <span className="me" title={`Signed in as ${me.username}`}>
-          {me.displayName}
-        </span>
-        <button
-          className="ghost"
-          onClick={async () => {
-            await signOut();
-            location.assign("/login");
-          }}
-        >
-          Sign out
-        </button>
+        <AccountMenu me={me} onSignOut={onSignOut} />
       </header>
       <Sidebar />
       <RoomView />

@@ -2,12 +2,23 @@
 
 import { useEffect, useRef, type ReactNode } from "react";
 
-/** A modal <dialog>: focus moves in, Esc and the close button close it. */
+/**
+ * A modal <dialog>: focus moves in (to the element marked `data-autofocus`,
+ * else the first focusable one), Esc and the close button close it, and focus
+ * goes back where it was.
+ *
+ * React's `autoFocus` does not work inside it: React focuses the element as it
+ * mounts, while the dialog is still closed (nothing in it can take focus), and
+ * renders no `autofocus` attribute for showModal() to find.
+ */
 export function Dialog(props: { title: string; onClose: () => void; children: ReactNode }) {
   const ref = useRef<HTMLDialogElement>(null);
   useEffect(() => {
     const dialog = ref.current;
-    if (dialog && !dialog.open) dialog.showModal();
+    if (dialog && !dialog.open) {
+      dialog.showModal();
+      dialog.querySelector<HTMLElement>("[data-autofocus]")?.focus();
+    }
     return () => dialog?.close();
   }, []);
   return (

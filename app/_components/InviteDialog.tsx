@@ -20,7 +20,7 @@ export function InviteDialog({ roomId, onClose }: { roomId: string; onClose: () 
     <Dialog title="Invite people" onClose={onClose}>
       <label>
         Find people
-        <input value={query} onChange={(e) => setQuery(e.target.value)} placeholder="Name or username" autoFocus />
+        <input value={query} onChange={(e) => setQuery(e.target.value)} placeholder="Name or username" data-autofocus />
       </label>
       {error && (
         <p className="form-error" role="alert">

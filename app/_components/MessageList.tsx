@@ -130,7 +130,8 @@ const MessageItem = memo(function MessageItem({
           <time dateTime={m.createdAt}>{timeOf(m.createdAt)}</time>
         </div>
       )}
-      <div className="body">
+      {/* dir="auto": a right-to-left message reads and aligns right-to-left, whatever the page's direction. */}
+      <div className="body" dir="auto">
         {linkify(m.body).map((seg, i) =>
           seg.kind === "link" ? (
             // dir="ltr" isolates the address from direction overrides in the text around it.

@@ -42,7 +42,7 @@ export function NewRoomDialog({ onClose }: { onClose: () => void }) {
       <form onSubmit={onSubmit} className="stack">
         <label>
           Name
-          <input name="name" maxLength={80} required autoFocus />
+          <input name="name" maxLength={80} required data-autofocus />
         </label>
         <fieldset>
           <legend>Who can find it</legend>

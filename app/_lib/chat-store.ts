@@ -27,6 +27,7 @@ import type {
   User,
 } from "../../shared/protocol";
 import { connectFailure, retryDelay } from "./reconnect";
+import type { SessionEnd } from "./session-notice";
 
 export type ConnectionStatus = "connecting" | "online" | "reconnecting";
 
@@ -98,7 +99,12 @@ export class ChatStore {
   private refusedAttempts = 0;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
 
-  constructor(me: User, options: { onUnauthorized: () => void }) {
+  /**
+   * `onSessionEnded` runs once the session is over (the connection is closed
+   * by then): with the server's reason after `session:ended`, or
+   * `unauthorized` when a reconnect was refused; only a new sign-in helps.
+   */
+  constructor(me: User, options: { onSessionEnded: (reason: SessionEnd) => void }) {
     this.state = {
       me,
       status: "connecting",
@@ -135,7 +141,7 @@ export class ChatStore {
       const failure = connectFailure(err as Error & { data?: unknown }, this.socket.active);
       if (failure.action === "sign-in") {
         this.close();
-        options.onUnauthorized();
+        options.onSessionEnded("unauthorized");
         return;
       }
       this.set({ status: "reconnecting" });
@@ -143,9 +149,9 @@ export class ChatStore {
     });
     // Signed out elsewhere, password changed or token expired: the server closes
     // the connection next, and only a new sign-in brings it back.
-    this.socket.on("session:ended", () => {
+    this.socket.on("session:ended", ({ reason }) => {
       this.close();
-      options.onUnauthorized();
+      options.onSessionEnded(reason);
     });
     this.socket.on("message:new", (m) => this.onMessage(m));
     this.socket.on("room:joined", (room) => this.onRoomJoined(room));
