@@ -88,17 +88,26 @@ describe("web UI in Chromium", { timeout: 90_000 }, () => {
   let server: ServerProcess;
   let browser: Browser;
   const contexts: BrowserContext[] = [];
+  /**
+   * A second server with tight limits, for the tests about them: 4 events a
+   * second per connection, and a username locked after 2 wrong passwords.
+   * One start (several seconds) for both, in the background meanwhile.
+   */
+  let strictServer: Promise<ServerProcess> | undefined;
 
   beforeAll(async () => {
     if (!existsSync(path.resolve(import.meta.dirname, "../.next/BUILD_ID"))) {
       throw new Error("no production build: run `npm run build` first (`npm test` does)");
     }
     [server, browser] = await Promise.all([startServerProcess(), launchBrowser()]);
+    strictServer = startServerProcess({ SWITCHBOARD_RATE_LIMIT: "4", SWITCHBOARD_LOGIN_FAILURE_LIMIT: "2" });
+    // Awaited by the tests that use it, which then see its failure.
+    strictServer.catch(() => {});
   });
   afterAll(async () => {
     closeAll();
     await browser?.close();
-    await server?.destroy();
+    await Promise.all([server?.destroy(), strictServer?.then((s) => s.destroy(), () => {})]);
   });
 
   /** A fresh browser profile (cookies are per context), optionally without WebSocket. */
@@ -158,6 +167,17 @@ describe("web UI in Chromium", { timeout: 90_000 }, () => {
     await page.getByLabel("Message", { exact: true }).press("Enter");
   }
 
+  /** Opens the top bar's account menu and picks an item. */
+  async function accountMenu(page: Page, item: string) {
+    await page.getByRole("button", { name: /account menu/ }).click();
+    await page.getByRole("menu", { name: "Account" }).getByRole("menuitem", { name: item, exact: true }).click();
+  }
+
+  /** The sign-in page's notice of why the session ended. */
+  function sessionNotice(page: Page, text: string) {
+    return page.getByRole("status").filter({ hasText: text }).waitFor();
+  }
+
   /** Waits until the message is shown as stored (not pending). */
   async function seeMessage(page: Page, text: string) {
     await log(page).locator("li.message.stored .body", { hasText: text }).first().waitFor();
@@ -171,7 +191,7 @@ describe("web UI in Chromium", { timeout: 90_000 }, () => {
   it("shows clear errors on the sign-in and sign-up forms", async () => {
     const page = await newPage();
     const taken = await signUp(page);
-    await page.getByRole("button", { name: "Sign out" }).click();
+    await accountMenu(page, "Sign out");
     await page.getByRole("button", { name: "Sign in" }).waitFor();
 
     await page.getByLabel("Username").fill(taken);
@@ -191,6 +211,62 @@ describe("web UI in Chromium", { timeout: 90_000 }, () => {
     await page.getByRole("button", { name: "Sign up" }).click();
     await page.getByRole("alert").filter({ hasText: "reach the server" }).waitFor();
     await screenshot(page, "sign-up-unreachable");
+  });
+
+  it("changes the password from the account menu: the other browser is signed out and told why, this one stays", async () => {
+    const { user } = await register(server.url);
+    const [here, there] = await Promise.all([newPage(), newPage()]);
+    await Promise.all([signIn(here, user.username), signIn(there, user.username)]);
+
+    await accountMenu(here, "Change password…");
+    const dialog = here.getByRole("dialog", { name: "Change password" });
+    const submit = dialog.getByRole("button", { name: "Change password" });
+    const newPassword = "a brand new passphrase";
+    // Mistakes show under their fields: too short, not matching, not the current password.
+    await dialog.getByLabel("Current password").fill("not my password");
+    await dialog.getByLabel("New password", { exact: true }).fill("short");
+    await submit.click();
+    await dialog.getByText("Use at least 8 characters.").waitFor();
+    await dialog.getByLabel("New password", { exact: true }).fill(newPassword);
+    await dialog.getByLabel("Confirm new password").fill(`${newPassword}!`);
+    await submit.click();
+    await dialog.getByText("This does not match the new password.").waitFor();
+    await dialog.getByLabel("Confirm new password").fill(newPassword);
+    await submit.click();
+    await dialog.getByText("That is not your current password.").waitFor();
+    await screenshot(here, "change-password-error");
+
+    await dialog.getByLabel("Current password").fill(PASSWORD);
+    await submit.click();
+    await dialog.getByRole("status").getByText(/Password changed\. Every other device and browser .* has been signed out/).waitFor();
+    await screenshot(here, "change-password-done");
+
+    // The other browser lands on sign-in, which says why; the new password signs it in.
+    await sessionNotice(there, "Your password was changed on another device.");
+    await screenshot(there, "signed-out-password-changed");
+    await there.getByLabel("Username").fill(user.username);
+    await there.getByLabel("Password").fill(newPassword);
+    await there.getByRole("button", { name: "Sign in" }).click();
+    await there.getByRole("button", { name: "New room" }).waitFor();
+
+    // This browser is still signed in: after a reload it opens the chat, not sign-in.
+    await dialog.getByRole("button", { name: "Done" }).click();
+    await here.reload();
+    await here.getByRole("button", { name: "New room" }).waitFor();
+  });
+
+  it("signs out everywhere from the account menu: every browser of the account goes to sign-in", async () => {
+    const { user } = await register(server.url);
+    const [here, there] = await Promise.all([newPage(), newPage()]);
+    await Promise.all([signIn(here, user.username), signIn(there, user.username)]);
+
+    await accountMenu(here, "Sign out everywhere…");
+    await here.getByRole("dialog", { name: "Sign out everywhere?" }).getByRole("button", { name: "Sign out everywhere" }).click();
+    await sessionNotice(here, "You signed out on every device.");
+    await sessionNotice(there, "You were signed out in another tab or on another device.");
+    // Signed out for real: the chat sends it back to sign-in.
+    await there.goto("/");
+    await there.waitForURL(/\/login$/);
   });
 
   it("lets two users chat in a new room, with typing shown", async () => {
@@ -251,35 +327,59 @@ describe("web UI in Chromium", { timeout: 90_000 }, () => {
     await seeMessage(tab2, "from tab one");
   });
 
-  it("shows a refused send with Retry, and Retry delivers it", async () => {
-    // A server with a tight per-connection rate limit, so some sends are refused.
-    const strict = await startServerProcess({ SWITCHBOARD_RATE_LIMIT: "4" });
-    try {
-      const page = await newPage();
-      await page.goto(`${strict.url}/signup`);
-      await page.getByLabel("Username").fill(uniqueName("strict"));
-      await page.getByLabel("Password").fill(PASSWORD);
-      await page.getByRole("button", { name: "Sign up" }).click();
-      await page.getByRole("button", { name: "New room" }).waitFor();
-      await createRoom(page, "Slow down");
-      for (let i = 1; i <= 12; i++) await send(page, `burst ${i}`);
-      const failed = log(page).locator("li.message.failed");
-      await failed.first().waitFor();
-      await failed.first().getByText(/Not sent: too many events/).waitFor();
-      await screenshot(page, "send-failed");
-      const text = await failed.first().locator(".body").innerText();
-      // Retry until the bucket has refilled; the message is then stored, once.
-      for (let attempt = 0; attempt < 20; attempt++) {
-        if ((await log(page).locator("li.message.stored .body", { hasText: new RegExp(`^${text}$`) }).count()) > 0) break;
-        const retry = log(page).locator("li.message.failed", { hasText: text }).getByRole("button", { name: "Retry" });
-        if (await retry.count()) await retry.click();
-        await page.waitForTimeout(500);
-      }
-      await log(page).locator("li.message.stored .body", { hasText: new RegExp(`^${text}$`) }).waitFor();
-      expect(await log(page).locator(".body", { hasText: new RegExp(`^${text}$`) }).count()).toBe(1);
-    } finally {
-      await strict.destroy();
+  it("says how long to wait when a username is locked, on the sign-in page and the legacy page", async () => {
+    // There two wrong passwords lock a username (for 15 minutes).
+    const strict = await strictServer!;
+    const { user } = await register(strict.url);
+    for (let i = 0; i < 2; i++) {
+      const wrong = await api(strict.url, "POST", "/api/auth/login", { username: user.username, password: "not the password" });
+      expect(wrong.status).toBe(401);
     }
+    const wait = /^Too many attempts\. Try again in \d+ minutes\.$/;
+
+    // Even the right password has to wait, and the form says how long.
+    const page = await newPage({ baseURL: strict.url });
+    await page.goto("/login");
+    await page.getByLabel("Username").fill(user.username);
+    await page.getByLabel("Password").fill(PASSWORD);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    expect(await page.getByRole("alert").filter({ hasText: "Too many attempts" }).innerText()).toMatch(wait);
+    expect(await page.getByRole("button", { name: "Sign in" }).isDisabled()).toBe(true);
+    await screenshot(page, "sign-in-locked");
+
+    await page.goto("/legacy");
+    await page.getByLabel("Username").fill(user.username);
+    await page.getByLabel("Password").fill(PASSWORD);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    expect(await page.getByRole("alert").filter({ hasText: "Too many attempts" }).innerText()).toMatch(wait);
+    expect(await page.getByRole("button", { name: "Sign in" }).isDisabled()).toBe(true);
+  });
+
+  it("shows a refused send with Retry, and Retry delivers it", async () => {
+    // A tight per-connection rate limit there, so some sends are refused.
+    const strict = await strictServer!;
+    const page = await newPage();
+    await page.goto(`${strict.url}/signup`);
+    await page.getByLabel("Username").fill(uniqueName("strict"));
+    await page.getByLabel("Password").fill(PASSWORD);
+    await page.getByRole("button", { name: "Sign up" }).click();
+    await page.getByRole("button", { name: "New room" }).waitFor();
+    await createRoom(page, "Slow down");
+    for (let i = 1; i <= 12; i++) await send(page, `burst ${i}`);
+    const failed = log(page).locator("li.message.failed");
+    await failed.first().waitFor();
+    await failed.first().getByText(/Not sent: too many events/).waitFor();
+    await screenshot(page, "send-failed");
+    const text = await failed.first().locator(".body").innerText();
+    // Retry until the bucket has refilled; the message is then stored, once.
+    for (let attempt = 0; attempt < 20; attempt++) {
+      if ((await log(page).locator("li.message.stored .body", { hasText: new RegExp(`^${text}$`) }).count()) > 0) break;
+      const retry = log(page).locator("li.message.failed", { hasText: text }).getByRole("button", { name: "Retry" });
+      if (await retry.count()) await retry.click();
+      await page.waitForTimeout(500);
+    }
+    await log(page).locator("li.message.stored .body", { hasText: new RegExp(`^${text}$`) }).waitFor();
+    expect(await log(page).locator(".body", { hasText: new RegExp(`^${text}$`) }).count()).toBe(1);
   });
 
   it("keeps a private room invisible to a non-member", async () => {
