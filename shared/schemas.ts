@@ -9,8 +9,16 @@ import { displayName, identifier, text } from "./text";
 /** Ids the server hands out: UUIDs for users and rooms, but host apps choose
  * their own user ids, so accept any short printable string. */
 const id = identifier();
-/** Message ids are positive integers sent as decimal strings. */
-const messageId = z.string().regex(/^[1-9][0-9]{0,18}$/, "expected a message id");
+/** The largest id PostgreSQL's bigint holds (2^63 - 1). */
+const MAX_BIGINT_ID = 2n ** 63n - 1n;
+
+/** Whether a string is an id the database can hold: a positive decimal integer up to 2^63 - 1. */
+export function isMessageId(s: string): boolean {
+  return /^[1-9][0-9]{0,18}$/.test(s) && BigInt(s) <= MAX_BIGINT_ID;
+}
+
+/** Message ids are positive integers sent as decimal strings (bigints: a larger one could not be compared in the database). */
+export const messageId = z.string().refine(isMessageId, "expected a message id");
 
 export const usernameSchema = z
   .string()

@@ -316,6 +316,9 @@ describe.each(await backends())("HTTP API v1 (%s)", (backend) => {
     expect(history.publications.map((p: { data: unknown }) => p.data)).toEqual([{ move: "e4" }, { event: "score", data: 3 }]);
     const older = await b.socket.timeout(5000).emitWithAck("channel:history", { channel: "room-1", before: history.publications[1].id, limit: 1 });
     expect(older).toEqual({ ok: true, publications: [ack.publication], hasMore: false });
+    // An id past PostgreSQL's bigint failed the query as `internal` (found by test/fuzz.test.ts).
+    const pastBigint = await b.socket.timeout(5000).emitWithAck("channel:history", { channel: "room-1", before: "9223372036854775808" });
+    expect(pastBigint).toMatchObject({ ok: false, error: { code: "invalid_payload" } });
     // /push keeps none.
     const none = await push.socket.timeout(5000).emitWithAck("channel:history", { channel: "news" });
     expect(none).toMatchObject({ ok: false, error: { code: "forbidden" } });

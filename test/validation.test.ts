@@ -56,6 +56,27 @@ describe("bad input from clients", () => {
     expect(await history()).toEqual(before);
   });
 
+  /** A cursor as the server encodes them, holding what a client chose. */
+  const cursor = (parts: unknown) => Buffer.from(JSON.stringify(parts)).toString("base64url");
+
+  // Each of these passed the schema and failed in the database as `internal` (found by test/fuzz.test.ts).
+  it.each([
+    ["a message id past PostgreSQL's bigint", "message:history", (r: Room) => ({ roomId: r.id, before: "9223372036854775808" })],
+    ["a read marker past PostgreSQL's bigint", "room:read", (r: Room) => ({ roomId: r.id, messageId: "9999999999999999999" })],
+    ["a cursor time PostgreSQL cannot hold", "room:list", () => ({ after: cursor(["-100000-01-01T00:00:00.000Z", "x"]) })],
+    ["a cursor id with U+0000", "room:list", () => ({ after: cursor(["2020-01-01T00:00:00.000Z", "a\u0000"]) })],
+    ["a member cursor time PostgreSQL cannot hold", "room:members", (r: Room) => ({ roomId: r.id, after: cursor(["+275760-09-13T00:00:00.000Z", "x"]) })],
+    ["a member cursor id with U+0000", "room:members", (r: Room) => ({ roomId: r.id, after: cursor(["2020-01-01T00:00:00.000Z", "\u0000"]) })],
+  ])("answers %s with invalid_payload", async (_, event, payload) => {
+    const res = await request(socket as any, event, payload(room));
+    expect(res).toEqual({ ok: false, error: { code: "invalid_payload", message: expect.any(String) } });
+  });
+
+  it("still takes the largest message id PostgreSQL holds", async () => {
+    const res = await request(socket as any, "message:history", { roomId: room.id, before: "9223372036854775807" });
+    expect(res).toMatchObject({ ok: true });
+  });
+
   it("refuses bodies over 4,000 characters with too_large, and accepts exactly 4,000", async () => {
     const tooLong = await request(socket as any, "message:send", { roomId: room.id, body: "x".repeat(4001) });
     expect(tooLong).toMatchObject({ ok: false, error: { code: "too_large" } });

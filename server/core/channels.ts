@@ -2,6 +2,7 @@
  * Channels of the non-chat namespaces: what clients and backends publish,
  * kept as history where the namespace's settings say so.
  */
+import { isMessageId } from "../../shared/schemas";
 import type { Prisma, PrismaClient } from "../db/generated/client";
 import type { Connections } from "./connections";
 import { AppError } from "./errors";
@@ -58,6 +59,8 @@ export class Channels {
     limit: number,
   ): Promise<{ publications: Publication[]; hasMore: boolean }> {
     if (!this.withHistory.has(namespace)) throw new AppError("forbidden", "this namespace keeps no history");
+    // Transports check the digits; an id past the database's bigint would fail the query as `internal`.
+    if (before !== undefined && !isMessageId(before)) throw new AppError("invalid_payload", "before: expected a publication id");
     const rows = await this.db.publication.findMany({
       where: { namespace, channel, ...(before ? { id: { lt: BigInt(before) } } : {}) },
       orderBy: { id: "desc" },

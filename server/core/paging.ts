@@ -3,6 +3,7 @@
  * opaque `nextCursor` naming its last item; passing it back as `after` gives
  * the items after that one, unaffected by what was added or removed before it.
  */
+import { isSafeText } from "../../shared/text";
 import { AppError } from "./errors";
 
 /** An opaque cursor for a list position (the sort key of the page's last item). */
@@ -10,15 +11,34 @@ export function encodeCursor(key: readonly string[]): string {
   return Buffer.from(JSON.stringify(key)).toString("base64url");
 }
 
-/** The sort key a cursor names, with `size` parts; `invalid_payload` for anything else. */
+const notACursor = () => new AppError("invalid_payload", "after: not a cursor this list gave");
+
+/**
+ * The sort key a cursor names, with `size` parts; `invalid_payload` for
+ * anything else. A client may send any base64: the parts must be text the
+ * database can compare (no U+0000, no unpaired surrogate).
+ */
 export function decodeCursor(cursor: string, size: number): string[] {
   try {
     const key: unknown = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
-    if (Array.isArray(key) && key.length === size && key.every((k) => typeof k === "string")) return key as string[];
+    if (Array.isArray(key) && key.length === size && key.every((k) => typeof k === "string" && isSafeText(k))) return key as string[];
   } catch {
     // not ours: said below
   }
-  throw new AppError("invalid_payload", "after: not a cursor this list gave");
+  throw notACursor();
+}
+
+/**
+ * A time in a cursor, as `toISOString()` wrote it into one (years 0000 to
+ * 9999); `invalid_payload` for anything else, such as a time PostgreSQL
+ * cannot hold (`new Date` accepts years ±275,760, the database 4713 BC on).
+ */
+export function cursorTime(part: string): Date {
+  const time = new Date(part);
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/.test(part) || Number.isNaN(time.getTime()) || time.toISOString() !== part) {
+    throw notACursor();
+  }
+  return time;
 }
 
 /**

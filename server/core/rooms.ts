@@ -15,7 +15,7 @@ import type { PrismaClient } from "../db/generated/client";
 import { isUniqueViolation } from "../db/errors";
 import type { Delivery } from "./delivery";
 import { AppError } from "./errors";
-import { decodeCursor, encodeCursor } from "./paging";
+import { cursorTime, decodeCursor, encodeCursor } from "./paging";
 import type { PresenceStore } from "./presence";
 import { toRoom, toUser } from "./wire";
 
@@ -168,8 +168,7 @@ export class Rooms {
   /** A page of the actor's rooms, oldest first, with unread counts (own messages never count as unread). */
   async list(actor: User, { limit, after }: RoomListPage): Promise<{ rooms: RoomSummary[]; nextCursor?: string }> {
     const [afterTime, afterId] = after ? decodeCursor(after, 2) : [];
-    const from = afterTime === undefined ? null : new Date(afterTime);
-    if (from && Number.isNaN(from.getTime())) throw new AppError("invalid_payload", "after: not a cursor this list gave");
+    const from = afterTime === undefined ? null : cursorTime(afterTime);
     const rows = await this.db.$queryRaw<
       Array<RoomRow & { lastReadMessageId: bigint | null; unread: number; peerId: string | null }>
     >`
@@ -230,8 +229,7 @@ export class Rooms {
   async members(actor: User, { roomId, limit, after }: RoomMembersPage): Promise<{ members: Member[]; nextCursor?: string }> {
     await this.assertReadable(actor, roomId);
     const [afterTime, afterId] = after ? decodeCursor(after, 2) : [];
-    const joined = afterTime === undefined ? null : new Date(afterTime);
-    if (joined && Number.isNaN(joined.getTime())) throw new AppError("invalid_payload", "after: not a cursor this list gave");
+    const joined = afterTime === undefined ? null : cursorTime(afterTime);
     const rows = await this.db.membership.findMany({
       where: {
         roomId,
