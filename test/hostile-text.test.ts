@@ -124,6 +124,21 @@ describe("unstorable text is refused where it enters", () => {
     expect(messages).toEqual([]);
   });
 
+  it("the HTTP API refuses it in path parameters (they reached the database and failed as internal: found by test/fuzz.test.ts)", async () => {
+    for (const [method, route] of [
+      ["GET", "/rooms/%00/messages"],
+      ["POST", "/rooms/%00/messages"],
+      ["POST", "/rooms/%00/members"],
+      ["DELETE", `/rooms/${room.id}/members/%00`],
+      ["GET", "/clients/a%00b"],
+      ["GET", "/users/%00/clients"],
+      ["POST", "/groups/%00/send"],
+    ] as const) {
+      const res = await v1(method, route, method === "POST" ? { body: "x", event: "x", userIds: ["u"] } : undefined);
+      expect({ route, status: res.status, code: res.body?.error?.code }).toEqual({ route, status: 400, code: "invalid_payload" });
+    }
+  });
+
   it("sign-up refuses it, and cleans invisible and direction-changing characters out of display names", async () => {
     const nul = await api(server.url, "POST", "/api/auth/register", { username: "nul_user", password: "long enough pw", displayName: NUL });
     expect(nul.status).toBe(400);

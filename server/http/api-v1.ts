@@ -10,11 +10,13 @@ import { z } from "zod";
 import {
   addMembersBody,
   bindBody,
+  channelName,
   clientInfo,
   createRoomBody,
   emitBody,
   errorSchema,
   historyQuery,
+  id,
   messageSchema,
   namespaceQuery,
   pageQuery,
@@ -53,6 +55,18 @@ interface Route<B extends z.ZodType = z.ZodType, Q extends z.ZodType = z.ZodType
 
 function route<B extends z.ZodType = z.ZodNever, Q extends z.ZodType = typeof namespaceQuery>(r: Route<B, Q>): Route {
   return r as unknown as Route;
+}
+
+/**
+ * Path parameters are client input too: validated like the same fields in
+ * bodies and queue commands (a U+0000 in `/rooms/%00/messages` reached the
+ * database and failed as `internal`).
+ */
+const PATH_PARAMS: Record<string, z.ZodType<string>> = { clientId: id, userId: id, roomId: id, group: channelName };
+
+function pathParamsSchema(path: string): z.ZodType<Record<string, string>> {
+  const names = [...path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]!);
+  return z.object(Object.fromEntries(names.map((name) => [name, PATH_PARAMS[name] ?? id])));
 }
 
 const ns = namespaceQuery;
@@ -250,9 +264,11 @@ export function mountApiV1(app: Hono, options: ApiV1Options): void {
 
   for (const r of routes) {
     const honoPath = r.path.replace(/\{(\w+)\}/g, ":$1");
+    const paramsSchema = pathParamsSchema(r.path);
     app.on(r.method.toUpperCase(), honoPath, async (c) => {
       const key = keyOf.get(c.req.raw);
       if (key?.readOnly && r.method !== "get") throw new AppError("forbidden", "this API key is read-only");
+      const params = parseInput(paramsSchema, c.req.param());
       const body = r.body ? parseInput(r.body, await readJsonBody(c)) : undefined;
       const query = parseInput(r.query ?? z.strictObject({}), c.req.query());
       if (key?.namespaces) {
@@ -260,7 +276,7 @@ export function mountApiV1(app: Hono, options: ApiV1Options): void {
         const namespace = (query as { namespace?: string }).namespace ?? (body as { namespace?: string } | undefined)?.namespace ?? "/";
         if (!key.namespaces.includes(namespace)) throw new AppError("forbidden", `this API key may not address namespace "${namespace}"`);
       }
-      const result = await r.run({ core: options.core, body, query, params: c.req.param() as Record<string, string> });
+      const result = await r.run({ core: options.core, body, query, params });
       if (r.status === 204) return c.body(null, 204);
       return c.json(result as object, (r.status ?? 200) as ContentfulStatusCode);
     });
@@ -289,7 +305,7 @@ export function openApiDocument(): object {
       name: m[1],
       in: "path",
       required: true,
-      schema: { type: "string" },
+      schema: schema(PATH_PARAMS[m[1]!] ?? id),
     }));
     const queryShape = r.query instanceof z.ZodObject ? (r.query.shape as Record<string, z.ZodType>) : {};
     const queryParams = Object.entries(queryShape).map(([name, s]) => ({
