@@ -83,6 +83,8 @@ describe.runIf(redisUp)("queue inlet (Redis stream)", () => {
       { command: JSON.stringify({ op: "postMessage", roomId: "no-such-room", body: "x" }) },
       { command: JSON.stringify({ op: "publish", event: "x" }) }, // no target
       { something: "else" },
+      // An op nested past JSON.stringify's stack was dead-lettered as `internal` (found by test/fuzz.test.ts).
+      { command: `{"op":${"[".repeat(10_000)}${"]".repeat(10_000)}}` },
     ];
     for (const fields of poison) await redis.xAdd(key, "*", fields);
     await redis.xAdd(key, "*", { command: JSON.stringify({ op: "postMessage", roomId: room.id, body: "after the poison" }) });
@@ -98,6 +100,7 @@ describe.runIf(redisUp)("queue inlet (Redis stream)", () => {
       "invalid_payload",
       "invalid_payload",
       "not_found",
+      "invalid_payload",
       "invalid_payload",
       "invalid_payload",
     ]);

@@ -253,7 +253,20 @@ export class QueueInlet {
     }
     const { op, ...fields } = parsed as { op?: unknown };
     const spec = typeof op === "string" && Object.hasOwn(queueCommands, op) ? queueCommands[op] : undefined;
-    if (!spec) throw new AppError("invalid_payload", `unknown op ${JSON.stringify(op)}`);
+    if (!spec) throw new AppError("invalid_payload", `unknown op ${describeOp(op)}`);
     await spec.run(this.core, parseInput(spec.schema, fields));
   }
+}
+
+/**
+ * The `op` of a command that has none we know, for its error: a string
+ * quoted (cut at 100 characters), anything else by its type. Not
+ * `JSON.stringify`: a value nested a few thousand levels deep overflows its
+ * stack, and the command went to the dead-letter stream as `internal`.
+ */
+function describeOp(op: unknown): string {
+  if (typeof op === "string") return JSON.stringify(op.length > 100 ? `${op.slice(0, 100)}…` : op);
+  if (op === undefined) return "(none)";
+  if (op === null) return "null";
+  return Array.isArray(op) ? "(an array)" : `(a ${typeof op})`;
 }
