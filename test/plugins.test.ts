@@ -73,6 +73,17 @@ export default definePlugin({
     expect(h.messages.map((m) => m.body)).toEqual(["* Ada waves", "fine ¯\\_(ツ)_/¯", "/usr/bin is a path"]);
   });
 
+  it("refuses a /me or /shrug that would pass 4,000 characters once expanded, and stores one that fits", async () => {
+    const { socket, room: r } = await room();
+    const send = (body: string) => request<{ message: Message }>(socket, "message:send", { roomId: r.id, body });
+    // A 4,000-character body was accepted, expanded past the limit, and failed as `internal` (found by test/fuzz.test.ts).
+    for (const body of [`/me ${"x".repeat(3996)}`, `/shrug ${"x".repeat(3993)}`]) {
+      expect(await send(body)).toEqual({ ok: false, error: { code: "forbidden", message: "Too long once expanded: at most 4000 characters" } });
+    }
+    // "* Ada " is six characters: an action of 3,994 fits exactly.
+    expect(await send(`/me ${"x".repeat(3994)}`)).toMatchObject({ ok: true, message: { body: `* Ada ${"x".repeat(3994)}` } });
+  });
+
   it("adds a client event with its own schema and ack (dice:roll)", async () => {
     const { socket, room: r, user } = await room();
     const rolled = await call<{ value: number; message: Message }>(socket, "dice:roll", { roomId: r.id, sides: 20 });
