@@ -1,0 +1,947 @@
+/**
+ * Property-based fuzzing of every way into the server: every client event
+ * (chat, plugins, the channel events of other namespaces, unknown names, raw
+ * Socket.IO packets), every `/api/v1` route, the `/api/auth` routes and every
+ * queue command, with random JSON and hostile values, as whole payloads and
+ * as the right field names holding hostile values (so the handlers run, not
+ * only the schemas).
+ *
+ * For every call: the answer is `ok` or an error whose code is in the
+ * catalogue and is not `internal`; HTTP never answers 5xx; the server stays
+ * healthy; and a canary user the fuzzer shares no room with keeps its data,
+ * can still send and receive, and (for what any client may do) receives
+ * nothing because of the fuzzer. Privileged callers (HTTP API, queue) may
+ * reach everyone; for them the canary's data may change only when the call
+ * named the canary's ids.
+ *
+ * Bounded here (FUZZ_RUNS runs per property, default below); long runs:
+ * `npm run fuzz -- --runs 10000` (scripts/fuzz.ts). A failure prints the
+ * seed; FUZZ_SEED=<seed> replays it.
+ *
+ * The phases run one after the other on one database: the client events and
+ * HTTP routes on a server with the limits raised (so the fuzz reaches the
+ * handlers), the queue on one with Redis, and floods on one with the
+ * default limits.
+ */
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import fc from "fast-check";
+import { SignJWT } from "jose";
+import { io, type Socket } from "socket.io-client";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { z } from "zod";
+import slashCommands from "../plugins/slash-commands";
+import { routes } from "../server/http/api-v1";
+import { queueCommands } from "../server/inlet/commands";
+import { QUEUE_GROUP } from "../server/inlet/queue";
+import { clientEvents } from "../server/realtime/events";
+import type { Message, Room, User } from "../shared/protocol";
+import { loginInput, logoutInput, passwordChangeInput, registerInput } from "../shared/schemas";
+import { api, register, uniqueName } from "./support/clients";
+import {
+  byName,
+  encodePathPart,
+  eventPayloadArb,
+  fieldsOf,
+  hostileString,
+  hostileValueArb,
+  jsonText,
+  keyArb,
+  Long,
+  MALFORMED_URL_PARTS,
+  materialize,
+  Obj,
+  objectSafe,
+  payloadArb,
+  Ref,
+  type RefKind,
+  type World,
+} from "./support/fuzz-values";
+import {
+  answerProblem,
+  bootOnData,
+  Canary,
+  checkOutcome,
+  connectChat,
+  errorProblem,
+  fail,
+  FuzzSocket,
+  httpProblem,
+  setCurrentServer,
+  type RunningServer,
+} from "./support/fuzz-world";
+import { REDIS_URL, redisAvailable, redisClient } from "./support/redis";
+import { startTestServer, type Backend, type TestServer } from "./support/server";
+
+const RUNS = Number(process.env.FUZZ_RUNS ?? 6);
+const SEED = process.env.FUZZ_SEED === undefined ? undefined : Number(process.env.FUZZ_SEED);
+const BACKEND = (process.env.FUZZ_BACKEND ?? "embedded") as Backend;
+/** Per property: generous, since a run may send a megabyte or reconnect. */
+const TIMEOUT = 60_000 + RUNS * 1_000;
+
+function fuzz<T>(property: fc.IAsyncPropertyWithHooks<T>, runs = RUNS): Promise<void> {
+  return fc.assert(property, { numRuns: runs, ...(SEED === undefined ? {} : { seed: SEED }) });
+}
+
+const redisUp = await redisAvailable();
+
+const KEYS = {
+  full: "fuzz-full-key-0123456789abcdef",
+  readOnly: "fuzz-read-only-key-0123456789",
+  scoped: "fuzz-push-only-key-0123456789",
+};
+const PASSWORD = "correct horse battery";
+
+let configDir: string;
+let base: TestServer;
+/** The server of the running phase. */
+let server: TestServer | RunningServer;
+let canary: Canary;
+let fuzzer: { user: User; token: string };
+let bystander: { user: User; token: string };
+/** Rooms of the fuzzer's world: its own, the bystander's, a DM between them. */
+let rooms: Record<"fuzzPublic" | "fuzzPrivate" | "bystanderPublic" | "fuzzDm", Room>;
+let messageIds: string[] = [];
+let sockets: { chat: FuzzSocket; fuzz: FuzzSocket; push: FuzzSocket; strict: FuzzSocket };
+const socketList = () => [sockets.chat, sockets.fuzz, sockets.push, sockets.strict];
+/** Client-facing phases leave the canary's user id out (a DM with it, or an invitation, is something anyone may do); privileged phases may name it. */
+let privileged = false;
+/** The account the /api/auth fuzz signs in, out and changes the password of. */
+const authState = { username: "", password: PASSWORD, token: "" };
+
+const world: World = {
+  resolve(ref: Ref): string {
+    const pool = pools[ref.kind]();
+    return pool[ref.index % pool.length] ?? "none";
+  },
+};
+const pools: Record<RefKind, () => string[]> = {
+  room: () => [
+    ...Object.values(rooms).map((r) => r.id),
+    canary.rooms.private.id,
+    canary.rooms.dm.id,
+    canary.rooms.health.id,
+    "00000000-0000-4000-8000-000000000000",
+  ],
+  user: () => [fuzzer.user.id, bystander.user.id, "no-such-user", ...(privileged ? [canary.user.id] : [])],
+  client: () => [...socketList().map((s) => s.id), "no-such-client", ...(privileged ? [canary.socket.id ?? ""] : [])],
+  message: () => messageIds,
+  group: () => ["vip", "g1", "news"],
+  channel: () => ["news", "fuzz-1", "user:1"],
+  username: () => [fuzzer.user.username, bystander.user.username, authState.username, ...(privileged ? [canary.user.username] : [])],
+  password: () => [PASSWORD, authState.password],
+};
+
+/**
+ * Node's HTTP parser answers 431 without a body, before Switchboard sees the
+ * request, when the request line and headers pass its limit (16 KiB): like a
+ * Socket.IO frame over its limit, a transport's answer, acceptable there only.
+ */
+const NODE_MAX_HEADER_BYTES = 16 * 1024;
+function requestHeadBytes(method: string, path: string, headers: Record<string, string>): number {
+  return Buffer.byteLength(`${method} ${path} HTTP/1.1\r\n`) + Object.entries(headers).reduce((n, [k, v]) => n + Buffer.byteLength(`${k}: ${v}\r\n`), 0);
+}
+function httpAnswerProblem(method: string, path: string, headers: Record<string, string>, status: number, body: unknown): string | null {
+  if (status === 431 && requestHeadBytes(method, path, headers) > NODE_MAX_HEADER_BYTES - 512) return null;
+  const problem = httpProblem(status, body);
+  return problem && `${method} ${path.slice(0, 200)} answered ${status}: ${problem}`;
+}
+
+/** The text of a generated HTTP body: JSON of a description, raw text, or none. */
+const bodyText = (body: { json: unknown } | { text: string | Long } | { none: true }): string | undefined =>
+  "json" in body ? jsonText(body.json, world) : "text" in body ? (body.text instanceof Long ? body.text.text : body.text) : undefined;
+
+/** The canary's data may change when a privileged call names one of its ids. */
+const targetsCanary = (text: string) => canary.ids().some((id) => text.includes(id));
+
+const maxFrameBytes = () => (server.io.engine.opts as { maxHttpBufferSize: number }).maxHttpBufferSize;
+
+/** Every fuzz socket connected again (a call may have closed one); their ids are in the world. */
+async function reconnectAll(): Promise<void> {
+  for (const s of socketList()) await s.ensure();
+}
+
+/**
+ * After a privileged call: the canary checked (its data may change if the
+ * call named it), and the fuzzer's connections back. When the canary had to
+ * be made alone again, the fuzzer's connections are opened anew, so none
+ * stays subscribed to a room of the canary's.
+ */
+async function afterPrivileged(text: string): Promise<void> {
+  const { restored } = await canary.check({ quiet: false, targeted: targetsCanary(text) });
+  if (restored) for (const s of socketList()) await s.reopen();
+  await reconnectAll();
+}
+
+beforeAll(async () => {
+  configDir = mkdtempSync(path.join(tmpdir(), "switchboard-fuzz-"));
+  writeFileSync(
+    path.join(configDir, "switchboard.config.json"),
+    JSON.stringify({
+      apiKeys: [KEYS.full, { key: KEYS.readOnly, readOnly: true }, { key: KEYS.scoped, namespaces: ["/push"] }],
+      namespaces: {
+        "/fuzz": { clientPublish: true, history: true, presence: true, maxChannelsPerConnection: 5 },
+        "/strict": { auth: "anonymous", clientPublish: true, history: true, presence: true, channelPattern: "(news|user:[0-9]+)" },
+      },
+    }),
+  );
+});
+
+// What the canary sees as a client is checked after every property (its stored data after every run).
+afterEach(async () => {
+  await canary?.checkView();
+});
+
+afterAll(async () => {
+  canary?.close();
+  for (const s of sockets ? socketList() : []) s.close();
+  await base?.destroy();
+  if (configDir) rmSync(configDir, { recursive: true, force: true });
+});
+
+/** Settings every phase shares: the namespaces and API keys above, the slash-commands plugin. */
+const common = () => ({
+  SWITCHBOARD_CONFIG: path.join(configDir, "switchboard.config.json"),
+  SWITCHBOARD_PLUGINS: path.resolve(import.meta.dirname, "../plugins/slash-commands.ts"),
+});
+/** Limits raised so the fuzz reaches the handlers. */
+const RAISED = {
+  SWITCHBOARD_RATE_LIMIT: "100000",
+  SWITCHBOARD_USER_RATE_LIMIT: "100000",
+  SWITCHBOARD_API_RATE_LIMIT: "1000000",
+  SWITCHBOARD_MAX_CONNECTIONS_PER_USER: "1000",
+};
+
+// ---------------------------------------------------------------------------
+describe("fuzz: client events and HTTP routes (limits raised)", () => {
+  beforeAll(async () => {
+    base = await startTestServer(BACKEND, { ...common(), ...RAISED });
+    server = base;
+    setCurrentServer(base);
+    fuzzer = await register(base.url, uniqueName("fuzzer"));
+    bystander = await register(base.url, uniqueName("bystander"));
+    authState.username = uniqueName("authfuzz");
+    authState.token = (await register(base.url, authState.username)).token;
+    canary = await Canary.create(base.url);
+
+    const setup = await connectChat(base.url, fuzzer.token);
+    const other = await connectChat(base.url, bystander.token);
+    const call = async <T>(s: Socket, event: string, payload: unknown): Promise<T> => {
+      const answer = (await s.timeout(10_000).emitWithAck(event, payload)) as { ok: boolean } & T;
+      if (!answer.ok) fail(`set-up: ${event} failed`, answer);
+      return answer;
+    };
+    rooms = {
+      fuzzPublic: (await call<{ room: Room }>(setup, "room:create", { name: "fuzz public" })).room,
+      fuzzPrivate: (await call<{ room: Room }>(setup, "room:create", { name: "fuzz private", visibility: "private" })).room,
+      bystanderPublic: (await call<{ room: Room }>(other, "room:create", { name: "bystander public" })).room,
+      fuzzDm: (await call<{ room: Room }>(setup, "dm:open", { userId: bystander.user.id })).room,
+    };
+    for (const body of ["one", "two", "three"]) {
+      messageIds.push((await call<{ message: Message }>(setup, "message:send", { roomId: rooms.fuzzPublic.id, body })).message.id);
+    }
+    messageIds.push(...(await canary.messageIds()));
+    setup.close();
+    other.close();
+
+    sockets = {
+      chat: new FuzzSocket(base.url, "/", () => ({ token: fuzzer.token }), ["presence:query", { userIds: [] }]),
+      fuzz: new FuzzSocket(base.url, "/fuzz", () => ({ token: fuzzer.token }), ["channel:unsubscribe", { channel: "probe" }]),
+      push: new FuzzSocket(base.url, "/push", () => ({}), ["channel:unsubscribe", { channel: "probe" }]),
+      strict: new FuzzSocket(base.url, "/strict", () => ({}), ["channel:unsubscribe", { channel: "probe" }]),
+    };
+    for (const s of socketList()) await s.open();
+    await canary.check({ quiet: true });
+  });
+  afterAll(async () => {
+    await base?.stop();
+  });
+
+  // ---- client events of the chat namespace (and the plugin's) ----
+
+  const chatEvents: Record<string, z.ZodType> = {
+    ...Object.fromEntries(Object.entries(clientEvents).map(([name, spec]) => [name, spec.schema as z.ZodType])),
+    ...Object.fromEntries(Object.entries(slashCommands.events ?? {}).map(([name, spec]) => [name, spec.schema])),
+  };
+
+  /** One emit: the payload (none, one, or one and extra arguments), with or without an ack. */
+  const emitArb = (schema: z.ZodType) =>
+    fc.record({
+      args: fc.oneof(
+        { weight: 8, arbitrary: eventPayloadArb(schema, { binary: true }).map((p) => [p]) },
+        { weight: 1, arbitrary: fc.constant([] as unknown[]) },
+        { weight: 1, arbitrary: fc.tuple(eventPayloadArb(schema), hostileValueArb()).map((a) => [...a]) },
+      ),
+      withAck: fc.oneof({ weight: 3, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }),
+    });
+
+  it("knows every client event of the chat namespace, the plugin's included", () => {
+    expect(Object.keys(chatEvents)).toEqual(expect.arrayContaining([...Object.keys(clientEvents), "dice:roll"]));
+  });
+
+  for (const [event, schema] of Object.entries(chatEvents)) {
+    it(`client event ${event}`, async () => {
+      await fuzz(
+        fc.asyncProperty(emitArb(schema), async ({ args, withAck }) => {
+          const outcome = await sockets.chat.emit(event, args, withAck, world);
+          checkOutcome(outcome, sockets.chat, maxFrameBytes());
+          await canary.check({ quiet: true });
+        }),
+      );
+    }, TIMEOUT);
+  }
+
+  it("client events with random names", async () => {
+    const name = fc.oneof(
+      { weight: 3, arbitrary: hostileString as fc.Arbitrary<unknown> },
+      { weight: 1, arbitrary: fc.constantFrom(...Object.keys(chatEvents).map((e) => `${e} `), "ROOM:LIST", "__proto__", "constructor", "toString", "hasOwnProperty") },
+      { weight: 1, arbitrary: fc.integer() },
+    );
+    await fuzz(
+      fc.asyncProperty(name, fc.array(hostileValueArb([], { binary: true }), { maxLength: 2 }), fc.boolean(), async (event, args, withAck) => {
+        const outcome = await sockets.chat.emit(event, args, withAck, world);
+        checkOutcome(outcome, sockets.chat, maxFrameBytes());
+        await canary.check({ quiet: true });
+      }),
+    );
+  }, TIMEOUT);
+
+  // ---- the channel events of the other namespaces ----
+
+  /**
+   * The channel events' fields, as server/realtime/namespaces.ts defines them
+   * (its table is not exported); every name is checked to be served below.
+   */
+  const channelEvents: Record<string, z.ZodType> = {
+    "channel:subscribe": z.strictObject({ channel: z.string() }),
+    "channel:unsubscribe": z.strictObject({ channel: z.string() }),
+    "channel:publish": z.strictObject({ channel: z.string(), data: z.unknown() }),
+    "channel:history": z.strictObject({ channel: z.string(), before: z.string().optional(), limit: z.number().optional() }),
+    "channel:presence": z.strictObject({ channel: z.string(), limit: z.number().optional(), after: z.string().optional() }),
+  };
+  const nsSockets = () => [sockets.fuzz, sockets.push, sockets.strict];
+
+  it("knows the channel events (each is served in every namespace)", async () => {
+    for (const s of nsSockets()) {
+      for (const event of Object.keys(channelEvents)) {
+        const outcome = await s.emit(event, [new Obj([["channel", "news"]])], true, world);
+        expect(outcome.kind).toBe("ack");
+        expect((outcome as { answer: { error?: { code: string } } }).answer.error?.code).not.toBe("unknown_event");
+      }
+    }
+  });
+
+  for (const [event, schema] of Object.entries(channelEvents)) {
+    it(`client event ${event} (namespaces /fuzz, /push, /strict)`, async () => {
+      await fuzz(
+        fc.asyncProperty(fc.nat({ max: 2 }), emitArb(schema), async (which, { args, withAck }) => {
+          const socket = nsSockets()[which]!;
+          // Subscribed to "news" where allowed, so publish, history and presence reach their handlers.
+          checkOutcome(await socket.emit("channel:subscribe", [new Obj([["channel", "news"]])], true, world), socket, maxFrameBytes());
+          const outcome = await socket.emit(event, args, withAck, world);
+          checkOutcome(outcome, socket, maxFrameBytes());
+          await canary.check({ quiet: true });
+        }),
+      );
+    }, TIMEOUT);
+  }
+
+  // ---- raw Socket.IO packets ----
+
+  const RESERVED = ["connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener"];
+  /** Packets a client library would never send. (Not `1`, the client's own disconnect: the server then forgets the connection, rightly.) */
+  const MALFORMED_PACKETS = [
+    "", "2", "2[", "2{}", "2[]", "2[1]", "2[null]", '2["x"', '2"x"', "21", '2-1["x"]', '2/nope,["x"]', '2/fuzz,["x"]',
+    "3", "31[]", "31", "3abc[]", "0", "0{}", '0/push,{}', "0/nope,{}", "0/fuzz,", "1/nope,", "4", '4["x"]', "5",
+    '51-["x",{"_placeholder":true,"num":0}]', '50-["room:list",{}]', '52-["x",{"_placeholder":true,"num":5}]',
+    '5-1-["x"]', "6", "61-[]", "7", "8", "9", '2999999999999999999999["x"]', '2["room:list",{"__proto__":{"limit":1}}]',
+    '2["room:create",{"constructor":{"prototype":{"name":"x"}}}]', '21["room:list",{},{},{}]', "2[\"\\ud800\"]",
+  ];
+  const rawPacketArb = fc.oneof(
+    {
+      weight: 3,
+      arbitrary: fc.record({
+        kind: fc.constant("event" as const),
+        event: fc.oneof(fc.constantFrom(...Object.keys(chatEvents), ...Object.keys(channelEvents), ...RESERVED), hostileString, fc.integer()),
+        args: fc.array(hostileValueArb(), { maxLength: 3 }),
+        withAck: fc.boolean(),
+      }),
+    },
+    { weight: 2, arbitrary: fc.record({ kind: fc.constant("text" as const), text: fc.constantFrom(...MALFORMED_PACKETS) }) },
+    {
+      weight: 1,
+      arbitrary: fc.record({
+        kind: fc.constant("text" as const),
+        text: fc.tuple(fc.constantFrom("0", "2", "3", "4", "5", "6", "9", ""), hostileString).map(([t, s]) => t + (s instanceof Long ? s.text : s)),
+      }),
+    },
+    {
+      weight: 1,
+      arbitrary: fc.record({
+        kind: fc.constant("text" as const),
+        text: fc
+          .tuple(fc.integer({ min: 500, max: 49_000 }), fc.constantFrom("[", '{"a":', '{"__proto__":'))
+          .map(([n, open]) => `2["room:list",${open.repeat(n)}1${(open === "[" ? "]" : "}").repeat(n)}]`),
+      }),
+    },
+  );
+
+  let rawAckIds = 2_000_000_000;
+  it("raw Socket.IO packets", async () => {
+    await fuzz(
+      fc.asyncProperty(fc.nat({ max: 3 }), rawPacketArb, async (which, packet) => {
+        const socket = socketList()[which]!;
+        await socket.ensure();
+        const prefix = socket.namespace === "/" ? "" : `${socket.namespace},`;
+        let outcome;
+        if (packet.kind === "event") {
+          const ackId = packet.withAck ? rawAckIds++ : undefined;
+          outcome = await socket.raw(`2${prefix}${ackId ?? ""}${jsonText([packet.event, ...packet.args], world)}`, ackId);
+        } else {
+          outcome = await socket.raw(packet.text);
+        }
+        const mayClose = packet.kind === "text" || (typeof packet.event === "string" && RESERVED.includes(packet.event));
+        checkOutcome(outcome, socket, maxFrameBytes(), { mayClose });
+        await canary.check({ quiet: true });
+      }),
+    );
+  }, TIMEOUT);
+
+  // ---- connection handshakes ----
+
+  /**
+   * Whom a handshake may admit: the holder of a valid token (in `auth`, or
+   * the cookie from a page of the server's own origin), or anyone without a
+   * token in an anonymous namespace. Everything else is refused with a
+   * catalogue code (Socket.IO itself answers "Invalid namespace" for one that
+   * does not exist).
+   */
+  it("connection handshakes (auth payload, cookie, origin) in every namespace", async () => {
+    const anonymous = new Set(["/push", "/strict"]);
+    const tokenArb = fc.oneof(
+      { weight: 3, arbitrary: fc.constantFrom<unknown>("valid", "valid-tampered", "valid-padded", "valid-cut") },
+      { weight: 3, arbitrary: hostileValueArb(["token"]) },
+    );
+    const handshakeArb = fc.record({
+      namespace: fc.constantFrom("/", "/fuzz", "/push", "/strict", "/nope"),
+      token: fc.option(tokenArb, { nil: undefined, freq: 4 }),
+      extra: fc.array(fc.tuple(keyArb(["token", "auth"]), hostileValueArb(["token"])), { maxLength: 2 }),
+      asCookie: fc.boolean(),
+      origin: fc.constantFrom(undefined, "same", "http://evil.example", "null", "%"),
+    });
+    await fuzz(
+      fc.asyncProperty(handshakeArb, async ({ namespace, token, extra, asCookie, origin }) => {
+        const tokenValue =
+          token === "valid" ? fuzzer.token
+          : token === "valid-tampered" ? `${fuzzer.token.slice(0, -2)}${fuzzer.token.endsWith("A") ? "B" : "A"}x`.slice(0, fuzzer.token.length)
+          : token === "valid-padded" ? `${fuzzer.token} `
+          : token === "valid-cut" ? fuzzer.token.slice(0, -1)
+          : token === undefined ? undefined
+          : token;
+        fc.pre([tokenValue, ...extra.map(([, v]) => v)].every(objectSafe));
+        const cookieToken = asCookie && typeof tokenValue === "string" ? tokenValue : undefined;
+        const entries: Array<[string, unknown]> = [...extra];
+        if (tokenValue !== undefined && cookieToken === undefined) entries.push(["token", tokenValue]);
+        const auth = materialize(new Obj(entries), world) as Record<string, unknown>;
+        const headers: Record<string, string> = {
+          ...(cookieToken !== undefined ? { cookie: `sb_token=${encodePathPart(cookieToken)}` } : {}),
+          ...(origin === "same" ? { origin: server.url } : origin ? { origin } : {}),
+        };
+        const authBytes = Buffer.byteLength(jsonText(new Obj(entries), world));
+        const socket = io(`${server.url}${namespace === "/" ? "" : namespace}`, {
+          auth,
+          transports: ["websocket"],
+          reconnection: false,
+          forceNew: true,
+          extraHeaders: headers,
+        });
+        const outcome = await new Promise<{ kind: "connect"; identity: string | null } | { kind: "refused"; message: string; data: unknown } | { kind: "closed" } | { kind: "timeout" }>((resolve) => {
+          const timer = setTimeout(() => resolve({ kind: "timeout" }), 10_000);
+          const done = (o: Parameters<typeof resolve>[0]) => {
+            clearTimeout(timer);
+            resolve(o);
+          };
+          socket.once("connect", () => done({ kind: "connect", identity: server.io.of(namespace).sockets.get(socket.id!)?.data.user?.id ?? null }));
+          socket.once("connect_error", (err: Error & { data?: unknown }) => done({ kind: "refused", message: err.message, data: err.data }));
+          socket.once("disconnect", () => done({ kind: "closed" }));
+        });
+        socket.close();
+        // What the server reads: `auth.token` as it arrives (JSON), else the cookie, which counts only from the server's own page (or no page).
+        const fromAuth = (JSON.parse(JSON.stringify(auth)) as { token?: unknown }).token;
+        const presented = fromAuth !== undefined ? fromAuth : cookieToken;
+        const cookieRefused = fromAuth === undefined && cookieToken !== undefined && origin !== undefined && origin !== "same";
+        const validToken = presented === fuzzer.token && !cookieRefused;
+        const mayEnter = namespace !== "/nope" && (validToken || (anonymous.has(namespace) && presented === undefined));
+        const oversized = authBytes + 64 > maxFrameBytes();
+        if (outcome.kind === "connect") {
+          // Admitted: anonymously where that is allowed, else as the fuzzer (the only user whose token it holds;
+          // jose also accepts a signature with trailing characters base64url ignores, which names the same session).
+          const expected = presented === undefined && anonymous.has(namespace) ? null : fuzzer.user.id;
+          if (cookieRefused || outcome.identity !== expected || (presented === undefined && !anonymous.has(namespace))) {
+            fail(`admitted to ${namespace} as ${outcome.identity} with ${fc.stringify(token)}`, { auth: Object.keys(auth), headers });
+          }
+        }
+        if (outcome.kind === "refused") {
+          if (mayEnter && !oversized) fail(`refused from ${namespace} with a valid token`, outcome);
+          if (namespace === "/nope" && outcome.message === "Invalid namespace") return void (await canary.check({ quiet: true }));
+          const problem = errorProblem({ code: outcome.message, message: (outcome.data as { message?: unknown } | undefined)?.message ?? "" });
+          if (problem && !oversized) fail(`connect_error with ${problem}`, outcome);
+          if (!problem && (outcome.data as { code?: unknown } | undefined)?.code !== outcome.message) fail("connect_error whose data has another code", outcome);
+        }
+        if ((outcome.kind === "closed" || outcome.kind === "timeout") && !oversized) fail(`the handshake ended with ${outcome.kind}`, { auth: Object.keys(auth) });
+        await canary.check({ quiet: true });
+      }),
+    );
+  }, TIMEOUT);
+
+  // ---- HTTP API v1 (privileged: may reach everyone) ----
+
+  describe("HTTP API v1", () => {
+    beforeAll(() => {
+      privileged = true;
+    });
+    afterAll(() => {
+      privileged = false;
+    });
+
+    const apiKeyArb = fc.oneof(
+      { weight: 8, arbitrary: fc.constant("full") },
+      { weight: 1, arbitrary: fc.constantFrom("readOnly", "scoped", "wrong", "none", "x-api-key", "basic", "lower", "empty") },
+    );
+    const authHeaders = (key: string): Record<string, string> => {
+      switch (key) {
+        case "full":
+          return { authorization: `Bearer ${KEYS.full}` };
+        case "readOnly":
+          return { authorization: `Bearer ${KEYS.readOnly}` };
+        case "scoped":
+          return { authorization: `Bearer ${KEYS.scoped}` };
+        case "wrong":
+          return { authorization: `Bearer ${KEYS.full}x` };
+        case "x-api-key":
+          return { "x-api-key": KEYS.full };
+        case "basic":
+          return { authorization: `Basic ${Buffer.from(`a:${KEYS.full}`).toString("base64")}` };
+        case "lower":
+          return { authorization: `bearer ${KEYS.full}` };
+        case "empty":
+          return { authorization: "Bearer " };
+        default:
+          return {};
+      }
+    };
+
+    /** A path parameter or query value: plausible or hostile text, or raw bytes that are not valid percent-encoding. */
+    const urlPart = (name: string) => {
+      const n = name.toLowerCase();
+      const kind: RefKind = n.includes("room") ? "room" : n.includes("user") ? "user" : n.includes("group") ? "group" : "client";
+      return fc.oneof(
+        { weight: 5, arbitrary: fc.nat({ max: 31 }).map((i) => new Ref(kind, i) as unknown) },
+        { weight: 3, arbitrary: hostileString as fc.Arbitrary<unknown> },
+        { weight: 1, arbitrary: fc.constantFrom(...MALFORMED_URL_PARTS).map((raw) => ({ raw })) },
+      );
+    };
+    const urlText = (value: unknown): string => {
+      if (typeof value === "object" && value !== null && "raw" in value) return String((value as { raw: string }).raw);
+      const v = materialize(value, world);
+      return encodePathPart(typeof v === "string" ? v : JSON.stringify(v) ?? "");
+    };
+
+    const queryArb = (schema: z.ZodType | undefined) => {
+      const fields = schema ? fieldsOf(schema).map(([n]) => n) : [];
+      const value = (name: string) =>
+        fc.oneof(
+          { weight: 4, arbitrary: byName(name) },
+          { weight: 2, arbitrary: fc.constantFrom("1", "0", "-1", "10000", "10001", "1e3", "0x10", "NaN", "Infinity", " 5", "", "1.5", "/", "/push", "/fuzz", "/nope") as fc.Arbitrary<unknown> },
+          { weight: 1, arbitrary: fc.constantFrom(...MALFORMED_URL_PARTS).map((raw) => ({ raw }) as unknown) },
+        );
+      return fc.array(
+        fc.oneof(
+          ...(fields.length > 0 ? [{ weight: 4, arbitrary: fc.constantFrom(...fields).chain((f) => value(f).map((v) => [f, v] as const)) }] : []),
+          { weight: 1, arbitrary: fc.tuple(keyArb(["namespace", "limit", "after", "before"]), value("x")) },
+          { weight: 1, arbitrary: fc.tuple(fc.constantFrom("__proto__", "constructor", "namespace", "limit", "after", ""), value("x")) },
+        ),
+        { maxLength: 4 },
+      );
+    };
+
+    /** The request body: JSON text of a plausible or hostile value, something that is not JSON, nothing, or too much. */
+    const bodyArb = (schema: z.ZodType | undefined) =>
+      fc.oneof(
+        { weight: schema ? 8 : 1, arbitrary: (schema ? eventPayloadArb(schema) : hostileValueArb()).map((v) => ({ json: v }) as const) },
+        { weight: 1, arbitrary: fc.constantFrom("", "{", "null", "[]", "\u0000", "{'a':1}", "\ufeff{}", "{}{}", "NaN").map((text) => ({ text }) as const) },
+        { weight: schema ? 1 : 4, arbitrary: fc.constant({ none: true } as const) },
+        { weight: 1, arbitrary: fc.constantFrom(65_536, 70_000, 1_048_576).map((n) => ({ text: new Long("x", n, '{"event":"x","data":"') }) as const) },
+      );
+
+    const contentTypeArb = fc.oneof(
+      { weight: 8, arbitrary: fc.constant("application/json") },
+      { weight: 1, arbitrary: fc.constantFrom("text/plain", "application/json; charset=utf-8", "APPLICATION/JSON", "multipart/form-data; boundary=x", "application/x-www-form-urlencoded", "") },
+    );
+
+    interface HttpCall {
+      method: string;
+      path: string;
+      headers: Record<string, string>;
+      body?: string;
+    }
+
+    async function send(call: HttpCall): Promise<{ status: number; body: unknown }> {
+      const hasBody = call.body !== undefined && !["GET", "HEAD"].includes(call.method);
+      const res = await fetch(`${server.url}${call.path}`, { method: call.method, headers: call.headers, ...(hasBody ? { body: call.body } : {}) });
+      const text = await res.text();
+      let body: unknown = text;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        // not JSON: checked as such below
+      }
+      return { status: res.status, body };
+    }
+
+    /** Sends, checks the answer, then the canary (whose data a call naming it may change), and reconnects what the call closed. */
+    async function check(call: HttpCall): Promise<void> {
+      const res = await send(call);
+      const problem = httpAnswerProblem(call.method, call.path, call.headers, res.status, res.body);
+      if (problem) fail(problem, res.body);
+      await afterPrivileged(call.path + (call.body ?? ""));
+    }
+
+    for (const route of routes) {
+      it(`HTTP ${route.method.toUpperCase()} /api/v1${route.path}`, async () => {
+        const params = [...route.path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]!);
+        const arb = fc.record({
+          key: apiKeyArb,
+          method: fc.oneof({ weight: 12, arbitrary: fc.constant(route.method) }, { weight: 1, arbitrary: fc.constantFrom("get", "post", "put", "delete", "patch") }),
+          params: fc.tuple(...params.map(urlPart)),
+          query: queryArb(route.query),
+          body: bodyArb(route.body),
+          contentType: contentTypeArb,
+        });
+        await fuzz(
+          fc.asyncProperty(arb, async ({ key, method, params: values, query, body, contentType }) => {
+            let i = 0;
+            const routePath = route.path.replace(/\{(\w+)\}/g, () => urlText(values[i++]));
+            const search = query.map(([k, v]) => `${encodePathPart(k)}=${urlText(v)}`).join("&");
+            const text = bodyText(body);
+            await check({
+              method: method.toUpperCase(),
+              path: `/api/v1${routePath}${search ? `?${search}` : ""}`,
+              headers: { ...authHeaders(key), ...(contentType ? { "content-type": contentType } : {}) },
+              ...(text === undefined ? {} : { body: text }),
+            });
+          }),
+        );
+      }, TIMEOUT);
+    }
+
+    it("HTTP random paths and methods under /api", async () => {
+      const segment = fc.oneof(
+        fc.constantFrom("v1", "auth", "clients", "users", "groups", "rooms", "messages", "members", "send", "close", "count", "publish", "broadcast", "openapi.json", "me", "login", "..", ".", ""),
+        hostileString.map((s) => encodePathPart(s instanceof Long ? s.text.slice(0, 5000) : s)),
+        fc.constantFrom(...MALFORMED_URL_PARTS),
+      );
+      await fuzz(
+        fc.asyncProperty(
+          fc.constantFrom("GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "HEAD"),
+          fc.array(segment, { minLength: 1, maxLength: 6 }),
+          apiKeyArb,
+          bodyArb(undefined),
+          async (method, segments, key, body) => {
+            const path = `/api/${segments.join("/")}`;
+            // `..` may lead out of /api, to what the web UI serves (off here): not the API's to answer.
+            fc.pre(new URL(path, server.url).pathname.startsWith("/api/"));
+            const text = bodyText(body);
+            const call: HttpCall = {
+              method,
+              path,
+              headers: { ...authHeaders(key), "content-type": "application/json" },
+              ...(text === undefined ? {} : { body: text }),
+            };
+            const res = await send(call);
+            // HEAD answers carry no body to read a code from.
+            if (!(method === "HEAD" && res.status < 500)) {
+              const problem = httpAnswerProblem(method, call.path, call.headers, res.status, res.body);
+              if (problem) fail(problem, res.body);
+            }
+            await afterPrivileged(call.path + (call.body ?? ""));
+          },
+        ),
+      );
+    }, TIMEOUT);
+  });
+
+  // ---- /api/auth (what any client may do: the canary must notice nothing) ----
+
+  describe("HTTP /api/auth", () => {
+    let wrongKeyToken: string;
+    let unsignedToken: string;
+    beforeAll(async () => {
+      wrongKeyToken = await new SignJWT({ name: "x" })
+        .setProtectedHeader({ alg: "HS256" })
+        .setIssuer("switchboard")
+        .setSubject(bystander.user.id)
+        .setJti("x")
+        .setExpirationTime("1h")
+        .sign(new TextEncoder().encode("not the server's secret, but long enough"));
+      const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString("base64url");
+      unsignedToken = `${b64({ alg: "none" })}.${b64({ sub: bystander.user.id, iss: "switchboard", jti: "x" })}.`;
+    });
+
+    /** Header-safe: characters a header cannot carry are percent-encoded. */
+    const headerSafe = (s: string) => s.replace(/[^\x20-\x7e]/g, (c) => encodePathPart(c));
+
+    const tokenArb = fc.oneof(
+      { weight: 5, arbitrary: fc.constant<unknown>("own") },
+      { weight: 2, arbitrary: fc.constantFrom<unknown>("none", "wrong-key", "unsigned", "garbage") },
+      { weight: 2, arbitrary: hostileString as fc.Arbitrary<unknown> },
+    );
+    const tokenText = (t: unknown): string | undefined => {
+      if (t === "own") return authState.token;
+      if (t === "none") return undefined;
+      if (t === "wrong-key") return wrongKeyToken;
+      if (t === "unsigned") return unsignedToken;
+      if (t === "garbage") return "a.b.c";
+      // Up to a little past Node's header limit (see NODE_MAX_HEADER_BYTES).
+      const s = t instanceof Long ? t.text.slice(0, 6_000) : String(t);
+      return headerSafe(s);
+    };
+
+    const authRoutes: Array<{ name: string; method: string; path: string; schema?: z.ZodType; optionalBody?: boolean }> = [
+      { name: "register", method: "POST", path: "/api/auth/register", schema: registerInput },
+      { name: "login", method: "POST", path: "/api/auth/login", schema: loginInput },
+      { name: "logout", method: "POST", path: "/api/auth/logout", schema: logoutInput, optionalBody: true },
+      { name: "password", method: "POST", path: "/api/auth/password", schema: passwordChangeInput },
+      { name: "me", method: "GET", path: "/api/auth/me" },
+    ];
+
+    /** After a call: the account still signs in with the password it was last given (a new token when it was signed out). */
+    async function keepAccount(): Promise<void> {
+      const me = await api(server.url, "GET", "/api/auth/me", undefined, { authorization: `Bearer ${authState.token}` });
+      if (me.status === 200) return;
+      const login = await api(server.url, "POST", "/api/auth/login", { username: authState.username, password: authState.password });
+      if (login.status === 200) {
+        authState.token = login.body.token;
+        return;
+      }
+      if (login.status === 429) {
+        // Locked out by the fuzz's own failed sign-ins: go on with a new account.
+        authState.username = uniqueName("authfuzz");
+        authState.password = PASSWORD;
+        authState.token = (await register(server.url, authState.username)).token;
+        return;
+      }
+      fail(`the fuzzed account no longer signs in with its password (${login.status})`, { state: authState, answer: login.body });
+    }
+
+    for (const route of authRoutes) {
+      it(`HTTP ${route.method} ${route.path}`, async () => {
+        const arb = fc.record({
+          token: tokenArb,
+          via: fc.constantFrom("bearer", "bearer", "cookie", "both"),
+          method: fc.oneof({ weight: 12, arbitrary: fc.constant(route.method) }, { weight: 1, arbitrary: fc.constantFrom("GET", "POST", "PUT", "DELETE") }),
+          contentType: fc.oneof(
+            { weight: 8, arbitrary: fc.constant("application/json") },
+            { weight: 1, arbitrary: fc.constantFrom("text/plain", "application/json; charset=utf-8", "Application/JSON", "application/x-www-form-urlencoded", "") },
+          ),
+          body: route.schema
+            ? fc.oneof(
+                { weight: 8, arbitrary: eventPayloadArb(route.schema).map((v) => ({ json: v }) as const) },
+                { weight: route.optionalBody ? 2 : 1, arbitrary: fc.constant({ none: true } as const) },
+                { weight: 1, arbitrary: fc.constantFrom<string | Long>("", "{", "null", "[]", "\u0000", "{}{}", new Long("x", 70_000, '{"username":"')).map((text) => ({ text }) as const) },
+              )
+            : fc.constant({ none: true } as const),
+        });
+        await fuzz(
+          fc.asyncProperty(arb, async ({ token, via, method, contentType, body }) => {
+            const t = tokenText(token);
+            const headers: Record<string, string> = {
+              ...(contentType ? { "content-type": contentType } : {}),
+              ...(t !== undefined && via !== "cookie" ? { authorization: `Bearer ${t}` } : {}),
+              ...(t !== undefined && via !== "bearer" ? { cookie: `sb_token=${t}` } : {}),
+            };
+            const json = "json" in body ? materialize(body.json, world) : undefined;
+            const text = bodyText(body);
+            const hasBody = text !== undefined && method !== "GET";
+            const res = await fetch(`${server.url}${route.path}`, { method, headers, ...(hasBody ? { body: text } : {}) });
+            const raw = await res.text();
+            let answer: unknown = raw;
+            try {
+              answer = JSON.parse(raw);
+            } catch {
+              // checked below
+            }
+            const problem = httpAnswerProblem(method, route.path, headers, res.status, answer);
+            if (problem) fail(problem, answer);
+            // A password change that succeeded with our token: the account now has the new password.
+            if (route.name === "password" && res.status === 204 && token === "own" && method === "POST") {
+              authState.password = (json as { newPassword: string }).newPassword;
+            }
+            await keepAccount();
+            await canary.check({ quiet: true });
+          }),
+        );
+      }, TIMEOUT);
+    }
+  });
+});
+
+// ---------------------------------------------------------------------------
+describe.runIf(redisUp)("fuzz: queue commands (Redis stream)", () => {
+  const stream = `switchboard-fuzz:${process.pid}:${randomBytes(4).toString("hex")}`;
+  const dead = `${stream}:dead`;
+  let redis: Awaited<ReturnType<typeof redisClient>>;
+  let queueServer: RunningServer;
+
+  beforeAll(async () => {
+    redis = await redisClient();
+    queueServer = await bootOnData(base, {
+      ...common(),
+      ...RAISED,
+      REDIS_URL,
+      SWITCHBOARD_QUEUE_STREAM: stream,
+      SWITCHBOARD_QUEUE_CLAIM_MS: "200",
+      SWITCHBOARD_QUEUE_MAX_ATTEMPTS: "2",
+    });
+    server = queueServer;
+    setCurrentServer(queueServer);
+    privileged = true;
+    await canary.attach(queueServer.url);
+    for (const s of socketList()) await s.moveTo(queueServer.url);
+  });
+  afterAll(async () => {
+    privileged = false;
+    await queueServer?.close();
+    if (redis) {
+      await redis.del([stream, dead]);
+      redis.destroy();
+    }
+  });
+
+  /** Appends an entry and waits for its outcome: run, or moved to the dead-letter stream with a good code. */
+  async function runEntry(message: Record<string, string>): Promise<void> {
+    const inlet = queueServer.inlet!;
+    const settled = () => inlet.stats.executed + inlet.stats.deadLettered;
+    const before = settled();
+    const deadBefore = inlet.stats.deadLettered;
+    const id = await redis.xAdd(stream, "*", message);
+    const deadline = Date.now() + 20_000;
+    while (settled() === before) {
+      if (Date.now() > deadline) fail("the command got no outcome in 20 s", { id, message: Object.keys(message) });
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    if (inlet.stats.deadLettered > deadBefore) {
+      const [last] = await redis.xRevRange(dead, "+", "-", { COUNT: 1 });
+      if (last?.message.id !== id) fail("the dead-letter stream does not hold the command", last);
+      const problem = answerProblem({ ok: false, error: { code: last.message.code, message: last.message.error } });
+      if (problem) fail(`dead-lettered with ${problem}`, last.message);
+    }
+    while ((await redis.xPending(stream, QUEUE_GROUP)).pending > 0) {
+      if (Date.now() > deadline) fail("the command is still pending", id);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  }
+
+  for (const [op, spec] of Object.entries(queueCommands)) {
+    it(`queue command ${op}`, async () => {
+      const arb = fc.record({
+        fields: payloadArb(spec.schema),
+        op: fc.oneof({ weight: 12, arbitrary: fc.constant<unknown>(op) }, { weight: 1, arbitrary: hostileValueArb() }),
+        extra: fc.oneof(
+          { weight: 6, arbitrary: fc.constant([] as Array<[string, string]>) },
+          { weight: 1, arbitrary: fc.array(fc.tuple(keyArb(["command", "id"]), fc.string({ maxLength: 8 })), { minLength: 1, maxLength: 2 }) },
+        ),
+      });
+      await fuzz(
+        fc.asyncProperty(arb, async ({ fields, op: opValue, extra }) => {
+          const command = jsonText(new Obj([["op", opValue], ...fields.entries]), world);
+          const message: Record<string, string> = {};
+          for (const [k, v] of extra) if (k !== "command") Object.defineProperty(message, k, { value: v, enumerable: true, configurable: true, writable: true });
+          message.command = command;
+          await runEntry(message);
+          await afterPrivileged(command);
+        }),
+      );
+    }, TIMEOUT);
+  }
+
+  it("queue entries that are not commands", async () => {
+    const value = fc.oneof(
+      hostileString.map((s) => (s instanceof Long ? s.text : s)),
+      hostileValueArb().map((v) => jsonText(v, world)),
+      fc.constantFrom("{", "[]", "null", '{"op":"publish"}', '{"op":"__proto__"}', '{"op":{"op":"publish"}}', '"publish"'),
+    );
+    await fuzz(
+      fc.asyncProperty(fc.array(fc.tuple(keyArb(["command", "op", "id"]), value), { minLength: 1, maxLength: 3 }), async (entries) => {
+        const message: Record<string, string> = {};
+        for (const [k, v] of entries) Object.defineProperty(message, k, { value: v, enumerable: true, configurable: true, writable: true });
+        await runEntry(message);
+        await afterPrivileged(JSON.stringify(entries));
+      }),
+    );
+  }, TIMEOUT);
+});
+
+// ---------------------------------------------------------------------------
+describe("fuzz: floods with the default limits", () => {
+  let floodServer: RunningServer;
+  /** Demonstrations more than fuzz: a few runs are enough, whatever FUZZ_RUNS says. */
+  const floodRuns = Math.min(RUNS, 3);
+
+  beforeAll(async () => {
+    floodServer = await bootOnData(base, common(), { generous: false });
+    server = floodServer;
+    setCurrentServer(floodServer);
+    await canary.attach(floodServer.url);
+  });
+  afterAll(async () => {
+    await floodServer?.close();
+  });
+
+  it("a burst of client events is answered rate_limited past the budget, and with nothing else", async () => {
+    const events = Object.keys(clientEvents);
+    const payload = fc.oneof(
+      fc.constant<unknown>({}),
+      fc.jsonValue({ maxDepth: 2 }),
+      fc.constantFrom<unknown>({ limit: 1 }, { query: "fuzz" }, { roomId: "x", body: "flood" }, { roomId: "x", typing: true }),
+    );
+    await fuzz(
+      fc.asyncProperty(fc.array(fc.tuple(fc.constantFrom(...events), payload), { minLength: 60, maxLength: 120 }), async (burst) => {
+        const socket = await connectChat(floodServer.url, fuzzer.token);
+        try {
+          const answers = await Promise.all(burst.map(([event, p]) => socket.timeout(10_000).emitWithAck(event, p) as Promise<unknown>));
+          for (const answer of answers) {
+            const problem = answerProblem(answer);
+            if (problem) fail(problem, answer);
+          }
+          const limited = answers.filter((a) => (a as { error?: { code: string } }).error?.code === "rate_limited");
+          if (limited.length === 0) fail(`a burst of ${burst.length} events was never rate_limited`, null);
+        } finally {
+          socket.close();
+        }
+        await canary.check({ quiet: true });
+      }),
+      floodRuns,
+    );
+  }, TIMEOUT);
+
+  it("a burst of sign-ins is answered rate_limited past the limit, and with nothing else", async () => {
+    await fuzz(
+      fc.asyncProperty(fc.integer({ min: 21, max: 30 }), fc.string({ maxLength: 12 }), async (n, password) => {
+        const results = await Promise.all(
+          Array.from({ length: n }, (_, i) => api(floodServer.url, "POST", "/api/auth/login", { username: `nobody_${i}`, password: password || "x" })),
+        );
+        for (const res of results) {
+          const problem = httpProblem(res.status, res.body);
+          if (problem) fail(problem, res.body);
+          if (res.status === 429 && !res.headers.get("retry-after")) fail("429 without Retry-After", res.body);
+        }
+        if (!results.some((r) => r.status === 429)) fail(`${n} sign-ins in a burst were never rate_limited`, null);
+        await canary.check({ quiet: true });
+      }),
+      floodRuns,
+    );
+  }, TIMEOUT);
+});

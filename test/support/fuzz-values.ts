@@ -1,0 +1,520 @@
+/**
+ * Generators for the fuzz suite (test/fuzz.test.ts): hostile values, and
+ * structurally plausible payloads built from the server's own schemas (the
+ * right field names with values that reach the handlers, or hostile ones).
+ *
+ * Generated values are small descriptions, materialised only when a call is
+ * made, so that a counterexample prints readably (`long("x" x 1048576)`
+ * rather than a megabyte) and can name things that exist only at run time
+ * (`ref(room#2)`: the third room of the fuzzer's world, whatever its id).
+ */
+import fc from "fast-check";
+import { z } from "zod";
+
+// ---- descriptions, materialised at call time ----
+
+/** Kinds of ids the running world resolves: rooms, users, connections… */
+export type RefKind = "room" | "user" | "client" | "message" | "group" | "channel" | "username" | "password";
+
+/** One of the world's ids of a kind (index modulo how many there are). */
+export class Ref {
+  constructor(
+    readonly kind: RefKind,
+    readonly index: number,
+  ) {}
+  [fc.toStringMethod](): string {
+    return `ref(${this.kind}#${this.index})`;
+  }
+}
+
+/** A long string: `prefix` then `piece` repeated `count` times. */
+export class Long {
+  constructor(
+    readonly piece: string,
+    readonly count: number,
+    readonly prefix = "",
+  ) {}
+  get text(): string {
+    return this.prefix + this.piece.repeat(this.count);
+  }
+  [fc.toStringMethod](): string {
+    return `long(${this.prefix ? `${fc.stringify(this.prefix)} + ` : ""}${fc.stringify(this.piece)} x ${this.count})`;
+  }
+}
+
+/** `depth` levels of arrays (`[[[…]]]`) or objects (`{"key":{"key":…}}`) around `leaf`. */
+export class Deep {
+  constructor(
+    readonly depth: number,
+    readonly shape: "array" | "object",
+    readonly leaf: unknown,
+    readonly key: string,
+  ) {}
+  [fc.toStringMethod](): string {
+    return `deep(${this.shape}${this.shape === "object" ? ` ${fc.stringify(this.key)}` : ""} x ${this.depth}, ${fc.stringify(this.leaf)})`;
+  }
+}
+
+/** An object with these own properties, in order (`__proto__` included, as JSON.parse makes it). */
+export class Obj {
+  constructor(readonly entries: ReadonlyArray<readonly [string, unknown]>) {}
+  [fc.toStringMethod](): string {
+    return `{${this.entries.map(([k, v]) => `${fc.stringify(k)}: ${fc.stringify(v)}`).join(", ")}}`;
+  }
+}
+
+/** JSON text as is (`1e400` parses to Infinity, `123456789012345678901234567890` loses precision). */
+export class RawJson {
+  constructor(readonly text: string) {}
+  [fc.toStringMethod](): string {
+    return `raw(${this.text})`;
+  }
+}
+
+/** A paging cursor as the server encodes them (base64url of a JSON array), with parts of our choosing. */
+export class Cursor {
+  constructor(readonly parts: unknown) {}
+  [fc.toStringMethod](): string {
+    return `cursor(${fc.stringify(this.parts)})`;
+  }
+}
+
+/** Binary data: travels over Socket.IO as an attachment; JSON has no such thing (it becomes `{type: "Buffer", …}`). */
+export class Bin {
+  constructor(readonly bytes: number[]) {}
+  [fc.toStringMethod](): string {
+    return `bin(${this.bytes.length} bytes)`;
+  }
+}
+
+/** Resolves references against the running world. */
+export interface World {
+  resolve(ref: Ref): string;
+}
+
+/** The deepest nesting handed to socket.io-client (its encoder and JSON.stringify recurse); deeper goes as raw text. */
+export const MAX_OBJECT_DEPTH = 2500;
+
+/** Whether {@link materialize} can build the value as objects (no nesting past {@link MAX_OBJECT_DEPTH}). */
+export function objectSafe(value: unknown): boolean {
+  if (value instanceof Deep) return value.depth <= MAX_OBJECT_DEPTH && objectSafe(value.leaf);
+  if (value instanceof Obj) return value.entries.every(([, v]) => objectSafe(v));
+  if (value instanceof Cursor) return true;
+  if (Array.isArray(value)) return value.every(objectSafe);
+  return true;
+}
+
+function ownProperty(target: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
+/** The JavaScript value a description stands for. */
+export function materialize(value: unknown, world: World): unknown {
+  if (value instanceof Ref) return world.resolve(value);
+  if (value instanceof Long) return value.text;
+  if (value instanceof RawJson) return JSON.parse(value.text);
+  if (value instanceof Bin) return Buffer.from(value.bytes);
+  if (value instanceof Cursor) return cursorText(value, world);
+  if (value instanceof Deep) {
+    let inner = materialize(value.leaf, world);
+    for (let i = 0; i < value.depth; i++) {
+      if (value.shape === "array") inner = [inner];
+      else {
+        const o: Record<string, unknown> = {};
+        ownProperty(o, value.key, inner);
+        inner = o;
+      }
+    }
+    return inner;
+  }
+  if (value instanceof Obj) {
+    const o: Record<string, unknown> = {};
+    for (const [k, v] of value.entries) ownProperty(o, k, materialize(v, world));
+    return o;
+  }
+  if (Array.isArray(value)) return value.map((v) => materialize(v, world));
+  return value;
+}
+
+/** The JSON text of a description, built directly (any depth; lone surrogates escaped as `\ud800`). */
+export function jsonText(value: unknown, world: World): string {
+  if (value === undefined) return "null";
+  if (value instanceof Ref) return JSON.stringify(world.resolve(value));
+  if (value instanceof Long) return JSON.stringify(value.text);
+  if (value instanceof RawJson) return value.text;
+  if (value instanceof Bin) return JSON.stringify(Buffer.from(value.bytes));
+  if (value instanceof Cursor) return JSON.stringify(cursorText(value, world));
+  if (value instanceof Deep) {
+    const open = value.shape === "array" ? "[" : `{${JSON.stringify(value.key)}:`;
+    const close = value.shape === "array" ? "]" : "}";
+    return open.repeat(value.depth) + jsonText(value.leaf, world) + close.repeat(value.depth);
+  }
+  if (value instanceof Obj) {
+    const parts = value.entries.filter(([, v]) => v !== undefined).map(([k, v]) => `${JSON.stringify(k)}:${jsonText(v, world)}`);
+    return `{${parts.join(",")}}`;
+  }
+  if (Array.isArray(value)) return `[${value.map((v) => jsonText(v, world)).join(",")}]`;
+  return JSON.stringify(value) ?? "null";
+}
+
+function cursorText(cursor: Cursor, world: World): string {
+  return Buffer.from(jsonText(cursor.parts, world)).toString("base64url");
+}
+
+/** Whether a description names any of these ids (a privileged call that targets the canary may change its data). */
+export function mentions(value: unknown, world: World, ids: readonly string[]): boolean {
+  const text = jsonText(value, world);
+  return ids.some((id) => text.includes(JSON.stringify(id).slice(1, -1)));
+}
+
+// ---- hostile strings and values ----
+
+/** Characters that have broken servers: NUL, lone surrogates, bidi overrides, invisible and control characters. */
+const RISKY_CHARS = [
+  "\u0000", "\ud800", "\udfff", "\u202e", "\u202d", "\u2066", "\u2069", "\u061c", "\u200b", "\u200e", "\ufeff",
+  "\u0085", "\u001b", "\u007f", "\u0007", "\t", "\n", "\r", "\u2028", "\u2029", "\ufffd", "\ufffe", "\uffff",
+];
+
+/** Strings that mean something to some layer: numbers, keywords, prototype names, room prefixes, encodings. */
+const SPECIAL_STRINGS = [
+  "", " ", "   ", "\u0000", "a\u0000b", "\ud800", "x\udc00y", "\udbff\udfff", "\u202eevil", "\u2066x\u2069", "\u200b",
+  "\t\n\r", "\u001b[31mred", "NaN", "Infinity", "-Infinity", "null", "undefined", "true", "false", "0", "-0", "-1",
+  "1e309", "0x10", " 1", "1 ", "01", "9007199254740993", "9223372036854775807", "9223372036854775808",
+  "9999999999999999999", "99999999999999999999", "__proto__", "constructor", "prototype", "toString",
+  "hasOwnProperty", "valueOf", "%00", "%ZZ", "%", "%ED%A0%80", "../..", "/", "//", "\\", "' OR 1=1 --", "${x}",
+  "{{x}}", "$where", "user:", "room:", "group:", "channel:", "session:", "ip:", "*", "?", "#", "&", "=", "+",
+  "😀", "👩‍👩‍👧", "e\u0301", "𝕏", "Ω", "ＡＢＣ", "İ", "ß", "ﬃ", "<script>alert(1)</script>", "javascript:alert(1)",
+];
+
+const codeUnit = fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c));
+
+/** Lengths at and around the schemas' limits, and far past them (up to 1 MB). */
+const LONG_COUNTS = [64, 65, 80, 81, 100, 101, 128, 129, 200, 201, 256, 257, 400, 401, 4000, 4001, 16_384, 65_536, 100_001, 1_048_576];
+
+/** At most about a megabyte of UTF-8. */
+const MAX_LONG_BYTES = 1_048_576;
+
+export const longString: fc.Arbitrary<Long> = fc
+  .tuple(fc.constantFrom("x", "é", "😀", " ", "\u0000", "\ud800", "a\u202e", "\\\""), fc.constantFrom(...LONG_COUNTS))
+  .map(([piece, count]) => new Long(piece, Math.min(count, Math.floor(MAX_LONG_BYTES / Buffer.byteLength(piece)))));
+
+export const hostileString: fc.Arbitrary<string | Long> = fc.oneof(
+  { weight: 4, arbitrary: fc.constantFrom(...SPECIAL_STRINGS) },
+  { weight: 3, arbitrary: fc.string({ unit: codeUnit, maxLength: 12 }) },
+  {
+    weight: 3,
+    arbitrary: fc
+      .tuple(fc.string({ maxLength: 8 }), fc.constantFrom(...RISKY_CHARS), fc.string({ maxLength: 8 }))
+      .map(([a, b, c]) => a + b + c),
+  },
+  { weight: 1, arbitrary: longString },
+);
+
+export const hostileNumber: fc.Arbitrary<number | RawJson> = fc.oneof(
+  {
+    weight: 3,
+    arbitrary: fc.constantFrom(
+      0, -0, 1, -1, 2, 49, 50, 99, 100, 101, 199, 200, 499, 500, 501, 999, 1000, 1001, 9999, 10_000, 10_001,
+      2 ** 31, 2 ** 53, 2 ** 53 + 2, Number.MAX_VALUE, -Number.MAX_VALUE, Number.MIN_VALUE, 1.5, 0.1, -2.5,
+      Number.NaN, Number.POSITIVE_INFINITY,
+    ),
+  },
+  { weight: 2, arbitrary: fc.integer() },
+  { weight: 1, arbitrary: fc.double() },
+  {
+    weight: 1,
+    arbitrary: fc
+      .constantFrom("1e400", "-1e400", "123456789012345678901234567890", "1E2", "-0", "0.0000000000000000000001", "1e-400")
+      .map((t) => new RawJson(t)),
+  },
+);
+
+/** Object keys worth trying: prototype names, the schemas' own field names, odd text. */
+export function keyArb(fieldNames: readonly string[]): fc.Arbitrary<string> {
+  return fc.oneof(
+    { weight: 3, arbitrary: fc.constantFrom("__proto__", "constructor", "prototype", "toString", "valueOf", "hasOwnProperty", "toJSON", "then") },
+    { weight: 2, arbitrary: fieldNames.length > 0 ? fc.constantFrom(...fieldNames) : fc.constant("extra") },
+    { weight: 2, arbitrary: fc.constantFrom("", "\u0000", "\ud800", "a.b", "0", "admin", "role", "ok", "error", "_placeholder", "num") },
+    { weight: 1, arbitrary: fc.string({ maxLength: 8 }) },
+  );
+}
+
+const deepArb: fc.Arbitrary<Deep> = fc
+  .record({
+    depth: fc.oneof(fc.integer({ min: 30, max: 200 }), fc.integer({ min: 1000, max: 30_000 })),
+    shape: fc.constantFrom("array" as const, "object" as const),
+    leaf: fc.constantFrom(null, 1, "x", "\u0000", true),
+    key: fc.constantFrom("a", "__proto__", "roomId", "data", "constructor"),
+  })
+  .map(({ depth, shape, leaf, key }) => new Deep(depth, shape, leaf, key));
+
+const binArb: fc.Arbitrary<Bin> = fc.array(fc.integer({ min: 0, max: 255 }), { maxLength: 16 }).map((b) => new Bin(b));
+
+/**
+ * Any value that can travel (as JSON, or over Socket.IO): hostile strings
+ * and numbers, booleans, null, arrays and objects of those (with prototype
+ * keys), thousands of levels of nesting, binary, random JSON.
+ */
+export function hostileValueArb(fieldNames: readonly string[] = [], options: { binary?: boolean } = {}): fc.Arbitrary<unknown> {
+  const keys = keyArb(fieldNames);
+  const { value } = fc.letrec<{ value: unknown }>((tie) => ({
+    value: fc.oneof(
+      { depthSize: "small", maxDepth: 3 },
+      { weight: 5, arbitrary: hostileString },
+      { weight: 3, arbitrary: hostileNumber },
+      { weight: 1, arbitrary: fc.boolean() },
+      { weight: 1, arbitrary: fc.constant(null) },
+      { weight: 2, arbitrary: fc.jsonValue({ maxDepth: 2 }) },
+      { weight: 2, arbitrary: fc.array(tie("value"), { maxLength: 4 }) },
+      { weight: 2, arbitrary: fc.array(fc.tuple(keys, tie("value")), { maxLength: 4 }).map((e) => new Obj(e)) },
+      { weight: 1, arbitrary: deepArb },
+      ...(options.binary ? [{ weight: 1, arbitrary: binArb as fc.Arbitrary<unknown> }] : []),
+    ),
+  }));
+  return value;
+}
+
+// ---- plausible values, by field name and schema ----
+
+const ref = (kind: RefKind) => fc.nat({ max: 31 }).map((i) => new Ref(kind, i));
+
+const ISO_TIMES = [
+  "2020-01-01T00:00:00.000Z", "1970-01-01T00:00:00.000Z", "-100000-01-01T00:00:00.000Z", "+275760-09-13T00:00:00.000Z",
+  "0000-01-01T00:00:00.000Z", "-004714-11-23T00:00:00.000Z", "+294277-01-01T00:00:00.000Z", "9999-12-31T23:59:59.999Z",
+  "2020-02-30T00:00:00.000Z", "2020-01-01", "2020-01-01T00:00:00+25:00", "1e3", "NaN", "", "now", "infinity", "epoch",
+];
+
+/** Paging cursors: well-formed ones holding odd times and ids, wrong shapes, and strings that are no cursor at all. */
+const cursorArb: fc.Arbitrary<unknown> = fc.oneof(
+  {
+    weight: 4,
+    arbitrary: fc
+      .tuple(fc.oneof(fc.constantFrom(...ISO_TIMES), hostileString), fc.oneof(ref("room"), ref("user"), ref("client"), hostileString))
+      .map((parts) => new Cursor(parts)),
+  },
+  { weight: 2, arbitrary: fc.oneof(ref("client"), ref("user"), ref("group"), hostileString).map((p) => new Cursor([p])) },
+  { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 2 }).map((p) => new Cursor(p)) },
+  { weight: 1, arbitrary: hostileString },
+);
+
+const messageIdArb: fc.Arbitrary<unknown> = fc.oneof(
+  { weight: 2, arbitrary: ref("message") },
+  { weight: 2, arbitrary: fc.bigInt({ min: 1n, max: 10n ** 19n - 1n }).map(String) },
+  {
+    weight: 2,
+    arbitrary: fc.constantFrom(
+      "1", "9223372036854775807", "9223372036854775808", "9999999999999999999", "18446744073709551616", "0", "01", "-1",
+      "1.5", "1e3", " 1", "99999999999999999999",
+    ),
+  },
+);
+
+const bodyArb: fc.Arbitrary<unknown> = fc.oneof(
+  { weight: 3, arbitrary: fc.string({ maxLength: 40 }) },
+  {
+    weight: 2,
+    arbitrary: fc.constantFrom("hello", "/me", "/me waves", "/me   ", "/shrug", "/shrug fine", "/usr/bin", "   ", "\n", "\u202e\u202e", "/me \u0000"),
+  },
+  {
+    // Near the 4,000-character limit, where a plugin's rewrite (`/me` → `* Name …`) may push a body over it.
+    weight: 3,
+    arbitrary: fc
+      .tuple(
+        fc.constantFrom("", "/me ", "/shrug ", " "),
+        fc.constantFrom("x", "😀", " x"),
+        fc.oneof(fc.constantFrom(3900, 3980, 3985, 3990, 3993, 3995, 3999, 4000, 4001), fc.integer({ min: 1, max: 4001 })),
+      )
+      .map(([prefix, piece, length]) => new Long(piece, Math.max(1, Math.floor((length - prefix.length) / piece.length)), prefix)),
+  },
+);
+
+const eventNameArb: fc.Arbitrary<unknown> = fc.oneof(
+  {
+    weight: 3,
+    arbitrary: fc.constantFrom(
+      "notice", "message:new", "room:joined", "room:left", "presence", "typing", "session:ended", "protocol:error",
+      "publication", "client:hello", "connection:replaced", "connect", "connect_error", "disconnect", "disconnecting",
+      "newListener", "removeListener", "error", "ping", "__proto__",
+    ),
+  },
+  { weight: 1, arbitrary: fc.constantFrom(100, 101).map((n) => new Long("e", n)) },
+);
+
+const namespaceArb: fc.Arbitrary<unknown> = fc.constantFrom(
+  "/", "/push", "/fuzz", "/strict", "/nope", "push", "", "/PUSH", "//", "/push/", "/push,", `/${"a".repeat(40)}`, `/${"a".repeat(41)}`, "/-x",
+);
+
+const channelArb: fc.Arbitrary<unknown> = fc.oneof(
+  { weight: 2, arbitrary: ref("channel") },
+  { weight: 2, arbitrary: fc.constantFrom("news", "user:1", "user:x", "canary-channel", "a", "news ", "NEWS", "user:1\n") },
+  { weight: 1, arbitrary: fc.constantFrom(200, 201).map((n) => new Long("c", n)) },
+);
+
+const groupArb: fc.Arbitrary<unknown> = fc.oneof(
+  { weight: 2, arbitrary: ref("group") },
+  { weight: 2, arbitrary: fc.constantFrom("vip", "g", "user:1", "room:x", "a b") },
+  { weight: 1, arbitrary: fc.constantFrom(200, 201).map((n) => new Long("g", n)) },
+);
+
+const idLike = (kind: RefKind) =>
+  fc.oneof(
+    { weight: 4, arbitrary: ref(kind) },
+    { weight: 1, arbitrary: fc.uuid() },
+    { weight: 1, arbitrary: fc.constantFrom("system", "bot:x", "x@host", "user:x", "room:x", "nobody", "a".repeat(128), "a".repeat(129)) },
+  );
+
+const textArb = (max: number): fc.Arbitrary<unknown> =>
+  fc.oneof(
+    { weight: 3, arbitrary: fc.string({ minLength: 1, maxLength: Math.min(max, 24) }) },
+    { weight: 1, arbitrary: fc.constantFrom(max, max + 1).map((n) => new Long("n", n)) },
+  );
+
+/** Plausible values for a string field, chosen by its name. */
+export function byName(name: string): fc.Arbitrary<unknown> {
+  const n = name.toLowerCase();
+  if (n === "clientmsgid") return fc.oneof(fc.constantFrom("dup-1", "dup-2", "m1"), fc.uuid(), textArb(64));
+  if (/roomid|^rooms?$/.test(n)) return idLike("room");
+  if (/userid|memberid|^users?$/.test(n)) return idLike("user");
+  if (/clientid|^clients?$/.test(n)) return idLike("client");
+  if (/^groups?$/.test(n)) return groupArb;
+  if (/channel/.test(n)) return channelArb;
+  if (/event/.test(n)) return eventNameArb;
+  if (/namespace/.test(n)) return namespaceArb;
+  if (/body/.test(n)) return bodyArb;
+  if (/messageid|before/.test(n)) return messageIdArb;
+  if (/after|cursor/.test(n)) return cursorArb;
+  if (/password/.test(n))
+    return fc.oneof(ref("password"), fc.constantFrom("correct horse battery", "short", "        "), fc.string({ minLength: 8, maxLength: 20 }), textArb(256));
+  if (/username/.test(n)) return fc.oneof(ref("username"), fc.stringMatching(/^[a-zA-Z0-9_.-]{3,32}$/), fc.constantFrom("ab", "a@host", "system"));
+  if (/query/.test(n)) return fc.oneof(ref("username"), fc.constantFrom("", " ", "%", "_", "fuzz", "user_", "\\"), textArb(80));
+  if (/name/.test(n)) return fc.oneof(textArb(80), fc.constantFrom("\u202e\u202c", " a ", "\u200b"));
+  if (n === "id") return fc.oneof(fc.stringMatching(/^[a-z0-9_-]{1,40}$/), fc.constantFrom("x", "a".repeat(41)));
+  if (n === "op") return fc.constantFrom("publish", "broadcast", "nope", "__proto__", "constructor", "toString", "");
+  if (/data/.test(n)) return fc.oneof(fc.jsonValue({ maxDepth: 3 }), fc.constant(new Deep(32, "array", 1, "a")), fc.constant(new Deep(33, "object", 1, "a")));
+  return textArb(100);
+}
+
+/** The schema under optional/default/nullable/pipe wrappers: what the input must look like. */
+export function inputSchema(schema: z.ZodType): z.ZodType {
+  let s: z.ZodType = schema;
+  for (let i = 0; i < 10; i++) {
+    if (s instanceof z.ZodOptional || s instanceof z.ZodDefault || s instanceof z.ZodNullable) s = s.unwrap() as z.ZodType;
+    else if (s instanceof z.ZodPipe) s = s.in as z.ZodType;
+    else break;
+  }
+  return s;
+}
+
+/**
+ * The fields an input schema takes: an object's own fields, then the fields
+ * a pipe's output takes from nested objects (the queue's `postMessage` reads
+ * `{roomId, ...rest}` and validates `rest` as a message body).
+ */
+export function fieldsOf(schema: z.ZodType): Array<[string, z.ZodType]> {
+  const fields = new Map<string, z.ZodType>();
+  const visit = (s: z.ZodType, depth: number): void => {
+    if (depth > 6) return;
+    if (s instanceof z.ZodOptional || s instanceof z.ZodDefault || s instanceof z.ZodNullable) return visit(s.unwrap() as z.ZodType, depth + 1);
+    if (s instanceof z.ZodPipe) {
+      visit(s.in as z.ZodType, depth + 1);
+      const out = s.out as z.ZodType;
+      if (out instanceof z.ZodObject) {
+        for (const [k, v] of Object.entries(out.shape as Record<string, z.ZodType>)) {
+          const inner = inputSchema(v);
+          if (inner instanceof z.ZodObject && !fields.has(k)) visit(inner, depth + 1);
+          else if (!fields.has(k)) fields.set(k, v);
+        }
+      }
+      return;
+    }
+    if (s instanceof z.ZodObject) {
+      for (const [k, v] of Object.entries(s.shape as Record<string, z.ZodType>)) if (!fields.has(k)) fields.set(k, v);
+    }
+  };
+  visit(schema, 0);
+  return [...fields];
+}
+
+/** A plausible value for one field: its schema gives the shape, its name the pool of values. */
+function plausible(name: string, schema: z.ZodType, depth: number): fc.Arbitrary<unknown> {
+  const s = inputSchema(schema);
+  if (s instanceof z.ZodObject && depth < 3) return payloadArb(s, depth + 1);
+  if (s instanceof z.ZodArray) {
+    const singular = name.endsWith("s") ? name.slice(0, -1) : name;
+    return fc.oneof(
+      { weight: 3, arbitrary: fc.array(plausible(singular, s.element as z.ZodType, depth + 1), { minLength: 1, maxLength: 5 }) },
+      { weight: 2, arbitrary: fc.array(fieldValue(singular, s.element as z.ZodType, depth + 1), { maxLength: 5 }) },
+      {
+        weight: 1,
+        arbitrary: fc
+          .tuple(plausible(singular, s.element as z.ZodType, depth + 1), fc.constantFrom(100, 101, 500, 501, 1000, 1001))
+          .map(([e, n]) => Array.from({ length: n }, () => e)),
+      },
+    );
+  }
+  if (s instanceof z.ZodBoolean) return fc.boolean();
+  if (s instanceof z.ZodNumber) return fc.oneof(fc.integer({ min: 1, max: 100 }), hostileNumber);
+  if (s instanceof z.ZodEnum) return fc.constantFrom(...(s.options as unknown[]));
+  return byName(name);
+}
+
+/** A field's value: mostly plausible (to reach the handler), sometimes hostile (to test the schema). */
+function fieldValue(name: string, schema: z.ZodType, depth: number): fc.Arbitrary<unknown> {
+  return fc.oneof(
+    { weight: 7, arbitrary: plausible(name, schema, depth) },
+    { weight: 3, arbitrary: hostileValueArb([name]) },
+  );
+}
+
+/** Whether a field may be left out (optional, or with a default). */
+const optional = (schema: z.ZodType) => schema.safeParse(undefined).success;
+
+/**
+ * Payloads shaped like the schema's input. Half of them plausible
+ * throughout (every required field, plausible values: these reach the
+ * handlers); the others mixed: each field usually present with a plausible
+ * or hostile value, sometimes missing, sometimes extra fields (`__proto__`,
+ * `constructor`, other schemas' names…).
+ */
+export function payloadArb(schema: z.ZodType, depth = 0, extraNames: readonly string[] = []): fc.Arbitrary<Obj> {
+  const fields = fieldsOf(schema);
+  const names = [...fields.map(([n]) => n), ...extraNames];
+  const clean = fields.map(([name, s]) => {
+    const value = plausible(name, s, depth).map((v) => [name, v] as const);
+    return optional(s) ? fc.option(value, { freq: 2, nil: undefined }) : value;
+  });
+  const mixed = fields.map(([name, s]) =>
+    fc.option(fieldValue(name, s, depth).map((v) => [name, v] as const), { freq: 7, nil: undefined }),
+  );
+  const extras = fc.oneof(
+    { weight: 5, arbitrary: fc.constant([] as Array<readonly [string, unknown]>) },
+    { weight: 1, arbitrary: fc.array(fc.tuple(keyArb(names), hostileValueArb(names)), { minLength: 1, maxLength: 2 }) },
+  );
+  const own = (entries: ReadonlyArray<readonly [string, unknown] | undefined>) =>
+    entries.filter((e): e is readonly [string, unknown] => e !== undefined);
+  return fc.oneof(
+    { weight: 1, arbitrary: fc.tuple(...clean).map((entries) => new Obj(own(entries))) },
+    { weight: 1, arbitrary: fc.tuple(fc.tuple(...mixed), extras).map(([entries, extra]) => new Obj([...own(entries), ...extra])) },
+  );
+}
+
+/** Either a plausible payload for the schema (mostly) or any hostile value at all. */
+export function eventPayloadArb(schema: z.ZodType, options: { binary?: boolean } = {}): fc.Arbitrary<unknown> {
+  const names = fieldsOf(schema).map(([n]) => n);
+  return fc.oneof(
+    { weight: 4, arbitrary: payloadArb(schema) },
+    { weight: 1, arbitrary: hostileValueArb(names, options) },
+  );
+}
+
+// ---- URLs ----
+
+/** Percent-encodes the UTF-8 of a string (lone surrogates become U+FFFD, as any HTTP client would send them). */
+export function encodePathPart(s: string): string {
+  return [...Buffer.from(s, "utf8")]
+    .map((b) => (/[A-Za-z0-9\-._~]/.test(String.fromCharCode(b)) ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, "0")}`))
+    .join("");
+}
+
+/** A path or query part: usually encoded text, sometimes raw bytes that are not valid percent-encoding. */
+export const MALFORMED_URL_PARTS = ["%", "%Z", "%ZZ", "%ED%A0%80", "%C0%80", "%FF", "%00", "%2F", "%2e%2e", "..", "%25", "a%"];
