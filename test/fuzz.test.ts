@@ -887,8 +887,8 @@ describe.runIf(redisUp)("fuzz: queue commands (Redis stream)", () => {
 // ---------------------------------------------------------------------------
 describe("fuzz: floods with the default limits", () => {
   let floodServer: RunningServer;
-  /** Demonstrations more than fuzz: a few runs are enough, whatever FUZZ_RUNS says. */
-  const floodRuns = Math.min(RUNS, 3);
+  /** Demonstrations more than fuzz: at most 100 runs, whatever FUZZ_RUNS says (each sends dozens of events or sign-ins). */
+  const floodRuns = Math.min(RUNS, 100);
 
   beforeAll(async () => {
     floodServer = await bootOnData(base, common(), { generous: false });
