@@ -161,12 +161,6 @@ function cursorText(cursor: Cursor, world: World): string {
   return Buffer.from(jsonText(cursor.parts, world)).toString("base64url");
 }
 
-/** Whether a description names any of these ids (a privileged call that targets the canary may change its data). */
-export function mentions(value: unknown, world: World, ids: readonly string[]): boolean {
-  const text = jsonText(value, world);
-  return ids.some((id) => text.includes(JSON.stringify(id).slice(1, -1)));
-}
-
 // ---- hostile strings and values ----
 
 /** Characters that have broken servers: NUL, lone surrogates, bidi overrides, invisible and control characters. */

@@ -273,22 +273,16 @@ export function checkOutcome(outcome: Outcome, socket: FuzzSocket, maxFrameBytes
     const problem = errorProblem((payload as { error?: unknown } | null)?.error);
     if (problem) fail(`protocol:error with ${problem}`, payload);
   }
-  switch (outcome.kind) {
-    case "ack": {
-      const problem = answerProblem(outcome.answer);
-      if (problem) fail(problem, outcome.answer);
-      return;
-    }
-    case "closed":
-      // The ack id's digits are not known exactly: a few bytes of slack at the limit.
-      if (mayClose || outcome.frameBytes + 16 > maxFrameBytes) return;
+  if (outcome.kind === "ack") {
+    const problem = answerProblem(outcome.answer);
+    if (problem) fail(problem, outcome.answer);
+  } else if (outcome.kind === "closed") {
+    // The ack id's digits are not known exactly: a few bytes of slack at the limit.
+    if (!mayClose && outcome.frameBytes + 16 <= maxFrameBytes) {
       fail(`the server closed the connection after a frame of ${outcome.frameBytes} bytes (limit ${maxFrameBytes})`, null);
-    // falls through (fail throws)
-    case "timeout":
-      fail(`no answer in ${ACK_TIMEOUT_MS} ms`, outcome);
-    // falls through
-    case "sent":
-      return;
+    }
+  } else if (outcome.kind === "timeout") {
+    fail(`no answer in ${ACK_TIMEOUT_MS} ms`, outcome);
   }
 }
 
