@@ -65,6 +65,7 @@ describe("bad input from clients", () => {
     ["a read marker past PostgreSQL's bigint", "room:read", (r: Room) => ({ roomId: r.id, messageId: "9999999999999999999" })],
     ["a cursor time PostgreSQL cannot hold", "room:list", () => ({ after: cursor(["-100000-01-01T00:00:00.000Z", "x"]) })],
     ["a cursor id with U+0000", "room:list", () => ({ after: cursor(["2020-01-01T00:00:00.000Z", "a\u0000"]) })],
+    ["a cursor in the year 0000, which PostgreSQL does not have", "room:list", () => ({ after: cursor(["0000-01-01T00:00:00.000Z", "x"]) })],
     ["a member cursor time PostgreSQL cannot hold", "room:members", (r: Room) => ({ roomId: r.id, after: cursor(["+275760-09-13T00:00:00.000Z", "x"]) })],
     ["a member cursor id with U+0000", "room:members", (r: Room) => ({ roomId: r.id, after: cursor(["2020-01-01T00:00:00.000Z", "\u0000"]) })],
   ])("answers %s with invalid_payload", async (_, event, payload) => {

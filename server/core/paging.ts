@@ -29,13 +29,13 @@ export function decodeCursor(cursor: string, size: number): string[] {
 }
 
 /**
- * A time in a cursor, as `toISOString()` wrote it into one (years 0000 to
+ * A time in a cursor, as `toISOString()` wrote it into one (years 0001 to
  * 9999); `invalid_payload` for anything else, such as a time PostgreSQL
- * cannot hold (`new Date` accepts years ±275,760, the database 4713 BC on).
+ * refuses (`new Date` accepts years ±275,760; the database has no year 0000).
  */
 export function cursorTime(part: string): Date {
   const time = new Date(part);
-  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/.test(part) || Number.isNaN(time.getTime()) || time.toISOString() !== part) {
+  if (!/^(?!0000)\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/.test(part) || Number.isNaN(time.getTime()) || time.toISOString() !== part) {
     throw notACursor();
   }
   return time;
