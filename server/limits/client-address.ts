@@ -7,6 +7,8 @@
 import { isIPv6 } from "node:net";
 
 /**
+ * The client's IP address as seen by the first proxy (or the TCP peer).
+ *
  * @param remote the TCP peer's address (`socket.remoteAddress`)
  * @param forwardedFor the `X-Forwarded-For` header(s) as received
  * @param trustedProxies how many proxies in front append to `X-Forwarded-For` (0: believe none)
@@ -14,21 +16,25 @@ import { isIPv6 } from "node:net";
  * With one proxy, `X-Forwarded-For: spoofed, 203.0.113.7` gives 203.0.113.7:
  * the proxy appended the address it saw, whatever the client wrote before it.
  */
-export function clientAddress(
-  remote: string | undefined,
-  forwardedFor: string | string[] | undefined,
-  trustedProxies: number,
-): string {
-  let address = remote ?? "unknown";
+export function clientIp(remote: string | undefined, forwardedFor: string | string[] | undefined, trustedProxies: number): string {
   if (trustedProxies > 0 && forwardedFor !== undefined) {
     const hops = (Array.isArray(forwardedFor) ? forwardedFor.join(",") : forwardedFor)
       .split(",")
       .map((h) => h.trim())
       .filter(Boolean);
     const client = hops[Math.max(0, hops.length - trustedProxies)];
-    if (client) address = client;
+    if (client) return client;
   }
-  return limitKey(address);
+  return remote ?? "unknown";
+}
+
+/** The key limits per address count the client under (see {@link clientIp} and {@link limitKey}). */
+export function clientAddress(
+  remote: string | undefined,
+  forwardedFor: string | string[] | undefined,
+  trustedProxies: number,
+): string {
+  return limitKey(clientIp(remote, forwardedFor, trustedProxies));
 }
 
 /**

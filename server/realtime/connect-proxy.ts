@@ -38,6 +38,8 @@ export async function askConnectProxy(
   namespace: string,
   socket: IoSocket,
   user: User | null,
+  /** The client's address (the first proxy's view behind trusted proxies). */
+  remoteAddress: string,
 ): Promise<ProxyDecision> {
   const headers = Object.fromEntries(
     proxy.forwardHeaders.flatMap((h) => {
@@ -55,7 +57,7 @@ export async function askConnectProxy(
         namespace,
         auth: socket.handshake.auth,
         headers,
-        remoteAddress: socket.handshake.address,
+        remoteAddress,
         user: user ? { id: user.id, name: user.displayName } : null,
       }),
       signal: AbortSignal.timeout(proxy.timeoutMs),

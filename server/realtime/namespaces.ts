@@ -12,6 +12,7 @@ import { maxConnectionsPerIp, type NamespaceSettings } from "../config";
 import type { Core } from "../core";
 import { AppError } from "../core/errors";
 import { pageOf } from "../core/paging";
+import { clientIp, limitKey } from "../limits/client-address";
 import { KeyedBuckets, TokenBucket } from "../limits/token-bucket";
 import type { Throttles } from "../limits/throttles";
 import type { Logger } from "../logger";
@@ -127,9 +128,11 @@ const namespaceEvents: EventTable<NamespaceContext> = {
  * user is and what to join; then the per-user and per-address connection
  * limits apply. Throws a coded error to refuse the connection.
  */
-async function admit(namespace: string, settings: NamespaceSettings, socket: IoSocket, address: string): Promise<void> {
+async function admit(namespace: string, settings: NamespaceSettings, socket: IoSocket, trustProxy: number): Promise<void> {
+  const ip = clientIp(socket.handshake.address, socket.handshake.headers["x-forwarded-for"], trustProxy);
+  const address = limitKey(ip);
   if (settings.connectProxy) {
-    const decision = await askConnectProxy(settings.connectProxy, namespace, socket, socket.data.user);
+    const decision = await askConnectProxy(settings.connectProxy, namespace, socket, socket.data.user, ip);
     socket.data.user = decision.user;
     socket.join([...decision.groups.map(socketRooms.group), ...decision.channels.map(socketRooms.channel)]);
   }
@@ -181,7 +184,7 @@ export function attachNamespaces(
     const userBudgets = new KeyedBuckets(options.userRateLimitPerSecond);
     nsp.use(throttleConnections(options.throttles, options.trustProxy, nlog));
     nsp.use(authMiddleware(core, options.corsOrigins, nlog, { anonymous: settings.auth === "anonymous" }));
-    nsp.use(admission(nlog, (socket) => admit(name, settings, socket, socketAddress(socket, options.trustProxy))));
+    nsp.use(admission(nlog, (socket) => admit(name, settings, socket, options.trustProxy)));
     nsp.on("connection", (socket) => {
       const user = socket.data.user;
       const limiter = new TokenBucket(options.rateLimitPerSecond);
