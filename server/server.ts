@@ -22,10 +22,12 @@ import { createHttpApp } from "./http/app";
 import { QueueInlet } from "./inlet/queue";
 import type { Logger } from "./logger";
 import { Throttles } from "./limits/throttles";
+import { KeyedBuckets } from "./limits/token-bucket";
 import { loadPlugins } from "./plugins/load";
 import { attachRealtime } from "./realtime";
 import { SocketConnections } from "./realtime/connections";
 import { SocketDelivery } from "./realtime/delivery";
+import { throttleHandshakes } from "./realtime/admission";
 import { attachNamespaces } from "./realtime/namespaces";
 import { resyncer } from "./realtime/subscriptions";
 import type { IoServer } from "./realtime/types";
@@ -89,7 +91,11 @@ export async function startSwitchboard(config: Config, log: Logger, options: Sta
       ? new IpcPresenceStore()
       : new MemoryPresenceStore();
 
-  const throttles = new Throttles(config.limits, redis?.client ?? null);
+  const throttles = new Throttles(
+    config.limits,
+    redis ? { kind: "redis", client: redis.client } : options.clusterWorker ? { kind: "cluster" } : { kind: "memory" },
+    (limit, key) => log.warn({ limit, key }, "a limit refused its first request this period"),
+  );
   const core = createCore({
     db: db.prisma,
     delivery: new SocketDelivery(io),
@@ -112,12 +118,15 @@ export async function startSwitchboard(config: Config, log: Logger, options: Sta
   }
   if (presenceStore instanceof RedisPresenceStore) presenceStore.start();
 
+  io.engine.opts.allowRequest = throttleHandshakes(throttles, config.trustProxy);
   const socketOptions = {
     corsOrigins: config.corsOrigins,
     rateLimitPerSecond: config.rateLimitPerSecond,
-    userRateLimitPerSecond: config.limits.userEventsPerSecond,
+    // One budget per user on this instance, over every namespace and tab.
+    userBudgets: new KeyedBuckets(config.limits.userEventsPerSecond),
     throttles,
     trustProxy: config.trustProxy,
+    clusterReachable: () => redis?.healthy() ?? true,
   };
   attachRealtime(io, core, log, { ...socketOptions, maxConnectionsPerUser: config.limits.maxConnectionsPerUser, plugins });
   attachNamespaces(io, core, log, config.namespaces, socketOptions);

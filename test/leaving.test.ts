@@ -3,6 +3,7 @@
  * still subscribing to its rooms, and when it happens during a Redis outage
  * (the leave, and a sign-out, never reach the other instance then).
  */
+import { io } from "socket.io-client";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { Message, Room } from "../shared/protocol";
 import { api, call, closeAll, collect, connect, next, register, type ChatSocket } from "./support/clients";
@@ -103,6 +104,17 @@ describe.runIf(await instancesAvailable())("a removal during a Redis outage", ()
     await redis.stop();
     try {
       await vi.waitFor(async () => expect((await api(a.url, "GET", "/readyz")).body.status).toBe("degraded"), { timeout: 10_000 });
+      // New connections still get in meanwhile (their limits are counted on this instance alone).
+      expect((await connect(a.url, alice.token)).connected).toBe(true);
+      const push = io(`${a.url}/push`, { transports: ["websocket"], reconnection: false, forceNew: true });
+      try {
+        await new Promise<void>((resolve, reject) => {
+          push.once("client:hello", () => resolve());
+          push.once("connect_error", reject);
+        });
+      } finally {
+        push.close();
+      }
       await a.core.gateway.removeMember(secret.id, bob.user.id);
       const signedOut = await api(a.url, "POST", "/api/auth/logout", {}, { authorization: `Bearer ${bobLogin.body.token}` });
       expect(signedOut.status).toBe(204);

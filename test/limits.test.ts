@@ -13,6 +13,7 @@ import { io, type Socket } from "socket.io-client";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { api, closeAll, connect, register, request, type ChatSocket } from "./support/clients";
 import { instancesAvailable, startInstances, type Instances } from "./support/instances";
+import { RawClient } from "./support/raw-client";
 import { startTestServer, type TestServer } from "./support/server";
 
 const PASSWORD = "correct horse battery";
@@ -55,6 +56,14 @@ describe("limits per address and per username (one proxy in front)", () => {
     expect((await login(server, bystander.username, PASSWORD, newAddress())).status).toBe(200);
   });
 
+  it("counts a burst of simultaneous guesses as they arrive, not once they are checked", async () => {
+    const { user: u } = await user();
+    const results = await Promise.all(Array.from({ length: 30 }, () => login(server, u.username, "wrong guess", newAddress())));
+    const statuses = results.map((r) => r.status);
+    expect(statuses.filter((s) => s === 401).length).toBeLessThanOrEqual(3);
+    expect(statuses.filter((s) => s === 429).length).toBeGreaterThanOrEqual(27);
+  });
+
   it("forgets a username's failures once the right password is given", async () => {
     const { user: u } = await user();
     for (let i = 0; i < 2; i++) expect((await login(server, u.username, "wrong guess", newAddress())).status).toBe(401);
@@ -95,6 +104,14 @@ describe("limits per address and per username (one proxy in front)", () => {
     expect(refused?.message).toBe("rate_limited");
     expect(refused?.data).toEqual({ code: "rate_limited", message: expect.any(String), retryAfter: expect.any(Number) });
     expect((await connect(server.url, t3!, { extraHeaders: from(newAddress()) })).connected).toBe(true);
+  });
+
+  it("marks the cookie Secure when the trusted proxy says the client used HTTPS", async () => {
+    const res = await api(server.url, "POST", "/api/auth/register", { username: `tls_${addressCounter}`, password: PASSWORD }, {
+      ...from(newAddress()),
+      "x-forwarded-proto": "https",
+    });
+    expect(res.headers.get("set-cookie")).toMatch(/;\s*Secure/i);
   });
 
   it("caps one user's connections in the chat namespace, and frees a place when one closes", async () => {
@@ -220,6 +237,18 @@ describe("anonymous namespaces, paged lists and scoped API keys", () => {
     api(server.url, method, `/api/v1${route}`, body, { authorization: `Bearer ${key}` });
 
   it("limits connections per address, channels per connection and channel names; history and presence are for subscribers", async () => {
+    // Five CONNECT packets at once on one Engine.IO connection: the handshakes count each other, three get in.
+    const raw = await RawClient.open(server.url);
+    try {
+      await raw.take((f) => f.startsWith("0{"));
+      for (let i = 0; i < 5; i++) raw.send("40/anon,");
+      const answers = await Promise.all(Array.from({ length: 5 }, () => raw.take((f) => f.startsWith("40/anon,") || f.startsWith("44/anon,"))));
+      expect(answers.filter((f) => f.startsWith("40/anon,"))).toHaveLength(3);
+      expect(answers.filter((f) => f.startsWith("44/anon,"))).toHaveLength(2);
+    } finally {
+      raw.close();
+    }
+    await vi.waitFor(async () => expect(await server.io.of("/anon").fetchSockets()).toHaveLength(0));
     const [a, b] = [await anon(), await anon()];
     await anon();
     await expect(anon()).rejects.toThrow("too_many_connections");
@@ -259,6 +288,14 @@ describe("anonymous namespaces, paged lists and scoped API keys", () => {
     expect((await v1(FULL, "GET", "/clients?after=nonsense")).status).toBe(400);
   });
 
+  it("does not believe a client's X-Forwarded-Proto (no proxy is trusted here)", async () => {
+    const res = await api(server.url, "POST", "/api/auth/register", { username: `plain_${Date.now()}`, password: PASSWORD }, {
+      "x-forwarded-proto": "https",
+    });
+    expect(res.status).toBe(201);
+    expect(res.headers.get("set-cookie")).not.toMatch(/;\s*Secure/i);
+  });
+
   it("names the instance in a header when asked to", async () => {
     expect((await api(server.url, "GET", "/healthz")).headers.get("x-switchboard-instance")).toBe("inst-1");
   });
@@ -290,6 +327,22 @@ describe.runIf(await instancesAvailable())("limits shared by two instances throu
     await instances?.stop();
   });
 
+  it("caps one user's connections even when many arrive at once", async () => {
+    const [a] = instances.servers;
+    const { token } = await a.core.accounts.register({ username: `burst_${Date.now()}`, password: PASSWORD });
+    // Five CONNECT packets on one Engine.IO connection: their handshakes (on PostgreSQL, truly concurrent) overlap.
+    const raw = await RawClient.open(a.url, from(newAddress()));
+    try {
+      await raw.take((f) => f.startsWith("0{"));
+      for (let i = 0; i < 5; i++) raw.send(`40${JSON.stringify({ token })}`);
+      const answers = await Promise.all(Array.from({ length: 5 }, () => raw.take((f) => f.startsWith("40") || f.startsWith("44"))));
+      expect(answers.filter((f) => f.startsWith("40"))).toHaveLength(2);
+      expect(answers.filter((f) => f.startsWith("44")).map((f) => JSON.parse(f.slice(2)).message)).toEqual(Array(3).fill("too_many_connections"));
+    } finally {
+      raw.close();
+    }
+  });
+
   it("count failed sign-ins and a user's connections over both instances", async () => {
     const [a, b] = instances.servers;
     const { user, token } = await a.core.accounts.register({ username: `shared_${Date.now()}`, password: PASSWORD });
@@ -300,7 +353,7 @@ describe.runIf(await instancesAvailable())("limits shared by two instances throu
 
     await connect(a.url, token);
     await connect(b.url, token);
-    await vi.waitFor(async () => expect(await a.core.presence.connectionCount(user.id)).toBe(2), { timeout: 5000, interval: 100 });
+    await vi.waitFor(async () => expect(await a.core.gateway.countClients("/")).toBe(2), { timeout: 5000, interval: 100 });
     await expect(connect(a.url, token)).rejects.toThrow("too_many_connections");
   });
 });

@@ -6,11 +6,14 @@
  * keys that no pair of ids can share.
  */
 import { SignJWT } from "jose";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import pg from "pg";
+import { io } from "socket.io-client";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { ConfigError, loadConfig } from "../server/config";
 import type { Room, User } from "../shared/protocol";
 import { api, call, closeAll, connect, next, register, request, type ChatSocket } from "./support/clients";
 import { instancesAvailable, startInstances, type Instances } from "./support/instances";
+import { postgresAvailable } from "./support/postgres";
 import { backends, startTestServer, type TestServer } from "./support/server";
 
 const PASSWORD = "correct horse battery";
@@ -95,8 +98,44 @@ describe.each(await backends())("sessions (%s)", (backend) => {
     expect((await api(server.url, "POST", "/api/auth/login", { username: user.username, password: "a new password" })).status).toBe(200);
   });
 
+  it("closes a connection whose session is signed out while it is still being admitted", async () => {
+    const { user, token } = await register(server.url);
+    const other = await login(server, user.username);
+    // Hold the handshake right after the token was checked (the session still existed).
+    const accounts = server.core.accounts;
+    const identify = accounts.identify.bind(accounts);
+    let checked!: () => void;
+    const checkedNow = new Promise<void>((resolve) => (checked = resolve));
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    accounts.identify = async (t: unknown) => {
+      const identity = await identify(t);
+      if (t === token) {
+        checked();
+        await released;
+      }
+      return identity;
+    };
+    // Listening from the start: the closing may come right behind the connect.
+    const socket = io(server.url, { auth: { token }, transports: ["websocket"], reconnection: false, forceNew: true });
+    const reason = new Promise<string>((resolve) => socket.on("session:ended", (p: { reason: string }) => resolve(p.reason)));
+    const closed = new Promise<void>((resolve) => socket.on("disconnect", () => resolve()));
+    try {
+      await checkedNow;
+      // Signed out meanwhile (from another device): the closing broadcast finds no established connection.
+      expect((await auth(server, "POST", "/api/auth/logout", other, { everywhere: true })).status).toBe(204);
+      release();
+      expect(await reason).toBe("signed_out");
+      await closed;
+    } finally {
+      accounts.identify = identify;
+      socket.close();
+    }
+  });
+
   it("closes a connection when its token expires", async () => {
-    const token = await hostToken({ sub: `expiring-${backend}`, name: "Soon Gone" }, Math.floor(Date.now() / 1000) + 3);
+    // Long enough to connect on a loaded machine, short enough to wait for.
+    const token = await hostToken({ sub: `expiring-${backend}`, name: "Soon Gone" }, Math.floor(Date.now() / 1000) + 5);
     const socket = await connect(server.url, token);
     expect(await ended(socket)).toBe("expired");
     await expect(connect(server.url, token)).rejects.toThrow("unauthorized");
@@ -111,10 +150,10 @@ describe.each(await backends())("sessions (%s)", (backend) => {
     for (const sub of ["system", "bot:helper", "bot:new-one", admin.user.id]) {
       await expect(connect(server.url, await hostToken({ sub })), sub).rejects.toThrow("unauthorized");
     }
-    // An ordinary host id still works.
+    // An ordinary host id still works, its name cleaned of direction overrides.
     const ok = await connect(server.url, await hostToken({ sub: "host-user-1", name: "\u202Egnirts\u202C Host" }));
-    const me = (await auth(server, "GET", "/api/auth/me", await hostToken({ sub: "host-user-1", name: "Host" }))).body.user as User;
-    expect(me.username).toBe("host-user-1@host");
+    const me = (await auth(server, "GET", "/api/auth/me", await hostToken({ sub: "host-user-1", name: "\u202Egnirts\u202C Host" }))).body.user as User;
+    expect(me).toEqual({ id: "host-user-1", username: "host-user-1@host", displayName: "gnirts Host" });
     expect(ok.connected).toBe(true);
   });
 
@@ -157,6 +196,13 @@ describe("host-application token checks", () => {
     await expect(connect(server.url, await hostToken({ sub: "checked-user", aud: "switchboard" }))).rejects.toThrow("unauthorized");
     await expect(connect(server.url, await hostToken({ ...good, aud: "another-service" }))).rejects.toThrow("unauthorized");
     await expect(connect(server.url, await hostToken(good, "2h"))).rejects.toThrow("unauthorized");
+    // An `iat` in the future does not make a long-lived token look short.
+    const now = Math.floor(Date.now() / 1000);
+    const future = await new SignJWT({ ...good, iat: now + 7000 })
+      .setProtectedHeader({ alg: "HS256" })
+      .setExpirationTime(now + 7200)
+      .sign(new TextEncoder().encode(HOST_SECRET));
+    await expect(connect(server.url, future)).rejects.toThrow("unauthorized");
   });
 
   it("refuses to start when the host secret is Switchboard's own", () => {
@@ -186,5 +232,46 @@ describe.runIf(await instancesAvailable())("sessions across instances", () => {
     expect(await gone).toBe("signed_out");
     expect(stays.connected).toBe(true);
     await expect(connect(b.url, token)).rejects.toThrow("unauthorized");
+  });
+});
+
+describe.runIf(await postgresAvailable())("a password change racing a sign-in (postgres)", () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer("postgres");
+  });
+  afterAll(async () => {
+    closeAll();
+    await server?.destroy();
+  });
+
+  it("leaves no session to a sign-in that checked the old password while the change was being saved", async () => {
+    const { user } = await register(server.url);
+    const client = new pg.Client({ connectionString: server.config.databaseUrl! });
+    await client.connect();
+    try {
+      // A password change, saved but not yet committed.
+      await client.query("BEGIN");
+      await client.query(`UPDATE "User" SET "passwordHash" = 'scrypt$changed' WHERE id = $1`, [user.id]);
+      const signingIn = api(server.url, "POST", "/api/auth/login", { username: user.username, password: PASSWORD });
+      // The sign-in has checked the old password and waits for the row the change holds.
+      await vi.waitFor(
+        async () => {
+          const { rows } = await client.query<{ n: number }>(
+            `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+          );
+          expect(rows[0]!.n).toBeGreaterThan(0);
+        },
+        { timeout: 10_000, interval: 50 },
+      );
+      await client.query("COMMIT");
+      const res = await signingIn;
+      expect(res.status).toBe(401);
+      const { rows } = await client.query(`SELECT 1 FROM "Session" WHERE "userId" = $1 AND "createdAt" > now() - interval '1 minute'`, [user.id]);
+      expect(rows).toHaveLength(1); // the registration's own session only
+    } finally {
+      await client.query("ROLLBACK").catch(() => {});
+      await client.end();
+    }
   });
 });

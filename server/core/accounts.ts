@@ -28,13 +28,12 @@ export interface AccountsOptions {
 }
 
 /**
- * Limits on guessing passwords, per username. Login and password changes
- * report every outcome; `check` throws `rate_limited` while a username is
- * locked out.
+ * Limits on guessing passwords, per username: `attempt` counts an attempt
+ * before the password is checked and throws `rate_limited` once the
+ * username has had too many; `succeeded` clears the count.
  */
 export interface LoginGuard {
-  check(username: string): Promise<void>;
-  failed(username: string): Promise<void>;
+  attempt(username: string): Promise<void>;
   succeeded(username: string): Promise<void>;
 }
 
@@ -46,7 +45,7 @@ export interface Identity {
   expiresAt: Date;
 }
 
-const noGuard: LoginGuard = { check: async () => {}, failed: async () => {}, succeeded: async () => {} };
+const noGuard: LoginGuard = { attempt: async () => {}, succeeded: async () => {} };
 
 /**
  * Accounts, tokens and sessions: registration, login, turning a token into a
@@ -81,7 +80,7 @@ export class Accounts {
         },
       });
       const user = toUser(row);
-      return { user, token: await this.issueToken(user) };
+      return { user, token: await this.issueToken(user, passwordHash) };
     } catch (err) {
       if (isUniqueViolation(err)) throw new AppError("username_taken", "that username is taken");
       throw err;
@@ -93,14 +92,27 @@ export class Accounts {
     // Sessions that ran out are of no use to anyone: tidy them as the user comes back.
     await this.db.session.deleteMany({ where: { userId: row.id, expiresAt: { lt: new Date() } } });
     const user = toUser(row);
-    return { user, token: await this.issueToken(user) };
+    return { user, token: await this.issueToken(user, row.passwordHash!) };
   }
 
-  /** A new session for the user, and its token. */
-  async issueToken(user: User): Promise<string> {
+  /**
+   * A new session for the user, and its token — only while `passwordHash`,
+   * the hash the caller checked the password against, is still the
+   * account's. A password change that lands while a sign-in with the old
+   * password is being checked wins: the row lock makes this insert wait for
+   * the change and then see the new hash, so no session of the old password
+   * outlives the change (which ends every other session it can see).
+   */
+  private async issueToken(user: User, passwordHash: string): Promise<string> {
     const sessionId = randomBytes(18).toString("base64url");
     const expiresAt = new Date(Date.now() + this.options.tokenTtlSeconds * 1000);
-    await this.db.session.create({ data: { id: sessionId, userId: user.id, expiresAt } });
+    const created = await this.db.$executeRaw`
+      INSERT INTO "Session" ("id", "userId", "expiresAt")
+      SELECT ${sessionId}, u."id", ${expiresAt}
+      FROM "User" u
+      WHERE u."id" = ${user.id} AND u."passwordHash" = ${passwordHash}
+      FOR SHARE`;
+    if (created === 0) throw new AppError("invalid_credentials", "wrong username or password");
     return new SignJWT({ name: user.displayName })
       .setProtectedHeader({ alg: "HS256" })
       .setIssuer(ISSUER)
@@ -194,13 +206,10 @@ export class Accounts {
 
   /** The local account with this username and password, or `invalid_credentials` (in the same time either way). */
   private async checkPassword(username: string, password: string) {
-    await this.guard.check(username);
+    await this.guard.attempt(username);
     const row = await this.db.user.findUnique({ where: { username } });
     const ok = await verifyPassword(password, row?.passwordHash ?? (await decoyHash));
-    if (!row || !row.passwordHash || !ok) {
-      await this.guard.failed(username);
-      throw new AppError("invalid_credentials", "wrong username or password");
-    }
+    if (!row || !row.passwordHash || !ok) throw new AppError("invalid_credentials", "wrong username or password");
     await this.guard.succeeded(username);
     return row;
   }
@@ -213,7 +222,9 @@ export class Accounts {
     if (RESERVED_HOST_ID.test(sub)) throw new AppError("unauthorized", "this `sub` is reserved for Switchboard's own authors");
     const maxTtl = this.options.hostJwt?.maxTtlSeconds;
     if (maxTtl) {
-      const from = typeof claims.iat === "number" ? claims.iat : Math.floor(Date.now() / 1000);
+      // From its issue, or from now if that is earlier: an `iat` in the future cannot stretch it.
+      const now = Math.floor(Date.now() / 1000);
+      const from = typeof claims.iat === "number" ? Math.min(claims.iat, now) : now;
       if (claims.exp - from > maxTtl) throw new AppError("unauthorized", `host tokens may live at most ${maxTtl} s`);
     }
     const named = typeof claims.name === "string" ? cleanDisplayName(claims.name).slice(0, 64) : "";

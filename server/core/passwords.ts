@@ -1,4 +1,5 @@
 import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from "node:crypto";
+import { AppError } from "./errors";
 
 // scrypt with N=2^15, r=8, p=1: ~32 MiB and ~50 ms per hash here, the OWASP baseline.
 const PARAMS = { N: 2 ** 15, r: 8, p: 1, maxmem: 64 * 1024 * 1024 } satisfies ScryptOptions;
@@ -10,11 +11,16 @@ const KEY_LENGTH = 32;
  * (even within the limits per address) must leave them threads to run on.
  */
 const CONCURRENT_HASHES = 2;
+/** Hashes waiting for a turn, at most: past that the server is too busy signing people in. */
+const MAX_WAITING = 64;
 let running = 0;
 const waiting: Array<() => void> = [];
 
 async function derive(password: string, salt: Buffer, params: ScryptOptions): Promise<Buffer> {
-  if (running >= CONCURRENT_HASHES) await new Promise<void>((resolve) => waiting.push(resolve));
+  if (running >= CONCURRENT_HASHES) {
+    if (waiting.length >= MAX_WAITING) throw new AppError("unavailable", "too many sign-ins at once; try again in a moment");
+    await new Promise<void>((resolve) => waiting.push(resolve));
+  }
   running += 1;
   try {
     return await new Promise<Buffer>((resolve, reject) =>

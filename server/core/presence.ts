@@ -12,8 +12,6 @@ export interface PresenceStore {
   remove(userId: string, connectionId: string): Promise<boolean>;
   /** Which of these users have at least one connection. */
   online(userIds: string[]): Promise<Set<string>>;
-  /** How many connections a user has (over every instance). */
-  count(userId: string): Promise<number>;
 }
 
 /** Presence for a single instance, held by this object (not by the module). */
@@ -37,10 +35,6 @@ export class MemoryPresenceStore implements PresenceStore {
 
   async online(userIds: string[]): Promise<Set<string>> {
     return new Set(userIds.filter((id) => this.connections.has(id)));
-  }
-
-  async count(userId: string): Promise<number> {
-    return this.connections.get(userId)?.size ?? 0;
   }
 }
 
@@ -94,11 +88,6 @@ export class Presence {
 
   online(userIds: string[]): Promise<Set<string>> {
     return this.store.online(userIds);
-  }
-
-  /** How many connections the user has open (over every instance). */
-  connectionCount(userId: string): Promise<number> {
-    return this.store.count(userId);
   }
 
   /** Users whose connections vanished with a dead instance: announce them offline. */

@@ -84,14 +84,14 @@ export function createHttpApp(deps: HttpDeps): Hono {
     const input = await body(c, registerInput);
     await deps.throttles.signup(address(c));
     const result = await core.accounts.register(input);
-    setTokenCookie(c, result.token, deps.tokenTtlSeconds);
+    setTokenCookie(c, result.token, deps.tokenTtlSeconds, deps.trustProxy);
     return c.json(result, 201);
   });
 
   api.post("/auth/login", async (c) => {
     await deps.throttles.authAttempt(address(c));
     const result = await core.accounts.login(await body(c, loginInput));
-    setTokenCookie(c, result.token, deps.tokenTtlSeconds);
+    setTokenCookie(c, result.token, deps.tokenTtlSeconds, deps.trustProxy);
     return c.json(result);
   });
 
@@ -136,9 +136,6 @@ export function createHttpApp(deps: HttpDeps): Hono {
   app.onError((err, c) => {
     const { error, isBug } = toAppError(err);
     if (isBug) log.error({ err, path: c.req.path }, "request failed");
-    else if (error.code === "rate_limited" && c.req.path.startsWith("/api/auth/")) {
-      log.warn({ path: c.req.path, address: address(c) }, "sign-in attempts limited");
-    }
     if (error.retryAfter !== undefined) c.header("Retry-After", String(error.retryAfter));
     return c.json({ error: error.toBody() }, error.status as ContentfulStatusCode);
   });
@@ -150,7 +147,8 @@ async function body<S extends z.ZodType>(c: Context, schema: S): Promise<z.outpu
   return parseInput(schema, await readJsonBody(c));
 }
 
-function setTokenCookie(c: Context, token: string, maxAge: number): void {
-  const https = new URL(c.req.url).protocol === "https:" || c.req.header("x-forwarded-proto") === "https";
+function setTokenCookie(c: Context, token: string, maxAge: number, trustProxy: number): void {
+  // A proxy in front that terminates TLS says so in X-Forwarded-Proto; a client could too, so only trusted proxies count.
+  const https = new URL(c.req.url).protocol === "https:" || (trustProxy > 0 && c.req.header("x-forwarded-proto") === "https");
   setCookie(c, TOKEN_COOKIE, token, { httpOnly: true, sameSite: "Lax", path: "/", secure: https, maxAge });
 }

@@ -1,23 +1,46 @@
 /**
  * Limits on attempts that cost the server (a password hash, a connection) or
- * could guess secrets: sign-ins and sign-ups per address, failed sign-ins per
- * username, new connections per address. Counted in Redis when instances
- * share one (so the limits hold for the whole cluster), in memory otherwise,
- * and in memory too while Redis is away (each instance then limits alone).
- * Every refusal is `rate_limited` with the seconds to wait (`retryAfter`).
+ * could guess secrets: sign-ins and sign-ups per address, sign-in attempts
+ * per username, new connections per address. Counted in Redis when instances
+ * share one (so the limits hold for the whole cluster), in the primary
+ * process in cluster mode without Redis, in memory otherwise — and in memory
+ * while Redis is away (each instance then limits alone). Every refusal is
+ * `rate_limited` with the seconds to wait (`retryAfter`).
  */
 import type { RedisClientType } from "redis";
-import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from "rate-limiter-flexible";
+import {
+  RateLimiterCluster,
+  RateLimiterClusterMaster,
+  RateLimiterMemory,
+  RateLimiterRedis,
+  RateLimiterRes,
+  type RateLimiterAbstract,
+} from "rate-limiter-flexible";
 import type { Limits } from "../config";
 import type { LoginGuard } from "../core/accounts";
 import { AppError } from "../core/errors";
 
+/** Where the counts live. */
+export type ThrottleStore =
+  | { kind: "memory" }
+  | { kind: "redis"; client: RedisClientType }
+  /** A worker of cluster mode without Redis: the primary counts (see {@link countInPrimary}). */
+  | { kind: "cluster" };
+
 interface Rule {
-  /** Redis key prefix: the limit's name. */
+  /** The limit's name (its keys' prefix). */
   name: string;
   points: number;
   durationSeconds: number;
   message: string;
+}
+
+/** Told once per key and period, when a key is first refused (for the logs). */
+export type OnLimited = (limit: string, key: string) => void;
+
+/** In cluster mode without Redis, the primary holds the counts for its workers: call this there once. */
+export function countInPrimary(): void {
+  new RateLimiterClusterMaster();
 }
 
 /** One limit: so many points per key per period. */
@@ -26,51 +49,38 @@ class Throttle {
 
   constructor(
     private readonly rule: Rule,
-    redis: RedisClientType | null,
+    store: ThrottleStore,
+    private readonly onLimited: OnLimited,
   ) {
     const options = { keyPrefix: `sb:limit:${rule.name}`, points: rule.points, duration: rule.durationSeconds };
-    const memory = new RateLimiterMemory(options);
-    this.limiter = redis
-      ? new RateLimiterRedis({
-          ...options,
-          storeClient: redis,
-          useRedisPackage: true,
-          // While Redis is away, fail over to counting here at once instead of waiting for it.
-          rejectIfRedisNotReady: true,
-          insuranceLimiter: memory,
-        })
-      : memory;
+    this.limiter =
+      store.kind === "redis"
+        ? new RateLimiterRedis({
+            ...options,
+            storeClient: store.client,
+            useRedisPackage: true,
+            // While Redis is away, fail over to counting here at once instead of waiting for it.
+            rejectIfRedisNotReady: true,
+            insuranceLimiter: new RateLimiterMemory(options),
+          })
+        : store.kind === "cluster"
+          ? new RateLimiterCluster({ ...options, timeoutMs: 3000 })
+          : new RateLimiterMemory(options);
   }
 
-  /** Counts one attempt; throws `rate_limited` once the key has used its points. */
+  /** Counts one attempt, atomically; throws `rate_limited` once the key has used its points. */
   async consume(key: string): Promise<void> {
     try {
       await this.limiter.consume(key);
     } catch (err) {
-      throw this.refusal(err);
-    }
-  }
-
-  /** Counts one attempt without refusing it (a failure already answered). */
-  async count(key: string): Promise<void> {
-    await this.limiter.consume(key).catch((err: unknown) => {
       if (!(err instanceof RateLimiterRes)) throw err;
-    });
-  }
-
-  /** Throws `rate_limited` if the key has used its points, without counting. */
-  async check(key: string): Promise<void> {
-    const res = await this.limiter.get(key);
-    if (res && res.consumedPoints >= this.rule.points) throw this.refusal(res);
+      if (err.consumedPoints === this.rule.points + 1) this.onLimited(this.rule.name, key);
+      throw new AppError("rate_limited", this.rule.message, Math.max(1, Math.ceil(err.msBeforeNext / 1000)));
+    }
   }
 
   async reset(key: string): Promise<void> {
     await this.limiter.delete(key);
-  }
-
-  private refusal(err: unknown): unknown {
-    if (!(err instanceof RateLimiterRes)) return err;
-    return new AppError("rate_limited", this.rule.message, Math.max(1, Math.ceil(err.msBeforeNext / 1000)));
   }
 }
 
@@ -78,25 +88,42 @@ export class Throttles {
   private readonly auth: Throttle;
   private readonly signups: Throttle;
   private readonly connects: Throttle;
-  private readonly loginFailures: Throttle;
+  private readonly handshakes: Throttle;
+  private readonly logins: Throttle;
 
-  constructor(limits: Limits, redis: RedisClientType | null) {
-    this.auth = new Throttle(
-      { name: "auth", points: limits.authAttemptsPerIpPerMinute, durationSeconds: 60, message: "too many sign-in attempts from your address; wait and try again" },
-      redis,
-    );
-    this.signups = new Throttle(
-      { name: "signup", points: limits.signupsPerIpPerHour, durationSeconds: 3600, message: "too many accounts created from your address; try again later" },
-      redis,
-    );
-    this.connects = new Throttle(
-      { name: "connect", points: limits.connectsPerIpPerMinute, durationSeconds: 60, message: "too many new connections from your address; wait and try again" },
-      redis,
-    );
-    this.loginFailures = new Throttle(
-      { name: "login-failures", points: limits.loginFailuresPerUsername, durationSeconds: 15 * 60, message: "too many failed sign-ins for this username; wait and try again" },
-      redis,
-    );
+  constructor(limits: Limits, store: ThrottleStore, onLimited: OnLimited = () => {}) {
+    const throttle = (rule: Rule) => new Throttle(rule, store, onLimited);
+    this.auth = throttle({
+      name: "auth",
+      points: limits.authAttemptsPerIpPerMinute,
+      durationSeconds: 60,
+      message: "too many sign-in attempts from your address; wait and try again",
+    });
+    this.signups = throttle({
+      name: "signup",
+      points: limits.signupsPerIpPerHour,
+      durationSeconds: 3600,
+      message: "too many accounts created from your address; try again later",
+    });
+    this.connects = throttle({
+      name: "connect",
+      points: limits.connectsPerIpPerMinute,
+      durationSeconds: 60,
+      message: "too many new connections from your address; wait and try again",
+    });
+    // Socket.IO sessions before any namespace is joined (a connection may join several).
+    this.handshakes = throttle({
+      name: "handshake",
+      points: limits.connectsPerIpPerMinute * 2,
+      durationSeconds: 60,
+      message: "too many new connections from your address; wait and try again",
+    });
+    this.logins = throttle({
+      name: "login",
+      points: limits.loginFailuresPerUsername,
+      durationSeconds: 15 * 60,
+      message: "too many failed sign-ins for this username; wait and try again",
+    });
   }
 
   /** A sign-in or sign-up attempt from an address. */
@@ -109,15 +136,24 @@ export class Throttles {
     return this.signups.consume(address);
   }
 
-  /** A new Socket.IO connection from an address. */
+  /** A new Socket.IO connection (to a namespace) from an address. */
   connect(address: string): Promise<void> {
     return this.connects.consume(address);
   }
 
-  /** Failed passwords per username: refused once a username has had too many, until the period ends. */
+  /** A new Socket.IO (Engine.IO) session from an address. */
+  handshake(address: string): Promise<void> {
+    return this.handshakes.consume(address);
+  }
+
+  /**
+   * Password attempts per username. Every attempt is counted before the
+   * password is checked (atomically, so a burst of simultaneous guesses is
+   * counted as it arrives, not after), and a right password clears the count:
+   * a username gets so many attempts without a success per period.
+   */
   readonly loginGuard: LoginGuard = {
-    check: (username) => this.loginFailures.check(username),
-    failed: (username) => this.loginFailures.count(username),
-    succeeded: (username) => this.loginFailures.reset(username),
+    attempt: (username) => this.logins.consume(username),
+    succeeded: (username) => this.logins.reset(username),
   };
 }

@@ -1,16 +1,18 @@
 /**
  * Who may open a connection, besides having a valid token: limits on new
- * connections per address and on open connections per user. Each is a
+ * connections per address and on open connections per user (and, in other
+ * namespaces, per address). Each is a
  * Socket.IO middleware; a refusal reaches the client as `connect_error` whose
  * `message` is the error code and whose `data` is `{code, message,
  * retryAfter?}`.
  */
-import type { Core } from "../core";
+import type { IncomingMessage } from "node:http";
 import { AppError, toAppError } from "../core/errors";
 import { clientAddress } from "../limits/client-address";
 import type { Throttles } from "../limits/throttles";
 import type { Logger } from "../logger";
-import type { IoSocket } from "./types";
+import { socketRooms } from "./socket-rooms";
+import type { IoNamespace, IoSocket } from "./types";
 
 type Middleware = (socket: IoSocket, next: (err?: Error) => void) => void;
 
@@ -38,21 +40,65 @@ export function admission(log: Logger, check: (socket: IoSocket) => Promise<void
   };
 }
 
+/**
+ * Engine.IO's `allowRequest`: new Socket.IO sessions per client address (at
+ * twice the connection rate, as a session may join several namespaces).
+ * A session that never joins a namespace still holds memory until Socket.IO's
+ * connect timeout; this bounds how many one address can open. Refused with
+ * HTTP 403 and the reason (Engine.IO's answer: no code travels at this level).
+ */
+export function throttleHandshakes(throttles: Throttles, trustProxy: number) {
+  return (req: IncomingMessage, callback: (err: string | null | undefined, success: boolean) => void): void => {
+    throttles.handshake(clientAddress(req.socket.remoteAddress, req.headers["x-forwarded-for"], trustProxy)).then(
+      () => callback(null, true),
+      (err: unknown) => callback(err instanceof AppError ? err.code : "unavailable", false),
+    );
+  };
+}
+
 /** New connections per client address per minute, counted before any token is checked. */
 export function throttleConnections(throttles: Throttles, trustProxy: number, log: Logger): Middleware {
   return admission(log, (socket) => throttles.connect(socketAddress(socket, trustProxy)));
 }
 
+/** How long the other instances have to say how many connections they hold. */
+const COUNT_TIMEOUT_MS = 2000;
+
 /**
- * At most `max` open connections per user in the chat namespace, counted over
- * every instance by the presence store. Checked before the connection
- * counts, so a burst of simultaneous connects may pass it by a few.
+ * How many connections `room` holds: this instance's, connected or still
+ * being admitted (a connection joins the room it is counted in before it is
+ * counted, so simultaneous handshakes see each other), and — when the other
+ * instances can be reached — theirs. While Redis is away a cluster-wide
+ * query would wait for it, and an instance that has just died never
+ * answers: each instance then counts alone (a limit that holds per instance
+ * for a while, rather than refusing everyone).
  */
-export function limitUserConnections(core: Core, max: number, log: Logger): Middleware {
+export async function connectionsIn(nsp: IoNamespace, room: string, clusterReachable: boolean, log: Logger): Promise<number> {
+  const here = nsp.adapter.rooms.get(room)?.size ?? 0;
+  const everywhere = await socketsIn(nsp, room, clusterReachable, log);
+  return here + everywhere.filter((s) => !nsp.sockets.has(s.id)).length;
+}
+
+/** The connected sockets in `room` on every instance, or on this one alone when the others cannot answer (as above). */
+export async function socketsIn(nsp: IoNamespace, room: string, clusterReachable: boolean, log: Logger) {
+  if (clusterReachable) {
+    try {
+      return await nsp.in(room).timeout(COUNT_TIMEOUT_MS).fetchSockets();
+    } catch (err) {
+      log.warn({ err, namespace: nsp.name }, "other instances did not say which connections they hold; counting this instance's");
+    }
+  }
+  return nsp.local.in(room).fetchSockets();
+}
+
+/** At most `max` open connections per user in the chat namespace, counted over every instance. */
+export function limitUserConnections(max: number, clusterReachable: () => boolean, log: Logger): Middleware {
   return admission(log, async (socket) => {
     const user = socket.data.user;
     if (!user) return;
-    if ((await core.presence.connectionCount(user.id)) >= max) {
+    const room = socketRooms.user(user.id);
+    socket.join(room);
+    if ((await connectionsIn(socket.nsp, room, clusterReachable(), log)) > max) {
       throw new AppError("too_many_connections", `at most ${max} connections per user: close another tab or device first`);
     }
   });

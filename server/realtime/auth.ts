@@ -77,11 +77,23 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
  * For an authenticated connection: joins its session's room, so signing that
  * session out closes it on whichever instance it is, and closes it when its
  * token expires. Call once the connection is established (a refused
- * handshake never gets a timer).
+ * handshake never gets a timer). A sign-out that landed while the connection
+ * was being admitted missed it (closing reaches established connections
+ * only): the session is looked up again once the room is joined.
  */
-export function watchSession(socket: IoSocket): void {
+export function watchSession(socket: IoSocket, core: Core, log: Logger): void {
   const { sessionId, expiresAt } = socket.data;
-  if (sessionId) socket.join(socketRooms.session(sessionId));
+  if (sessionId) {
+    socket.join(socketRooms.session(sessionId));
+    core.accounts.liveSessions([sessionId]).then(
+      (live) => {
+        if (live.has(sessionId)) return;
+        socket.emit("session:ended", { reason: "signed_out" });
+        socket.disconnect(true);
+      },
+      (err: unknown) => log.warn({ err }, "could not check the session of a new connection"),
+    );
+  }
   if (expiresAt === undefined) return;
   let timer: ReturnType<typeof setTimeout> | undefined;
   const arm = () => {

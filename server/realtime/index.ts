@@ -4,7 +4,7 @@ import { authMiddleware, watchSession } from "./auth";
 import type { SwitchboardPlugin } from "../plugins/api";
 import { clientEvents, type EventContext, type EventTable } from "./events";
 import { dispatch } from "./handle";
-import { KeyedBuckets, TokenBucket } from "../limits/token-bucket";
+import { TokenBucket, type KeyedBuckets } from "../limits/token-bucket";
 import type { Throttles } from "../limits/throttles";
 import { limitUserConnections, throttleConnections } from "./admission";
 import { socketRooms } from "./socket-rooms";
@@ -15,9 +15,11 @@ export interface RealtimeOptions {
   corsOrigins: string[];
   /** Events per second per connection (bursts of twice that). */
   rateLimitPerSecond: number;
-  /** Events per second per user over all their connections on this instance (bursts of twice that). */
-  userRateLimitPerSecond: number;
   maxConnectionsPerUser: number;
+  /** Whether the other instances can be reached now (Redis is up, or there is none). */
+  clusterReachable: () => boolean;
+  /** One event budget per user, shared with the other namespaces. */
+  userBudgets: KeyedBuckets;
   throttles: Throttles;
   /** How many proxies in front set `X-Forwarded-For`. */
   trustProxy: number;
@@ -49,9 +51,9 @@ export function attachRealtime(io: IoServer, core: Core, log: Logger, options: R
   const alog = log.child({ part: "auth" });
   chat.use(throttleConnections(options.throttles, options.trustProxy, alog));
   chat.use(authMiddleware(core, options.corsOrigins, alog));
-  chat.use(limitUserConnections(core, options.maxConnectionsPerUser, alog));
+  chat.use(limitUserConnections(options.maxConnectionsPerUser, options.clusterReachable, alog));
   // One budget per user on this instance, whatever the number of tabs.
-  const userBudgets = new KeyedBuckets(options.userRateLimitPerSecond);
+  const { userBudgets } = options;
 
   chat.on("connection", async (socket) => {
     // The chat namespace never admits anonymous connections (see authMiddleware).
@@ -73,7 +75,7 @@ export function attachRealtime(io: IoServer, core: Core, log: Logger, options: R
         .catch((err: unknown) => log.warn({ err, userId: user.id }, "presence update failed"));
     });
     socket.join(socketRooms.user(user.id));
-    watchSession(socket);
+    watchSession(socket, core, alog);
     try {
       await subscribeToRooms(socket, core);
     } catch (err) {

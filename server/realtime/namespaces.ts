@@ -13,10 +13,10 @@ import type { Core } from "../core";
 import { AppError } from "../core/errors";
 import { pageOf } from "../core/paging";
 import { clientIp, limitKey } from "../limits/client-address";
-import { KeyedBuckets, TokenBucket } from "../limits/token-bucket";
+import { TokenBucket, type KeyedBuckets } from "../limits/token-bucket";
 import type { Throttles } from "../limits/throttles";
 import type { Logger } from "../logger";
-import { admission, socketAddress, throttleConnections } from "./admission";
+import { admission, connectionsIn, socketsIn, throttleConnections } from "./admission";
 import { authMiddleware, watchSession } from "./auth";
 import { askConnectProxy } from "./connect-proxy";
 import type { EventSpec, EventTable } from "./events";
@@ -128,9 +128,15 @@ const namespaceEvents: EventTable<NamespaceContext> = {
  * user is and what to join; then the per-user and per-address connection
  * limits apply. Throws a coded error to refuse the connection.
  */
-async function admit(namespace: string, settings: NamespaceSettings, socket: IoSocket, trustProxy: number): Promise<void> {
+async function admit(
+  namespace: string,
+  settings: NamespaceSettings,
+  socket: IoSocket,
+  trustProxy: number,
+  clusterReachable: boolean,
+  log: Logger,
+): Promise<void> {
   const ip = clientIp(socket.handshake.address, socket.handshake.headers["x-forwarded-for"], trustProxy);
-  const address = limitKey(ip);
   if (settings.connectProxy) {
     const decision = await askConnectProxy(settings.connectProxy, namespace, socket, socket.data.user, ip);
     socket.data.user = decision.user;
@@ -138,24 +144,27 @@ async function admit(namespace: string, settings: NamespaceSettings, socket: IoS
   }
   const perAddress = maxConnectionsPerIp(settings);
   if (perAddress !== null) {
-    // Cluster-wide with the Redis adapter: every instance's connections count.
-    const fromAddress = await socket.nsp.in(socketRooms.address(address)).fetchSockets();
-    if (fromAddress.length >= perAddress) {
+    const room = socketRooms.address(limitKey(ip));
+    socket.join(room);
+    if ((await connectionsIn(socket.nsp, room, clusterReachable, log)) > perAddress) {
       throw new AppError("too_many_connections", `at most ${perAddress} connections per address in ${namespace}`);
     }
   }
   const user = socket.data.user;
   const max = settings.maxConnectionsPerUser;
   if (!user || max === undefined) return;
-  const existing = await socket.nsp.in(socketRooms.user(user.id)).fetchSockets();
-  if (existing.length < max) return;
+  const room = socketRooms.user(user.id);
+  socket.join(room);
+  const count = await connectionsIn(socket.nsp, room, clusterReachable, log);
+  if (count <= max) return;
   if (settings.onConnectionLimit === "reject") {
     throw new AppError("too_many_connections", `at most ${max} connection(s) per user in ${namespace}`);
   }
   // The newer connection replaces the oldest (the user moved to another
   // device). A server-side disconnect is not retried by Socket.IO clients,
   // so they do not fight back.
-  const oldest = existing.sort((a, b) => a.handshake.issued - b.handshake.issued).slice(0, existing.length - max + 1);
+  const existing = await socketsIn(socket.nsp, room, clusterReachable, log);
+  const oldest = existing.sort((a, b) => a.handshake.issued - b.handshake.issued).slice(0, count - max);
   for (const old of oldest) {
     (old as unknown as { emit(e: string, p: unknown): void }).emit("connection:replaced", { by: socket.id });
     old.disconnect(true);
@@ -165,9 +174,12 @@ async function admit(namespace: string, settings: NamespaceSettings, socket: IoS
 export interface NamespaceOptions {
   corsOrigins: string[];
   rateLimitPerSecond: number;
-  userRateLimitPerSecond: number;
+  /** One event budget per user, shared with the chat namespace. */
+  userBudgets: KeyedBuckets;
   throttles: Throttles;
   trustProxy: number;
+  /** Whether the other instances can be reached now (Redis is up, or there is none). */
+  clusterReachable: () => boolean;
 }
 
 export function attachNamespaces(
@@ -181,10 +193,10 @@ export function attachNamespaces(
     const nsp = io.of(name);
     const nlog = log.child({ namespace: name });
     const channelPattern = settings.channelPattern ? new RegExp(`^(?:${settings.channelPattern})$`, "u") : null;
-    const userBudgets = new KeyedBuckets(options.userRateLimitPerSecond);
+    const { userBudgets } = options;
     nsp.use(throttleConnections(options.throttles, options.trustProxy, nlog));
     nsp.use(authMiddleware(core, options.corsOrigins, nlog, { anonymous: settings.auth === "anonymous" }));
-    nsp.use(admission(nlog, (socket) => admit(name, settings, socket, options.trustProxy)));
+    nsp.use(admission(nlog, (socket) => admit(name, settings, socket, options.trustProxy, options.clusterReachable(), nlog)));
     nsp.on("connection", (socket) => {
       const user = socket.data.user;
       const limiter = new TokenBucket(options.rateLimitPerSecond);
@@ -193,8 +205,7 @@ export function attachNamespaces(
       const deps = { log: nlog, allow, events: namespaceEvents, context };
       socket.onAny((event: string, ...args: unknown[]) => dispatch(socket, deps, event, args));
       if (user) socket.join(socketRooms.user(user.id));
-      socket.join(socketRooms.address(socketAddress(socket, options.trustProxy)));
-      watchSession(socket);
+      watchSession(socket, core, nlog);
       (socket as unknown as { emit(e: string, p: unknown): void }).emit("client:hello", {
         clientId: socket.id,
         userId: user?.id ?? null,

@@ -75,24 +75,35 @@ async function resyncRooms(io: IoServer, core: Core): Promise<void> {
   }
   const users = [...byUser.keys()];
   for (let i = 0; i < users.length; i += CHUNK) {
-    const memberships = await core.rooms.idsOfMany(users.slice(i, i + CHUNK));
-    for (const [userId, roomIds] of memberships) {
+    const chunk = users.slice(i, i + CHUNK);
+    const joined = new Map<IoSocket, string[]>();
+    for (const [userId, roomIds] of await core.rooms.idsOfMany(chunk)) {
       const expected = new Set(roomIds);
       for (const socket of byUser.get(userId) ?? []) {
         if (!socket.connected) continue;
         const current = new Set(socketRooms.roomsOf(socket.rooms));
-        for (const roomId of current) {
-          if (expected.has(roomId)) continue;
-          socket.leave(socketRooms.room(roomId));
-          socket.emit("room:left", { roomId });
-        }
+        for (const roomId of current) if (!expected.has(roomId)) leave(socket, roomId);
         const missing = roomIds.filter((id) => !current.has(id));
         if (missing.length === 0) continue;
         socket.join(missing.map(socketRooms.room));
+        joined.set(socket, missing);
         for (const room of await core.rooms.byIds(missing)) socket.emit("room:joined", room);
       }
     }
+    if (joined.size === 0) continue;
+    // As on connect: a removal that landed between the read and the joins is
+    // undone by reading again.
+    const again = await core.rooms.idsOfMany(chunk);
+    for (const [socket, roomIds] of joined) {
+      const still = new Set(again.get(socket.data.user!.id) ?? []);
+      for (const roomId of roomIds) if (!still.has(roomId)) leave(socket, roomId);
+    }
   }
+}
+
+function leave(socket: IoSocket, roomId: string): void {
+  socket.leave(socketRooms.room(roomId));
+  socket.emit("room:left", { roomId });
 }
 
 async function resyncSessions(io: IoServer, core: Core, namespaces: readonly string[]): Promise<void> {

@@ -14,6 +14,7 @@ import { setupPrimary } from "@socket.io/cluster-adapter";
 import { PrismaPg } from "@prisma/adapter-pg";
 import { ConfigError, type Config } from "../config";
 import { applyMigrations } from "../db/migrate";
+import { countInPrimary } from "../limits/throttles";
 import type { Logger } from "../logger";
 import { PrimaryPresence } from "./ipc-presence";
 import { routeConnections } from "./sticky";
@@ -35,7 +36,11 @@ export async function runPrimary(config: Config, log: Logger): Promise<void> {
   });
   cluster.on("exit", (worker) => ready.delete(worker.id));
   routeConnections(httpServer, (worker) => ready.has(worker.id));
-  if (!config.redisUrl) setupPrimary();
+  if (!config.redisUrl) {
+    setupPrimary();
+    // The workers' limits per address and username, counted here for all of them.
+    countInPrimary();
+  }
   const presence = config.redisUrl ? null : new PrimaryPresence();
 
   let stopping = false;

@@ -7,19 +7,15 @@
 import type { Worker } from "node:cluster";
 import { MemoryPresenceStore, type PresenceStore } from "../core/presence";
 
-type Question =
-  | { op: "add" | "remove"; userId: string; connectionId: string }
-  | { op: "online"; userIds: string[] }
-  | { op: "count"; userId: string };
-type Answer = boolean | string[] | number;
+type Question = { op: "add" | "remove"; userId: string; connectionId: string } | { op: "online"; userIds: string[] };
 type Request = Question & { type: "sb:presence"; id: number };
-type Reply = { type: "sb:presence:reply"; id: number; result: Answer };
+type Reply = { type: "sb:presence:reply"; id: number; result: boolean | string[] };
 type Expired = { type: "sb:presence:expired"; userIds: string[] };
 
 /** Worker side. */
 export class IpcPresenceStore implements PresenceStore {
   private nextId = 1;
-  private readonly pending = new Map<number, (result: Answer) => void>();
+  private readonly pending = new Map<number, (result: boolean | string[]) => void>();
   onExpired: (userIds: string[]) => void = () => {};
 
   constructor() {
@@ -34,7 +30,7 @@ export class IpcPresenceStore implements PresenceStore {
     });
   }
 
-  private ask(req: Question): Promise<Answer> {
+  private ask(req: Question): Promise<boolean | string[]> {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, resolve);
@@ -58,10 +54,6 @@ export class IpcPresenceStore implements PresenceStore {
   async online(userIds: string[]): Promise<Set<string>> {
     return new Set((await this.ask({ op: "online", userIds })) as string[]);
   }
-
-  async count(userId: string): Promise<number> {
-    return (await this.ask({ op: "count", userId })) as number;
-  }
 }
 
 /** Primary side: answers the workers and cleans up after a dead one. */
@@ -76,7 +68,7 @@ export class PrimaryPresence {
     worker.on("message", (msg: Request | { type?: unknown }) => {
       if (msg?.type !== "sb:presence") return;
       const req = msg as Request;
-      const reply = (result: Answer) =>
+      const reply = (result: boolean | string[]) =>
         worker.isConnected() && worker.send({ type: "sb:presence:reply", id: req.id, result } satisfies Reply);
       if (req.op === "add") {
         mine.set(req.connectionId, req.userId);
@@ -86,8 +78,6 @@ export class PrimaryPresence {
         void this.store.remove(req.userId, req.connectionId).then(reply);
       } else if (req.op === "online") {
         void this.store.online(req.userIds).then((set) => reply([...set]));
-      } else if (req.op === "count") {
-        void this.store.count(req.userId).then(reply);
       }
     });
   }

@@ -118,12 +118,6 @@ export class RedisPresenceStore implements PresenceStore {
     return online;
   }
 
-  async count(userId: string): Promise<number> {
-    const instances = await this.liveInstances();
-    const counts = await Promise.all(instances.map((i) => this.redis.hGet(hashOf(i), userId)));
-    return counts.reduce((sum, v) => sum + (v ? Number(v) : 0), 0);
-  }
-
   private async liveInstances(): Promise<string[]> {
     const instances = await this.redis.zRangeByScore(INSTANCES, Date.now() - this.deadAfterMs, "+inf");
     // This instance counts even if its last heartbeat is late (e.g. right after a Redis outage).
