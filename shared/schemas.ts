@@ -4,7 +4,7 @@
  */
 import { z } from "zod";
 import { MAX_BODY_LENGTH } from "./limits";
-import { displayName, identifier, text } from "./text";
+import { cleanDisplayName, displayName, identifier, text } from "./text";
 
 /** Ids the server hands out: UUIDs for users and rooms, but host apps choose
  * their own user ids, so accept any short printable string. */
@@ -50,7 +50,7 @@ export const passwordChangeInput = z.strictObject({
 export const logoutInput = z.strictObject({ everywhere: z.boolean().default(false) }).default({ everywhere: false });
 
 export const roomCreateInput = z.strictObject({
-  name: text().trim().min(1).max(80),
+  name: text().transform(cleanDisplayName).pipe(z.string().min(1, "name is empty").max(80)),
   visibility: z.enum(["public", "private"]).default("public"),
   memberIds: z.array(id).max(100).default([]),
 });

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { Message, Room } from "../shared/protocol";
-import { call, closeAll, collect, connect, next, register, settle } from "./support/clients";
+import { call, closeAll, collect, connect, next, register, request, settle } from "./support/clients";
 import { backends, startTestServer, type TestServer } from "./support/server";
 
 describe.each(await backends())("messages and history (%s)", (backend) => {
@@ -101,6 +101,18 @@ describe.each(await backends())("messages and history (%s)", (backend) => {
     expect(new Set(delivered.map((m) => m.id))).toEqual(new Set([first.message.id, a.message.id]));
     const h = await call<{ messages: Message[] }>(socket, "message:history", { roomId: room.id });
     expect(h.messages.map((m) => m.clientMsgId)).toEqual(["retry-1", "retry-2"]);
+  });
+
+  it("refuses a clientMsgId already used in another room, delivering nothing there", async () => {
+    const { socket, room, token } = await roomWithUser();
+    const { room: other } = await call<{ room: Room }>(socket, "room:create", { name: "elsewhere" });
+    const watcher = await connect(server.url, token);
+    const delivered = collect(watcher, "message:new");
+    await call(socket, "message:send", { roomId: room.id, body: "first", clientMsgId: "once-only" });
+    const reused = await request(socket, "message:send", { roomId: other.id, body: "first", clientMsgId: "once-only" });
+    expect(reused).toMatchObject({ ok: false, error: { code: "invalid_payload" } });
+    await settle(watcher);
+    expect(delivered.map((m) => m.roomId)).toEqual([room.id]);
   });
 
   it("delivers a message that was stored but never delivered when the client resends it", async () => {

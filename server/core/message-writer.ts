@@ -99,18 +99,24 @@ export class MessageWriter {
    * message not yet answered is written on its own and only the bad one fails.
    */
   private async isolate(batch: Pending[], err: unknown): Promise<void> {
-    const open = batch.filter((p) => !p.settled);
-    if (open.length === 1 || toAppError(err).error.code === "unavailable") {
-      for (const p of open) p.reject(refusal(err));
-      return;
-    }
-    for (const p of open) {
-      try {
-        await this.writeBatch([p]);
-      } catch (one) {
-        p.reject(refusal(one));
+    let open = batch.filter((p) => !p.settled);
+    let cause = err;
+    if (open.length > 1 && !isUnavailable(err)) {
+      for (const p of open) {
+        try {
+          await this.writeBatch([p]);
+        } catch (one) {
+          p.reject(refusal(one));
+          if (isUnavailable(one)) {
+            // The database went away meanwhile: the rest fail alike, at once.
+            cause = one;
+            break;
+          }
+        }
       }
+      open = open.filter((p) => !p.settled);
     }
+    for (const p of open) p.reject(refusal(cause));
   }
 
   /**
@@ -178,8 +184,12 @@ export class MessageWriter {
     }
     for (const p of resends) {
       const row = found.get(clientKey(p.authorId, p.clientMsgId ?? ""));
-      if (row) p.resolve({ row, created: false });
-      else p.reject(new Error("duplicate clientMsgId but no stored message found"));
+      if (!row) p.reject(new Error("duplicate clientMsgId but no stored message found"));
+      // The id names a message of another room: answering (and delivering) it
+      // here would reach that room, which the sender may no longer be in.
+      else if (row.roomId !== p.roomId) {
+        p.reject(new AppError("invalid_payload", "clientMsgId: already used for a message in another room"));
+      } else p.resolve({ row, created: false });
     }
   }
 
@@ -210,6 +220,10 @@ export class MessageWriter {
     }
     return batch.filter(allowed);
   }
+}
+
+function isUnavailable(err: unknown): boolean {
+  return toAppError(err).error.code === "unavailable";
 }
 
 /** Text the database refuses is the sender's mistake (`invalid_payload`), not ours. */

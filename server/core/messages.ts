@@ -1,6 +1,7 @@
 import type { Message, User } from "../../shared/protocol";
 import type { PostMessageBody } from "../../shared/gateway";
 import { MAX_BODY_LENGTH } from "../../shared/limits";
+import { isSafeText } from "../../shared/text";
 import type { PluginHooks } from "../plugins/api";
 import type { MessageHistory, MessageSend, Typing } from "../../shared/schemas";
 import { AppError } from "./errors";
@@ -77,8 +78,8 @@ export class Messages {
         throw new AppError("forbidden", result.reject.slice(0, 500));
       }
       const rewritten = typeof result === "object" && "body" in result ? result.body : undefined;
-      if (typeof rewritten !== "string" || !rewritten.trim() || rewritten.length > MAX_BODY_LENGTH) {
-        this.onHookError(new Error("beforeMessage answered neither {body} (1–4,000 characters) nor {reject}"), name, "beforeMessage");
+      if (typeof rewritten !== "string" || !rewritten.trim() || rewritten.length > MAX_BODY_LENGTH || !isSafeText(rewritten)) {
+        this.onHookError(new Error("beforeMessage answered neither {body} (1–4,000 characters of storable text) nor {reject}"), name, "beforeMessage");
         throw new AppError("internal", "internal error");
       }
       body = rewritten;

@@ -267,11 +267,13 @@ export function mountApiV1(app: Hono, options: ApiV1Options): void {
     const paramsSchema = pathParamsSchema(r.path);
     app.on(r.method.toUpperCase(), honoPath, async (c) => {
       const key = keyOf.get(c.req.raw);
-      if (key?.readOnly && r.method !== "get") throw new AppError("forbidden", "this API key is read-only");
+      // Fail closed: a request that reached a route without its key is refused.
+      if (!key) throw new AppError("unauthorized", "send an API key: `Authorization: Bearer <key>`");
+      if (key.readOnly && r.method !== "get") throw new AppError("forbidden", "this API key is read-only");
       const params = parseInput(paramsSchema, c.req.param());
       const body = r.body ? parseInput(r.body, await readJsonBody(c)) : undefined;
       const query = parseInput(r.query ?? z.strictObject({}), c.req.query());
-      if (key?.namespaces) {
+      if (key.namespaces) {
         // Persistent rooms and their messages belong to the chat namespace `/`.
         const namespace = (query as { namespace?: string }).namespace ?? (body as { namespace?: string } | undefined)?.namespace ?? "/";
         if (!key.namespaces.includes(namespace)) throw new AppError("forbidden", `this API key may not address namespace "${namespace}"`);

@@ -220,8 +220,30 @@ export class QueueInlet {
       return;
     }
     this.stats.executed += 1;
+    await this.acknowledge(entry.id);
     this.inHand.delete(entry.id);
-    await this.client.xAck(this.options.stream, QUEUE_GROUP, entry.id);
+  }
+
+  /**
+   * Acknowledges a command that ran. Until Redis has taken the XACK the
+   * command stays in hand (its claim kept alive), so a Redis blip cannot let
+   * another instance claim it and run it again; only stopping gives up.
+   */
+  private async acknowledge(id: string): Promise<void> {
+    for (;;) {
+      // Only while connected: a command sent to a Redis that is away waits for it, and stopping must not.
+      if (this.client.isReady) {
+        try {
+          await this.client.xAck(this.options.stream, QUEUE_GROUP, id);
+          return;
+        } catch (err) {
+          this.log.warn({ id, err }, "queue inlet: could not acknowledge a command that ran; retrying");
+        }
+      }
+      // Stopping during an outage: left pending, another instance will run it again.
+      if (this.stopped) return;
+      await new Promise((r) => setTimeout(r, 500));
+    }
   }
 
   private async deadLetter(entry: Entry, error: AppError): Promise<void> {
