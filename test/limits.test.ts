@@ -106,6 +106,17 @@ describe("limits per address and per username (one proxy in front)", () => {
     expect((await connect(server.url, t3!, { extraHeaders: from(newAddress()) })).connected).toBe(true);
   });
 
+  it("limits new Socket.IO sessions per address, even ones that never join a namespace", async () => {
+    const address = newAddress();
+    // An Engine.IO handshake alone (no CONNECT packet follows): twice the connect limit of 5 are let in.
+    const handshake = () => fetch(`${server.url}/socket.io/?EIO=4&transport=polling`, { headers: from(address) });
+    for (let i = 0; i < 10; i++) expect((await handshake()).status).toBe(200);
+    const refused = await handshake();
+    expect(refused.status).toBe(403);
+    expect(await refused.json()).toEqual({ code: 4, message: "rate_limited" });
+    expect((await fetch(`${server.url}/socket.io/?EIO=4&transport=polling`, { headers: from(newAddress()) })).status).toBe(200);
+  });
+
   it("marks the cookie Secure when the trusted proxy says the client used HTTPS", async () => {
     const res = await api(server.url, "POST", "/api/auth/register", { username: `tls_${addressCounter}`, password: PASSWORD }, {
       ...from(newAddress()),
