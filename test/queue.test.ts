@@ -111,7 +111,8 @@ describe.runIf(redisUp)("queue inlet (Redis stream)", () => {
   });
 
   it.runIf(postgresUp)("runs each command once while its instance works through a slow batch", async () => {
-    const claimMs = 400;
+    // Long enough that a busy machine's event-loop stalls cannot let a claim lapse by accident.
+    const claimMs = 1500;
     const db = await createTestDatabase();
     cleanups.push(db.drop);
     const key = stream();
@@ -135,7 +136,7 @@ describe.runIf(redisUp)("queue inlet (Redis stream)", () => {
     await append.exec();
     await vi.waitFor(async () => expect((await redis.xPending(key, QUEUE_GROUP)).pending).toBe(names.length));
     // The scenario itself: the batch stays in hand for several claim intervals.
-    await new Promise((r) => setTimeout(r, 6 * claimMs));
+    await new Promise((r) => setTimeout(r, 3 * claimMs));
     const deliveries = (await redis.xPendingRange(key, QUEUE_GROUP, "-", "+", 100)).map((p) => p.deliveriesCounter);
     await locker.query("COMMIT");
     await locker.end();
