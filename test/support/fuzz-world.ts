@@ -6,7 +6,7 @@
  */
 import { Encoder, PacketType } from "socket.io-parser";
 import { io, type Socket } from "socket.io-client";
-import { loadConfig, type Config } from "../../server/config";
+import type { Config } from "../../server/config";
 import { AppError } from "../../server/core/errors";
 import { createLogger } from "../../server/logger";
 import { startSwitchboard, type Switchboard } from "../../server/server";
@@ -14,7 +14,7 @@ import { ERROR_CODES, type ErrorCode } from "../../shared/errors";
 import type { Message, Room, RoomSummary, User } from "../../shared/protocol";
 import { api, register } from "./clients";
 import { jsonText, materialize, objectSafe, type World } from "./fuzz-values";
-import { GENEROUS_LIMITS, type TestServer } from "./server";
+import { testConfig, type TestServer } from "./server";
 
 export type RunningServer = Switchboard & { config: Config };
 
@@ -24,17 +24,10 @@ export type RunningServer = Switchboard & { config: Config };
  * other settings. Without `generous`, the per-address limits are the defaults.
  */
 export async function bootOnData(base: TestServer, env: Record<string, string>, { generous = true } = {}): Promise<RunningServer> {
-  const config = loadConfig({
-    NODE_ENV: "test",
-    PORT: "0",
-    HOST: "127.0.0.1",
-    SWITCHBOARD_WEB_UI: "false",
-    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "silent",
-    ...(generous ? GENEROUS_LIMITS : {}),
-    DATA_DIR: base.config.dataDir,
-    ...(base.config.databaseUrl ? { DATABASE_URL: base.config.databaseUrl } : {}),
-    ...env,
-  });
+  const config = testConfig(
+    { DATA_DIR: base.config.dataDir, ...(base.config.databaseUrl ? { DATABASE_URL: base.config.databaseUrl } : {}), ...env },
+    { generous },
+  );
   const server = await startSwitchboard(config, createLogger(config.logLevel));
   return { ...server, config };
 }

@@ -52,16 +52,25 @@ export async function startTestServer(
   }, cleanup);
 }
 
-async function boot(env: Record<string, string>, cleanup: () => Promise<void>): Promise<TestServer> {
-  const config = loadConfig({
+/**
+ * A test server's configuration: a free port on loopback, no web UI, quiet
+ * logs and (unless `generous` is false) limits per address that tests do not
+ * reach by accident; `env` on top.
+ */
+export function testConfig(env: Record<string, string>, { generous = true } = {}): Config {
+  return loadConfig({
     NODE_ENV: "test",
     PORT: "0",
     HOST: "127.0.0.1",
     SWITCHBOARD_WEB_UI: "false",
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "silent",
-    ...GENEROUS_LIMITS,
+    ...(generous ? GENEROUS_LIMITS : {}),
     ...env,
   });
+}
+
+async function boot(env: Record<string, string>, cleanup: () => Promise<void>): Promise<TestServer> {
+  const config = testConfig(env);
   const server = await startSwitchboard(config, createLogger(config.logLevel));
   const self: TestServer = {
     ...server,
