@@ -92,8 +92,12 @@ export interface World {
   resolve(ref: Ref): string;
 }
 
-/** The deepest nesting handed to socket.io-client (its encoder and JSON.stringify recurse); deeper goes as raw text. */
-export const MAX_OBJECT_DEPTH = 2500;
+/**
+ * The deepest nesting handed to socket.io-client (its encoder and JSON.stringify recurse, and a
+ * vitest worker's stack overflowed at 2,200 levels inside an event's arguments); deeper goes as raw
+ * text. Far past the server's own limit (32) either way.
+ */
+export const MAX_OBJECT_DEPTH = 1000;
 
 /** Whether {@link materialize} can build the value as objects (no nesting past {@link MAX_OBJECT_DEPTH}). */
 export function objectSafe(value: unknown): boolean {
