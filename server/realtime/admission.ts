@@ -75,6 +75,8 @@ const COUNT_TIMEOUT_MS = 2000;
  */
 export async function connectionsIn(nsp: IoNamespace, room: string, clusterReachable: boolean, log: Logger): Promise<number> {
   const here = nsp.adapter.rooms.get(room)?.size ?? 0;
+  if (!clusterReachable) return here;
+  // Those of this instance come back too (if admitted): counted above already.
   const everywhere = await socketsIn(nsp, room, clusterReachable, log);
   return here + everywhere.filter((s) => !nsp.sockets.has(s.id)).length;
 }
