@@ -2,11 +2,11 @@
  * `npm run db:migrate`: applies pending migrations (prisma/migrations) to
  * PostgreSQL at DATABASE_URL if set, else to the embedded PGlite database in
  * `${DATA_DIR:-./data}/pglite`, and prints what it applied. Works offline: no
- * Prisma CLI or native engine involved (see server/db/migrate.ts).
+ * Prisma CLI or engine involved (see server/db/migrate.ts).
  */
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
-import { applyMigrations, MigrationError } from "../server/db/migrate";
+import { applyMigrations, MigrationError, migratePostgres, pgliteConnection } from "../server/db/migrate";
 
 // The only place this script reads the environment (empty means unset, as in server/config.ts).
 const env = {
@@ -16,21 +16,18 @@ const env = {
 
 async function main(): Promise<void> {
   let applied: string[];
+  const log = (message: string) => console.log(message);
   if (env.databaseUrl) {
-    const { PrismaPg } = await import("@prisma/adapter-pg");
     console.log(`Migrating PostgreSQL database at ${redact(env.databaseUrl)}`);
-    ({ applied } = await applyMigrations(new PrismaPg({ connectionString: env.databaseUrl })));
+    ({ applied } = await migratePostgres(env.databaseUrl, { log }));
   } else {
-    const [{ PGlite }, { PrismaPGlite }] = await Promise.all([
-      import("@electric-sql/pglite"),
-      import("pglite-prisma-adapter"),
-    ]);
+    const { PGlite } = await import("@electric-sql/pglite");
     const dir = path.join(env.dataDir, "pglite");
     await mkdir(dir, { recursive: true });
     console.log(`Migrating embedded database in ${dir}`);
-    const db = new PGlite(dir);
+    const db = await PGlite.create(dir);
     try {
-      ({ applied } = await applyMigrations(new PrismaPGlite(db)));
+      ({ applied } = await applyMigrations(pgliteConnection(db), { log }));
     } finally {
       await db.close();
     }
@@ -55,7 +52,7 @@ function redact(url: string): string {
 }
 
 main().catch((err: unknown) => {
-  const code = err instanceof MigrationError && err.code ? ` [${err.code}]` : "";
+  const code = err instanceof MigrationError ? ` [${err.code}]` : "";
   console.error(`Migration failed${code}: ${err instanceof Error ? err.message : String(err)}`);
   process.exitCode = 1;
 });

@@ -26,6 +26,7 @@ import readline from "node:readline";
 import { PrismaPg } from "@prisma/adapter-pg";
 import type { SqlMigrationAwareDriverAdapterFactory } from "@prisma/driver-adapter-utils";
 import pg from "pg";
+import { createDatabase, databaseUrl, dropDatabase } from "../server/db/databases";
 import {
   createSchemaEngine,
   schemaEngineVersion,
@@ -33,7 +34,7 @@ import {
   type EngineLogEvent,
   type SchemaEngine,
   type SchemaEngineSession,
-} from "../server/db/schema-engine";
+} from "./wasm-engine";
 
 /** prisma.config.ts's `datasource`, as passed in `--datasource`. */
 interface Datasource {
@@ -171,34 +172,16 @@ async function withClient<T>(connectionString: string, fn: (client: pg.Client) =
   }
 }
 
-/** The same server's `postgres` database, from which others can be created and dropped. */
-function maintenanceUrl(url: string): string {
-  const u = new URL(url);
-  u.pathname = "/postgres";
-  return u.toString();
-}
-
-const quoteIdent = (name: string) => `"${name.replaceAll('"', '""')}"`;
-
 async function canConnect(url: string): Promise<void> {
   await withClient(url, (c) => c.query("SELECT 1"));
 }
 
-async function createDatabase(url: string): Promise<string> {
+async function createNamedDatabase(url: string): Promise<string> {
   const { database } = describeUrl(url);
-  await withClient(maintenanceUrl(url), async (c) => {
-    try {
-      await c.query(`CREATE DATABASE ${quoteIdent(database)}`);
-    } catch (err) {
-      throw connectionError(err, url);
-    }
+  await createDatabase(databaseUrl(url, database)).catch((err: unknown) => {
+    throw connectionError(err, url);
   });
   return database;
-}
-
-async function dropDatabase(url: string): Promise<void> {
-  const { database } = describeUrl(url);
-  await withClient(maintenanceUrl(url), (c) => c.query(`DROP DATABASE ${quoteIdent(database)}`));
 }
 
 async function runCliCommand(command: string | undefined, datasource: Datasource): Promise<number> {
@@ -213,10 +196,12 @@ async function runCliCommand(command: string | undefined, datasource: Datasource
         process.stdout.write("Connection successful\n");
         return 0;
       case "create-database":
-        process.stdout.write(`Database '${await createDatabase(url)}' was successfully created.\n`);
+        process.stdout.write(`Database '${await createNamedDatabase(url)}' was successfully created.\n`);
         return 0;
       case "drop-database":
-        await dropDatabase(url);
+        await dropDatabase(databaseUrl(url, describeUrl(url).database)).catch((err: unknown) => {
+          throw connectionError(err, url);
+        });
         process.stdout.write("The database was successfully dropped.\n");
         return 0;
       default:
@@ -391,7 +376,7 @@ class RpcServer {
       const url = (params as { datasource?: { url?: unknown } } | undefined)?.datasource?.url;
       const target = typeof url === "string" ? url : this.datasource.url;
       if (!target) throw new Error("No datasource URL given (--datasource)");
-      return { databaseName: await createDatabase(target) };
+      return { databaseName: await createNamedDatabase(target) };
     }
     const { engine } = await this.#engine();
     if (isPassthrough(method)) {

@@ -13,7 +13,7 @@ import { PrismaPg } from "@prisma/adapter-pg";
 import { PrismaPGlite } from "pglite-prisma-adapter";
 import type { Logger } from "../logger";
 import { PrismaClient } from "./generated/client";
-import { applyMigrations } from "./migrate";
+import { applyMigrations, migratePostgres, pgliteConnection } from "./migrate";
 
 export interface Database {
   prisma: PrismaClient;
@@ -32,9 +32,9 @@ export async function openDatabase(opts: {
   if (opts.databaseUrl) {
     // A bounded wait for a connection: when the database is unreachable, sends
     // fail with `unavailable` after 5 s instead of hanging.
-    const adapter = new PrismaPg({ connectionString: opts.databaseUrl, max: 10, connectionTimeoutMillis: 5000 });
-    const { applied } = await applyMigrations(adapter, { log: (m: string) => log.debug(m) });
+    const { applied } = await migratePostgres(opts.databaseUrl, { log: (m) => log.info(m) });
     if (applied.length > 0) log.info({ applied }, "applied database migrations");
+    const adapter = new PrismaPg({ connectionString: opts.databaseUrl, max: 10, connectionTimeoutMillis: 5000 });
     const prisma = new PrismaClient({ adapter });
     return {
       prisma,
@@ -51,10 +51,9 @@ export async function openDatabase(opts: {
     await initDataDir(dir);
   }
   const pglite = await PGlite.create(dir, { startParams: [...PGlite.defaultStartParams, ...EMBEDDED_SETTINGS] });
-  const adapter = new PrismaPGlite(pglite);
-  const { applied } = await applyMigrations(adapter, { log: (m: string) => log.debug(m) });
+  const { applied } = await applyMigrations(pgliteConnection(pglite), { log: (m) => log.info(m) });
   if (applied.length > 0) log.info({ applied, dir }, "applied embedded database migrations");
-  const prisma = new PrismaClient({ adapter });
+  const prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite) });
   return {
     prisma,
     kind: "embedded",

@@ -11,9 +11,8 @@ import cluster, { type Worker } from "node:cluster";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { setupPrimary } from "@socket.io/cluster-adapter";
-import { PrismaPg } from "@prisma/adapter-pg";
 import { ConfigError, type Config } from "../config";
-import { applyMigrations } from "../db/migrate";
+import { migratePostgres } from "../db/migrate";
 import { countInPrimary } from "../limits/throttles";
 import type { Logger } from "../logger";
 import { PrimaryPresence } from "./ipc-presence";
@@ -24,7 +23,7 @@ export async function runPrimary(config: Config, log: Logger): Promise<void> {
     throw new ConfigError(["--workers needs DATABASE_URL: the embedded database serves a single process"]);
   }
   // Once, here, rather than racing in every worker.
-  const { applied } = await applyMigrations(new PrismaPg({ connectionString: config.databaseUrl }));
+  const { applied } = await migratePostgres(config.databaseUrl);
   if (applied.length > 0) log.info({ applied }, "applied database migrations");
 
   const httpServer = createServer();

@@ -5,6 +5,7 @@
  */
 import { randomBytes } from "node:crypto";
 import pg from "pg";
+import { createDatabase, databaseUrl, dropDatabase } from "../../server/db/databases";
 
 const ADMIN_URL = process.env.TEST_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 
@@ -34,28 +35,8 @@ export function postgresAvailable(): Promise<boolean> {
 export async function createTestDatabase(
   opts: { adminUrl?: string; prefix?: string } = {},
 ): Promise<{ url: string; name: string; drop: () => Promise<void> }> {
-  const adminUrl = opts.adminUrl ?? ADMIN_URL;
   const name = `${opts.prefix ?? "switchboard_test"}_${randomBytes(6).toString("hex")}`;
-  const admin = new pg.Client({ connectionString: adminUrl, connectionTimeoutMillis: 5000 });
-  await admin.connect();
-  try {
-    await admin.query(`CREATE DATABASE ${name}`);
-  } finally {
-    await admin.end();
-  }
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    name,
-    drop: async () => {
-      const c = new pg.Client({ connectionString: adminUrl });
-      await c.connect();
-      try {
-        await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      } finally {
-        await c.end();
-      }
-    },
-  };
+  const url = databaseUrl(opts.adminUrl ?? ADMIN_URL, name);
+  await createDatabase(url);
+  return { url, name, drop: () => dropDatabase(url) };
 }

@@ -5,9 +5,10 @@
  * `schema-engine` binary (which Prisma downloads at install time; this
  * project must work without that download).
  *
- * Used in-process by `./migrate` (apply pending migrations at start-up, on
- * PostgreSQL or the embedded PGlite) and by `scripts/schema-engine.ts`, the
- * stand-in binary the Prisma CLI drives for `migrate dev/deploy/status`.
+ * Used by `./schema-engine.ts`, the stand-in binary the Prisma CLI drives
+ * (`migrate dev`, `migrate diff`, `migrate status`…) when Prisma's native
+ * engine is not installed. Switchboard itself never runs it: start-up and
+ * `npm run db:migrate` apply migrations with server/db/migrate.ts.
  *
  * The adapters need a few fix-ups before the engine can use them; see
  * {@link MigrationAdapterFactory}.
@@ -31,6 +32,7 @@ import {
 } from "@prisma/driver-adapter-utils";
 import type { SchemaEngine } from "@prisma/schema-engine-wasm";
 import pg from "pg";
+import { createDatabase, databaseUrl, dropDatabase } from "../server/db/databases";
 
 export type {
   ApplyMigrationsOutput,
@@ -327,18 +329,18 @@ export class MigrationAdapterFactory implements SqlMigrationAwareDriverAdapterFa
 
     if (!this.#pgConfig) await (await this.connect()).dispose();
     const mainConfig = this.#pgConfig;
-    if (!mainConfig) throw new Error("Cannot create a shadow database: no PostgreSQL connection config");
-    const name = `prisma_shadow_${randomUUID().replaceAll("-", "")}`;
-    await runAdminCommand(mainConfig, `CREATE DATABASE "${name}"`);
+    if (!mainConfig?.connectionString) throw new Error("Cannot create a shadow database: no PostgreSQL connection string");
+    const shadowUrl = databaseUrl(mainConfig.connectionString, `prisma_shadow_${randomUUID().replaceAll("-", "")}`);
+    await createDatabase(shadowUrl);
     try {
-      const adapter = await new PrismaPg(withDatabase(mainConfig, name)).connect();
+      const adapter = await new PrismaPg({ ...mainConfig, connectionString: shadowUrl }).connect();
       markCharColumns(adapter.underlyingDriver());
       return this.#track(adapter, {
         // After the shadow pool has ended (a database in use cannot be dropped).
-        afterDispose: () => dropDatabase(mainConfig, name),
+        afterDispose: () => dropDatabase(shadowUrl),
       });
     } catch (err) {
-      await dropDatabase(mainConfig, name);
+      await dropDatabase(shadowUrl);
       throw err;
     }
   }
@@ -587,38 +589,4 @@ function charSafePGliteFactory(
       return Promise.reject(new Error("unreachable: MigrationAdapterFactory provides the PGlite shadow database"));
     },
   };
-}
-
-/* ---- pg shadow database ------------------------------------------------ */
-
-/** `config` pointed at another database on the same server. */
-function withDatabase(config: pg.PoolConfig, database: string): pg.PoolConfig {
-  if (config.connectionString) {
-    // The connection string wins over a `database` option, so rewrite it.
-    const url = new URL(config.connectionString);
-    url.pathname = `/${encodeURIComponent(database)}`;
-    return { ...config, connectionString: url.toString() };
-  }
-  return { ...config, database };
-}
-
-/** Runs one statement on its own short-lived connection (CREATE/DROP DATABASE cannot run in a pool transaction). */
-async function runAdminCommand(config: pg.PoolConfig, sql: string): Promise<void> {
-  const client = new pg.Client(config);
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
-
-async function dropDatabase(config: pg.PoolConfig, name: string): Promise<void> {
-  try {
-    // FORCE (PostgreSQL 13+) ends stray connections, e.g. a pool the engine never disposed of.
-    await runAdminCommand(config, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-  } catch (err) {
-    if ((err as { code?: unknown }).code !== "42601") throw err; // syntax error: PostgreSQL < 13
-    await runAdminCommand(config, `DROP DATABASE IF EXISTS "${name}"`);
-  }
 }
