@@ -12,7 +12,7 @@ import { Server } from "socket.io";
 import type { Config } from "./config";
 import { createCore, type Core } from "./core";
 import { createAdapter as createClusterAdapter } from "@socket.io/cluster-adapter";
-import { MemoryPresenceStore } from "./core/presence";
+import { MemoryPresenceStore, type PresenceStore } from "./core/presence";
 import { IpcPresenceStore } from "./scale/ipc-presence";
 import { attachRedis, type RedisLink } from "./scale/redis";
 import { RedisPresenceStore } from "./scale/redis-presence";
@@ -85,7 +85,7 @@ export async function startSwitchboard(config: Config, log: Logger, options: Sta
     : null;
   // Cluster workers without Redis share broadcasts through the primary (IPC).
   if (options.clusterWorker && !redis) io.adapter(createClusterAdapter());
-  const presenceStore = redis
+  const presenceStore: PresenceStore = redis
     ? new RedisPresenceStore(redis.client, log.child({ part: "presence" }), { instanceId: config.instanceId })
     : options.clusterWorker
       ? new IpcPresenceStore()
@@ -112,11 +112,7 @@ export async function startSwitchboard(config: Config, log: Logger, options: Sta
     hooks: plugins.flatMap((p) => (p.hooks ? [{ name: p.name, hooks: p.hooks }] : [])),
     onHookError: (err, plugin, hook) => log.error({ err, plugin, hook }, "plugin hook failed"),
   });
-  if (presenceStore instanceof RedisPresenceStore || presenceStore instanceof IpcPresenceStore) {
-    presenceStore.onExpired = (users) =>
-      void core.presence.expired(users).catch((err: unknown) => log.warn({ err }, "presence expiry failed"));
-  }
-  if (presenceStore instanceof RedisPresenceStore) presenceStore.start();
+  presenceStore.start((users) => void core.presence.expired(users).catch((err: unknown) => log.warn({ err }, "presence expiry failed")));
 
   io.engine.opts.allowRequest = throttleHandshakes(throttles, config.trustProxy);
   const socketOptions = {
@@ -212,7 +208,7 @@ export async function startSwitchboard(config: Config, log: Logger, options: Sta
         await new Promise<void>((resolve) => void io.close(() => resolve()));
         await core.presence.settled(2000);
         await core.messages.flush();
-        if (presenceStore instanceof RedisPresenceStore) await presenceStore.stop();
+        await presenceStore.stop();
         await redis?.close();
         await db.close();
       })()),

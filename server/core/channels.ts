@@ -4,8 +4,10 @@
  */
 import { isMessageId } from "../../shared/schemas";
 import type { Prisma, PrismaClient } from "../db/generated/client";
+import type { ClientInfo } from "../../shared/gateway";
 import type { Connections } from "./connections";
 import { AppError } from "./errors";
+import { pageOf } from "./paging";
 
 export interface Publication {
   /** Present when the namespace keeps history: ascending, for paging. */
@@ -49,6 +51,17 @@ export class Channels {
     await this.db.publication.create({
       data: { namespace, channel, data: data as Prisma.InputJsonValue, clientId: null, userId: null },
     });
+  }
+
+  /** A page of the connections subscribed to a channel, on every instance, by connection id. */
+  async presence(
+    namespace: string,
+    channel: string,
+    page: { limit: number; after?: string | undefined },
+  ): Promise<{ clients: Array<{ clientId: string; userId: ClientInfo["userId"] }>; nextCursor?: string }> {
+    const subscribers = await this.connections.find(namespace, { channel });
+    const { items, nextCursor } = pageOf(subscribers, (c) => c.id, page);
+    return { clients: items.map((c) => ({ clientId: c.id, userId: c.userId })), ...(nextCursor ? { nextCursor } : {}) };
   }
 
   /** A page of a channel's history, oldest first (`before`: an id from a previous page). */

@@ -12,7 +12,7 @@ export interface Targets {
 }
 
 /** Which connections a query is about; none: every connection of the namespace. */
-export type Selector = { client: string } | { user: string } | { group: string } | Record<string, never>;
+export type Selector = { client: string } | { user: string } | { group: string } | { channel: string } | Record<string, never>;
 
 /**
  * How the gateway reaches connections, by namespace, without knowing Socket.IO.

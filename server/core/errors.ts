@@ -1,5 +1,6 @@
 import { ZodError, type z } from "zod";
 import type { ErrorBody, ErrorCode } from "../../shared/errors";
+import { isDatabaseUnavailable } from "../db/errors";
 
 export type { ErrorCode };
 
@@ -70,27 +71,8 @@ export function parseInput<S extends z.ZodType>(schema: S, value: unknown): z.ou
 export function toAppError(err: unknown): { error: AppError; isBug: boolean } {
   if (err instanceof AppError) return { error: err, isBug: false };
   if (err instanceof ZodError) return { error: fromZodError(err), isBug: false };
-  if (err instanceof Error && /^timeout reached while waiting for \w+ response/.test(err.message)) {
-    // The Redis adapter: another instance did not answer a cluster-wide query in time.
-    return { error: new AppError("unavailable", "the cluster did not answer in time; try again"), isBug: false };
-  }
   if (isDatabaseUnavailable(err)) {
     return { error: new AppError("unavailable", "the database is unavailable; try again"), isBug: false };
   }
   return { error: new AppError("internal", "internal error"), isBug: true };
-}
-
-/** Codes and messages of "the database cannot be reached", from Prisma, pg and node's sockets. */
-const UNREACHABLE_CODES = new Set(["P1001", "P1002", "P1017", "ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "57P01", "57P03"]);
-const UNREACHABLE_MESSAGE =
-  /Connection terminated|connection timeout|ECONNREFUSED|ECONNRESET|ETIMEDOUT|Can't reach database|server closed the connection|the database system is (starting up|shutting down)/i;
-
-function isDatabaseUnavailable(err: unknown): boolean {
-  // Drivers wrap their errors: look down the `cause` chain a few levels.
-  for (let e = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
-    const { code, message } = e as { code?: unknown; message?: unknown };
-    if (typeof code === "string" && UNREACHABLE_CODES.has(code)) return true;
-    if (typeof message === "string" && UNREACHABLE_MESSAGE.test(message)) return true;
-  }
-  return false;
 }

@@ -2,7 +2,7 @@ import type { Message, User } from "../../shared/protocol";
 import type { PostMessageBody } from "../../shared/gateway";
 import { MAX_BODY_LENGTH } from "../../shared/limits";
 import { isSafeText } from "../../shared/text";
-import type { PluginHooks } from "../plugins/api";
+import type { MessageHooks } from "./hooks";
 import type { MessageHistory, MessageSend, Typing } from "../../shared/schemas";
 import { AppError } from "./errors";
 import type { PrismaClient } from "../db/generated/client";
@@ -14,7 +14,7 @@ import { toMessage } from "./wire";
 /** A plugin's hooks, with its name for the logs. */
 export interface NamedHooks {
   name: string;
-  hooks: PluginHooks;
+  hooks: MessageHooks;
 }
 
 /** Sending and reading messages. */
@@ -25,7 +25,7 @@ export class Messages {
     private readonly rooms: Rooms,
     private readonly delivery: Delivery,
     private readonly hooks: NamedHooks[],
-    private readonly onHookError: (err: unknown, plugin: string, hook: keyof PluginHooks) => void,
+    private readonly onHookError: (err: unknown, plugin: string, hook: keyof MessageHooks) => void,
   ) {}
 
   /** Resolves when every accepted send has been written; called before shutdown. */

@@ -12,6 +12,14 @@ export interface PresenceStore {
   remove(userId: string, connectionId: string): Promise<boolean>;
   /** Which of these users have at least one connection. */
   online(userIds: string[]): Promise<Set<string>>;
+  /**
+   * Starts what the store does in the background; `onExpired` hears the
+   * users who went offline because the instance holding their last
+   * connection died (stores shared by several instances).
+   */
+  start(onExpired: (userIds: string[]) => void): void;
+  /** Leaves cleanly: this instance's connections are no longer counted. */
+  stop(): Promise<void>;
 }
 
 /** Presence for a single instance, held by this object (not by the module). */
@@ -36,6 +44,11 @@ export class MemoryPresenceStore implements PresenceStore {
   async online(userIds: string[]): Promise<Set<string>> {
     return new Set(userIds.filter((id) => this.connections.has(id)));
   }
+
+  /** Nothing in the background: no other instance can die holding connections. */
+  start(): void {}
+
+  async stop(): Promise<void> {}
 }
 
 /** Announces presence changes to the rooms a user shares with others. */

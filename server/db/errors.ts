@@ -11,6 +11,21 @@ export function isRefusedText(err: unknown): boolean {
   return hasCode(err, REFUSED_TEXT);
 }
 
+/** Codes and messages of "the database cannot be reached", from Prisma, pg and node's sockets. */
+const UNREACHABLE_CODES = new Set(["P1001", "P1002", "P1017", "ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "57P01", "57P03"]);
+const UNREACHABLE_MESSAGE =
+  /Connection terminated|connection timeout|ECONNREFUSED|ECONNRESET|ETIMEDOUT|Can't reach database|server closed the connection|the database system is (starting up|shutting down)/i;
+
+/** Whether the database could not be reached (an outage, not a bug): answered `unavailable`. */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  for (const e of causes(err)) {
+    const { code, message } = e as { code?: unknown; message?: unknown };
+    if (typeof code === "string" && UNREACHABLE_CODES.has(code)) return true;
+    if (typeof message === "string" && UNREACHABLE_MESSAGE.test(message)) return true;
+  }
+  return false;
+}
+
 /** Whether the error or one of its causes carries one of these codes (Prisma's, or a driver's SQLSTATE). */
 function hasCode(err: unknown, codes: ReadonlySet<string>): boolean {
   for (const e of causes(err)) {

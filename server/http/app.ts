@@ -16,7 +16,7 @@ import type { Throttles } from "../limits/throttles";
 import type { Logger } from "../logger";
 import { mountApiV1 } from "./api-v1";
 import { peerAddress, readJsonBody } from "./json-body";
-import { TOKEN_COOKIE } from "./cookies";
+import { TOKEN_COOKIE } from "../cookies";
 
 export interface HttpDeps {
   core: Core;

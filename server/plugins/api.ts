@@ -17,8 +17,11 @@
  * ```
  */
 import type { z } from "zod";
-import type { Message, User } from "../../shared/protocol";
+import type { User } from "../../shared/protocol";
 import type { Core } from "../core";
+import type { MessageHooks } from "../core/hooks";
+
+export type { BeforeMessageResult, DraftMessage } from "../core/hooks";
 
 export interface PluginEventContext {
   /** The connected user who sent the event. */
@@ -38,22 +41,8 @@ export interface PluginEvent<S extends z.ZodType = z.ZodType> {
   handler(ctx: PluginEventContext, input: z.output<S>): Promise<object>;
 }
 
-/** What `beforeMessage` sees: a client's message about to be stored. */
-export interface DraftMessage {
-  author: User;
-  roomId: string;
-  body: string;
-}
-
-/** `{body}` rewrites the message, `{reject}` refuses it (`forbidden` with that reason), nothing keeps it. */
-export type BeforeMessageResult = { body: string } | { reject: string } | void | undefined;
-
-export interface PluginHooks {
-  /** Runs before a client's message is stored, in plugin order; may rewrite or reject it. */
-  beforeMessage?(draft: DraftMessage): BeforeMessageResult | Promise<BeforeMessageResult>;
-  /** Runs after a message (from a client or a backend) was stored and delivered; errors are logged. */
-  afterMessage?(message: Message): void | Promise<void>;
-}
+/** `beforeMessage` (may rewrite or reject a client's message) and `afterMessage` (sees every stored one). */
+export type PluginHooks = MessageHooks;
 
 export interface SwitchboardPlugin {
   /** Shown in logs; also a good prefix for its event names (`dice:roll`). */

@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from "node:http";
 import type { Core } from "../core";
 import { AppError, toAppError } from "../core/errors";
-import { readCookie, TOKEN_COOKIE } from "../http/cookies";
+import { readCookie, TOKEN_COOKIE } from "../cookies";
 import type { Logger } from "../logger";
 import { connectRefusal } from "./admission";
 import { socketRooms } from "./socket-rooms";

@@ -1,6 +1,7 @@
 import type { ClientInfo } from "../../shared/gateway";
 import type { SessionEndReason } from "../../shared/protocol";
 import type { Connections, Selector, Targets } from "../core/connections";
+import { AppError } from "../core/errors";
 import { socketRooms } from "./socket-rooms";
 import type { IoServer } from "./types";
 
@@ -50,8 +51,13 @@ export class SocketConnections implements Connections {
           ? nsp.in(socketRooms.user(selector.user))
           : "group" in selector
             ? nsp.in(socketRooms.group(selector.group))
-            : nsp;
-    const sockets = await scope.fetchSockets();
+            : "channel" in selector
+              ? nsp.in(socketRooms.channel(selector.channel))
+              : nsp;
+    const sockets = await scope.fetchSockets().catch((err: unknown) => {
+      if (isClusterTimeout(err)) throw new AppError("unavailable", "the cluster did not answer in time; try again");
+      throw err;
+    });
     return sockets
       .map((s) => ({ id: s.id, userId: socketRooms.userOf(s.rooms), groups: socketRooms.groupsOf(s.rooms).sort() }))
       .sort((a, b) => (a.id < b.id ? -1 : 1));
@@ -113,4 +119,12 @@ export class SocketConnections implements Connections {
     }
     return this.sent();
   }
+}
+
+/**
+ * What Socket.IO's adapters (Redis, cluster) throw when another instance does
+ * not answer a cluster-wide query in time: an outage, answered `unavailable`.
+ */
+function isClusterTimeout(err: unknown): boolean {
+  return err instanceof Error && /^timeout reached\b/.test(err.message);
 }

@@ -11,7 +11,6 @@ import { jsonData, text } from "../../shared/text";
 import { maxConnectionsPerIp, type NamespaceSettings } from "../config";
 import type { Core } from "../core";
 import { AppError } from "../core/errors";
-import { pageOf } from "../core/paging";
 import { clientIp, limitKey } from "../limits/client-address";
 import { TokenBucket, type KeyedBuckets } from "../limits/token-bucket";
 import type { Throttles } from "../limits/throttles";
@@ -113,12 +112,7 @@ const namespaceEvents: EventTable<NamespaceContext> = {
     run: async (ctx, { channel, limit, after }) => {
       if (!ctx.settings.presence) throw new AppError("forbidden", "presence is not tracked in this namespace");
       subscribed(ctx, channel);
-      const sockets = await ctx.socket.nsp.in(socketRooms.channel(channel)).fetchSockets();
-      const clients = sockets
-        .map((s) => ({ clientId: s.id, userId: socketRooms.userOf(s.rooms) }))
-        .sort((a, b) => (a.clientId < b.clientId ? -1 : 1));
-      const page = pageOf(clients, (c) => c.clientId, { limit, after });
-      return { clients: page.items, ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) };
+      return ctx.core.channels.presence(ctx.namespace, channel, { limit, after });
     },
   }),
 };

@@ -16,7 +16,8 @@ type Expired = { type: "sb:presence:expired"; userIds: string[] };
 export class IpcPresenceStore implements PresenceStore {
   private nextId = 1;
   private readonly pending = new Map<number, (result: boolean | string[]) => void>();
-  onExpired: (userIds: string[]) => void = () => {};
+  /** Told, by the primary, the users who went offline with a worker that died. */
+  private onExpired: (userIds: string[]) => void = () => {};
 
   constructor() {
     process.on("message", (msg: Reply | Expired | { type?: unknown }) => {
@@ -54,6 +55,13 @@ export class IpcPresenceStore implements PresenceStore {
   async online(userIds: string[]): Promise<Set<string>> {
     return new Set((await this.ask({ op: "online", userIds })) as string[]);
   }
+
+  start(onExpired: (userIds: string[]) => void): void {
+    this.onExpired = onExpired;
+  }
+
+  /** The primary forgets this worker's connections when it exits. */
+  async stop(): Promise<void> {}
 }
 
 /** Primary side: answers the workers and cleans up after a dead one. */

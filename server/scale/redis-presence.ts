@@ -50,8 +50,8 @@ export class RedisPresenceStore implements PresenceStore {
   private timer: ReturnType<typeof setInterval> | undefined;
   private readonly heartbeatMs: number;
   private readonly deadAfterMs: number;
-  /** Called with the users of a reaped instance who are not online anywhere else. */
-  onExpired: (userIds: string[]) => void = () => {};
+  /** Told the users of a reaped instance who are not online anywhere else. */
+  private onExpired: (userIds: string[]) => void = () => {};
 
   constructor(
     private readonly redis: RedisClientType,
@@ -62,7 +62,9 @@ export class RedisPresenceStore implements PresenceStore {
     this.deadAfterMs = options.deadAfterMs ?? 10_000;
   }
 
-  start(): void {
+  /** Heartbeats this instance's entry, and reaps the entries of instances that stopped beating. */
+  start(onExpired: (userIds: string[]) => void): void {
+    this.onExpired = onExpired;
     const beat = () =>
       this.heartbeat()
         .then(() => this.reap())

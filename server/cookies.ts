@@ -1,3 +1,7 @@
+/**
+ * The web UI's token cookie: set by the HTTP routes (server/http/app.ts),
+ * read by the Socket.IO handshake (server/realtime/auth.ts).
+ */
 /** The HttpOnly cookie carrying the web UI's token. */
 export const TOKEN_COOKIE = "sb_token";
 
