@@ -50,7 +50,7 @@ export function postgresConnection(client: pg.ClientBase): MigrationConnection {
 export interface ApplyMigrationsOptions {
   /** Default: `prisma/migrations` in this repository. */
   migrationsDir?: string;
-  /** Told what happens (applying, waiting for the lock, applied migrations missing here). */
+  /** Told what an operator should know: waiting for another process's migrations, migrations this version does not know. */
   log?: (message: string) => void;
 }
 
@@ -141,7 +141,6 @@ export async function applyMigrations(conn: MigrationConnection, opts: ApplyMigr
 
     const done: string[] = [];
     for (const m of migrations.filter((m) => !applied.has(m.name))) {
-      log(`applying migration ${m.name}`);
       const id = randomUUID();
       await conn.query(`INSERT INTO "_prisma_migrations" ("id", "checksum", "migration_name") VALUES ($1, $2, $3)`, [id, m.checksum, m.name]);
       try {
