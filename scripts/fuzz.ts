@@ -5,6 +5,7 @@
  *
  *   --runs N            runs per property (default 1000)
  *   --seed S            replay the seed a failure printed
+ *   --path P            with --seed, only the failing run (the `path` it printed)
  *   --backend postgres  on a throwaway PostgreSQL database instead of the embedded one
  *   anything else       passed to vitest, e.g. `-t "message:send"` for some properties only
  */
@@ -14,7 +15,7 @@ import path from "node:path";
 const root = path.resolve(import.meta.dirname, "..");
 
 function usage(problem: string): never {
-  console.error(`${problem}\nusage: npm run fuzz -- [--runs N] [--seed S] [--backend embedded|postgres] [vitest options]`);
+  console.error(`${problem}\nusage: npm run fuzz -- [--runs N] [--seed S [--path P]] [--backend embedded|postgres] [vitest options]`);
   process.exit(2);
 }
 
@@ -36,6 +37,12 @@ for (let i = 0; i < args.length; i++) {
       const seed = value();
       if (!/^-?[0-9]+$/.test(seed)) usage(`--seed: expected an integer, got "${seed}"`);
       env.FUZZ_SEED = seed;
+      break;
+    }
+    case "--path": {
+      const runPath = value();
+      if (!/^[0-9]+(:[0-9]+)*$/.test(runPath)) usage(`--path: expected numbers joined by ":", got "${runPath}"`);
+      env.FUZZ_PATH = runPath;
       break;
     }
     case "--backend": {

@@ -17,7 +17,8 @@
  * Bounded here (FUZZ_RUNS runs per property, default below, from a fixed
  * seed so that `npm test` checks the same inputs every time); long runs,
  * from a new seed each time: `npm run fuzz -- --runs 10000`
- * (scripts/fuzz.ts). A failure prints the seed; FUZZ_SEED=<seed> replays it.
+ * (scripts/fuzz.ts). A failure prints its seed and path; FUZZ_SEED=<seed>
+ * FUZZ_PATH=<path> replays that one run.
  *
  * The phases run one after the other on one database: the client events and
  * HTTP routes on a server with the limits raised (so the fuzz reaches the
@@ -79,12 +80,14 @@ import { startTestServer, type Backend, type TestServer } from "./support/server
 const RUNS = Number(process.env.FUZZ_RUNS ?? 6);
 /** Fixed for the bounded run; random (fast-check's default) for long runs unless given. */
 const SEED = process.env.FUZZ_SEED !== undefined ? Number(process.env.FUZZ_SEED) : process.env.FUZZ_RUNS === undefined ? 20261201 : undefined;
+/** With the seed, replays exactly the failing run fast-check printed (its `path`). */
+const PATH = process.env.FUZZ_PATH;
 const BACKEND = (process.env.FUZZ_BACKEND ?? "embedded") as Backend;
 /** Per property: generous, since a run may send a megabyte or reconnect. */
 const TIMEOUT = 60_000 + RUNS * 1_000;
 
 function fuzz<T>(property: fc.IAsyncPropertyWithHooks<T>, runs = RUNS): Promise<void> {
-  return fc.assert(property, { numRuns: runs, ...(SEED === undefined ? {} : { seed: SEED }) });
+  return fc.assert(property, { numRuns: runs, ...(SEED === undefined ? {} : { seed: SEED }), ...(PATH === undefined ? {} : { path: PATH }) });
 }
 
 const redisUp = await redisAvailable();
