@@ -8,6 +8,7 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } f
 import os from "node:os";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { parseArgs as parseCommandLine } from "node:util";
 import { cleanupAll, installSignalHandlers } from "./lib/cleanup";
 import { formatMachine, machineInfo } from "./lib/machine";
 import { allowedCpus, CpuWindow, hasTaskset, pinSelf } from "./lib/proc";
@@ -64,65 +65,86 @@ interface Args {
   scenarioOpts: Record<string, number>;
 }
 
+/** The runner's own options (anything else starting with -- is a scenario option). */
+const OPTIONS = {
+  db: { type: "string" },
+  only: { type: "string" },
+  profile: { type: "boolean" },
+  "no-pin": { type: "boolean" },
+  "server-cpus": { type: "string" },
+  "generator-cpus": { type: "string" },
+  instances: { type: "string" },
+  "quiet-wait": { type: "string" },
+  budget: { type: "string" },
+  out: { type: "string" },
+  "rate-limit": { type: "string" },
+  experiment: { type: "string" },
+  "max-other": { type: "string" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
 function parseArgs(argv: string[]): Args {
-  const args: Args = {
-    scenario: "",
-    db: [],
-    only: null,
-    profile: false,
-    pin: true,
-    serverCpus: null,
-    generatorCpus: "1",
-    instances: 1,
-    quietWait: 600,
-    budget: 300,
-    out: null,
-    rateLimit: 100_000,
-    experiments: "",
-    maxOther: 25,
-    scenarioOpts: {},
+  const { values, tokens } = parseCommandLine({
+    args: argv,
+    // Not strict: scenario options (`--step 5`) are the scenarios' own, checked below.
+    strict: false,
+    allowPositionals: true,
+    tokens: true,
+    options: OPTIONS,
+  });
+  const known = new Set<string>([...Object.keys(OPTIONS), "h"]);
+  const text = (name: string, fallback: string): string => {
+    const v = values[name];
+    if (v === undefined) return fallback;
+    if (typeof v !== "string") throw new UsageError(`--${name} needs a value`);
+    return v;
   };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const value = () => {
-      const v = argv[++i];
-      if (v === undefined) throw new UsageError(`${a} needs a value`);
-      return v;
-    };
-    if (!a.startsWith("--")) {
-      if (args.scenario) throw new UsageError(`unexpected argument ${a}`);
-      args.scenario = a;
-    } else if (a === "--db") {
-      const v = value();
-      if (v === "both") args.db = ["embedded", "postgres"];
-      else if (v === "embedded" || v === "postgres") args.db = [v];
-      else throw new UsageError(`--db: embedded, postgres or both, not ${v}`);
-    } else if (a === "--only") {
-      const v = value();
-      if (v !== "relay" && v !== "switchboard") throw new UsageError(`--only: relay or switchboard, not ${v}`);
-      args.only = v;
-    } else if (a === "--profile") args.profile = true;
-    else if (a === "--no-pin") args.pin = false;
-    else if (a === "--server-cpus") args.serverCpus = value();
-    else if (a === "--generator-cpus") args.generatorCpus = value();
-    else if (a === "--instances") {
-      args.instances = Number(value());
-      if (!Number.isInteger(args.instances) || args.instances < 1) throw new UsageError("--instances needs a whole number ≥ 1");
-    }
-    else if (a === "--quiet-wait") args.quietWait = Number(value());
-    else if (a === "--budget") args.budget = Number(value());
-    else if (a === "--out") args.out = value();
-    else if (a === "--rate-limit") args.rateLimit = Number(value());
-    else if (a === "--experiment") args.experiments = value();
-    else if (a === "--max-other") args.maxOther = Number(value());
-    else if (a === "--help" || a === "-h") args.scenario = "help";
-    else {
-      const v = Number(value());
-      if (!Number.isFinite(v)) throw new UsageError(`${a} needs a number`);
-      args.scenarioOpts[a.slice(2)] = v;
+  const number = (name: string, fallback: number): number => {
+    const v = Number(text(name, String(fallback)));
+    if (!Number.isFinite(v)) throw new UsageError(`--${name} needs a number`);
+    return v;
+  };
+
+  // Positionals: the scenario, and the values of scenario options.
+  let scenario = "";
+  const scenarioOpts: Record<string, number> = {};
+  for (let i = 0; i < tokens.length; i++) {
+    const token = tokens[i]!;
+    if (token.kind === "positional") {
+      if (scenario) throw new UsageError(`unexpected argument ${token.value}`);
+      scenario = token.value;
+    } else if (token.kind === "option" && !known.has(token.name)) {
+      const next = tokens[i + 1];
+      const raw = token.value ?? (next?.kind === "positional" ? (i++, next.value) : undefined);
+      const v = Number(raw);
+      if (raw === undefined || !Number.isFinite(v)) throw new UsageError(`${token.rawName} needs a number`);
+      scenarioOpts[token.name] = v;
     }
   }
-  return args;
+
+  const db = text("db", "");
+  const only = text("only", "");
+  if (db && !["embedded", "postgres", "both"].includes(db)) throw new UsageError(`--db: embedded, postgres or both, not ${db}`);
+  if (only && only !== "relay" && only !== "switchboard") throw new UsageError(`--only: relay or switchboard, not ${only}`);
+  const instances = number("instances", 1);
+  if (!Number.isInteger(instances) || instances < 1) throw new UsageError("--instances needs a whole number ≥ 1");
+  return {
+    scenario: values.help ? "help" : scenario,
+    db: db === "both" ? ["embedded", "postgres"] : db ? [db as Db] : [],
+    only: only ? (only as "relay" | "switchboard") : null,
+    profile: values.profile === true,
+    pin: values["no-pin"] !== true,
+    serverCpus: text("server-cpus", "") || null,
+    generatorCpus: text("generator-cpus", "1"),
+    instances,
+    quietWait: number("quiet-wait", 600),
+    budget: number("budget", 300),
+    out: text("out", "") || null,
+    rateLimit: number("rate-limit", 100_000),
+    experiments: text("experiment", ""),
+    maxOther: number("max-other", 25),
+    scenarioOpts,
+  };
 }
 
 const output: string[] = [];

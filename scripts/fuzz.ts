@@ -11,6 +11,7 @@
  */
 import { spawn } from "node:child_process";
 import path from "node:path";
+import { parseArgs } from "node:util";
 
 const root = path.resolve(import.meta.dirname, "..");
 
@@ -19,40 +20,33 @@ function usage(problem: string): never {
   process.exit(2);
 }
 
+/** Each option: its variable for test/fuzz.test.ts, and what its value must look like. */
+const OPTIONS = {
+  runs: { env: "FUZZ_RUNS", pattern: /^[1-9][0-9]*$/, expected: "a positive integer" },
+  seed: { env: "FUZZ_SEED", pattern: /^-?[0-9]+$/, expected: "an integer" },
+  path: { env: "FUZZ_PATH", pattern: /^[0-9]+(:[0-9]+)*$/, expected: 'numbers joined by ":"' },
+  backend: { env: "FUZZ_BACKEND", pattern: /^(embedded|postgres)$/, expected: "embedded or postgres" },
+} as const;
+
+const args = process.argv.slice(2);
+// Not strict: what is not ours goes to vitest as it was written.
+const { tokens } = parseArgs({
+  args,
+  strict: false,
+  allowPositionals: true,
+  tokens: true,
+  options: Object.fromEntries(Object.keys(OPTIONS).map((name) => [name, { type: "string" as const }])),
+});
 const env: Record<string, string> = { FUZZ_RUNS: "1000" };
 const passOn: string[] = [];
-const args = process.argv.slice(2);
-for (let i = 0; i < args.length; i++) {
-  const arg = args[i]!;
-  const [flag, inline] = arg.startsWith("--") && arg.includes("=") ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)] : [arg, undefined];
-  const value = () => inline ?? args[++i] ?? usage(`${flag} needs a value`);
-  switch (flag) {
-    case "--runs": {
-      const runs = value();
-      if (!/^[1-9][0-9]*$/.test(runs)) usage(`--runs: expected a positive integer, got "${runs}"`);
-      env.FUZZ_RUNS = runs;
-      break;
-    }
-    case "--seed": {
-      const seed = value();
-      if (!/^-?[0-9]+$/.test(seed)) usage(`--seed: expected an integer, got "${seed}"`);
-      env.FUZZ_SEED = seed;
-      break;
-    }
-    case "--path": {
-      const runPath = value();
-      if (!/^[0-9]+(:[0-9]+)*$/.test(runPath)) usage(`--path: expected numbers joined by ":", got "${runPath}"`);
-      env.FUZZ_PATH = runPath;
-      break;
-    }
-    case "--backend": {
-      const backend = value();
-      if (backend !== "embedded" && backend !== "postgres") usage(`--backend: expected embedded or postgres, got "${backend}"`);
-      env.FUZZ_BACKEND = backend;
-      break;
-    }
-    default:
-      passOn.push(arg);
+for (const token of tokens) {
+  if (token.kind === "option" && Object.hasOwn(OPTIONS, token.name)) {
+    const option = OPTIONS[token.name as keyof typeof OPTIONS];
+    if (token.value === undefined) usage(`--${token.name} needs a value`);
+    if (!option.pattern.test(token.value)) usage(`--${token.name}: expected ${option.expected}, got "${token.value}"`);
+    env[option.env] = token.value;
+  } else if (token.kind !== "option-terminator") {
+    passOn.push(args[token.index]!);
   }
 }
 

@@ -1,16 +1,21 @@
 /** Entry point for `npm start` / `npm run dev`: config, logger, server (or cluster), signals. */
 import cluster from "node:cluster";
+import { parseArgs } from "node:util";
 import { ConfigError, loadConfig } from "./config";
 import { createLogger } from "./logger";
 import { runPrimary } from "./scale/cluster";
 import { startSwitchboard } from "./server";
 
-/** `--workers N` on the command line is the same as SWITCHBOARD_WORKERS=N. */
+/** `--workers N` on the command line is the same as SWITCHBOARD_WORKERS=N (checked with the rest of the configuration). */
 function applyArguments(argv: string[]): void {
-  const i = argv.indexOf("--workers");
-  const inline = argv.find((a) => a.startsWith("--workers="));
-  const value = inline ? inline.slice("--workers=".length) : i >= 0 ? argv[i + 1] : undefined;
-  if (value !== undefined) process.env.SWITCHBOARD_WORKERS = value;
+  let workers: string | undefined;
+  try {
+    ({ workers } = parseArgs({ args: argv, options: { workers: { type: "string" } } }).values);
+  } catch (err) {
+    console.error(`${(err as Error).message}\nusage: npm start -- [--workers N]`);
+    process.exit(2);
+  }
+  if (workers !== undefined) process.env.SWITCHBOARD_WORKERS = workers;
 }
 
 async function main(): Promise<void> {
