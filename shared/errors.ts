@@ -3,6 +3,8 @@
  * sees carries one of these codes; messages are for humans and may change,
  * codes never do (they are part of the realtime contract v1).
  */
+import { z } from "zod";
+
 export const ERROR_CODES = [
   "invalid_payload",
   "unauthorized",
@@ -23,10 +25,11 @@ export const ERROR_CODES = [
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
-/** The error object every transport sends: `{code, message}`. */
-export interface ErrorBody {
-  code: ErrorCode;
-  message: string;
-  /** With `rate_limited` (and `too_many_connections` when waiting helps): seconds until a retry can succeed. */
-  retryAfter?: number;
-}
+/** The error object every transport sends: `{code, message}`, and `retryAfter` (seconds until a retry can succeed) with `rate_limited`. */
+export const errorBodyShape = z.object({
+  code: z.enum(ERROR_CODES).describe("stable error code"),
+  message: z.string().describe("for humans; may change"),
+  retryAfter: z.number().int().positive().optional().describe("with rate_limited: seconds until a retry can succeed"),
+});
+
+export type ErrorBody = z.output<typeof errorBodyShape>;

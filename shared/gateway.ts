@@ -4,6 +4,7 @@
  * cannot drift from what the server accepts. Documented in docs/api.md.
  */
 import { z } from "zod";
+import { errorBodyShape } from "./errors";
 import { messageBody, messageHistoryInput, roomCreateInput } from "./schemas";
 import { displayName, identifier, jsonData, text } from "./text";
 
@@ -82,23 +83,4 @@ export type PublishBody = z.output<typeof publishBody>;
 export type EmitBody = z.output<typeof emitBody>;
 export type PostMessageBody = z.output<typeof postMessageBody>;
 
-export const userSchema = z.object({ id: z.string(), username: z.string(), displayName: z.string() });
-export const roomSchema = z.object({
-  id: z.string(),
-  name: z.string(),
-  kind: z.enum(["group", "dm"]),
-  visibility: z.enum(["public", "private"]),
-  createdAt: z.string().describe("ISO-8601"),
-});
-export const messageSchema = z.object({
-  id: z.string().describe("decimal integer, ascending in sending order"),
-  roomId: z.string(),
-  authorId: z.string(),
-  author: z.object({ id: z.string(), displayName: z.string() }),
-  body: z.string(),
-  createdAt: z.string().describe("ISO-8601"),
-  clientMsgId: z.string().optional(),
-});
-export const errorSchema = z.object({
-  error: z.object({ code: z.string().describe("stable error code"), message: z.string() }),
-});
+export const errorSchema = z.object({ error: errorBodyShape });

@@ -5,8 +5,10 @@
  * Names here are relied on by clients in other languages: add, never rename.
  * Documented for humans in docs/protocol.md.
  */
+import type { z } from "zod";
 import type { ErrorBody } from "./errors";
 export { MAX_BODY_LENGTH, UNREAD_CAP } from "./limits";
+import type { memberShape, messageShape, publicRoomShape, roomShape, roomSummaryShape, userShape } from "./shapes";
 import type {
   DmOpenInput,
   MessageHistoryInput,
@@ -23,54 +25,17 @@ import type {
   UserSearchInput,
 } from "./schemas";
 
-export interface User {
-  id: string;
-  username: string;
-  displayName: string;
-}
-
-export type RoomKind = "group" | "dm";
-export type RoomVisibility = "public" | "private";
-
-export interface Room {
-  id: string;
-  name: string;
-  kind: RoomKind;
-  visibility: RoomVisibility;
-  createdAt: string;
-}
-
-/** A room as its member sees it in `room:list`. */
-export interface RoomSummary extends Room {
-  /** Messages after the member's read marker (counted up to `UNREAD_CAP`). */
-  unread: number;
-  lastReadMessageId: string | null;
-  /** For DMs: the other participant (yourself for a DM with yourself). */
-  peer?: User;
-}
-
-export interface Message {
-  id: string;
-  roomId: string;
-  authorId: string;
-  author: { id: string; displayName: string };
-  body: string;
-  createdAt: string;
-  clientMsgId?: string;
-}
-
-/** A public room as `room:browse` lists it. */
-export interface PublicRoom extends Room {
-  memberCount: number;
-  /** Whether the asking user is already a member. */
-  joined: boolean;
-}
-
-export interface Member {
-  user: User;
-  role: "owner" | "member";
-  online: boolean;
-}
+// The shapes themselves are schemas (shared/shapes.ts), which also describe them in the OpenAPI document.
+export type User = z.output<typeof userShape>;
+export type Room = z.output<typeof roomShape>;
+export type RoomKind = Room["kind"];
+export type RoomVisibility = Room["visibility"];
+/** A room as its member sees it in `room:list`: with `unread`, `lastReadMessageId` and, for DMs, `peer`. */
+export type RoomSummary = z.output<typeof roomSummaryShape>;
+export type Message = z.output<typeof messageShape>;
+/** A public room as `room:browse` lists it: with `memberCount` and whether the asker has `joined`. */
+export type PublicRoom = z.output<typeof publicRoomShape>;
+export type Member = z.output<typeof memberShape>;
 
 /** Every acknowledgement is one of these two shapes. */
 export type Ack<T extends object = Record<string, never>> =

@@ -17,13 +17,12 @@ import {
   errorSchema,
   historyQuery,
   id,
-  messageSchema,
   namespaceQuery,
   pageQuery,
   postMessageBody,
   publishBody,
-  roomSchema,
 } from "../../shared/gateway";
+import { messageShape, roomShape } from "../../shared/shapes";
 import type { ApiKey } from "../config";
 import type { Core } from "../core";
 import { AppError, parseInput } from "../core/errors";
@@ -203,7 +202,7 @@ export const routes: Route[] = [
   route({
     method: "post", path: "/rooms", tag: "Rooms", body: createRoomBody, query: z.strictObject({}),
     summary: "Create a persistent room (members are created as host users if new)", status: 201,
-    response: z.object({ room: roomSchema }),
+    response: z.object({ room: roomShape }),
     run: async ({ core, body }) => ({ room: await core.gateway.createRoom(body) }),
   }),
   route({
@@ -219,13 +218,13 @@ export const routes: Route[] = [
   route({
     method: "post", path: "/rooms/{roomId}/messages", tag: "Rooms", body: postMessageBody, query: z.strictObject({}),
     summary: "Post a message as a user, a named bot or the system (stored and delivered live)", status: 201,
-    response: z.object({ message: messageSchema }),
+    response: z.object({ message: messageShape }),
     run: async ({ core, body, params }) => ({ message: await core.gateway.postMessage(params.roomId!, body) }),
   }),
   route({
     method: "get", path: "/rooms/{roomId}/messages", tag: "Rooms", query: historyQuery,
     summary: "Read a room's history, oldest first (page back with `before`)",
-    response: z.object({ messages: z.array(messageSchema), hasMore: z.boolean() }),
+    response: z.object({ messages: z.array(messageShape), hasMore: z.boolean() }),
     run: ({ core, query, params }) => core.gateway.history(params.roomId!, query),
   }),
 ];

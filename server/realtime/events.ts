@@ -40,7 +40,10 @@ export interface EventSpec<S extends z.ZodType = z.ZodType, C = EventContext> {
 /** A table of events: what {@link ./handle.ts} dispatches on. */
 export type EventTable<C> = Record<string, EventSpec<z.ZodType, C>>;
 
-function event<S extends z.ZodType>(spec: EventSpec<S>): EventSpec<S> {
+/** Keeps the schema's and the answer's types (test/contract-types.test-d.ts holds them to the contract). */
+function event<S extends z.ZodType, R extends object>(
+  spec: EventSpec<S> & { run(ctx: EventContext, input: z.output<S>): Promise<R> },
+): EventSpec<S> & { run(ctx: EventContext, input: z.output<S>): Promise<R> } {
   return spec;
 }
 

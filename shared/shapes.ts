@@ -1,0 +1,47 @@
+/**
+ * The wire shapes of the realtime contract v1 and the HTTP API, as schemas:
+ * the one description from which shared/protocol.ts takes its types and the
+ * OpenAPI document its response schemas. Add fields, never rename them.
+ */
+import { z } from "zod";
+
+export const userShape = z.object({
+  id: z.string(),
+  username: z.string(),
+  displayName: z.string(),
+});
+
+export const roomShape = z.object({
+  id: z.string(),
+  name: z.string(),
+  kind: z.enum(["group", "dm"]),
+  visibility: z.enum(["public", "private"]),
+  createdAt: z.string().describe("ISO-8601"),
+});
+
+export const roomSummaryShape = roomShape.extend({
+  unread: z.number().int().describe("messages after the member's read marker, counted up to UNREAD_CAP"),
+  lastReadMessageId: z.string().nullable(),
+  peer: userShape.optional().describe("for DMs: the other participant (yourself for a DM with yourself)"),
+});
+
+export const publicRoomShape = roomShape.extend({
+  memberCount: z.number().int(),
+  joined: z.boolean().describe("whether the asking user is already a member"),
+});
+
+export const memberShape = z.object({
+  user: userShape,
+  role: z.enum(["owner", "member"]),
+  online: z.boolean(),
+});
+
+export const messageShape = z.object({
+  id: z.string().describe("decimal integer, ascending in sending order"),
+  roomId: z.string(),
+  authorId: z.string(),
+  author: z.object({ id: z.string(), displayName: z.string() }),
+  body: z.string(),
+  createdAt: z.string().describe("ISO-8601"),
+  clientMsgId: z.string().optional(),
+});
