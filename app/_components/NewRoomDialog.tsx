@@ -1,35 +1,29 @@
 "use client";
 
 import { useState, type FormEvent } from "react";
+import type { User } from "../../shared/protocol";
 import { useStore } from "../_lib/use-chat";
 import { Dialog, errorText } from "./Dialog";
+import { UserPicker } from "./UserPicker";
 
-/** Name, public or private, and people to invite by username. */
+/** Name, public or private, and people to invite (found by name). */
 export function NewRoomDialog({ onClose }: { onClose: () => void }) {
   const store = useStore();
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  const [invited, setInvited] = useState<User[]>([]);
+  const isInvited = (user: User) => invited.some((u) => u.id === user.id);
 
   async function onSubmit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
     const form = new FormData(event.currentTarget);
     const name = String(form.get("name") ?? "").trim();
     const visibility = form.get("visibility") === "private" ? "private" : "public";
-    const usernames = String(form.get("invite") ?? "")
-      .split(/[\s,]+/)
-      .map((u) => u.replace(/^@/, ""))
-      .filter(Boolean);
     if (!name) return setError("Give the room a name.");
     setBusy(true);
     setError(null);
     try {
-      const ids: string[] = [];
-      for (const username of usernames) {
-        const found = (await store.searchUsers(username)).find((u) => u.username.toLowerCase() === username.toLowerCase());
-        if (!found) throw new Error(`No user named “${username}”.`);
-        ids.push(found.id);
-      }
-      await store.createRoom(name, visibility, ids);
+      await store.createRoom(name, visibility, invited.map((u) => u.id));
       onClose();
     } catch (err) {
       setError(errorText(err));
@@ -39,7 +33,8 @@ export function NewRoomDialog({ onClose }: { onClose: () => void }) {
 
   return (
     <Dialog title="New room" onClose={onClose}>
-      <form onSubmit={onSubmit} className="stack">
+      {/* The people picker stays outside the form: Enter in its search field does not create the room. */}
+      <form id="new-room" onSubmit={onSubmit} className="stack">
         <label>
           Name
           <input name="name" maxLength={80} required data-autofocus />
@@ -53,24 +48,51 @@ export function NewRoomDialog({ onClose }: { onClose: () => void }) {
             <input type="radio" name="visibility" value="private" /> Private: only people invited
           </label>
         </fieldset>
-        <label>
-          Invite <span className="hint">(usernames, separated by commas)</span>
-          <input name="invite" placeholder="ada, grace" autoComplete="off" />
-        </label>
-        {error && (
-          <p className="form-error" role="alert">
-            {error}
-          </p>
-        )}
-        <div className="row end">
-          <button type="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="primary" disabled={busy}>
-            Create room
-          </button>
-        </div>
       </form>
+      <fieldset>
+        <legend>Invite</legend>
+        {invited.length > 0 && (
+          <ul className="chips" aria-label="Invited">
+            {invited.map((user) => (
+              <li key={user.id}>
+                {user.displayName}
+                <button
+                  type="button"
+                  className="icon"
+                  aria-label={`Do not invite ${user.displayName}`}
+                  onClick={() => setInvited(invited.filter((u) => u.id !== user.id))}
+                >
+                  ×
+                </button>
+              </li>
+            ))}
+          </ul>
+        )}
+        <UserPicker
+          action={(user) =>
+            isInvited(user) ? (
+              <span className="hint">Invited</span>
+            ) : (
+              <button type="button" onClick={() => setInvited([...invited, user])}>
+                Add
+              </button>
+            )
+          }
+        />
+      </fieldset>
+      {error && (
+        <p className="form-error" role="alert">
+          {error}
+        </p>
+      )}
+      <div className="row end">
+        <button type="button" onClick={onClose}>
+          Cancel
+        </button>
+        <button type="submit" form="new-room" className="primary" disabled={busy}>
+          Create room
+        </button>
+      </div>
     </Dialog>
   );
 }
