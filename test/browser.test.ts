@@ -91,16 +91,22 @@ describe("web UI in Chromium", { timeout: 90_000 }, () => {
   /**
    * A second server with tight limits, for the tests about them: 4 events a
    * second per connection, and a username locked after 2 wrong passwords.
-   * One start (several seconds) for both, in the background meanwhile.
+   * One start for both, in the background meanwhile, on PostgreSQL when
+   * there is one (quicker than creating a second embedded database).
    */
   let strictServer: Promise<ServerProcess> | undefined;
+  let dropStrictDatabase: (() => Promise<void>) | undefined;
 
   beforeAll(async () => {
     if (!existsSync(path.resolve(import.meta.dirname, "../.next/BUILD_ID"))) {
       throw new Error("no production build: run `npm run build` first (`npm test` does)");
     }
     [server, browser] = await Promise.all([startServerProcess(), launchBrowser()]);
-    strictServer = startServerProcess({ SWITCHBOARD_RATE_LIMIT: "4", SWITCHBOARD_LOGIN_FAILURE_LIMIT: "2" });
+    strictServer = (async () => {
+      const db = (await postgresAvailable()) ? await createTestDatabase() : null;
+      dropStrictDatabase = db?.drop;
+      return startServerProcess({ ...(db ? { DATABASE_URL: db.url } : {}), SWITCHBOARD_RATE_LIMIT: "4", SWITCHBOARD_LOGIN_FAILURE_LIMIT: "2" });
+    })();
     // Awaited by the tests that use it, which then see its failure.
     strictServer.catch(() => {});
   });
@@ -108,6 +114,7 @@ describe("web UI in Chromium", { timeout: 90_000 }, () => {
     closeAll();
     await browser?.close();
     await Promise.all([server?.destroy(), strictServer?.then((s) => s.destroy(), () => {})]);
+    await dropStrictDatabase?.();
   });
 
   /** A fresh browser profile (cookies are per context), optionally without WebSocket. */
@@ -155,7 +162,12 @@ describe("web UI in Chromium", { timeout: 90_000 }, () => {
     const dialog = page.getByRole("dialog", { name: "New room" });
     await dialog.getByLabel("Name", { exact: true }).fill(name);
     if (opts.private) await dialog.getByLabel(/Private/).check();
-    if (opts.invite) await dialog.getByLabel(/Invite/).fill(opts.invite.join(", "));
+    for (const username of opts.invite ?? []) {
+      await dialog.getByLabel("Find people").fill(username);
+      const row = dialog.getByRole("list", { name: "People" }).getByRole("listitem").filter({ hasText: `@${username}` });
+      await row.getByRole("button", { name: "Add" }).click();
+      await row.getByText("Invited").waitFor();
+    }
     await dialog.getByRole("button", { name: "Create room" }).click();
     await page.getByRole("heading", { level: 1, name }).waitFor();
   }
