@@ -168,6 +168,7 @@ describe("web UI in Chromium", { timeout: 90_000 }, () => {
       await row.getByRole("button", { name: "Add" }).click();
       await row.getByText("Invited").waitFor();
     }
+    if (opts.invite) await screenshot(page, "new-room-dialog");
     await dialog.getByRole("button", { name: "Create room" }).click();
     await page.getByRole("heading", { level: 1, name }).waitFor();
   }
