@@ -2,12 +2,9 @@
 
 import { useEffect, useRef, useState, type KeyboardEvent } from "react";
 import type { User } from "../../shared/protocol";
-import type { AuthFailure } from "../_lib/auth";
+import type { SignOutAction } from "../_lib/auth";
 import { ChangePasswordDialog } from "./ChangePasswordDialog";
 import { SignOutEverywhereDialog } from "./SignOutEverywhereDialog";
-
-/** Signs out here, or with `everywhere` on every device; resolves with the failure if it did not happen. */
-export type SignOutAction = (everywhere: boolean) => Promise<AuthFailure | null>;
 
 /**
  * The top bar's account menu, a menu button (WAI-ARIA "menu button" pattern):

@@ -2,11 +2,11 @@
 
 import { useCallback, useEffect, useRef, useState } from "react";
 import type { User } from "../../shared/protocol";
-import { currentUser, signOut } from "../_lib/auth";
+import { currentUser, signOut, type SignOutAction } from "../_lib/auth";
 import { ChatStore } from "../_lib/chat-store";
 import { signInUrl, type SessionEnd } from "../_lib/session-notice";
 import { ChatContext, useChatSelector } from "../_lib/use-chat";
-import { AccountMenu, type SignOutAction } from "./AccountMenu";
+import { AccountMenu } from "./AccountMenu";
 import { MembersPanel } from "./MembersPanel";
 import { RoomView } from "./RoomView";
 import { Sidebar } from "./Sidebar";

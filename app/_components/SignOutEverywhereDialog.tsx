@@ -1,7 +1,7 @@
 "use client";
 
 import { useState } from "react";
-import type { SignOutAction } from "./AccountMenu";
+import type { SignOutAction } from "../_lib/auth";
 import { Dialog } from "./Dialog";
 
 /** Asks before signing out every session of the account, this one included; says so if it did not work. */

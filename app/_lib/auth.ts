@@ -15,6 +15,8 @@ export interface AuthFailure {
   retryAfter?: number;
 }
 
+/** Signs out here, or with `everywhere` on every device; resolves with the failure if it did not happen. */
+export type SignOutAction = (everywhere: boolean) => Promise<AuthFailure | null>;
 export type AuthResult = { ok: true; user: User } | AuthFailure;
 export type Done = { ok: true } | AuthFailure;
 
