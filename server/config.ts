@@ -79,7 +79,7 @@ const envSchema = z.object({
   /** Lifetime of the tokens Switchboard issues at login, in seconds. */
   SWITCHBOARD_TOKEN_TTL: z.coerce.number().int().min(60).default(30 * 24 * 3600),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
-  /** Redis: enables the queue inlet (and, later, the Socket.IO Redis adapter). */
+  /** Redis: instances share delivery, presence and limits through it, and the queue inlet reads its stream. */
   REDIS_URL: z.string().regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL").optional(),
   /** Cluster mode on one machine: this many worker processes (`npm start -- --workers N` sets it). */
   SWITCHBOARD_WORKERS: z.coerce.number().int().min(1).max(64).default(1),

@@ -1,6 +1,6 @@
 /**
  * The chat core: one object per area, one method per operation. Socket.IO
- * handlers, HTTP routes and (later) the queue inlet call these and nothing
+ * handlers, HTTP routes and the queue inlet call these and nothing
  * else; none of them touch the database or Socket.IO rooms directly.
  */
 import type { PrismaClient } from "../db/generated/client";
