@@ -8,6 +8,11 @@
  *   --path P            with --seed, only the failing run (the `path` it printed)
  *   --backend postgres  on a throwaway PostgreSQL database instead of the embedded one
  *   anything else       passed to vitest, e.g. `-t "message:send"` for some properties only
+ *
+ * `-t` matches the whole name, describe blocks included ("fuzz: client events
+ * and HTTP routes …" matches `HTTP`). The queue and flood phases start their
+ * servers on the first phase's data: when filtering for them, keep one test
+ * of the first phase, e.g. `-t "knows every client event of|queue command"`.
  */
 import { spawn } from "node:child_process";
 import path from "node:path";
