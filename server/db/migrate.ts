@@ -10,7 +10,8 @@
  * Safe to call on every start: applied migrations are skipped, and an
  * advisory lock (Prisma's own key) makes instances that start together apply
  * each migration once. Each migration runs as one script in one implicit
- * transaction: a migration that fails leaves nothing behind but its record,
+ * transaction (unless the script commits on its own): a migration that
+ * fails leaves nothing behind but its record,
  * which (as with Prisma) blocks later ones until it is resolved.
  */
 import { createHash, randomUUID } from "node:crypto";
@@ -148,7 +149,8 @@ export async function applyMigrations(conn: MigrationConnection, opts: ApplyMigr
       } catch (err) {
         const message = err instanceof Error ? err.message : String(err);
         await conn.query(`UPDATE "_prisma_migrations" SET "logs" = $2 WHERE "id" = $1`, [id, message]);
-        throw new MigrationError("migration_failed", `migration ${m.name} failed, and nothing of it was applied: ${message}`, { cause: err });
+        // One simple query is one transaction: nothing of the script stays, unless it commits on its own.
+        throw new MigrationError("migration_failed", `migration ${m.name} failed and was rolled back: ${message}`, { cause: err });
       }
       await conn.query(`UPDATE "_prisma_migrations" SET "finished_at" = now(), "applied_steps_count" = 1 WHERE "id" = $1`, [id]);
       done.push(m.name);
