@@ -27,6 +27,8 @@ describe.runIf(ready)("cluster mode (--workers 2)", { timeout: 120_000 }, () => 
       SWITCHBOARD_WORKERS: "2",
       SWITCHBOARD_WEB_UI: "false",
       SWITCHBOARD_API_KEYS: KEY,
+      // Low enough to reach below; per username, so the other tests' sign-ins are untouched.
+      SWITCHBOARD_LOGIN_FAILURE_LIMIT: "3",
     });
   }, 120_000);
   afterAll(async () => {
@@ -78,6 +80,29 @@ describe.runIf(ready)("cluster mode (--workers 2)", { timeout: 120_000 }, () => 
     );
     secondTab.close();
     await offline;
+  });
+
+  it("counts a username's sign-in attempts in the primary, for every worker together", async () => {
+    const { user } = await register(server.url);
+    const body = JSON.stringify({ username: user.username, password: "wrong guess" });
+    // Each on a connection of its own: new connections take turns over the workers.
+    const attempt = () =>
+      new Promise<{ status: number; instance: string }>((resolve, reject) => {
+        const req = request(
+          `${server.url}/api/auth/login`,
+          { method: "POST", agent: false, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) } },
+          (res) => {
+            res.resume();
+            resolve({ status: res.statusCode!, instance: String(res.headers["x-switchboard-instance"]) });
+          },
+        );
+        req.on("error", reject);
+        req.end(body);
+      });
+    const answers = [];
+    for (let i = 0; i < 4; i++) answers.push(await attempt());
+    expect(new Set(answers.map((a) => a.instance)).size).toBe(2);
+    expect(answers.map((a) => a.status)).toEqual([401, 401, 401, 429]);
   });
 
   it("routes every long-polling request by its session, even when a client reuses a keep-alive connection", async () => {
