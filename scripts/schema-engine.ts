@@ -1,8 +1,8 @@
 /**
  * Stand-in for Prisma's native `schema-engine` binary, backed by the WASM
- * build of the same engine (see server/db/schema-engine.ts). Prisma's CLI
+ * build of the same engine (see ./wasm-engine.ts). Prisma's CLI
  * downloads the native binary from binaries.prisma.sh, which this project
- * cannot rely on; prisma.config.ts points PRISMA_SCHEMA_ENGINE_BINARY at
+ * cannot rely on; when it is not installed, prisma.config.ts points PRISMA_SCHEMA_ENGINE_BINARY at
  * `scripts/schema-engine.mjs`, which runs this file with tsx.
  *
  * It speaks the native binary's interface, as used by the Prisma 7 CLI:

@@ -14,7 +14,7 @@
  * {@link MigrationAdapterFactory}.
  */
 import { randomUUID } from "node:crypto";
-import { readdir, readFile, stat } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import path from "node:path";
 import type { PGlite, Results, Transaction as PGliteTransaction } from "@electric-sql/pglite";
@@ -34,13 +34,7 @@ import type { SchemaEngine } from "@prisma/schema-engine-wasm";
 import pg from "pg";
 import { createDatabase, databaseUrl, dropDatabase } from "../server/db/databases";
 
-export type {
-  ApplyMigrationsOutput,
-  MigrationDirectory,
-  MigrationList,
-  SchemaEngine,
-  SchemaFilter,
-} from "@prisma/schema-engine-wasm";
+export type { SchemaEngine } from "@prisma/schema-engine-wasm";
 
 /* ------------------------------------------------------------------------ */
 /* Loading the WebAssembly module                                            */
@@ -149,16 +143,15 @@ export interface SchemaEngineSession {
 
 /**
  * Creates a schema engine on `adapterFactory` (a `PrismaPg` or a
- * `PrismaPGlite`), for the Prisma schema at `schema` (a file, or a folder of
- * `.prisma` files) or given as `[path, content]` pairs. Call `close()` when done.
+ * `PrismaPGlite`), for the Prisma schema given as `[path, content]` pairs.
+ * Call `close()` when done.
  */
 export async function createSchemaEngine(
   adapterFactory: SqlMigrationAwareDriverAdapterFactory,
-  schema: string | [string, string][],
+  datamodels: [string, string][],
   options: SchemaEngineOptions = {},
 ): Promise<SchemaEngineSession> {
   const glue = await loadSchemaEngineWasm();
-  const datamodels = typeof schema === "string" ? await readSchemaFiles(schema) : schema;
   const factory = new MigrationAdapterFactory(adapterFactory, options.shadowDatabaseUrl);
 
   const onLog = (line: string) => {
@@ -201,18 +194,6 @@ export async function createSchemaEngine(
       await factory.close();
     },
   };
-}
-
-/** `[path, content]` of every schema file at `schemaPath` (a file or a folder, searched recursively). */
-export async function readSchemaFiles(schemaPath: string): Promise<[string, string][]> {
-  const abs = path.resolve(schemaPath);
-  if (!(await stat(abs)).isDirectory()) return [[abs, await readFile(abs, "utf8")]];
-  const entries = await readdir(abs, { recursive: true, withFileTypes: true });
-  const files = entries
-    .filter((e) => e.isFile() && e.name.endsWith(".prisma"))
-    .map((e) => path.join(e.parentPath, e.name))
-    .sort();
-  return Promise.all(files.map(async (f): Promise<[string, string]> => [f, await readFile(f, "utf8")]));
 }
 
 /* ------------------------------------------------------------------------ */
