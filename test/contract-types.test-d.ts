@@ -10,6 +10,7 @@ import type { z } from "zod";
 import { errorBodyShape, type ErrorBody, type ErrorCode } from "../shared/errors";
 import type { ClientToServerEvents, Message, ServerToClientEvents, User } from "../shared/protocol";
 import type { messageShape, userShape } from "../shared/shapes";
+import type { Gateway, PathParamName } from "../server/core/gateway";
 import type { clientEvents } from "../server/realtime/events";
 
 type Table = typeof clientEvents;
@@ -36,4 +37,17 @@ test("the wire shapes are the schemas' and the error body names only catalogued 
   expectTypeOf<Parameters<ServerToClientEvents["message:new"]>[0]>().toEqualTypeOf<Message>();
   expectTypeOf<ErrorBody>().toEqualTypeOf<z.output<typeof errorBodyShape>>();
   expectTypeOf<ErrorBody["code"]>().toEqualTypeOf<ErrorCode>();
+});
+
+test("the gateway's operations: path parameters come from the path, each method takes its fields and answers its output", () => {
+  expectTypeOf<PathParamName<"/groups/{group}/clients/{clientId}">>().toEqualTypeOf<"group" | "clientId">();
+  expectTypeOf<PathParamName<"/publish">>().toEqualTypeOf<never>();
+  type Input<K extends keyof Gateway> = Parameters<Gateway[K]>[0];
+  type Output<K extends keyof Gateway> = Awaited<ReturnType<Gateway[K]>>;
+  expectTypeOf<Same<Input<"sendToUser">, { userId: string; namespace?: string; event: string; data?: unknown }>>().toEqualTypeOf<true>();
+  expectTypeOf<Same<Input<"joinGroup">, { group: string; clientId: string; namespace?: string }>>().toEqualTypeOf<true>();
+  expectTypeOf<Same<Input<"removeMember">, { roomId: string; userId: string }>>().toEqualTypeOf<true>();
+  expectTypeOf<Same<Output<"countClients">, { count: number }>>().toEqualTypeOf<true>();
+  expectTypeOf<Output<"history">["messages"]>().toEqualTypeOf<Message[]>();
+  expectTypeOf<Output<"closeClient">>().toEqualTypeOf<void>();
 });

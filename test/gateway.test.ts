@@ -222,6 +222,20 @@ describe.each(await backends())("HTTP API v1 (%s)", (backend) => {
     expect(big.body.error.code).toBe("too_large");
   });
 
+  it("gives code inside the process the same operations, validated as HTTP validates them", async () => {
+    const { socket: page } = await connectTo(server.url, "/push");
+    const got = nextEvent(page, "notice");
+    await expect(server.core.gateway.sendToClient({ namespace: "/push", clientId: page.id!, event: "notice", data: { n: 1 } })).resolves.toEqual({});
+    expect(await got).toEqual({ n: 1 });
+    expect(await server.core.gateway.isClientOnline({ namespace: "/push", clientId: page.id! })).toEqual({ online: true });
+    // Defaults apply (the chat namespace), and bad input is refused before anything runs.
+    expect(await server.core.gateway.countUsers({})).toEqual({ count: expect.any(Number) });
+    await expect(server.core.gateway.sendToUser({ userId: "a\u0000b", event: "notice" })).rejects.toMatchObject({ code: "invalid_payload" });
+    await expect(server.core.gateway.publish({ event: "notice" })).rejects.toMatchObject({ code: "invalid_payload" });
+    await expect(server.core.gateway.closeClient({ namespace: "/nope", clientId: page.id! })).rejects.toMatchObject({ code: "not_found" });
+    expect(page.connected).toBe(true);
+  });
+
   it("lets a backend create rooms, manage members, post as a bot and read history", async () => {
     const member = await register(server.url);
     const memberSocket = await connect(server.url, member.token);

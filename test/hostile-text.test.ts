@@ -45,7 +45,7 @@ export default definePlugin({
   it("stores and acks everyone else's messages; only the bad one fails, as invalid_payload", async () => {
     const users: User[] = [];
     for (let i = 0; i < 4; i++) users.push((await register(server.url)).user);
-    const room = await server.core.gateway.createRoom({ name: "batch", visibility: "public", memberIds: users.map((u) => u.id) });
+    const { room } = await server.core.gateway.createRoom({ name: "batch", visibility: "public", memberIds: users.map((u) => u.id) });
     const before = server.core.messages.writerStats;
     // Straight to the core, past every transport's schema (as a bug elsewhere
     // would), and in one turn, so the writer takes them as one batch.
@@ -56,7 +56,7 @@ export default definePlugin({
     expect({ batches: after.batches - before.batches, messages: after.messages - before.messages }).toEqual({ batches: 1, messages: 4 });
     expect(results.map((r) => r.status)).toEqual(["fulfilled", "fulfilled", "rejected", "fulfilled"]);
     expect((results[2] as PromiseRejectedResult).reason).toMatchObject({ code: "invalid_payload" });
-    const { messages } = await server.core.gateway.history(room.id, { limit: 50 });
+    const { messages } = await server.core.gateway.history({ roomId: room.id, limit: 50 });
     expect(messages.map((m) => m.body).sort()).toEqual(["fine 0", "fine 1", "fine 3"]);
   });
 
@@ -122,7 +122,7 @@ describe("unstorable text is refused where it enters", () => {
       const res = await v1("POST", route, body);
       expect({ route, status: res.status, code: res.body?.error?.code }).toEqual({ route, status: 400, code: "invalid_payload" });
     }
-    const { messages } = await server.core.gateway.history(room.id, { limit: 50 });
+    const { messages } = await server.core.gateway.history({ roomId: room.id, limit: 50 });
     expect(messages).toEqual([]);
   });
 
@@ -172,7 +172,7 @@ describe("unstorable text is refused where it enters", () => {
     } finally {
       r.destroy();
     }
-    const { messages } = await server.core.gateway.history(room.id, { limit: 50 });
+    const { messages } = await server.core.gateway.history({ roomId: room.id, limit: 50 });
     expect(messages.map((m: Message) => m.body)).toEqual([]);
   });
 

@@ -65,7 +65,7 @@ describe.each(await backends())("a removal while a connection subscribes (%s)", 
     try {
       const bobConnecting = connect(server.url, bob.token);
       await readingNow;
-      await server.core.gateway.removeMember(secret.id, bob.user.id); // lands while Bob's read is in flight
+      await server.core.gateway.removeMember({ roomId: secret.id, userId: bob.user.id }); // lands while Bob's read is in flight
       release();
       const bobSocket = await bobConnecting;
       const received = collect(bobSocket, "message:new");
@@ -121,7 +121,7 @@ describe.runIf(await instancesAvailable())("a removal during a Redis outage", ()
       } finally {
         push.close();
       }
-      await a.core.gateway.removeMember(secret.id, bob.user.id);
+      await a.core.gateway.removeMember({ roomId: secret.id, userId: bob.user.id });
       const signedOut = await api(a.url, "POST", "/api/auth/logout", {}, { authorization: `Bearer ${bobLogin.body.token}` });
       expect(signedOut.status).toBe(204);
     } finally {

@@ -364,7 +364,7 @@ describe.runIf(await instancesAvailable())("limits shared by two instances throu
 
     await connect(a.url, token);
     await connect(b.url, token);
-    await vi.waitFor(async () => expect(await a.core.gateway.countClients("/")).toBe(2), { timeout: 5000, interval: 100 });
+    await vi.waitFor(async () => expect(await a.core.gateway.countClients({ namespace: "/" })).toEqual({ count: 2 }), { timeout: 5000, interval: 100 });
     await expect(connect(a.url, token)).rejects.toThrow("too_many_connections");
   });
 });

@@ -39,7 +39,7 @@ describe.runIf(redisUp)("queue inlet (Redis stream)", () => {
     const env = { DATABASE_URL: db.url, REDIS_URL, SWITCHBOARD_QUEUE_STREAM: key };
     const [a, b] = [await startTestServer("postgres", env), await startTestServer("postgres", env)];
     servers.push(a, b);
-    const room = await a.core.gateway.createRoom({ name: "queued", visibility: "public", memberIds: [] });
+    const { room } = await a.core.gateway.createRoom({ name: "queued", visibility: "public", memberIds: [] });
 
     const redis = await redisClient();
     cleanups.push(async () => redis.destroy());
@@ -72,7 +72,7 @@ describe.runIf(redisUp)("queue inlet (Redis stream)", () => {
     const key = stream();
     const server = await startTestServer("embedded", { REDIS_URL, SWITCHBOARD_QUEUE_STREAM: key });
     servers.push(server);
-    const room = await server.core.gateway.createRoom({ name: "poison", visibility: "public", memberIds: [] });
+    const { room } = await server.core.gateway.createRoom({ name: "poison", visibility: "public", memberIds: [] });
     const redis = await redisClient();
     cleanups.push(async () => redis.destroy());
 

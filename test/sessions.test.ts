@@ -144,9 +144,9 @@ describe.each(await backends())("sessions (%s)", (backend) => {
   it("never lets a host token speak as the system, a bot or a local account", async () => {
     // The backend posts as the system and as a bot, creating those authors.
     const admin = await register(server.url);
-    const room = await server.core.gateway.createRoom({ name: "authors", visibility: "public", memberIds: [admin.user.id] });
-    await server.core.gateway.postMessage(room.id, { body: "from the system" });
-    await server.core.gateway.postMessage(room.id, { body: "from a bot", bot: { id: "helper", name: "Helper" } });
+    const { room } = await server.core.gateway.createRoom({ name: "authors", visibility: "public", memberIds: [admin.user.id] });
+    await server.core.gateway.postMessage({ roomId: room.id, body: "from the system" });
+    await server.core.gateway.postMessage({ roomId: room.id, body: "from a bot", bot: { id: "helper", name: "Helper" } });
     for (const sub of ["system", "bot:helper", "bot:new-one", admin.user.id]) {
       await expect(connect(server.url, await hostToken({ sub })), sub).rejects.toThrow("unauthorized");
     }

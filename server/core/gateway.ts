@@ -1,218 +1,373 @@
 /**
- * The gateway for backends: one method per operation of the HTTP API v1 (and
- * the queue inlet): the connection operations (clients, users, groups), publish, and
- * persistent rooms. Connection ids are Socket.IO socket ids ("clients"),
- * users are Switchboard user ids, groups are ad-hoc connection groups.
+ * The gateway for backends: every operation described once — its name, input
+ * and output schemas, what it does, and where it lives on the HTTP API v1.
+ * Everything else is derived from this table: the HTTP routes and the
+ * OpenAPI document (http/api-v1.ts), the queue inlet's commands (every
+ * operation that is not a GET, under its name: inlet/commands.ts), the
+ * tables in docs/api.md (scripts/api-docs.ts) and `core.gateway`, one typed
+ * method per operation for code inside the process (plugins, tests).
+ *
+ * Connection ids are Socket.IO socket ids ("clients"), users are Switchboard
+ * user ids, groups are ad-hoc connection groups, rooms are persistent.
  */
-import type { ClientInfo, EmitBody, PostMessageBody, PublishBody } from "../../shared/gateway";
-import type { Message, Room } from "../../shared/protocol";
-import type { MessageHistory, RoomCreate } from "../../shared/schemas";
+import { z } from "zod";
+import {
+  addMembersBody,
+  bindBody,
+  channelName,
+  type ClientInfo,
+  clientInfo,
+  createRoomBody,
+  emitBody,
+  historyQuery,
+  id,
+  namespaceQuery,
+  pageQuery,
+  postMessageBody,
+  publishBody,
+} from "../../shared/gateway";
+import { messageShape, roomShape } from "../../shared/shapes";
 import type { Channels } from "./channels";
 import type { Connections } from "./connections";
-import { AppError } from "./errors";
+import { AppError, parseInput } from "./errors";
 import type { Messages } from "./messages";
 import { pageOf } from "./paging";
 import type { Rooms } from "./rooms";
 
-/** Which part of a list to return: at most `limit` items after the cursor `after`. */
-export interface PageRequest {
-  limit: number;
-  after?: string | undefined;
+/** What the operations work on. */
+export interface GatewayDeps {
+  connections: Connections;
+  rooms: Rooms;
+  messages: Messages;
+  channels: Channels;
 }
 
-/** The lists below are kept in memory by every instance; without a limit they are returned whole. */
-const WHOLE: PageRequest = { limit: Number.MAX_SAFE_INTEGER };
+export type HttpMethod = "get" | "post" | "put" | "delete";
 
-export class Gateway {
-  constructor(
-    private readonly connections: Connections,
-    private readonly rooms: Rooms,
-    private readonly messages: Messages,
-    private readonly channels: Channels,
-  ) {}
+/** The names in a path's braces: `"/groups/{group}/clients/{clientId}"` → `"group" | "clientId"`. */
+export type PathParamName<P extends string> = P extends `${string}{${infer N}}${infer Rest}` ? N | PathParamName<Rest> : never;
+type PathParams<P extends string> = { [K in PathParamName<P>]: string };
 
+type BodySchema = z.ZodObject | undefined;
+/** An object schema's fields (`z.strictObject({})`'s none: nothing, rather than an index signature of `never`). */
+type Fields<T> = T extends Record<string, never> ? unknown : T;
+type BodyOut<B extends BodySchema> = B extends z.ZodObject ? Fields<z.output<B>> : unknown;
+type BodyIn<B extends BodySchema> = B extends z.ZodObject ? Fields<z.input<B>> : unknown;
+/** What an operation answers: its output schema's value, or nothing (HTTP 204). */
+type Answer<O extends z.ZodType | null> = O extends z.ZodType ? z.input<O> : void;
+
+export interface Operation<
+  P extends string = string,
+  Q extends z.ZodObject = z.ZodObject,
+  B extends BodySchema = BodySchema,
+  O extends z.ZodType | null = z.ZodType | null,
+> {
+  tag: "Delivery" | "Clients" | "Users" | "Groups" | "Rooms";
+  /** One line: the OpenAPI summary and the docs table's description. */
+  summary: string;
+  /** Where it lives on the HTTP API, under /api/v1 (OpenAPI-style path; its parameters are fields of the input). */
+  http: { method: HttpMethod; path: P; status?: 200 | 201 };
+  /** Fields that HTTP takes in the query string. */
+  query: Q;
+  /** Fields that HTTP takes in a JSON body. */
+  body?: B;
+  /** What it answers; null: nothing (HTTP 204). */
+  output: O;
+  /** Runs it on validated input: the path's parameters, the query's and the body's fields in one object. */
+  run(deps: GatewayDeps, input: PathParams<P> & Fields<z.output<Q>> & BodyOut<B>): Promise<Answer<O>> | Answer<O>;
+}
+
+/** The input an operation takes from code inside the process, before validation (defaults may be left out). */
+export type OperationInput<Op> = Op extends Operation<infer P, infer Q, infer B, z.ZodType | null> ? PathParams<P> & Fields<z.input<Q>> & BodyIn<B> : never;
+export type OperationAnswer<Op> = Op extends Operation<string, z.ZodObject, BodySchema, infer O> ? Answer<O> : never;
+
+function operation<P extends string, Q extends z.ZodObject, O extends z.ZodType | null, B extends BodySchema = undefined>(
+  op: Operation<P, Q, B, O>,
+): Operation<P, Q, B, O> {
+  return op;
+}
+
+/**
+ * Path parameters are input too, validated like the same fields in bodies and
+ * queue commands (a U+0000 in `/rooms/%00/messages` reached the database and
+ * failed as `internal`).
+ */
+const PATH_PARAMS: Record<string, z.ZodType<string>> = { clientId: id, userId: id, roomId: id, group: channelName };
+
+/** The schemas of a path's parameters, by name. */
+export function pathParams(path: string): Record<string, z.ZodType<string>> {
+  return Object.fromEntries([...path.matchAll(/\{(\w+)\}/g)].map(([, name]) => [name!, PATH_PARAMS[name!] ?? id]));
+}
+
+/**
+ * All of an operation's input as one object (path parameters, query and body
+ * fields side by side): what a queue command and `core.gateway` take.
+ */
+export function inputSchema(op: Operation): z.ZodType {
+  const outer = { ...pathParams(op.http.path), ...op.query.shape };
+  // safeExtend keeps the body's refinements (publish needs a target; a post is by a user or a bot).
+  return op.body ? op.body.safeExtend(outer) : z.strictObject(outer);
+}
+
+const none = z.strictObject({});
+const ns = namespaceQuery;
+/** Lists that grow with the number of connections come in pages. */
+const listQuery = namespaceQuery.extend(pageQuery.shape);
+const nextCursor = z.string().optional().describe("present when there is more: pass it as `after` for the next page");
+const count = z.object({ count: z.number().int() });
+const online = z.object({ online: z.boolean() });
+const clients = z.object({ clients: z.array(clientInfo), nextCursor });
+const nothing = z.object({});
+
+export const operations = {
   // ---- delivery ----
+  publish: operation({
+    tag: "Delivery", http: { method: "post", path: "/publish" }, query: none, body: publishBody,
+    summary: "Deliver an event to any mix of rooms, users, clients, groups, channels or everyone; answers how many targets it addressed",
+    output: z.object({ targets: z.number().int().describe("how many targets were addressed") }),
+    async run({ connections, channels }, input) {
+      const namespace = served(connections, input.namespace);
+      const { rooms = [], users = [], clients = [], groups = [], channels: names = [], all = false, event, data = null } = input;
+      connections.emit(namespace, all ? { all } : { rooms, users, clients, groups, channels: names }, event, data);
+      // Channels of a namespace that keeps history also store it, as a publication whose data is `{event, data}`.
+      for (const channel of names) await channels.record(namespace, channel, { event, data });
+      return { targets: all ? 1 : rooms.length + users.length + clients.length + groups.length + names.length };
+    },
+  }),
+  broadcast: operation({
+    tag: "Delivery", http: { method: "post", path: "/broadcast" }, query: ns, body: emitBody,
+    summary: "Broadcast an event to every connection of a namespace", output: nothing,
+    run: ({ connections }, { namespace, event, data = null }) => (connections.emit(served(connections, namespace), { all: true }, event, data), {}),
+  }),
 
-  /**
-   * Delivers an event to any mix of targets; answers how many targets it
-   * addressed. Channels of a namespace that keeps history also store it (as a
-   * publication whose data is `{event, data}`).
-   */
-  async publish(input: PublishBody): Promise<{ targets: number }> {
-    const ns = this.namespace(input.namespace);
-    const { rooms = [], users = [], clients = [], groups = [], channels = [], all = false } = input;
-    this.connections.emit(ns, all ? { all } : { rooms, users, clients, groups, channels }, input.event, input.data ?? null);
-    for (const channel of channels) await this.channels.record(ns, channel, { event: input.event, data: input.data ?? null });
-    return { targets: all ? 1 : rooms.length + users.length + clients.length + groups.length + channels.length };
-  }
-
-  broadcast(namespace: string, { event, data }: EmitBody): void {
-    this.connections.emit(this.namespace(namespace), { all: true }, event, data ?? null);
-  }
-
-  async sendToClient(namespace: string, clientId: string, { event, data }: EmitBody): Promise<void> {
-    const ns = this.namespace(namespace);
-    await this.client(ns, clientId);
-    this.connections.emit(ns, { clients: [clientId] }, event, data ?? null);
-  }
-
-  sendToUser(namespace: string, userId: string, { event, data }: EmitBody): void {
-    this.connections.emit(this.namespace(namespace), { users: [userId] }, event, data ?? null);
-  }
-
-  sendToGroup(namespace: string, group: string, { event, data }: EmitBody): void {
-    this.connections.emit(this.namespace(namespace), { groups: [group] }, event, data ?? null);
-  }
-
-  // ---- clients ----
-
-  /** A page of the namespace's connections, by id. */
-  async listClients(namespace: string, page = WHOLE): Promise<{ clients: ClientInfo[]; nextCursor?: string }> {
-    const { items, nextCursor } = pageOf(await this.allClients(namespace), (c) => c.id, page);
-    return { clients: items, ...(nextCursor ? { nextCursor } : {}) };
-  }
-
-  async countClients(namespace: string): Promise<number> {
-    return (await this.allClients(namespace)).length;
-  }
-
-  private allClients(namespace: string): Promise<ClientInfo[]> {
-    return this.connections.find(this.namespace(namespace), {});
-  }
-
-  async isClientOnline(namespace: string, clientId: string): Promise<boolean> {
-    return (await this.connections.find(this.namespace(namespace), { client: clientId })).length > 0;
-  }
-
-  async closeClient(namespace: string, clientId: string): Promise<void> {
-    const ns = this.namespace(namespace);
-    await this.client(ns, clientId);
-    await this.connections.disconnect(ns, clientId);
-  }
+  // ---- clients (connections) ----
+  listClients: operation({
+    tag: "Clients", http: { method: "get", path: "/clients" }, query: listQuery,
+    summary: "List online clients (a page, by id)", output: clients,
+    async run({ connections }, { namespace, ...page }) {
+      const { items, nextCursor } = pageOf(await connections.find(served(connections, namespace), {}), (c) => c.id, page);
+      return { clients: items, ...(nextCursor ? { nextCursor } : {}) };
+    },
+  }),
+  countClients: operation({
+    tag: "Clients", http: { method: "get", path: "/clients/count" }, query: ns,
+    summary: "Count online clients", output: count,
+    run: async ({ connections }, { namespace }) => ({ count: (await connections.find(served(connections, namespace), {})).length }),
+  }),
+  isClientOnline: operation({
+    tag: "Clients", http: { method: "get", path: "/clients/{clientId}" }, query: ns,
+    summary: "Is a client online?", output: online,
+    run: async ({ connections }, { namespace, clientId }) => ({
+      online: (await connections.find(served(connections, namespace), { client: clientId })).length > 0,
+    }),
+  }),
+  sendToClient: operation({
+    tag: "Clients", http: { method: "post", path: "/clients/{clientId}/send" }, query: ns, body: emitBody,
+    summary: "Send an event to one client (404 if it is not connected)", output: nothing,
+    async run({ connections }, { namespace, clientId, event, data = null }) {
+      await connected(connections, namespace, clientId);
+      connections.emit(namespace, { clients: [clientId] }, event, data);
+      return {};
+    },
+  }),
+  closeClient: operation({
+    tag: "Clients", http: { method: "post", path: "/clients/{clientId}/close" }, query: ns,
+    summary: "Close a client's connection (it may reconnect, with a new id)", output: null,
+    async run({ connections }, { namespace, clientId }) {
+      await connected(connections, namespace, clientId);
+      await connections.disconnect(namespace, clientId);
+    },
+  }),
+  userOfClient: operation({
+    tag: "Clients", http: { method: "get", path: "/clients/{clientId}/user" }, query: ns,
+    summary: "Get the user a client is bound to (`null` if unbound)", output: z.object({ userId: z.string().nullable() }),
+    run: async ({ connections }, { namespace, clientId }) => ({ userId: (await connected(connections, namespace, clientId)).userId }),
+  }),
+  bindUser: operation({
+    tag: "Clients", http: { method: "put", path: "/clients/{clientId}/user" }, query: ns, body: bindBody,
+    summary: "Bind a client to a user id, replacing any previous one: it then gets what is sent to that user", output: null,
+    async run({ connections }, { namespace, clientId, userId }) {
+      const client = await connected(connections, namespace, clientId);
+      if (client.userId !== userId) await connections.bindUser(namespace, clientId, userId, client.userId);
+    },
+  }),
+  unbindUser: operation({
+    tag: "Clients", http: { method: "delete", path: "/clients/{clientId}/user" }, query: ns,
+    summary: "Unbind a client from its user", output: null,
+    async run({ connections }, { namespace, clientId }) {
+      const client = await connected(connections, namespace, clientId);
+      if (client.userId) await connections.unbindUser(namespace, clientId, client.userId);
+    },
+  }),
 
   // ---- users ----
-
-  /** A page of the ids of users with a connection, sorted. */
-  async listUsers(namespace: string, page = WHOLE): Promise<{ users: string[]; nextCursor?: string }> {
-    const { items, nextCursor } = pageOf(await this.allUsers(namespace), (u) => u, page);
-    return { users: items, ...(nextCursor ? { nextCursor } : {}) };
-  }
-
-  async countUsers(namespace: string): Promise<number> {
-    return (await this.allUsers(namespace)).length;
-  }
-
-  private async allUsers(namespace: string): Promise<string[]> {
-    const clients = await this.allClients(namespace);
-    return [...new Set(clients.flatMap((c) => (c.userId ? [c.userId] : [])))].sort();
-  }
-
-  async isUserOnline(namespace: string, userId: string): Promise<boolean> {
-    return (await this.connections.find(this.namespace(namespace), { user: userId })).length > 0;
-  }
-
-  /** A page of one user's connections, by id. */
-  async listUserClients(namespace: string, userId: string, page = WHOLE): Promise<{ clients: ClientInfo[]; nextCursor?: string }> {
-    const all = await this.connections.find(this.namespace(namespace), { user: userId });
-    const { items, nextCursor } = pageOf(all, (c) => c.id, page);
-    return { clients: items, ...(nextCursor ? { nextCursor } : {}) };
-  }
-
-  async userOfClient(namespace: string, clientId: string): Promise<string | null> {
-    return (await this.client(this.namespace(namespace), clientId)).userId;
-  }
-
-  /** Binds a connection to a user id: it then receives what is sent to that user. */
-  async bindUser(namespace: string, clientId: string, userId: string): Promise<void> {
-    const ns = this.namespace(namespace);
-    const client = await this.client(ns, clientId);
-    if (client.userId === userId) return;
-    await this.connections.bindUser(ns, clientId, userId, client.userId);
-  }
-
-  async unbindUser(namespace: string, clientId: string): Promise<void> {
-    const ns = this.namespace(namespace);
-    const client = await this.client(ns, clientId);
-    if (client.userId) await this.connections.unbindUser(ns, clientId, client.userId);
-  }
+  listUsers: operation({
+    tag: "Users", http: { method: "get", path: "/users" }, query: listQuery,
+    summary: "List the ids of users with an online client (a page, sorted)", output: z.object({ users: z.array(z.string()), nextCursor }),
+    async run({ connections }, { namespace, ...page }) {
+      const { items, nextCursor } = pageOf(await onlineUsers(connections, namespace), (u) => u, page);
+      return { users: items, ...(nextCursor ? { nextCursor } : {}) };
+    },
+  }),
+  countUsers: operation({
+    tag: "Users", http: { method: "get", path: "/users/count" }, query: ns,
+    summary: "Count users with an online client", output: count,
+    run: async ({ connections }, { namespace }) => ({ count: (await onlineUsers(connections, namespace)).length }),
+  }),
+  isUserOnline: operation({
+    tag: "Users", http: { method: "get", path: "/users/{userId}" }, query: ns,
+    summary: "Is a user online (any client)?", output: online,
+    run: async ({ connections }, { namespace, userId }) => ({
+      online: (await connections.find(served(connections, namespace), { user: userId })).length > 0,
+    }),
+  }),
+  listUserClients: operation({
+    tag: "Users", http: { method: "get", path: "/users/{userId}/clients" }, query: listQuery,
+    summary: "List a user's online clients (a page, by id; none for a user id nobody is bound to)", output: clients,
+    async run({ connections }, { namespace, userId, ...page }) {
+      const { items, nextCursor } = pageOf(await connections.find(served(connections, namespace), { user: userId }), (c) => c.id, page);
+      return { clients: items, ...(nextCursor ? { nextCursor } : {}) };
+    },
+  }),
+  sendToUser: operation({
+    tag: "Users", http: { method: "post", path: "/users/{userId}/send" }, query: ns, body: emitBody,
+    summary: "Send an event to every client of a user (none online is no error)", output: nothing,
+    run: ({ connections }, { namespace, userId, event, data = null }) => (connections.emit(served(connections, namespace), { users: [userId] }, event, data), {}),
+  }),
 
   // ---- groups ----
-
-  async joinGroup(namespace: string, group: string, clientId: string): Promise<void> {
-    const ns = this.namespace(namespace);
-    await this.client(ns, clientId);
-    await this.connections.joinGroup(ns, clientId, group);
-  }
-
-  async leaveGroup(namespace: string, group: string, clientId: string): Promise<void> {
-    const ns = this.namespace(namespace);
-    await this.client(ns, clientId);
-    await this.connections.leaveGroup(ns, clientId, group);
-  }
-
-  /** Dissolves a group: every member leaves it ("ungroup"). */
-  dissolveGroup(namespace: string, group: string): Promise<void> {
-    return this.connections.dissolveGroup(this.namespace(namespace), group);
-  }
-
-  /** A page of a group's connections, by id. */
-  async listGroupClients(namespace: string, group: string, page = WHOLE): Promise<{ clients: ClientInfo[]; nextCursor?: string }> {
-    const all = await this.connections.find(this.namespace(namespace), { group });
-    const { items, nextCursor } = pageOf(all, (c) => c.id, page);
-    return { clients: items, ...(nextCursor ? { nextCursor } : {}) };
-  }
-
-  async countGroupClients(namespace: string, group: string): Promise<number> {
-    return (await this.connections.find(this.namespace(namespace), { group })).length;
-  }
-
-  /** A page of the groups with at least one connection, sorted. */
-  async listGroups(namespace: string, page = WHOLE): Promise<{ groups: string[]; nextCursor?: string }> {
-    const { items, nextCursor } = pageOf(await this.allGroups(namespace), (g) => g, page);
-    return { groups: items, ...(nextCursor ? { nextCursor } : {}) };
-  }
-
-  async countGroups(namespace: string): Promise<number> {
-    return (await this.allGroups(namespace)).length;
-  }
-
-  private async allGroups(namespace: string): Promise<string[]> {
-    const clients = await this.allClients(namespace);
-    return [...new Set(clients.flatMap((c) => c.groups))].sort();
-  }
+  listGroups: operation({
+    tag: "Groups", http: { method: "get", path: "/groups" }, query: listQuery,
+    summary: "List groups that have online clients (a page, sorted)", output: z.object({ groups: z.array(z.string()), nextCursor }),
+    async run({ connections }, { namespace, ...page }) {
+      const { items, nextCursor } = pageOf(await liveGroups(connections, namespace), (g) => g, page);
+      return { groups: items, ...(nextCursor ? { nextCursor } : {}) };
+    },
+  }),
+  countGroups: operation({
+    tag: "Groups", http: { method: "get", path: "/groups/count" }, query: ns,
+    summary: "Count groups that have online clients", output: count,
+    run: async ({ connections }, { namespace }) => ({ count: (await liveGroups(connections, namespace)).length }),
+  }),
+  listGroupClients: operation({
+    tag: "Groups", http: { method: "get", path: "/groups/{group}/clients" }, query: listQuery,
+    summary: "List a group's online clients (a page, by id)", output: clients,
+    async run({ connections }, { namespace, group, ...page }) {
+      const { items, nextCursor } = pageOf(await connections.find(served(connections, namespace), { group }), (c) => c.id, page);
+      return { clients: items, ...(nextCursor ? { nextCursor } : {}) };
+    },
+  }),
+  countGroupClients: operation({
+    tag: "Groups", http: { method: "get", path: "/groups/{group}/clients/count" }, query: ns,
+    summary: "Count a group's online clients", output: count,
+    run: async ({ connections }, { namespace, group }) => ({ count: (await connections.find(served(connections, namespace), { group })).length }),
+  }),
+  sendToGroup: operation({
+    tag: "Groups", http: { method: "post", path: "/groups/{group}/send" }, query: ns, body: emitBody,
+    summary: "Send an event to every client in a group", output: nothing,
+    run: ({ connections }, { namespace, group, event, data = null }) => (connections.emit(served(connections, namespace), { groups: [group] }, event, data), {}),
+  }),
+  joinGroup: operation({
+    tag: "Groups", http: { method: "put", path: "/groups/{group}/clients/{clientId}" }, query: ns,
+    summary: "Add a client to a group", output: null,
+    async run({ connections }, { namespace, group, clientId }) {
+      await connected(connections, namespace, clientId);
+      await connections.joinGroup(namespace, clientId, group);
+    },
+  }),
+  leaveGroup: operation({
+    tag: "Groups", http: { method: "delete", path: "/groups/{group}/clients/{clientId}" }, query: ns,
+    summary: "Remove a client from a group", output: null,
+    async run({ connections }, { namespace, group, clientId }) {
+      await connected(connections, namespace, clientId);
+      await connections.leaveGroup(namespace, clientId, group);
+    },
+  }),
+  dissolveGroup: operation({
+    tag: "Groups", http: { method: "delete", path: "/groups/{group}" }, query: ns,
+    summary: "Dissolve a group: every client leaves it", output: null,
+    run: ({ connections }, { namespace, group }) => connections.dissolveGroup(served(connections, namespace), group),
+  }),
 
   // ---- persistent rooms ----
+  createRoom: operation({
+    tag: "Rooms", http: { method: "post", path: "/rooms", status: 201 }, query: none, body: createRoomBody,
+    summary: "Create a persistent room (members are created as users of your application if new; their open tabs get `room:joined`)",
+    output: z.object({ room: roomShape }),
+    run: async ({ rooms }, input) => ({ room: await rooms.createForBackend(input) }),
+  }),
+  addMembers: operation({
+    tag: "Rooms", http: { method: "post", path: "/rooms/{roomId}/members" }, query: none, body: addMembersBody,
+    summary: "Add members to a room; answers the ids that were not members yet", output: z.object({ added: z.array(z.string()) }),
+    run: async ({ rooms }, { roomId, userIds }) => ({ added: await rooms.addMembersForBackend(roomId, userIds) }),
+  }),
+  removeMember: operation({
+    tag: "Rooms", http: { method: "delete", path: "/rooms/{roomId}/members/{userId}" }, query: none,
+    summary: "Remove a member from a room (their tabs get `room:left`)", output: null,
+    run: ({ rooms }, { roomId, userId }) => rooms.removeMember(roomId, userId),
+  }),
+  postMessage: operation({
+    tag: "Rooms", http: { method: "post", path: "/rooms/{roomId}/messages", status: 201 }, query: none, body: postMessageBody,
+    summary: "Post a message as a user, a named bot or the system (stored, and delivered live as `message:new`)",
+    output: z.object({ message: messageShape }),
+    run: async ({ messages }, { roomId, ...input }) => ({ message: await messages.post(roomId, input) }),
+  }),
+  history: operation({
+    tag: "Rooms", http: { method: "get", path: "/rooms/{roomId}/messages" }, query: historyQuery,
+    summary: "Read a room's history, oldest first (page back with `before`)",
+    output: z.object({ messages: z.array(messageShape), hasMore: z.boolean() }),
+    run: ({ messages }, input) => messages.historyForBackend(input),
+  }),
+};
 
-  createRoom(input: RoomCreate): Promise<Room> {
-    return this.rooms.createForBackend(input);
-  }
+export type Operations = typeof operations;
+export type OperationName = keyof Operations;
 
-  addMembers(roomId: string, userIds: string[]): Promise<string[]> {
-    return this.rooms.addMembersForBackend(roomId, userIds);
-  }
+/** Every operation under its name; `run` takes input a transport has validated already. */
+export type Gateway = { [K in OperationName]: (input: OperationInput<Operations[K]>) => Promise<OperationAnswer<Operations[K]>> } & {
+  run<K extends OperationName>(name: K, input: unknown): Promise<OperationAnswer<Operations[K]>>;
+};
 
-  removeMember(roomId: string, userId: string): Promise<void> {
-    return this.rooms.removeMember(roomId, userId);
-  }
+/** The table as a list, for code that derives something from every operation. */
+export function operationList(): Array<[OperationName, Operation]> {
+  return Object.entries(operations) as Array<[OperationName, Operation]>;
+}
 
-  postMessage(roomId: string, input: PostMessageBody): Promise<Message> {
-    return this.messages.post(roomId, input);
-  }
+/**
+ * `core.gateway`: each operation as a method that validates its input (as
+ * the transports do) and runs it. `run` is for the transports, which
+ * validate on their own (each part of an HTTP request separately).
+ */
+export function createGateway(deps: GatewayDeps): Gateway {
+  const run = async (name: OperationName, input: unknown) => (operations[name] as Operation).run(deps, input as never);
+  const methods = operationList().map(([name, op]) => {
+    const schema = inputSchema(op);
+    return [name, async (input: unknown) => run(name, parseInput(schema, input))];
+  });
+  return { ...Object.fromEntries(methods), run } as Gateway;
+}
 
-  history(roomId: string, page: Omit<MessageHistory, "roomId">): Promise<{ messages: Message[]; hasMore: boolean }> {
-    return this.messages.historyForBackend({ roomId, ...page });
-  }
+// ---- what the operations share ----
 
-  // ----
+/** The namespace, if this server serves it; `not_found` otherwise. */
+function served(connections: Connections, namespace: string): string {
+  if (!connections.hasNamespace(namespace)) throw new AppError("not_found", `no namespace "${namespace}" on this server`);
+  return namespace;
+}
 
-  private namespace(name: string): string {
-    if (!this.connections.hasNamespace(name)) throw new AppError("not_found", `no namespace "${name}" on this server`);
-    return name;
-  }
+/** A connected client of a served namespace; `not_found` otherwise. */
+async function connected(connections: Connections, namespace: string, clientId: string): Promise<ClientInfo> {
+  const [client] = await connections.find(served(connections, namespace), { client: clientId });
+  if (!client) throw new AppError("not_found", `client "${clientId}" is not connected`);
+  return client;
+}
 
-  private async client(namespace: string, clientId: string): Promise<ClientInfo> {
-    const [client] = await this.connections.find(namespace, { client: clientId });
-    if (!client) throw new AppError("not_found", `client "${clientId}" is not connected`);
-    return client;
-  }
+async function onlineUsers(connections: Connections, namespace: string): Promise<string[]> {
+  const all = await connections.find(served(connections, namespace), {});
+  return [...new Set(all.flatMap((c) => (c.userId ? [c.userId] : [])))].sort();
+}
+
+async function liveGroups(connections: Connections, namespace: string): Promise<string[]> {
+  const all = await connections.find(served(connections, namespace), {});
+  return [...new Set(all.flatMap((c) => c.groups))].sort();
 }

@@ -8,7 +8,7 @@ import { Accounts, type AccountsOptions, type LoginGuard } from "./accounts";
 import { Channels } from "./channels";
 import type { Connections } from "./connections";
 import type { Delivery } from "./delivery";
-import { Gateway } from "./gateway";
+import { createGateway, type Gateway } from "./gateway";
 import { MessageWriter } from "./message-writer";
 import { Messages, type NamedHooks } from "./messages";
 import { Presence, type PresenceStore } from "./presence";
@@ -44,6 +44,6 @@ export function createCore(deps: {
   const messages = new Messages(db, new MessageWriter(db), rooms, delivery, deps.hooks ?? [], deps.onHookError ?? (() => {}));
   const presence = new Presence(presenceStore, delivery, (userId) => rooms.idsOf(userId));
   const channels = new Channels(db, deps.connections, deps.historyNamespaces ?? new Set());
-  const gateway = new Gateway(deps.connections, rooms, messages, channels);
+  const gateway = createGateway({ connections: deps.connections, rooms, messages, channels });
   return { accounts, rooms, messages, presence, gateway, channels };
 }

@@ -276,7 +276,7 @@ export class QueueInlet {
     const { op, ...fields } = parsed as { op?: unknown };
     const spec = typeof op === "string" && Object.hasOwn(queueCommands, op) ? queueCommands[op] : undefined;
     if (!spec) throw new AppError("invalid_payload", `unknown op ${describeOp(op)}`);
-    await spec.run(this.core, parseInput(spec.schema, fields));
+    await this.core.gateway.run(spec.name, parseInput(spec.schema, fields));
   }
 }
 
