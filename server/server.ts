@@ -100,7 +100,7 @@ export async function startSwitchboard(config: Config, log: Logger, options: Sta
     db: db.prisma,
     delivery: new SocketDelivery(io),
     connections: new SocketConnections(io, new Set(["/", ...Object.keys(config.namespaces)]), redis?.sent),
-    historyNamespaces: new Set(Object.entries(config.namespaces).flatMap(([n, s]) => (s.history ? [n] : []))),
+    channels: config.namespaces,
     presenceStore,
     accounts: {
       secret: config.secret,

@@ -6,6 +6,7 @@
  * Documented for humans in docs/protocol.md.
  */
 import type { z } from "zod";
+import type { ChannelHistoryInput, ChannelInput, ChannelPresenceInput, ChannelPublishInput, Publication } from "./channels";
 import type { ErrorBody } from "./errors";
 export { MAX_BODY_LENGTH, UNREAD_CAP } from "./limits";
 import type { memberShape, messageShape, publicRoomShape, roomShape, roomSummaryShape, userShape } from "./shapes";
@@ -86,6 +87,32 @@ export interface ServerToClientEvents {
 }
 
 export type SessionEndReason = "signed_out" | "password_changed" | "expired";
+
+/** The channel events every non-chat namespace serves (which of them a namespace allows is its settings'). */
+export interface ChannelClientToServerEvents {
+  "channel:subscribe": (payload: ChannelInput, ack: AckFn) => void;
+  "channel:unsubscribe": (payload: ChannelInput, ack: AckFn) => void;
+  "channel:publish": (payload: ChannelPublishInput, ack: AckFn<{ publication: Publication }>) => void;
+  /** A page of the channel's history, oldest first; `before` (a publication id) pages back. */
+  "channel:history": (payload: ChannelHistoryInput, ack: AckFn<{ publications: Publication[]; hasMore: boolean }>) => void;
+  /** A page of the channel's subscribers, by client id; `nextCursor` (as `after`) fetches the next one. */
+  "channel:presence": (
+    payload: ChannelPresenceInput,
+    ack: AckFn<{ clients: Array<{ clientId: string; userId: string | null }>; nextCursor?: string }>,
+  ) => void;
+}
+
+/** What a non-chat namespace sends on its own (besides whatever events backends send to its clients). */
+export interface ChannelServerToClientEvents {
+  /** The first event after connecting: the id a backend reaches this client by. */
+  "client:hello": (payload: { clientId: string; userId: string | null }) => void;
+  /** Something a client published to a channel this connection is subscribed to. */
+  publication: (publication: Publication) => void;
+  /** With `onConnectionLimit: "replace-oldest"`: a newer connection of the same user took this one's place; it is closed next. */
+  "connection:replaced": (payload: { by: string }) => void;
+  "session:ended": ServerToClientEvents["session:ended"];
+  "protocol:error": ServerToClientEvents["protocol:error"];
+}
 
 /** Server-to-server events (through the adapter once several instances run). */
 export interface InterServerEvents {

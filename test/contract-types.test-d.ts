@@ -8,10 +8,11 @@
 import { expectTypeOf, test } from "vitest";
 import type { z } from "zod";
 import { errorBodyShape, type ErrorBody, type ErrorCode } from "../shared/errors";
-import type { ClientToServerEvents, Message, ServerToClientEvents, User } from "../shared/protocol";
+import type { ChannelClientToServerEvents, ClientToServerEvents, Message, ServerToClientEvents, User } from "../shared/protocol";
 import type { messageShape, userShape } from "../shared/shapes";
 import type { Gateway, PathParamName } from "../server/core/gateway";
 import type { clientEvents } from "../server/realtime/events";
+import type { channelEvents } from "../server/realtime/namespaces";
 
 type Table = typeof clientEvents;
 type Payload<E extends keyof ClientToServerEvents> = Parameters<ClientToServerEvents[E]>[0];
@@ -50,4 +51,17 @@ test("the gateway's operations: path parameters come from the path, each method 
   expectTypeOf<Same<Output<"countClients">, { count: number }>>().toEqualTypeOf<true>();
   expectTypeOf<Output<"history">["messages"]>().toEqualTypeOf<Message[]>();
   expectTypeOf<Output<"closeClient">>().toEqualTypeOf<void>();
+});
+
+type Channels = typeof channelEvents;
+type ChannelPayload<E extends keyof ChannelClientToServerEvents> = Parameters<ChannelClientToServerEvents[E]>[0];
+type ChannelAck<E extends keyof ChannelClientToServerEvents> = Omit<
+  Extract<Parameters<Parameters<ChannelClientToServerEvents[E]>[1]>[0], { ok: true }>,
+  "ok"
+>;
+
+test("every channel event of the other namespaces takes and answers what their event map says", () => {
+  expectTypeOf<keyof Channels>().toEqualTypeOf<keyof ChannelClientToServerEvents>();
+  expectTypeOf<{ [E in keyof Channels]: Same<z.input<Channels[E]["schema"]>, ChannelPayload<E>> }>().toEqualTypeOf<Every<keyof Channels>>();
+  expectTypeOf<{ [E in keyof Channels]: Same<Awaited<ReturnType<Channels[E]["run"]>>, ChannelAck<E>> }>().toEqualTypeOf<Every<keyof Channels>>();
 });

@@ -5,7 +5,7 @@
  */
 import type { PrismaClient } from "../db/generated/client";
 import { Accounts, type AccountsOptions, type LoginGuard } from "./accounts";
-import { Channels } from "./channels";
+import { type ChannelRules, Channels } from "./channels";
 import type { Connections } from "./connections";
 import type { Delivery } from "./delivery";
 import { createGateway, type Gateway } from "./gateway";
@@ -27,8 +27,8 @@ export function createCore(deps: {
   db: PrismaClient;
   delivery: Delivery;
   connections: Connections;
-  /** Namespaces whose channels keep history. */
-  historyNamespaces?: ReadonlySet<string>;
+  /** The channel rules of each non-chat namespace (its settings). */
+  channels?: Record<string, ChannelRules>;
   presenceStore: PresenceStore;
   accounts: AccountsOptions;
   /** Limits on guessing passwords (none by default). */
@@ -43,7 +43,7 @@ export function createCore(deps: {
   const rooms = new Rooms(db, delivery, presenceStore);
   const messages = new Messages(db, new MessageWriter(db), rooms, delivery, deps.hooks ?? [], deps.onHookError ?? (() => {}));
   const presence = new Presence(presenceStore, delivery, (userId) => rooms.idsOf(userId));
-  const channels = new Channels(db, deps.connections, deps.historyNamespaces ?? new Set());
+  const channels = new Channels(db, deps.connections, deps.channels ?? {});
   const gateway = createGateway({ connections: deps.connections, rooms, messages, channels });
   return { accounts, rooms, messages, presence, gateway, channels };
 }

@@ -7,14 +7,16 @@
  * retryAfter?}`.
  */
 import type { IncomingMessage } from "node:http";
+import { maxConnectionsPerIp, type NamespaceSettings } from "../config";
 import { AppError, toAppError } from "../core/errors";
-import { clientAddress } from "../limits/client-address";
+import { clientAddress, clientIp, limitKey } from "../limits/client-address";
 import type { Throttles } from "../limits/throttles";
 import type { Logger } from "../logger";
+import { askConnectProxy } from "./connect-proxy";
 import { socketRooms } from "./socket-rooms";
-import type { IoNamespace, IoSocket } from "./types";
+import type { AnyNamespace, AnySocket, ChannelSocket } from "./types";
 
-type Middleware = (socket: IoSocket, next: (err?: Error) => void) => void;
+type Middleware = (socket: AnySocket, next: (err?: Error) => void) => void;
 
 /** The error a middleware passes to `next` to refuse a connection. */
 export function connectRefusal(error: AppError): Error {
@@ -22,12 +24,12 @@ export function connectRefusal(error: AppError): Error {
 }
 
 /** The connecting client's address, as limits count it (see limits/client-address.ts). */
-export function socketAddress(socket: IoSocket, trustProxy: number): string {
+export function socketAddress(socket: AnySocket, trustProxy: number): string {
   return clientAddress(socket.handshake.address, socket.handshake.headers["x-forwarded-for"], trustProxy);
 }
 
 /** Runs an async admission check as a middleware: refuses with its coded error, logs the unexpected. */
-export function admission(log: Logger, check: (socket: IoSocket) => Promise<void>): Middleware {
+export function admission<S extends AnySocket = AnySocket>(log: Logger, check: (socket: S) => Promise<void>): (socket: S, next: (err?: Error) => void) => void {
   return (socket, next) => {
     check(socket).then(
       () => next(),
@@ -73,7 +75,7 @@ const COUNT_TIMEOUT_MS = 2000;
  * answers: each instance then counts alone (a limit that holds per instance
  * for a while, rather than refusing everyone).
  */
-export async function connectionsIn(nsp: IoNamespace, room: string, clusterReachable: boolean, log: Logger): Promise<number> {
+export async function connectionsIn(nsp: AnyNamespace, room: string, clusterReachable: boolean, log: Logger): Promise<number> {
   const here = nsp.adapter.rooms.get(room)?.size ?? 0;
   if (!clusterReachable) return here;
   // Those of this instance come back too (if admitted): counted above already.
@@ -82,7 +84,7 @@ export async function connectionsIn(nsp: IoNamespace, room: string, clusterReach
 }
 
 /** The connected sockets in `room` on every instance, or on this one alone when the others cannot answer (as above). */
-export async function socketsIn(nsp: IoNamespace, room: string, clusterReachable: boolean, log: Logger) {
+export async function socketsIn(nsp: AnyNamespace, room: string, clusterReachable: boolean, log: Logger) {
   if (clusterReachable) {
     try {
       return await nsp.in(room).timeout(COUNT_TIMEOUT_MS).fetchSockets();
@@ -102,6 +104,57 @@ export function limitUserConnections(max: number, clusterReachable: () => boolea
     socket.join(room);
     if ((await connectionsIn(socket.nsp, room, clusterReachable(), log)) > max) {
       throw new AppError("too_many_connections", `at most ${max} connections per user: close another tab or device first`);
+    }
+  });
+}
+
+/**
+ * A configured namespace's admission, after authentication: the connect
+ * proxy (if configured) decides who the user is and what to join; then the
+ * per-address and per-user connection limits apply (at the per-user limit,
+ * `replace-oldest` closes the user's oldest connections instead of refusing).
+ */
+export function admitToNamespace(
+  namespace: string,
+  settings: NamespaceSettings,
+  trustProxy: number,
+  clusterReachable: () => boolean,
+  log: Logger,
+) {
+  return admission<ChannelSocket>(log, async (socket) => {
+    const ip = clientIp(socket.handshake.address, socket.handshake.headers["x-forwarded-for"], trustProxy);
+    if (settings.connectProxy) {
+      const decision = await askConnectProxy(settings.connectProxy, namespace, socket, socket.data.user, ip);
+      socket.data.user = decision.user;
+      socket.join([...decision.groups.map(socketRooms.group), ...decision.channels.map(socketRooms.channel)]);
+    }
+    const reachable = clusterReachable();
+    const perAddress = maxConnectionsPerIp(settings);
+    if (perAddress !== null) {
+      const room = socketRooms.address(limitKey(ip));
+      socket.join(room);
+      if ((await connectionsIn(socket.nsp, room, reachable, log)) > perAddress) {
+        throw new AppError("too_many_connections", `at most ${perAddress} connections per address in ${namespace}`);
+      }
+    }
+    const user = socket.data.user;
+    const max = settings.maxConnectionsPerUser;
+    if (!user || max === undefined) return;
+    const room = socketRooms.user(user.id);
+    socket.join(room);
+    const count = await connectionsIn(socket.nsp, room, reachable, log);
+    if (count <= max) return;
+    if (settings.onConnectionLimit === "reject") {
+      throw new AppError("too_many_connections", `at most ${max} connection(s) per user in ${namespace}`);
+    }
+    // The newer connection replaces the oldest (the user moved to another
+    // device). A server-side disconnect is not retried by Socket.IO clients,
+    // so they do not fight back.
+    const existing = await socketsIn(socket.nsp, room, reachable, log);
+    const oldest = existing.sort((a, b) => a.handshake.issued - b.handshake.issued).slice(0, count - max);
+    for (const old of oldest) {
+      socket.nsp.to(old.id).emit("connection:replaced", { by: socket.id });
+      old.disconnect(true);
     }
   });
 }

@@ -5,7 +5,7 @@ import { readCookie, TOKEN_COOKIE } from "../cookies";
 import type { Logger } from "../logger";
 import { connectRefusal } from "./admission";
 import { socketRooms } from "./socket-rooms";
-import type { IoSocket } from "./types";
+import type { AnySocket } from "./types";
 
 /**
  * Socket.IO middleware: a connection needs `auth: {token}` (Switchboard's or a
@@ -21,7 +21,7 @@ export function authMiddleware(
   log: Logger,
   options: { anonymous: boolean } = { anonymous: false },
 ) {
-  return async (socket: IoSocket, next: (err?: Error) => void): Promise<void> => {
+  return async (socket: AnySocket, next: (err?: Error) => void): Promise<void> => {
     try {
       const auth: unknown = socket.handshake.auth;
       const fromAuth = typeof auth === "object" && auth !== null ? (auth as { token?: unknown }).token : undefined;
@@ -81,7 +81,7 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
  * was being admitted missed it (closing reaches established connections
  * only): the session is looked up again once the room is joined.
  */
-export function watchSession(socket: IoSocket, core: Core, log: Logger): void {
+export function watchSession(socket: AnySocket, core: Core, log: Logger): void {
   const { sessionId, expiresAt } = socket.data;
   if (sessionId) {
     socket.join(socketRooms.session(sessionId));

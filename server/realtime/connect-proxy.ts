@@ -9,7 +9,7 @@ import type { User } from "../../shared/protocol";
 import { displayName, identifier, text } from "../../shared/text";
 import type { NamespaceSettings } from "../config";
 import { AppError } from "../core/errors";
-import type { IoSocket } from "./types";
+import type { AnySocket } from "./types";
 
 type ProxySettings = NonNullable<NamespaceSettings["connectProxy"]>;
 
@@ -36,7 +36,7 @@ export interface ProxyDecision {
 export async function askConnectProxy(
   proxy: ProxySettings,
   namespace: string,
-  socket: IoSocket,
+  socket: AnySocket,
   user: User | null,
   /** The client's address (the first proxy's view behind trusted proxies). */
   remoteAddress: string,

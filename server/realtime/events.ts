@@ -40,12 +40,17 @@ export interface EventSpec<S extends z.ZodType = z.ZodType, C = EventContext> {
 /** A table of events: what {@link ./handle.ts} dispatches on. */
 export type EventTable<C> = Record<string, EventSpec<z.ZodType, C>>;
 
-/** Keeps the schema's and the answer's types (test/contract-types.test-d.ts holds them to the contract). */
-function event<S extends z.ZodType, R extends object>(
-  spec: EventSpec<S> & { run(ctx: EventContext, input: z.output<S>): Promise<R> },
-): EventSpec<S> & { run(ctx: EventContext, input: z.output<S>): Promise<R> } {
-  return spec;
+/**
+ * The helper for a table of events in context C: it keeps each event's schema
+ * and answer types (test/contract-types.test-d.ts holds them to the contract).
+ */
+export function eventsIn<C>() {
+  return <S extends z.ZodType, R extends object>(
+    spec: EventSpec<S, C> & { run(ctx: C, input: z.output<S>): Promise<R> },
+  ): EventSpec<S, C> & { run(ctx: C, input: z.output<S>): Promise<R> } => spec;
 }
+
+const event = eventsIn<EventContext>();
 
 export const clientEvents = {
   "room:create": event({

@@ -3,7 +3,7 @@ import { AppError, fromZodError, toAppError } from "../core/errors";
 import type { Logger } from "../logger";
 import type { EventTable } from "./events";
 
-import type { IoSocket } from "./types";
+import type { AnySocket } from "./types";
 
 type AckCallback = (response: object) => void;
 
@@ -15,7 +15,7 @@ type AckCallback = (response: object) => void;
  * they need are dropped, and the error goes out as `protocol:error`.
  */
 export function dispatch<C>(
-  socket: IoSocket,
+  socket: AnySocket,
   deps: {
     log: Logger;
     /** Takes one event from the connection's (and its user's) budget; false when spent. */
