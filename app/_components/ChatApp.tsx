@@ -5,7 +5,7 @@ import type { User } from "../../shared/protocol";
 import { currentUser, signOut, type SignOutAction } from "../_lib/auth";
 import { ChatStore } from "../_lib/chat-store";
 import { signInUrl, type SessionEnd } from "../_lib/session-notice";
-import { ChatContext, useChatSelector } from "../_lib/use-chat";
+import { ChatContext, useChat } from "../_lib/use-chat";
 import { AccountMenu } from "./AccountMenu";
 import { MembersPanel } from "./MembersPanel";
 import { RoomView } from "./RoomView";
@@ -86,9 +86,9 @@ export function ChatApp() {
 }
 
 function ChatLayout({ onSignOut }: { onSignOut: SignOutAction }) {
-  const me = useChatSelector((s) => s.me);
-  const status = useChatSelector((s) => s.status);
-  const activeRoomId = useChatSelector((s) => s.activeRoomId);
+  const me = useChat((s) => s.me);
+  const status = useChat((s) => s.status);
+  const activeRoomId = useChat((s) => s.activeRoomId);
   const [menuOpen, setMenuOpen] = useState(false);
 
   // On a phone the sidebar is a drawer; picking a room closes it.

@@ -1,13 +1,13 @@
 "use client";
 
 import { useState } from "react";
-import { useChatSelector, useStore } from "../_lib/use-chat";
+import { useChat, useStore } from "../_lib/use-chat";
 import { Dialog, errorText } from "./Dialog";
 import { UserPicker } from "./UserPicker";
 
 export function InviteDialog({ roomId, onClose }: { roomId: string; onClose: () => void }) {
   const store = useStore();
-  const members = useChatSelector((s) => s.members[roomId]);
+  const members = useChat((s) => s.members[roomId]);
   const [error, setError] = useState<string | null>(null);
   const memberIds = new Set((members ?? []).map((m) => m.user.id));
 

@@ -2,16 +2,16 @@
 
 import { memo } from "react";
 import type { Member } from "../../shared/protocol";
-import { shallowEqual, useChatSelector } from "../_lib/use-chat";
+import { useChat, useShallow } from "../_lib/use-chat";
 
 const NO_MEMBERS: Member[] = [];
 
 /** Who is in the active room, online first. */
 export const MembersPanel = memo(function MembersPanel() {
-  const activeRoomId = useChatSelector((s) => s.activeRoomId);
-  const list = useChatSelector((s) => (activeRoomId ? s.members[activeRoomId] : undefined)) ?? NO_MEMBERS;
+  const activeRoomId = useChat((s) => s.activeRoomId);
+  const list = useChat((s) => (activeRoomId ? s.members[activeRoomId] : undefined)) ?? NO_MEMBERS;
   // One flag per member: presence changes of people outside the room do not re-render the panel.
-  const online = useChatSelector((s) => list.map((m) => s.online[m.user.id] === true), shallowEqual);
+  const online = useChat(useShallow((s) => list.map((m) => s.online[m.user.id] === true)));
   if (!activeRoomId) return <aside className="members" />;
   const here = list.filter((_, i) => online[i]);
   const away = list.filter((_, i) => !online[i]);

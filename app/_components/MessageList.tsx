@@ -1,9 +1,9 @@
 "use client";
 
 import { Fragment, memo, useCallback, useEffect, useLayoutEffect, useRef } from "react";
-import type { TimelineMessage } from "../_lib/chat-store";
+import type { TimelineMessage } from "../_lib/timeline";
 import { dayKey, dayLabel, GROUP_GAP_MS, linkify, timeOf } from "../_lib/format";
-import { useChatSelector, useStore } from "../_lib/use-chat";
+import { useChat, useStore } from "../_lib/use-chat";
 
 const NO_ITEMS: TimelineMessage[] = [];
 
@@ -13,8 +13,8 @@ const NO_ITEMS: TimelineMessage[] = [];
  * keep the view at the bottom if it was there.
  */
 export const MessageList = memo(function MessageList({ roomId }: { roomId: string }) {
-  const timeline = useChatSelector((s) => s.timelines[roomId]);
-  const myId = useChatSelector((s) => s.me.id);
+  const timeline = useChat((s) => s.timelines[roomId]);
+  const myId = useChat((s) => s.me.id);
   const store = useStore();
   const items = timeline?.items ?? NO_ITEMS;
   const scroller = useRef<HTMLDivElement>(null);

@@ -2,14 +2,14 @@
 
 import { memo, useState } from "react";
 import { typingText } from "../_lib/format";
-import { roomTitle, useChatSelector, useStore } from "../_lib/use-chat";
+import { roomTitle, useChat, useStore } from "../_lib/use-chat";
 import { Composer } from "./Composer";
 import { InviteDialog } from "./InviteDialog";
 import { MessageList } from "./MessageList";
 
 export const RoomView = memo(function RoomView() {
   // The open room's summary: the same object until this room itself changes.
-  const room = useChatSelector((s) => s.rooms.find((r) => r.id === s.activeRoomId));
+  const room = useChat((s) => s.rooms.find((r) => r.id === s.activeRoomId));
   const store = useStore();
   const [inviting, setInviting] = useState(false);
 
@@ -54,7 +54,7 @@ export const RoomView = memo(function RoomView() {
 
 /** "Ada is typing…": the only part of the room that typing events re-render. */
 function TypingIndicator({ roomId }: { roomId: string }) {
-  const text = useChatSelector((s) => typingText(Object.keys(s.typing[roomId] ?? {}).map((id) => s.names[id] ?? "Someone")));
+  const text = useChat((s) => typingText(Object.keys(s.typing[roomId] ?? {}).map((id) => s.names[id] ?? "Someone")));
   return (
     <p className="typing" aria-live="polite">
       {text}

@@ -3,13 +3,13 @@
 import { memo, useState, type ReactNode } from "react";
 import type { RoomSummary } from "../../shared/protocol";
 import { UNREAD_CAP } from "../../shared/limits";
-import { roomTitle, useChatSelector, useStore } from "../_lib/use-chat";
+import { roomTitle, useChat, useStore } from "../_lib/use-chat";
 import { BrowseDialog } from "./BrowseDialog";
 import { DmDialog } from "./DmDialog";
 import { NewRoomDialog } from "./NewRoomDialog";
 
 export const Sidebar = memo(function Sidebar() {
-  const rooms = useChatSelector((s) => s.rooms);
+  const rooms = useChat((s) => s.rooms);
   const [dialog, setDialog] = useState<"new" | "browse" | "dm" | null>(null);
   const groups = rooms.filter((r) => r.kind === "group");
   const dms = rooms.filter((r) => r.kind === "dm");
@@ -63,8 +63,8 @@ function RoomSection(props: { title: string; rooms: RoomSummary[]; empty: string
 /** One room in the list; re-renders when this room, its being open, or its peer's presence changes. */
 const RoomLink = memo(function RoomLink({ room }: { room: RoomSummary }) {
   const store = useStore();
-  const active = useChatSelector((s) => s.activeRoomId === room.id);
-  const peerOnline = useChatSelector((s) => (room.peer ? s.online[room.peer.id] === true : false));
+  const active = useChat((s) => s.activeRoomId === room.id);
+  const peerOnline = useChat((s) => (room.peer ? s.online[room.peer.id] === true : false));
   return (
     <li>
       <button

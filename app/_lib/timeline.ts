@@ -1,0 +1,114 @@
+/**
+ * A room's timeline as the web UI shows it: stored messages in id order,
+ * then the person's own messages not stored yet (pending, or failed with a
+ * retry action). Pure functions: each takes a timeline and returns a new one,
+ * leaving the old one as it was (the store relies on that to re-render only
+ * what changed).
+ */
+import type { Message } from "../../shared/protocol";
+
+export interface TimelineMessage extends Message {
+  /** Absent once stored; "pending" while unacknowledged; "failed" with a retry action. */
+  status?: "pending" | "failed";
+  error?: string;
+}
+
+export interface Timeline {
+  items: TimelineMessage[];
+  /** Whether older messages can be loaded. */
+  hasMore: boolean;
+  loading: boolean;
+}
+
+export const EMPTY_TIMELINE: Timeline = { items: [], hasMore: true, loading: false };
+
+/** Compares message ids (decimal strings of any length). */
+export function compareIds(a: string, b: string): number {
+  return a.length - b.length || (a < b ? -1 : a > b ? 1 : 0);
+}
+
+const isStored = (m: TimelineMessage) => !m.status;
+
+export function oldestStored(tl: Timeline | undefined): TimelineMessage | undefined {
+  return tl?.items.find(isStored);
+}
+
+export function newestStored(tl: Timeline | undefined): TimelineMessage | undefined {
+  return tl?.items.findLast(isStored);
+}
+
+/**
+ * Adds stored messages: by id, without duplicates, in id order. A pending or
+ * failed copy of one of `myId`'s messages goes once the stored one (same
+ * `clientMsgId`) is there.
+ */
+export function mergeMessages(tl: Timeline | undefined, messages: Message[], myId: string, patch: Partial<Timeline> = {}): Timeline {
+  const base = tl ?? EMPTY_TIMELINE;
+  const byId = new Map<string, TimelineMessage>();
+  for (const m of base.items) if (isStored(m)) byId.set(m.id, m);
+  for (const m of messages) byId.set(m.id, m);
+  const stored = [...byId.values()].sort((a, b) => compareIds(a.id, b.id));
+  const sent = new Set(stored.flatMap((m) => (m.authorId === myId && m.clientMsgId ? [m.clientMsgId] : [])));
+  const unsent = base.items.filter((m) => !isStored(m) && !sent.has(m.clientMsgId ?? ""));
+  return { ...base, ...patch, items: [...stored, ...unsent] };
+}
+
+/**
+ * After a reconnect that missed more than could be fetched: the newest
+ * messages alone (older ones load on scrolling up), the unsent kept.
+ */
+export function restartAt(tl: Timeline | undefined, newest: Message[]): Timeline {
+  const unsent = (tl ?? EMPTY_TIMELINE).items.filter((m) => !isStored(m));
+  return { items: [...newest, ...unsent], hasMore: true, loading: false };
+}
+
+export function appendUnsent(tl: Timeline | undefined, message: TimelineMessage): Timeline {
+  const base = tl ?? EMPTY_TIMELINE;
+  return { ...base, items: [...base.items, message] };
+}
+
+/** Changes an unsent message (pending ↔ failed). */
+export function updateUnsent(tl: Timeline, clientMsgId: string, patch: Partial<TimelineMessage>): Timeline {
+  return { ...tl, items: tl.items.map((m) => (!isStored(m) && m.clientMsgId === clientMsgId ? { ...m, ...patch } : m)) };
+}
+
+export function removeUnsent(tl: Timeline, clientMsgId: string): Timeline {
+  return { ...tl, items: tl.items.filter((m) => isStored(m) || m.clientMsgId !== clientMsgId) };
+}
+
+export function findUnsent(tl: Timeline | undefined, clientMsgId: string): TimelineMessage | undefined {
+  return tl?.items.find((m) => !isStored(m) && m.clientMsgId === clientMsgId);
+}
+
+export function unsentMessages(tl: Timeline | undefined): TimelineMessage[] {
+  return (tl?.items ?? []).filter((m) => !isStored(m));
+}
+
+/** A page of history, oldest first, and whether there is more before it. */
+export interface HistoryPage {
+  messages: Message[];
+  hasMore: boolean;
+}
+
+/**
+ * What a timeline missed while offline: pages back from the newest until
+ * they reach `shownId` (the newest stored message shown), at most `maxPages`.
+ * `complete` says whether they reached it: if not, there is a gap, and the
+ * timeline should restart at these messages rather than show it.
+ */
+export async function fetchMissed(
+  shownId: string,
+  fetchPage: (before: string | undefined) => Promise<HistoryPage>,
+  maxPages: number,
+): Promise<{ messages: Message[]; complete: boolean }> {
+  const fetched: Message[] = [];
+  let before: string | undefined;
+  for (let i = 0; i < maxPages; i++) {
+    const page = await fetchPage(before);
+    fetched.unshift(...page.messages);
+    const first = page.messages[0];
+    if (!page.hasMore || !first || compareIds(first.id, shownId) <= 0) return { messages: fetched, complete: true };
+    before = first.id;
+  }
+  return { messages: fetched, complete: false };
+}

@@ -1,0 +1,161 @@
+/**
+ * The web UI's store (app/_lib/chat-store.ts) and its connection
+ * (transport.ts), run in Node against a real server with real
+ * socket.io-client connections: what a person sees in the state after each
+ * thing that happens. (The same store in Chromium: browser.test.ts.)
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { ChatStore, type ChatState, type Page } from "../app/_lib/chat-store";
+import type { SessionEnd } from "../app/_lib/session-notice";
+import { MAX_BODY_LENGTH } from "../shared/limits";
+import type { User } from "../shared/protocol";
+import { api, call, closeAll, connect, register, type ChatSocket } from "./support/clients";
+import { startTestServer, type TestServer } from "./support/server";
+
+const WAIT = { timeout: 10_000, interval: 20 };
+
+describe("the web UI's store, over a real server", () => {
+  let server: TestServer;
+  const stores: ChatStore[] = [];
+
+  beforeAll(async () => {
+    server = await startTestServer("embedded");
+  });
+  afterEach(() => {
+    for (const s of stores.splice(0)) s.close();
+    closeAll();
+  });
+  afterAll(async () => {
+    await server?.destroy();
+  });
+
+  /** A page whose URL names `roomInUrl` and whose tab is visible unless said otherwise. */
+  function page(roomInUrl = "", visible = true): Page & { shown: string[]; visible: () => boolean; hide(): void } {
+    const shown: string[] = [];
+    let seen = visible;
+    return { roomInUrl: () => roomInUrl, showRoom: (id) => void shown.push(id), visible: () => seen, hide: () => (seen = false), shown };
+  }
+
+  function open(me: { user: User; token: string }, p: Page = page(), ended: SessionEnd[] = []): ChatStore {
+    const store = new ChatStore(me.user, {
+      onSessionEnded: (reason) => void ended.push(reason),
+      page: p,
+      connection: { url: server.url, socket: { auth: { token: me.token }, transports: ["websocket"] } },
+    });
+    stores.push(store);
+    return store;
+  }
+  const state = (store: ChatStore): ChatState => store.state.getState();
+
+  /** Two people in one room, and a second room; `ada` is the store's user. */
+  async function twoPeople() {
+    const ada = await register(server.url);
+    const bob = await register(server.url);
+    const bobSocket: ChatSocket = await connect(server.url, bob.token);
+    const { room: general } = await call<{ room: { id: string } }>(bobSocket, "room:create", { name: "general", memberIds: [ada.user.id] });
+    const { room: random } = await call<{ room: { id: string } }>(bobSocket, "room:create", { name: "random", memberIds: [ada.user.id] });
+    return { ada, bob, bobSocket, general: general.id, random: random.id };
+  }
+
+  it("connects, lists the rooms, opens the one the URL names and loads its history", async () => {
+    const { ada, bobSocket, general, random } = await twoPeople();
+    await call(bobSocket, "message:send", { roomId: random, body: "before ada came" });
+    const p = page(random);
+    const store = open(ada, p);
+    await vi.waitFor(() => expect(state(store).timelines[random]?.items.map((m) => m.body)).toEqual(["before ada came"]), WAIT);
+    const s = state(store);
+    expect(s.status).toBe("online");
+    expect(s.rooms.map((r) => r.id).sort()).toEqual([general, random].sort());
+    expect(s.activeRoomId).toBe(random);
+    expect(p.shown).toEqual([random]);
+    await vi.waitFor(() => expect(state(store).members[random]?.length).toBe(2), WAIT);
+  });
+
+  it("shows a sent message at once as pending, then as the stored message others receive", async () => {
+    const { ada, bobSocket, general } = await twoPeople();
+    const store = open(ada, page(general));
+    await vi.waitFor(() => expect(state(store).timelines[general]?.loading).toBe(false), WAIT);
+    const arrived = new Promise<{ body: string; clientMsgId?: string }>((resolve) => bobSocket.once("message:new", resolve));
+    store.send(general, "hello bob");
+    const [pending] = state(store).timelines[general]!.items;
+    expect(pending).toMatchObject({ body: "hello bob", status: "pending" });
+    await vi.waitFor(() => expect(state(store).timelines[general]!.items.map((m) => m.status ?? "stored")).toEqual(["stored"]), WAIT);
+    const [sent] = state(store).timelines[general]!.items;
+    expect(sent).toMatchObject({ body: "hello bob", clientMsgId: pending!.clientMsgId, authorId: ada.user.id });
+    expect(await arrived).toMatchObject({ body: "hello bob", clientMsgId: pending!.clientMsgId });
+  });
+
+  it("counts unread messages in rooms not on screen (or while the tab is hidden), and a typing event leaves the timelines alone", async () => {
+    const { ada, bobSocket, general, random } = await twoPeople();
+    const p = page(general);
+    const store = open(ada, p);
+    await vi.waitFor(() => expect(state(store).timelines[general]?.loading).toBe(false), WAIT);
+    await call(bobSocket, "message:send", { roomId: random, body: "elsewhere" });
+    await call(bobSocket, "message:send", { roomId: general, body: "here" });
+    await vi.waitFor(() => expect(state(store).timelines[general]!.items.map((m) => m.body)).toEqual(["here"]), WAIT);
+    const unread = () => Object.fromEntries(state(store).rooms.map((r) => [r.id, r.unread]));
+    await vi.waitFor(() => expect(unread()).toEqual({ [general]: 0, [random]: 1 }), WAIT);
+    p.hide();
+    await call(bobSocket, "message:send", { roomId: general, body: "while hidden" });
+    await vi.waitFor(() => expect(unread()[general]).toBe(1), WAIT);
+
+    // What a component showing the message list selects does not change with typing.
+    const timelines = state(store).timelines;
+    bobSocket.emit("typing", { roomId: general, typing: true });
+    await vi.waitFor(() => expect(Object.keys(state(store).typing[general] ?? {})).toEqual([expect.any(String)]), WAIT);
+    expect(state(store).timelines).toBe(timelines);
+    // The typist's next message clears their indicator.
+    await call(bobSocket, "message:send", { roomId: general, body: "done typing" });
+    await vi.waitFor(() => expect(state(store).typing[general]).toEqual({}), WAIT);
+  });
+
+  it("after the server closes the connection, comes back, catches up what it missed in order, and sends what was pending", async () => {
+    const { ada, bob, bobSocket, general } = await twoPeople();
+    await call(bobSocket, "message:send", { roomId: general, body: "m0" });
+    const store = open(ada, page(general));
+    await vi.waitFor(() => expect(state(store).timelines[general]?.items.map((m) => m.body)).toEqual(["m0"]), WAIT);
+
+    const { clients } = await server.core.gateway.listUserClients({ userId: ada.user.id });
+    for (const c of clients) await server.core.gateway.closeClient({ clientId: c.id });
+    await vi.waitFor(() => expect(state(store).status).toBe("reconnecting"), WAIT);
+    store.send(general, "written offline");
+    // More than a page of history (50) arrives meanwhile (posted as Bob through the gateway: no event budget to run out of).
+    for (let i = 1; i <= 60; i++) await server.core.gateway.postMessage({ roomId: general, userId: bob.user.id, body: `m${i}` });
+
+    const expected = [...Array.from({ length: 61 }, (_, i) => `m${i}`), "written offline"];
+    await vi.waitFor(() => {
+      const items = state(store).timelines[general]!.items;
+      expect(items.map((m) => m.body)).toEqual(expected);
+      expect(items.every((m) => !m.status)).toBe(true);
+    }, WAIT);
+    expect(state(store).status).toBe("online");
+  });
+
+  it("marks a refused message failed with the server's reason, retries it on request, and discards it", async () => {
+    const { ada, general } = await twoPeople();
+    const store = open(ada, page(general));
+    await vi.waitFor(() => expect(state(store).timelines[general]?.loading).toBe(false), WAIT);
+    const items = () => state(store).timelines[general]!.items;
+    store.send(general, "x".repeat(MAX_BODY_LENGTH + 1));
+    await vi.waitFor(() => expect(items()).toEqual([expect.objectContaining({ status: "failed", error: expect.stringMatching(/4000|long|too/i) })]), WAIT);
+    const { clientMsgId } = items()[0]!;
+    store.retry(general, clientMsgId!);
+    expect(items()[0]!.status).toBe("pending");
+    await vi.waitFor(() => expect(items()[0]!.status).toBe("failed"), WAIT);
+    store.discard(general, clientMsgId!);
+    expect(items()).toEqual([]);
+  });
+
+  it("ends the session when the account signs out everywhere, and on a refused token", async () => {
+    const ada = await register(server.url);
+    const ended: SessionEnd[] = [];
+    const store = open(ada, page(), ended);
+    await vi.waitFor(() => expect(state(store).status).toBe("online"), WAIT);
+    expect((await api(server.url, "POST", "/api/auth/logout", { everywhere: true }, { authorization: `Bearer ${ada.token}` })).status).toBe(204);
+    await vi.waitFor(() => expect(ended).toEqual(["signed_out"]), WAIT);
+
+    const refused: SessionEnd[] = [];
+    open(ada, page(), refused);
+    await vi.waitFor(() => expect(refused).toEqual(["unauthorized"]), WAIT);
+  });
+});

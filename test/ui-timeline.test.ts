@@ -1,0 +1,139 @@
+/**
+ * The web UI's timelines (app/_lib/timeline.ts): merging stored messages,
+ * the person's unsent ones, and catching up after a reconnect. Pure unit
+ * tests: no server.
+ */
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import {
+  appendUnsent,
+  compareIds,
+  EMPTY_TIMELINE,
+  fetchMissed,
+  type HistoryPage,
+  mergeMessages,
+  newestStored,
+  oldestStored,
+  removeUnsent,
+  restartAt,
+  type TimelineMessage,
+  updateUnsent,
+} from "../app/_lib/timeline";
+import type { Message } from "../shared/protocol";
+
+const ME = "me";
+function stored(id: number, authorId = "other", clientMsgId?: string): Message {
+  return {
+    id: String(id),
+    roomId: "r",
+    authorId,
+    author: { id: authorId, displayName: authorId },
+    body: `message ${id}`,
+    createdAt: new Date(1_700_000_000_000 + id).toISOString(),
+    ...(clientMsgId ? { clientMsgId } : {}),
+  };
+}
+function unsent(clientMsgId: string, status: "pending" | "failed" = "pending"): TimelineMessage {
+  return { ...stored(0, ME, clientMsgId), id: `pending:${clientMsgId}`, status };
+}
+const ids = (items: TimelineMessage[]) => items.map((m) => m.id);
+
+describe("timeline", () => {
+  it("compares ids as numbers of any length", () => {
+    expect(compareIds("9", "10")).toBeLessThan(0);
+    expect(compareIds("100000000000000000001", "99999999999999999999")).toBeGreaterThan(0);
+    expect(compareIds("42", "42")).toBe(0);
+  });
+
+  it("merges stored messages by id: sorted, each once, whatever order and overlap they come in", () => {
+    fc.assert(
+      fc.property(fc.array(fc.array(fc.integer({ min: 1, max: 300 }), { maxLength: 20 }), { maxLength: 6 }), (batches) => {
+        let tl = EMPTY_TIMELINE;
+        for (const batch of batches) tl = mergeMessages(tl, batch.map((n) => stored(n)), ME);
+        const expected = [...new Set(batches.flat())].sort((a, b) => a - b).map(String);
+        expect(ids(tl.items)).toEqual(expected);
+      }),
+    );
+  });
+
+  it("keeps unsent messages after the stored ones, and drops each once its stored copy arrives (by clientMsgId)", () => {
+    let tl = mergeMessages(undefined, [stored(1), stored(2)], ME);
+    tl = appendUnsent(tl, unsent("a"));
+    tl = appendUnsent(tl, unsent("b", "failed"));
+    expect(ids(tl.items)).toEqual(["1", "2", "pending:a", "pending:b"]);
+    // Someone else's message with the same clientMsgId does not replace mine.
+    tl = mergeMessages(tl, [stored(3, "other", "a")], ME);
+    expect(ids(tl.items)).toEqual(["1", "2", "3", "pending:a", "pending:b"]);
+    tl = mergeMessages(tl, [stored(4, ME, "a")], ME);
+    expect(ids(tl.items)).toEqual(["1", "2", "3", "4", "pending:b"]);
+    expect(newestStored(tl)?.id).toBe("4");
+    expect(oldestStored(tl)?.id).toBe("1");
+  });
+
+  it("leaves the timeline it was given as it was", () => {
+    const before = appendUnsent(mergeMessages(undefined, [stored(5)], ME), unsent("x"));
+    const copy = structuredClone(before);
+    mergeMessages(before, [stored(1), stored(6, ME, "x")], ME, { hasMore: false });
+    updateUnsent(before, "x", { status: "failed", error: "no" });
+    removeUnsent(before, "x");
+    restartAt(before, [stored(9)]);
+    expect(before).toEqual(copy);
+  });
+
+  it("marks, and removes, only the unsent message named", () => {
+    let tl = appendUnsent(appendUnsent(mergeMessages(undefined, [stored(1, ME, "a")], ME), unsent("a2")), unsent("b"));
+    tl = updateUnsent(tl, "b", { status: "failed", error: "too_large" });
+    expect(tl.items.map((m) => m.status ?? "stored")).toEqual(["stored", "pending", "failed"]);
+    tl = removeUnsent(tl, "a");
+    expect(ids(tl.items)).toEqual(["1", "pending:a2", "pending:b"]);
+    tl = removeUnsent(tl, "b");
+    expect(ids(tl.items)).toEqual(["1", "pending:a2"]);
+  });
+
+  it("restarts at the newest messages when too much was missed, keeping what is unsent", () => {
+    const tl = appendUnsent(mergeMessages(undefined, [stored(1), stored(2)], ME, { hasMore: false }), unsent("u"));
+    const restarted = restartAt(tl, [stored(500), stored(501)]);
+    expect(ids(restarted.items)).toEqual(["500", "501", "pending:u"]);
+    expect(restarted.hasMore).toBe(true);
+  });
+});
+
+describe("fetchMissed", () => {
+  /** A room holding messages 1..n, served newest first in pages of `size`, as message:history does. */
+  function room(n: number, size: number) {
+    const asked: Array<string | undefined> = [];
+    const fetchPage = async (before: string | undefined): Promise<HistoryPage> => {
+      asked.push(before);
+      const top = before === undefined ? n : Number(before) - 1;
+      const from = Math.max(1, top - size + 1);
+      const messages = top < 1 ? [] : Array.from({ length: top - from + 1 }, (_, i) => stored(from + i));
+      return { messages, hasMore: from > 1 };
+    };
+    return { fetchPage, asked };
+  }
+
+  it("pages back until it reaches the newest message shown", async () => {
+    const { fetchPage, asked } = room(130, 50);
+    const missed = await fetchMissed("40", fetchPage, 10);
+    expect(missed.complete).toBe(true);
+    expect(asked).toEqual([undefined, "81"]);
+    // Everything after 40 is there, in order (and the overlap the merge ignores).
+    expect(ids(missed.messages).filter((id) => Number(id) > 40)).toEqual(Array.from({ length: 90 }, (_, i) => String(41 + i)));
+    expect(ids(missed.messages)).toEqual([...ids(missed.messages)].sort((a, b) => compareIds(a, b)));
+  });
+
+  it("says so when the gap is larger than it may fetch", async () => {
+    const { fetchPage, asked } = room(1000, 50);
+    const missed = await fetchMissed("10", fetchPage, 3);
+    expect(missed.complete).toBe(false);
+    expect(asked).toHaveLength(3);
+    expect(missed.messages).toHaveLength(150);
+  });
+
+  it("stops at the beginning of the room", async () => {
+    const { fetchPage } = room(20, 50);
+    expect((await fetchMissed("999", fetchPage, 10)).complete).toBe(true);
+    const empty = room(0, 50);
+    expect(await fetchMissed("5", empty.fetchPage, 10)).toEqual({ messages: [], complete: true });
+  });
+});
