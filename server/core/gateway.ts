@@ -1,11 +1,12 @@
 /**
  * The gateway for backends: every operation described once — its name, input
  * and output schemas, what it does, and where it lives on the HTTP API v1.
- * Everything else is derived from this table: the HTTP routes and the
- * OpenAPI document (http/api-v1.ts), the queue inlet's commands (every
- * operation that is not a GET, under its name: inlet/commands.ts), the
- * tables in docs/api.md (scripts/api-docs.ts) and `core.gateway`, one typed
- * method per operation for code inside the process (plugins, tests).
+ * Everything else is derived from this table: the HTTP routes
+ * (http/api-v1.ts), the OpenAPI document (http/openapi.ts), the queue
+ * inlet's commands (every operation that is not a GET, under its name:
+ * inlet/commands.ts), the tables in docs/api.md (scripts/api-docs.ts) and
+ * `core.gateway`, one typed method per operation for code inside the
+ * process (plugins, tests).
  *
  * Connection ids are Socket.IO socket ids ("clients"), users are Switchboard
  * user ids, groups are ad-hoc connection groups, rooms are persistent.
@@ -28,7 +29,7 @@ import {
 } from "../../shared/gateway";
 import { messageShape, roomShape } from "../../shared/shapes";
 import type { Channels } from "./channels";
-import type { Connections } from "./connections";
+import type { Connections, Selector } from "./connections";
 import { AppError, parseInput } from "./errors";
 import type { Messages } from "./messages";
 import { pageOf } from "./paging";
@@ -144,10 +145,7 @@ export const operations = {
   listClients: operation({
     tag: "Clients", http: { method: "get", path: "/clients" }, query: listQuery,
     summary: "List online clients (a page, by id)", output: clients,
-    async run({ connections }, { namespace, ...page }) {
-      const { items, nextCursor } = pageOf(await connections.find(served(connections, namespace), {}), (c) => c.id, page);
-      return { clients: items, ...(nextCursor ? { nextCursor } : {}) };
-    },
+    run: ({ connections }, { namespace, ...page }) => clientPage(connections, namespace, {}, page),
   }),
   countClients: operation({
     tag: "Clients", http: { method: "get", path: "/clients/count" }, query: ns,
@@ -224,10 +222,7 @@ export const operations = {
   listUserClients: operation({
     tag: "Users", http: { method: "get", path: "/users/{userId}/clients" }, query: listQuery,
     summary: "List a user's online clients (a page, by id; none for a user id nobody is bound to)", output: clients,
-    async run({ connections }, { namespace, userId, ...page }) {
-      const { items, nextCursor } = pageOf(await connections.find(served(connections, namespace), { user: userId }), (c) => c.id, page);
-      return { clients: items, ...(nextCursor ? { nextCursor } : {}) };
-    },
+    run: ({ connections }, { namespace, userId, ...page }) => clientPage(connections, namespace, { user: userId }, page),
   }),
   sendToUser: operation({
     tag: "Users", http: { method: "post", path: "/users/{userId}/send" }, query: ns, body: emitBody,
@@ -252,10 +247,7 @@ export const operations = {
   listGroupClients: operation({
     tag: "Groups", http: { method: "get", path: "/groups/{group}/clients" }, query: listQuery,
     summary: "List a group's online clients (a page, by id)", output: clients,
-    async run({ connections }, { namespace, group, ...page }) {
-      const { items, nextCursor } = pageOf(await connections.find(served(connections, namespace), { group }), (c) => c.id, page);
-      return { clients: items, ...(nextCursor ? { nextCursor } : {}) };
-    },
+    run: ({ connections }, { namespace, group, ...page }) => clientPage(connections, namespace, { group }, page),
   }),
   countGroupClients: operation({
     tag: "Groups", http: { method: "get", path: "/groups/{group}/clients/count" }, query: ns,
@@ -360,6 +352,17 @@ async function connected(connections: Connections, namespace: string, clientId: 
   const [client] = await connections.find(served(connections, namespace), { client: clientId });
   if (!client) throw new AppError("not_found", `client "${clientId}" is not connected`);
   return client;
+}
+
+/** A page of the connections a selector names, by id. */
+async function clientPage(
+  connections: Connections,
+  namespace: string,
+  selector: Selector,
+  page: { limit: number; after?: string | undefined },
+): Promise<{ clients: ClientInfo[]; nextCursor?: string }> {
+  const { items, nextCursor } = pageOf(await connections.find(served(connections, namespace), selector), (c) => c.id, page);
+  return { clients: items, ...(nextCursor ? { nextCursor } : {}) };
 }
 
 async function onlineUsers(connections: Connections, namespace: string): Promise<string[]> {

@@ -65,14 +65,7 @@ export function resyncer(io: IoServer, core: Core, log: Logger, namespaces: read
 }
 
 async function resyncRooms(io: IoServer, core: Core): Promise<void> {
-  const byUser = new Map<string, IoSocket[]>();
-  for (const socket of io.of("/").sockets.values()) {
-    const userId = socket.data.user?.id;
-    if (!userId) continue;
-    const list = byUser.get(userId);
-    if (list) list.push(socket);
-    else byUser.set(userId, [socket]);
-  }
+  const byUser = groupBy(io.of("/").sockets.values(), (socket) => socket.data.user?.id);
   const users = [...byUser.keys()];
   for (let i = 0; i < users.length; i += CHUNK) {
     const chunk = users.slice(i, i + CHUNK);
@@ -107,16 +100,10 @@ function leave(socket: IoSocket, roomId: string): void {
 }
 
 async function resyncSessions(io: IoServer, core: Core, namespaces: readonly string[]): Promise<void> {
-  const bySession = new Map<string, IoSocket[]>();
-  for (const name of namespaces) {
-    for (const socket of io.of(name).sockets.values()) {
-      const sessionId = socket.data.sessionId;
-      if (!sessionId) continue;
-      const list = bySession.get(sessionId);
-      if (list) list.push(socket);
-      else bySession.set(sessionId, [socket]);
-    }
-  }
+  const bySession = groupBy(
+    namespaces.flatMap((name) => [...io.of(name).sockets.values()]),
+    (socket) => socket.data.sessionId,
+  );
   const sessions = [...bySession.keys()];
   for (let i = 0; i < sessions.length; i += CHUNK) {
     const chunk = sessions.slice(i, i + CHUNK);
@@ -129,4 +116,17 @@ async function resyncSessions(io: IoServer, core: Core, namespaces: readonly str
       }
     }
   }
+}
+
+/** Items by a key of theirs; those without one are left out. */
+function groupBy<T>(items: Iterable<T>, keyOf: (item: T) => string | null | undefined): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const key = keyOf(item);
+    if (!key) continue;
+    const group = groups.get(key);
+    if (group) group.push(item);
+    else groups.set(key, [item]);
+  }
+  return groups;
 }
