@@ -365,12 +365,11 @@ async function clientPage(
   return { clients: items, ...(nextCursor ? { nextCursor } : {}) };
 }
 
-async function onlineUsers(connections: Connections, namespace: string): Promise<string[]> {
+/** The distinct values (user ids, groups) the namespace's clients have, sorted. */
+async function distinctOf(connections: Connections, namespace: string, valuesOf: (client: ClientInfo) => string[]): Promise<string[]> {
   const all = await connections.find(served(connections, namespace), {});
-  return [...new Set(all.flatMap((c) => (c.userId ? [c.userId] : [])))].sort();
+  return [...new Set(all.flatMap(valuesOf))].sort();
 }
 
-async function liveGroups(connections: Connections, namespace: string): Promise<string[]> {
-  const all = await connections.find(served(connections, namespace), {});
-  return [...new Set(all.flatMap((c) => c.groups))].sort();
-}
+const onlineUsers = (connections: Connections, namespace: string) => distinctOf(connections, namespace, (c) => (c.userId ? [c.userId] : []));
+const liveGroups = (connections: Connections, namespace: string) => distinctOf(connections, namespace, (c) => c.groups);
