@@ -62,6 +62,7 @@ export const postMessageBody = z
       .describe("post as a named bot (created on first use); neither userId nor bot: as the system"),
   })
   .refine((b) => !(b.userId && b.bot), "give userId or bot, not both");
+export const editMessageBody = z.strictObject({ body: messageBody() });
 export const historyQuery = messageHistoryInput.omit({ roomId: true }).extend({
   limit: z.coerce.number().int().min(1).max(100).default(50),
 });

@@ -12,6 +12,8 @@ export { MAX_BODY_LENGTH, UNREAD_CAP } from "./limits";
 import type { memberShape, messageShape, publicRoomShape, roomShape, roomSummaryShape, userShape } from "./shapes";
 import type {
   DmOpenInput,
+  MessageDeleteInput,
+  MessageEditInput,
   MessageHistoryInput,
   MessageSendInput,
   PresenceQueryInput,
@@ -60,6 +62,10 @@ export interface ClientToServerEvents {
     payload: MessageHistoryInput,
     ack: AckFn<{ messages: Message[]; hasMore: boolean }>,
   ) => void;
+  /** The author changes a message's text; the room gets `message:updated`. */
+  "message:edit": (payload: MessageEditInput, ack: AckFn<{ message: Message }>) => void;
+  /** The author, or the room's owner, deletes a message; the room gets `message:deleted`. */
+  "message:delete": (payload: MessageDeleteInput, ack: AckFn) => void;
   typing: (payload: TypingInput, ack?: AckFn) => void;
   "room:invite": (payload: RoomInviteInput, ack: AckFn<{ added: string[] }>) => void;
   "room:browse": (payload: RoomBrowseInput, ack: AckFn<{ rooms: PublicRoom[] }>) => void;
@@ -69,6 +75,10 @@ export interface ClientToServerEvents {
 
 export interface ServerToClientEvents {
   "message:new": (message: Message) => void;
+  /** A message was edited: the whole message, with its new body and `editedAt`. */
+  "message:updated": (message: Message) => void;
+  /** A message was deleted: what is left of it (its body empty, `deletedAt` set), to show in its place. */
+  "message:deleted": (message: Message) => void;
   "room:joined": (room: Room) => void;
   /** Sent to every tab of a user who left (or was removed from) a room. */
   "room:left": (payload: { roomId: string }) => void;

@@ -73,6 +73,10 @@ export const messageSendInput = z.strictObject({
   body: messageBody(),
   clientMsgId: identifier(64).optional(),
 });
+/** The message a change names, in its room. */
+const messageRef = { roomId: id, messageId };
+export const messageEditInput = z.strictObject({ ...messageRef, body: messageBody() });
+export const messageDeleteInput = z.strictObject(messageRef);
 export const messageHistoryInput = z.strictObject({
   roomId: id,
   before: messageId.optional(),
@@ -94,6 +98,8 @@ export type RoomReadInput = z.input<typeof roomReadInput>;
 export type DmOpenInput = z.input<typeof dmOpenInput>;
 export type MessageSendInput = z.input<typeof messageSendInput>;
 export type MessageHistoryInput = z.input<typeof messageHistoryInput>;
+export type MessageEditInput = z.input<typeof messageEditInput>;
+export type MessageDeleteInput = z.input<typeof messageDeleteInput>;
 export type TypingInput = z.input<typeof typingInput>;
 export type RoomInviteInput = z.input<typeof roomInviteInput>;
 export type UserSearchInput = z.input<typeof userSearchInput>;
@@ -112,6 +118,8 @@ export type RoomRead = z.output<typeof roomReadInput>;
 export type DmOpen = z.output<typeof dmOpenInput>;
 export type MessageSend = z.output<typeof messageSendInput>;
 export type MessageHistory = z.output<typeof messageHistoryInput>;
+export type MessageEdit = z.output<typeof messageEditInput>;
+export type MessageDelete = z.output<typeof messageDeleteInput>;
 export type Typing = z.output<typeof typingInput>;
 export type RoomInvite = z.output<typeof roomInviteInput>;
 export type UserSearch = z.output<typeof userSearchInput>;

@@ -44,4 +44,6 @@ export const messageShape = z.object({
   body: z.string(),
   createdAt: z.string().describe("ISO-8601"),
   clientMsgId: z.string().optional(),
+  editedAt: z.string().optional().describe("ISO-8601; present once the message was edited"),
+  deletedAt: z.string().optional().describe("ISO-8601; present once the message was deleted (its body is then empty)"),
 });

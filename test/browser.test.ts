@@ -306,6 +306,51 @@ describe("web UI in Chromium", { timeout: 90_000 }, () => {
     await screenshot(alice, "chat-two-users");
   });
 
+  it("edits (Up in an empty composer, or the message's Edit) and deletes a message, and the other person sees both live", async () => {
+    const alice = await newPage();
+    const bob = await newPage();
+    const bobName = await signUp(bob);
+    await signUp(alice);
+    await createRoom(alice, "Typos", { invite: [bobName] });
+    await bob.getByRole("navigation").getByRole("button", { name: "Typos" }).waitFor();
+    await openRoom(bob, "Typos");
+    await send(alice, "helo everyone");
+    await seeMessage(bob, "helo everyone");
+
+    // Up-arrow in the empty composer opens my last message for editing; Enter saves.
+    const composer = alice.getByLabel("Message", { exact: true });
+    await composer.press("ArrowUp");
+    const editor = alice.getByLabel("Edit message");
+    await editor.fill("hello everyone");
+    await editor.press("Enter");
+    await log(bob).locator(".message", { hasText: "hello everyone" }).getByText("(edited)").waitFor();
+    await expect.poll(() => log(bob).getByText("helo everyone").count()).toBe(0);
+    await expect.poll(() => composer.evaluate((el) => el === document.activeElement)).toBe(true);
+
+    // Escape cancels an edit started from the message's own actions.
+    await send(alice, "delete me");
+    await seeMessage(bob, "delete me");
+    const mine = log(alice).locator(".message", { hasText: "delete me" });
+    await mine.hover();
+    await mine.getByRole("button", { name: "Edit" }).click();
+    await alice.getByLabel("Edit message").press("Escape");
+    await expect.poll(() => alice.getByLabel("Edit message").count()).toBe(0);
+
+    // Bob may not edit or delete Alice's message: no actions on it.
+    const hers = log(bob).locator(".message", { hasText: "delete me" });
+    await hers.hover();
+    expect(await hers.getByRole("button").count()).toBe(0);
+
+    await mine.hover();
+    await mine.getByRole("button", { name: "Delete" }).click();
+    const confirm = alice.getByRole("dialog", { name: "Delete message?" });
+    await confirm.getByRole("button", { name: "Delete" }).click();
+    await log(bob).getByText("Message deleted").waitFor();
+    await log(alice).getByText("Message deleted").waitFor();
+    await expect.poll(() => log(bob).getByText("delete me").count()).toBe(0);
+    await screenshot(bob, "edit-and-delete");
+  });
+
   it("keeps two tabs of one user in step: messages, new rooms, read state", async () => {
     const tab1 = await newPage();
     await signUp(tab1);
@@ -649,6 +694,13 @@ describe("web UI in Chromium", { timeout: 90_000 }, () => {
     await seeMessage(modern, "hello from an old browser");
     await send(modern, "hello back");
     await legacy.getByRole("list", { name: "Messages" }).getByText("hello back").waitFor();
+    // Edits and deletions made elsewhere show here too (live).
+    const { message } = await call<{ message: { id: string } }>(socket, "message:send", { roomId: room.id, body: "teh" });
+    await legacy.getByRole("list", { name: "Messages" }).getByText("teh", { exact: true }).waitFor();
+    await call(socket, "message:edit", { roomId: room.id, messageId: message.id, body: "the" });
+    await legacy.getByRole("list", { name: "Messages" }).getByText("the (edited)").waitFor();
+    await call(socket, "message:delete", { roomId: room.id, messageId: message.id });
+    await legacy.getByRole("list", { name: "Messages" }).getByText("Message deleted").waitFor();
     await screenshot(legacy, "legacy-page");
   });
 

@@ -164,6 +164,21 @@ describe.runIf(ready && existsSync(NGINX))("behind nginx (deploy/nginx.conf)", {
     expect(new Set(messages.map((m) => m.id)).size).toBe(1);
   });
 
+  it("carries edits and deletions to members on every instance, polling clients included", async () => {
+    const users = await Promise.all(["n1", "n2", "n3"].map(async (id) => ({ id, ...(await register(lb)) })));
+    const [author, ...others] = await Promise.all(users.map((u, i) => client(u.id, u.token, i === 1 ? ["polling"] : ["websocket"])));
+    const joined = others.map((s) => new Promise((resolve) => s.on("room:joined", (r: Room) => r.name === "edits" && resolve(r))));
+    const { room } = await call<{ room: Room }>(author!, "room:create", { name: "edits", memberIds: users.slice(1).map((u) => u.user.id) });
+    await Promise.all(joined);
+    const { message } = await call<{ message: Message }>(author!, "message:send", { roomId: room.id, body: "draft" });
+    const updated = others.map((s) => new Promise<Message>((resolve) => s.on("message:updated", (m: Message) => m.id === message.id && resolve(m))));
+    const deleted = others.map((s) => new Promise<Message>((resolve) => s.on("message:deleted", (m: Message) => m.id === message.id && resolve(m))));
+    await call(author!, "message:edit", { roomId: room.id, messageId: message.id, body: "final" });
+    expect((await Promise.all(updated)).map((m) => m.body)).toEqual(["final", "final"]);
+    await call(author!, "message:delete", { roomId: room.id, messageId: message.id });
+    expect((await Promise.all(deleted)).map((m) => [m.body, typeof m.deletedAt])).toEqual([["", "string"], ["", "string"]]);
+  });
+
   it("carries typing, DMs, presence and gateway operations across instances behind nginx", async () => {
     const [u1, u2, u3] = await Promise.all(["n1", "n2", "n3"].map(async (id) => ({ id, ...(await register(lb)) })));
     const s1 = await client("n1", u1!.token, ["websocket"]);

@@ -121,8 +121,17 @@ describe("the web UI's store, over a real server", () => {
     store.send(general, "written offline");
     // More than a page of history (50) arrives meanwhile (posted as Bob through the gateway: no event budget to run out of).
     for (let i = 1; i <= 60; i++) await server.core.gateway.postMessage({ roomId: general, userId: bob.user.id, body: `m${i}` });
+    // And one the moment the connection is back, arriving live while the store catches up: it must not hide the gap.
+    const backOnline = new Promise<void>((resolve) => {
+      const stop = store.state.subscribe((s) => {
+        if (s.status !== "online") return;
+        stop();
+        void server.core.gateway.postMessage({ roomId: general, userId: bob.user.id, body: "live" }).then(() => resolve());
+      });
+    });
+    await backOnline;
 
-    const expected = [...Array.from({ length: 61 }, (_, i) => `m${i}`), "written offline"];
+    const expected = [...Array.from({ length: 61 }, (_, i) => `m${i}`), "live", "written offline"];
     await vi.waitFor(() => {
       const items = state(store).timelines[general]!.items;
       expect(items.map((m) => m.body)).toEqual(expected);
@@ -144,6 +153,35 @@ describe("the web UI's store, over a real server", () => {
     await vi.waitFor(() => expect(items()[0]!.status).toBe("failed"), WAIT);
     store.discard(general, clientMsgId!);
     expect(items()).toEqual([]);
+  });
+
+  it("edits and deletes in place: its own (Up edits the last one), and others' as they arrive", async () => {
+    const { ada, bobSocket, general } = await twoPeople();
+    const store = open(ada, page(general));
+    await vi.waitFor(() => expect(state(store).timelines[general]?.loading).toBe(false), WAIT);
+    const bodies = () => state(store).timelines[general]!.items.map((m) => (m.deletedAt ? "(deleted)" : m.editedAt ? `${m.body}*` : m.body));
+    store.send(general, "first");
+    store.send(general, "second");
+    const bobs = (await call<{ message: { id: string } }>(bobSocket, "message:send", { roomId: general, body: "bob's" })).message;
+    await vi.waitFor(() => expect(bodies()).toEqual(["first", "second", "bob's"]), WAIT);
+
+    expect(store.editLast(general)).toBe(true);
+    const editing = state(store).editing!;
+    expect(state(store).timelines[general]!.items.find((m) => m.id === editing.messageId)?.body).toBe("second");
+    await store.edit(general, editing.messageId, "second, fixed");
+    expect(state(store).editing).toBeNull();
+    expect(bodies()).toEqual(["first", "second, fixed*", "bob's"]);
+    const first = state(store).timelines[general]!.items[0]!;
+    await store.deleteMessage(general, first.id);
+    expect(bodies()).toEqual(["(deleted)", "second, fixed*", "bob's"]);
+
+    await call(bobSocket, "message:edit", { roomId: general, messageId: bobs.id, body: "bob's, edited" });
+    await vi.waitFor(() => expect(bodies()).toEqual(["(deleted)", "second, fixed*", "bob's, edited*"]), WAIT);
+    await call(bobSocket, "message:delete", { roomId: general, messageId: bobs.id });
+    await vi.waitFor(() => expect(bodies()).toEqual(["(deleted)", "second, fixed*", "(deleted)"]), WAIT);
+    // Refused edits reject with the server's code, and change nothing.
+    await expect(store.edit(general, bobs.id, "mine now")).rejects.toMatchObject({ body: { code: "not_found" } });
+    expect(store.editLast(general)).toBe(true);
   });
 
   it("ends the session when the account signs out everywhere, and on a refused token", async () => {

@@ -25,6 +25,9 @@ export const Composer = memo(function Composer({ roomId, placeholder }: { roomId
     if (event.key === "Enter" && !event.shiftKey && !event.nativeEvent.isComposing) {
       event.preventDefault();
       send();
+    } else if (event.key === "ArrowUp" && text === "" && store.editLast(roomId)) {
+      // As in Slack: Up in an empty composer edits your last message.
+      event.preventDefault();
     }
   }
 

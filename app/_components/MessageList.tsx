@@ -1,9 +1,11 @@
 "use client";
 
-import { Fragment, memo, useCallback, useEffect, useLayoutEffect, useRef } from "react";
+import { Fragment, memo, useCallback, useEffect, useLayoutEffect, useRef, useState, type KeyboardEvent } from "react";
+import { MAX_BODY_LENGTH } from "../../shared/limits";
 import type { TimelineMessage } from "../_lib/timeline";
-import { dayKey, dayLabel, GROUP_GAP_MS, linkify, timeOf } from "../_lib/format";
+import { dayKey, dayLabel, fullTime, GROUP_GAP_MS, linkify, timeOf } from "../_lib/format";
 import { useChat, useStore } from "../_lib/use-chat";
+import { Dialog, errorText } from "./Dialog";
 
 const NO_ITEMS: TimelineMessage[] = [];
 
@@ -15,6 +17,8 @@ const NO_ITEMS: TimelineMessage[] = [];
 export const MessageList = memo(function MessageList({ roomId }: { roomId: string }) {
   const timeline = useChat((s) => s.timelines[roomId]);
   const myId = useChat((s) => s.me.id);
+  // The room's owner may delete anyone's message in it.
+  const owner = useChat((s) => s.members[roomId]?.some((m) => m.user.id === s.me.id && m.role === "owner") ?? false);
   const store = useStore();
   const items = timeline?.items ?? NO_ITEMS;
   const scroller = useRef<HTMLDivElement>(null);
@@ -93,7 +97,7 @@ export const MessageList = memo(function MessageList({ roomId }: { roomId: strin
                   <span>{dayLabel(m.createdAt)}</span>
                 </li>
               )}
-              <MessageItem message={m} grouped={grouped} roomId={roomId} />
+              <MessageItem message={m} grouped={grouped} roomId={roomId} mine={m.authorId === myId} owner={owner} />
             </Fragment>
           );
         })}
@@ -104,45 +108,83 @@ export const MessageList = memo(function MessageList({ roomId }: { roomId: strin
 
 /**
  * One message. Memoized on its props (the message object, which the store
- * keeps until that message changes, and two primitives): a new message, a
- * typing or a presence event renders no other message again, which matters
- * when each body is up to 4,000 characters to scan for links.
+ * keeps until that message changes, and primitives): a new message, a typing
+ * or a presence event renders no other message again, which matters when
+ * each body is up to 4,000 characters to scan for links.
+ *
+ * Its actions (edit and delete my messages; delete any in a room I own) show
+ * on hover, on keyboard focus, and on a tap on touch screens.
  */
 const MessageItem = memo(function MessageItem({
   message: m,
   grouped,
   roomId,
+  mine,
+  owner,
 }: {
   message: TimelineMessage;
   grouped: boolean;
   roomId: string;
+  mine: boolean;
+  owner: boolean;
 }) {
   const store = useStore();
+  const editing = useChat((s) => s.editing?.messageId === m.id);
+  const [confirming, setConfirming] = useState(false);
+  const live = !m.status && !m.deletedAt;
   return (
     <li
-      className={`message ${grouped ? "grouped" : ""} ${m.status ?? "stored"}`}
+      className={`message ${grouped ? "grouped" : ""} ${m.status ?? "stored"} ${m.deletedAt ? "deleted" : ""}`}
       data-message-id={m.status ? undefined : m.id}
       aria-busy={m.status === "pending" || undefined}
+      tabIndex={live ? -1 : undefined}
     >
       {!grouped && (
         <div className="message-meta">
           <span className="author">{m.author.displayName}</span>
-          <time dateTime={m.createdAt}>{timeOf(m.createdAt)}</time>
+          <time dateTime={m.createdAt} title={fullTime(m.createdAt)}>
+            {timeOf(m.createdAt)}
+          </time>
         </div>
       )}
-      {/* dir="auto": a right-to-left message reads and aligns right-to-left, whatever the page's direction. */}
-      <div className="body" dir="auto">
-        {linkify(m.body).map((seg, i) =>
-          seg.kind === "link" ? (
-            // dir="ltr" isolates the address from direction overrides in the text around it.
-            <a key={i} href={seg.href} target="_blank" rel="noopener noreferrer" dir="ltr">
-              {seg.text}
-            </a>
-          ) : (
-            <Fragment key={i}>{seg.text}</Fragment>
-          ),
-        )}
-      </div>
+      {live && !editing && (mine || owner) && (
+        <div className="message-actions" role="group" aria-label="Message actions">
+          {mine && (
+            <button className="ghost" onClick={() => store.startEditing(roomId, m.id)}>
+              Edit
+            </button>
+          )}
+          <button className="ghost" onClick={() => setConfirming(true)}>
+            Delete
+          </button>
+        </div>
+      )}
+      {m.deletedAt ? (
+        <p className="body hint">Message deleted</p>
+      ) : editing ? (
+        <MessageEditor roomId={roomId} message={m} />
+      ) : (
+        // dir="auto": a right-to-left message reads and aligns right-to-left, whatever the page's direction.
+        <div className="body" dir="auto">
+          {linkify(m.body).map((seg, i) =>
+            seg.kind === "link" ? (
+              // dir="ltr" isolates the address from direction overrides in the text around it.
+              <a key={i} href={seg.href} target="_blank" rel="noopener noreferrer" dir="ltr">
+                {seg.text}
+              </a>
+            ) : (
+              <Fragment key={i}>{seg.text}</Fragment>
+            ),
+          )}
+          {m.editedAt && (
+            <span className="edited hint" title={`Edited ${fullTime(m.editedAt)}`}>
+              {" "}
+              (edited)
+            </span>
+          )}
+        </div>
+      )}
+      {confirming && <DeleteDialog roomId={roomId} message={m} mine={mine} onClose={() => setConfirming(false)} />}
       {m.status === "pending" && <span className="delivery hint">Sending…</span>}
       {m.status === "failed" && (
         <span className="delivery failed" role="alert">
@@ -158,3 +200,109 @@ const MessageItem = memo(function MessageItem({
     </li>
   );
 });
+
+/** Edits a message in place: Enter saves, Shift+Enter starts a new line, Escape cancels. */
+function MessageEditor({ roomId, message }: { roomId: string; message: TimelineMessage }) {
+  const store = useStore();
+  const [text, setText] = useState(message.body);
+  const [error, setError] = useState<string | null>(null);
+  const [saving, setSaving] = useState(false);
+  const tooLong = text.length > MAX_BODY_LENGTH;
+
+  const close = () => {
+    store.stopEditing();
+    document.getElementById("composer-input")?.focus();
+  };
+  async function save() {
+    if (!text.trim() || tooLong || saving) return;
+    setSaving(true);
+    try {
+      await store.edit(roomId, message.id, text);
+      document.getElementById("composer-input")?.focus();
+    } catch (err) {
+      setError(errorText(err));
+      setSaving(false);
+    }
+  }
+  function onKeyDown(event: KeyboardEvent<HTMLTextAreaElement>) {
+    if (event.key === "Enter" && !event.shiftKey && !event.nativeEvent.isComposing) {
+      event.preventDefault();
+      void save();
+    } else if (event.key === "Escape") {
+      event.preventDefault();
+      close();
+    }
+  }
+
+  return (
+    <div className="message-editor">
+      <textarea
+        aria-label="Edit message"
+        value={text}
+        rows={Math.min(8, text.split("\n").length)}
+        autoFocus
+        onFocus={(e) => e.currentTarget.setSelectionRange(e.currentTarget.value.length, e.currentTarget.value.length)}
+        onChange={(e) => setText(e.target.value)}
+        onKeyDown={onKeyDown}
+        aria-invalid={tooLong || error !== null || undefined}
+      />
+      <div className="message-editor-actions">
+        <span className="hint">Enter to save, Esc to cancel</span>
+        <button className="ghost" onClick={close}>
+          Cancel
+        </button>
+        <button className="primary" disabled={!text.trim() || tooLong || saving} onClick={() => void save()}>
+          Save
+        </button>
+      </div>
+      {(error || tooLong) && (
+        <p className="form-error" role="alert">
+          {tooLong ? `${text.length - MAX_BODY_LENGTH} characters over the ${MAX_BODY_LENGTH.toLocaleString()} limit.` : error}
+        </p>
+      )}
+    </div>
+  );
+}
+
+/** Asks before deleting: a deleted message cannot be brought back. */
+function DeleteDialog({ roomId, message, mine, onClose }: { roomId: string; message: TimelineMessage; mine: boolean; onClose: () => void }) {
+  const store = useStore();
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  async function remove() {
+    setBusy(true);
+    try {
+      await store.deleteMessage(roomId, message.id);
+      onClose();
+    } catch (err) {
+      setError(errorText(err));
+      setBusy(false);
+    }
+  }
+  return (
+    <Dialog title="Delete message?" onClose={onClose}>
+      <div className="stack">
+        <p className="flush">
+          {mine ? "Your message" : `${message.author.displayName}’s message`} will be deleted for everyone in the room. This can’t be
+          undone.
+        </p>
+        <blockquote className="quoted" dir="auto">
+          {message.body.length > 300 ? `${message.body.slice(0, 300)}…` : message.body}
+        </blockquote>
+        {error && (
+          <p className="form-error" role="alert">
+            {error}
+          </p>
+        )}
+        <div className="row end">
+          <button type="button" onClick={onClose} data-autofocus>
+            Cancel
+          </button>
+          <button type="button" className="primary danger" disabled={busy} onClick={() => void remove()}>
+            Delete
+          </button>
+        </div>
+      </div>
+    </Dialog>
+  );
+}

@@ -51,6 +51,8 @@ export interface ChatState {
   typing: Record<string, Record<string, number>>;
   /** userId → display name, from every message, member and search seen. */
   names: Record<string, string>;
+  /** The message being edited in place, if any. */
+  editing: { roomId: string; messageId: string } | null;
 }
 
 /** What the store reads from and writes to the page. */
@@ -105,6 +107,7 @@ export class ChatStore {
       online: { [me.id]: true },
       typing: {},
       names: { [me.id]: me.displayName },
+      editing: null,
     }));
     this.transport = new ChatTransport({
       ...options.connection,
@@ -123,6 +126,9 @@ export class ChatStore {
     });
     const on = this.transport.on.bind(this.transport);
     on("message:new", (m) => this.onMessage(m));
+    // An edit or a deletion replaces the message where it is shown (a room not loaded reads it later).
+    on("message:updated", (m) => this.changed(m));
+    on("message:deleted", (m) => this.changed(m));
     on("room:joined", (room) => this.onRoomJoined(room));
     on("room:left", ({ roomId }) => this.onRoomLeft(roomId));
     on("room:read", ({ roomId, messageId }) => this.onRead(roomId, messageId));
@@ -147,10 +153,14 @@ export class ChatStore {
   // ---- connection -------------------------------------------------------------
 
   private async onConnect(first: boolean): Promise<void> {
+    // What each room on screen showed when the connection came back, read
+    // before anything is awaited: messages arriving live from now on are
+    // newer than the gap, and must not hide it.
+    const shown = first ? [] : Object.entries(this.get().timelines).map(([roomId, tl]) => [roomId, newestStored(tl)?.id] as const);
     try {
       await this.refreshRooms();
       // Catch up every room on screen, then resend what was pending.
-      if (!first) await Promise.all(Object.keys(this.get().timelines).map((id) => this.catchUp(id)));
+      await Promise.all(shown.map(([roomId, shownId]) => this.catchUp(roomId, shownId)));
       this.outbox.resend(Object.values(this.get().timelines).flatMap((tl) => unsentMessages(tl)));
       const active = this.get().activeRoomId;
       if (active) void this.loadMembers(active);
@@ -292,12 +302,11 @@ export class ChatStore {
     }
   }
 
-  /** After a reconnect: fetch newer pages until they meet what is shown. */
-  private async catchUp(roomId: string): Promise<void> {
-    const shown = newestStored(this.get().timelines[roomId]);
-    if (!shown) return this.loadOlder(roomId);
+  /** After a reconnect: fetch newer pages until they meet what was shown (`shownId`, the newest stored message then). */
+  private async catchUp(roomId: string, shownId: string | undefined): Promise<void> {
+    if (!shownId) return this.loadOlder(roomId);
     const missed = await fetchMissed(
-      shown.id,
+      shownId,
       (before) => this.transport.request("message:history", { roomId, limit: PAGE, ...(before ? { before } : {}) }),
       MAX_CATCH_UP_PAGES,
     );
@@ -321,6 +330,41 @@ export class ChatStore {
 
   discard(roomId: string, clientMsgId: string): void {
     this.updateTimeline(roomId, (tl) => removeUnsent(tl, clientMsgId));
+  }
+
+  /** Opens the editor on one of my messages. */
+  startEditing(roomId: string, messageId: string): void {
+    this.set({ editing: { roomId, messageId } });
+  }
+
+  stopEditing(): void {
+    this.set({ editing: null });
+  }
+
+  /** Up-arrow in an empty composer: edits my newest message there; false if there is none. */
+  editLast(roomId: string): boolean {
+    const { me, timelines } = this.get();
+    const mine = timelines[roomId]?.items.findLast((m) => !m.status && !m.deletedAt && m.authorId === me.id);
+    if (mine) this.startEditing(roomId, mine.id);
+    return mine !== undefined;
+  }
+
+  /** Saves an edit (throws a RequestError when refused: the editor says why). */
+  async edit(roomId: string, messageId: string, body: string): Promise<void> {
+    const { message } = await this.transport.request("message:edit", { roomId, messageId, body });
+    this.changed(message);
+    if (this.get().editing?.messageId === messageId) this.stopEditing();
+  }
+
+  /** Deletes a message (mine, or anyone's in a room I own); shown as deleted at once. */
+  async deleteMessage(roomId: string, messageId: string): Promise<void> {
+    await this.transport.request("message:delete", { roomId, messageId });
+    const shown = this.get().timelines[roomId]?.items.find((m) => m.id === messageId);
+    if (shown && !shown.deletedAt) this.changed({ ...shown, body: "", deletedAt: new Date().toISOString() });
+  }
+
+  private changed(message: Message): void {
+    if (this.get().timelines[message.roomId]) this.merge(message.roomId, [message]);
   }
 
   private onMessage(message: Message): void {

@@ -37,7 +37,6 @@
 
   function addMessage(m) {
     if (m.roomId !== roomId || seen[m.id]) return;
-    seen[m.id] = true;
     var list = $("messages");
     var atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 30;
     var li = document.createElement("li");
@@ -54,10 +53,23 @@
     var text = document.createElement("div");
     text.className = "text";
     text.setAttribute("dir", "auto");
-    text.appendChild(document.createTextNode(m.body));
+    showText(text, m);
     li.appendChild(text);
     list.appendChild(li);
+    seen[m.id] = text;
     if (atBottom) list.scrollTop = list.scrollHeight;
+  }
+
+  // What a message says: its body, "(edited)" after an edit, or that it was deleted.
+  // (This page shows edits and deletions; editing and deleting are in the web UI.)
+  function showText(el, m) {
+    el.innerHTML = "";
+    el.className = m.deletedAt ? "text gone" : "text";
+    el.appendChild(document.createTextNode(m.deletedAt ? "Message deleted" : m.body + (m.editedAt ? " (edited)" : "")));
+  }
+
+  function changeMessage(m) {
+    if (m.roomId === roomId && seen[m.id]) showText(seen[m.id], m);
   }
 
   function openRoom(id) {
@@ -226,6 +238,8 @@
     // Signed out elsewhere, password changed or token expired: the server closes the connection next.
     socket.on("session:ended", function (payload) { signInAgain(payload && payload.reason); });
     socket.on("message:new", addMessage);
+    socket.on("message:updated", changeMessage);
+    socket.on("message:deleted", changeMessage);
     socket.on("room:joined", loadRooms);
     socket.on("room:left", loadRooms);
   }

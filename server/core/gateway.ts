@@ -19,6 +19,7 @@ import {
   type ClientInfo,
   clientInfo,
   createRoomBody,
+  editMessageBody,
   emitBody,
   historyQuery,
   id,
@@ -27,6 +28,7 @@ import {
   postMessageBody,
   publishBody,
 } from "../../shared/gateway";
+import { messageId } from "../../shared/schemas";
 import { messageShape, roomShape } from "../../shared/shapes";
 import type { Channels } from "./channels";
 import type { Connections, Selector } from "./connections";
@@ -43,7 +45,7 @@ export interface GatewayDeps {
   channels: Channels;
 }
 
-export type HttpMethod = "get" | "post" | "put" | "delete";
+export type HttpMethod = "get" | "post" | "put" | "patch" | "delete";
 
 /** The names in a path's braces: `"/groups/{group}/clients/{clientId}"` → `"group" | "clientId"`. */
 export type PathParamName<P extends string> = P extends `${string}{${infer N}}${infer Rest}` ? N | PathParamName<Rest> : never;
@@ -93,7 +95,7 @@ function operation<P extends string, Q extends z.ZodObject, O extends z.ZodType 
  * queue commands (a U+0000 in `/rooms/%00/messages` reached the database and
  * failed as `internal`).
  */
-const PATH_PARAMS: Record<string, z.ZodType<string>> = { clientId: id, userId: id, roomId: id, group: channelName };
+const PATH_PARAMS: Record<string, z.ZodType<string>> = { clientId: id, userId: id, roomId: id, group: channelName, messageId };
 
 /** The schemas of a path's parameters, by name. */
 export function pathParams(path: string): Record<string, z.ZodType<string>> {
@@ -303,6 +305,17 @@ export const operations = {
     summary: "Post a message as a user, a named bot or the system (stored, and delivered live as `message:new`)",
     output: z.object({ message: messageShape }),
     run: async ({ messages }, { roomId, ...input }) => ({ message: await messages.post(roomId, input) }),
+  }),
+  editMessage: operation({
+    tag: "Rooms", http: { method: "patch", path: "/rooms/{roomId}/messages/{messageId}" }, query: none, body: editMessageBody,
+    summary: "Change any message's text (marked edited; the room gets `message:updated`)",
+    output: z.object({ message: messageShape }),
+    run: async ({ messages }, input) => ({ message: await messages.editForBackend(input) }),
+  }),
+  deleteMessage: operation({
+    tag: "Rooms", http: { method: "delete", path: "/rooms/{roomId}/messages/{messageId}" }, query: none,
+    summary: "Delete any message (its body is not kept; the room gets `message:deleted`)", output: null,
+    run: ({ messages }, input) => messages.deleteForBackend(input),
   }),
   history: operation({
     tag: "Rooms", http: { method: "get", path: "/rooms/{roomId}/messages" }, query: historyQuery,

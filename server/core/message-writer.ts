@@ -18,6 +18,9 @@ export interface StoredMessage {
   body: string;
   clientMsgId: string | null;
   createdAt: Date;
+  /** Read back with a resend: it may have been edited or deleted since. */
+  editedAt?: Date | null;
+  deletedAt?: Date | null;
 }
 
 export interface WriteResult {

@@ -3,7 +3,7 @@ import type { PostMessageBody } from "../../shared/gateway";
 import { MAX_BODY_LENGTH } from "../../shared/limits";
 import { isSafeText } from "../../shared/text";
 import type { MessageHooks } from "./hooks";
-import type { MessageHistory, MessageSend, Typing } from "../../shared/schemas";
+import type { MessageDelete, MessageEdit, MessageHistory, MessageSend, Typing } from "../../shared/schemas";
 import { AppError } from "./errors";
 import type { PrismaClient } from "../db/generated/client";
 import type { Delivery } from "./delivery";
@@ -56,6 +56,71 @@ export class Messages {
     const message = toMessage(row, actor);
     this.deliver(message, created);
     return message;
+  }
+
+  /**
+   * The author changes a message's text (plugins' `beforeMessage` hooks see
+   * the new text as they see a new message). Stored with `editedAt` and
+   * pushed to the room as `message:updated`; the same text again changes
+   * nothing.
+   */
+  async edit(actor: User, { roomId, messageId, body }: MessageEdit): Promise<Message> {
+    await this.rooms.assertMember(actor, roomId);
+    const current = await this.live(roomId, messageId);
+    if (current.authorId !== actor.id) throw new AppError("forbidden", "only its author can edit a message");
+    return this.change(current, await this.beforeMessage(actor, roomId, body));
+  }
+
+  /**
+   * Deletes a message: its author, or the room's owner, may. Its body is not
+   * kept; what is left (`deletedAt`, an empty body) stays in the history in
+   * its place and goes to the room as `message:deleted`.
+   */
+  async delete(actor: User, { roomId, messageId }: MessageDelete): Promise<void> {
+    const role = await this.rooms.roleOf(actor, roomId);
+    const current = await this.live(roomId, messageId);
+    if (current.authorId !== actor.id && role !== "owner") {
+      throw new AppError("forbidden", "only its author or the room's owner can delete a message");
+    }
+    await this.remove(current);
+  }
+
+  /** A backend edits any message (as it posts as anyone: no hooks, no author check). */
+  async editForBackend({ roomId, messageId, body }: MessageEdit): Promise<Message> {
+    return this.change(await this.live(roomId, messageId), body);
+  }
+
+  /** A backend deletes any message. */
+  async deleteForBackend({ roomId, messageId }: MessageDelete): Promise<void> {
+    await this.remove(await this.live(roomId, messageId));
+  }
+
+  /** A message of the room that is not deleted; `not_found` otherwise (another room's message included). */
+  private async live(roomId: string, messageId: string) {
+    const row = await this.db.message.findUnique({
+      where: { id: BigInt(messageId) },
+      include: { author: { select: { id: true, displayName: true } } },
+    });
+    if (!row || row.roomId !== roomId || row.deletedAt) throw new AppError("not_found", "no such message in this room");
+    return row;
+  }
+
+  private async change(current: Awaited<ReturnType<Messages["live"]>>, body: string): Promise<Message> {
+    if (current.body === body) return toMessage(current, current.author);
+    // Only while not deleted: a delete that landed meanwhile wins.
+    const { count } = await this.db.message.updateMany({ where: { id: current.id, deletedAt: null }, data: { body, editedAt: new Date() } });
+    if (count === 0) throw new AppError("not_found", "no such message in this room");
+    const row = await this.db.message.findUniqueOrThrow({ where: { id: current.id } });
+    const message = toMessage(row, current.author);
+    this.delivery.toRoom(message.roomId, "message:updated", [message]);
+    return message;
+  }
+
+  private async remove(current: Awaited<ReturnType<Messages["live"]>>): Promise<void> {
+    const { count } = await this.db.message.updateMany({ where: { id: current.id, deletedAt: null }, data: { body: "", deletedAt: new Date() } });
+    if (count === 0) throw new AppError("not_found", "no such message in this room");
+    const row = await this.db.message.findUniqueOrThrow({ where: { id: current.id } });
+    this.delivery.toRoom(row.roomId, "message:deleted", [toMessage(row, current.author)]);
   }
 
   /**

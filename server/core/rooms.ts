@@ -311,11 +311,16 @@ export class Rooms {
 
   /** Throws unless the actor is a member (needed to send or show typing). */
   async assertMember(actor: User, roomId: string): Promise<void> {
+    await this.roleOf(actor, roomId);
+  }
+
+  /** The actor's role in the room; throws unless a member (as assertMember does). */
+  async roleOf(actor: User, roomId: string): Promise<"owner" | "member"> {
     const member = await this.db.membership.findUnique({
       where: { roomId_userId: { roomId, userId: actor.id } },
-      select: { userId: true },
+      select: { role: true },
     });
-    if (member) return;
+    if (member) return member.role;
     const exists = await this.db.room.count({ where: { id: roomId } });
     if (exists === 0) throw new AppError("not_found", "no such room");
     throw new AppError("forbidden", "join the room first");

@@ -22,7 +22,16 @@ export function toRoom(row: {
 }
 
 export function toMessage(
-  row: { id: bigint; roomId: string; authorId: string; body: string; clientMsgId: string | null; createdAt: Date },
+  row: {
+    id: bigint;
+    roomId: string;
+    authorId: string;
+    body: string;
+    clientMsgId: string | null;
+    createdAt: Date;
+    editedAt?: Date | null;
+    deletedAt?: Date | null;
+  },
   author: { id: string; displayName: string },
 ): Message {
   const message: Message = {
@@ -34,5 +43,7 @@ export function toMessage(
     createdAt: row.createdAt.toISOString(),
   };
   if (row.clientMsgId !== null) message.clientMsgId = row.clientMsgId;
+  if (row.editedAt) message.editedAt = row.editedAt.toISOString();
+  if (row.deletedAt) message.deletedAt = row.deletedAt.toISOString();
   return message;
 }

@@ -7,6 +7,8 @@ import type { z } from "zod";
 import type { ClientToServerEvents, User } from "../../shared/protocol";
 import {
   dmOpenInput,
+  messageDeleteInput,
+  messageEditInput,
   messageHistoryInput,
   messageSendInput,
   presenceQueryInput,
@@ -97,6 +99,16 @@ export const clientEvents = {
     schema: messageHistoryInput,
     ackRequired: true,
     run: async ({ core, user }, input) => core.messages.history(user, input),
+  }),
+  "message:edit": event({
+    schema: messageEditInput,
+    ackRequired: true,
+    run: async ({ core, user }, input) => ({ message: await core.messages.edit(user, input) }),
+  }),
+  "message:delete": event({
+    schema: messageDeleteInput,
+    ackRequired: true,
+    run: async ({ core, user }, input) => (await core.messages.delete(user, input), {}),
   }),
   typing: event({
     schema: typingInput,
