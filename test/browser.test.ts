@@ -351,6 +351,41 @@ describe("web UI in Chromium", { timeout: 90_000 }, () => {
     await screenshot(bob, "edit-and-delete");
   });
 
+  it("names the tab with the room and the unread count, has a favicon, focuses the message box, and asks before leaving", async () => {
+    const alice = await newPage();
+    const bob = await newPage();
+    const failed: string[] = [];
+    const errors: string[] = [];
+    alice.on("response", (r) => void (r.status() >= 400 && failed.push(`${r.status()} ${r.url()}`)));
+    alice.on("pageerror", (err) => void errors.push(err.message));
+    const bobName = await signUp(bob);
+    await signUp(alice);
+    await createRoom(alice, "Lobby", { invite: [bobName] });
+    await expect.poll(() => alice.title()).toBe("#Lobby — Switchboard");
+    // Creating a room leaves the cursor in its message box.
+    await expect.poll(() => alice.getByLabel("Message", { exact: true }).evaluate((el) => el === document.activeElement)).toBe(true);
+    await createRoom(alice, "Quiet");
+    await openRoom(bob, "Lobby");
+    await send(bob, "anyone here?");
+    await expect.poll(() => alice.title()).toBe("(1) #Quiet — Switchboard");
+    const icon = await alice.request.get("/favicon.ico");
+    expect(icon.status()).toBe(200);
+    expect(icon.headers()["content-type"]).toMatch(/icon/);
+
+    // Leave asks first; Cancel keeps the room; a double click on Leave leaves once, without an error.
+    await openRoom(alice, "Lobby");
+    await expect.poll(() => alice.title()).toBe("#Lobby — Switchboard");
+    await alice.getByRole("button", { name: "Leave", exact: true }).click();
+    const confirm = alice.getByRole("dialog", { name: "Leave #Lobby?" });
+    await confirm.getByRole("button", { name: "Cancel" }).click();
+    await alice.getByRole("heading", { level: 1, name: "Lobby" }).waitFor();
+    await alice.getByRole("button", { name: "Leave", exact: true }).click();
+    await confirm.getByRole("button", { name: "Leave" }).dblclick();
+    await expect.poll(() => alice.getByRole("navigation").getByRole("button", { name: "Lobby" }).count()).toBe(0);
+    expect(errors).toEqual([]);
+    expect(failed).toEqual([]);
+  });
+
   it("keeps two tabs of one user in step: messages, new rooms, read state", async () => {
     const tab1 = await newPage();
     await signUp(tab1);

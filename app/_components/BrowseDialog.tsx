@@ -3,7 +3,7 @@
 import { useCallback, useState } from "react";
 import { useStore } from "../_lib/use-chat";
 import { useSearch } from "../_lib/use-search";
-import { Dialog, errorText } from "./Dialog";
+import { Dialog, errorText, focusComposer } from "./Dialog";
 
 export function BrowseDialog({ onClose }: { onClose: () => void }) {
   const store = useStore();
@@ -42,6 +42,7 @@ export function BrowseDialog({ onClose }: { onClose: () => void }) {
                   if (room.joined) store.openRoom(room.id);
                   else await store.joinRoom(room.id);
                   onClose();
+                  focusComposer();
                 } catch (err) {
                   setError(errorText(err));
                 }

@@ -5,7 +5,7 @@ import type { User } from "../../shared/protocol";
 import { currentUser, signOut, type SignOutAction } from "../_lib/auth";
 import { ChatStore } from "../_lib/chat-store";
 import { signInUrl, type SessionEnd } from "../_lib/session-notice";
-import { ChatContext, useChat } from "../_lib/use-chat";
+import { ChatContext, roomTitle, useChat } from "../_lib/use-chat";
 import { AccountMenu } from "./AccountMenu";
 import { MembersPanel } from "./MembersPanel";
 import { RoomView } from "./RoomView";
@@ -90,6 +90,17 @@ function ChatLayout({ onSignOut }: { onSignOut: SignOutAction }) {
   const status = useChat((s) => s.status);
   const activeRoomId = useChat((s) => s.activeRoomId);
   const [menuOpen, setMenuOpen] = useState(false);
+  const title = useChat((s) => {
+    const room = s.rooms.find((r) => r.id === s.activeRoomId);
+    const unread = s.rooms.reduce((sum, r) => sum + r.unread, 0);
+    const name = room ? (room.kind === "dm" ? roomTitle(room) : `#${room.name}`) : null;
+    return `${unread > 0 ? `(${unread}) ` : ""}${name ? `${name} — ` : ""}Switchboard`;
+  });
+
+  // The browser tab says where you are and how much is unread.
+  useEffect(() => {
+    document.title = title;
+  }, [title]);
 
   // On a phone the sidebar is a drawer; picking a room closes it.
   useEffect(() => setMenuOpen(false), [activeRoomId]);

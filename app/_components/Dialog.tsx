@@ -34,6 +34,15 @@ export function Dialog(props: { title: string; onClose: () => void; children: Re
   );
 }
 
+/**
+ * After a dialog that opened a room closes: the message box takes focus
+ * (closing a dialog gives focus back to the button that opened it, so this
+ * waits for that first).
+ */
+export function focusComposer(): void {
+  setTimeout(() => document.getElementById("composer-input")?.focus(), 0);
+}
+
 export function errorText(err: unknown): string {
   return err instanceof Error ? err.message.charAt(0).toUpperCase() + err.message.slice(1) : "Something went wrong.";
 }

@@ -2,7 +2,7 @@
 
 import { useState } from "react";
 import { useStore } from "../_lib/use-chat";
-import { Dialog, errorText } from "./Dialog";
+import { Dialog, errorText, focusComposer } from "./Dialog";
 import { UserPicker } from "./UserPicker";
 
 /** Finds people by name to start (or reopen) a direct conversation. */
@@ -22,6 +22,7 @@ export function DmDialog({ onClose }: { onClose: () => void }) {
               try {
                 await store.openDm(user);
                 onClose();
+                focusComposer();
               } catch (err) {
                 setError(errorText(err));
               }

@@ -3,7 +3,7 @@
 import { useState, type FormEvent } from "react";
 import type { User } from "../../shared/protocol";
 import { useStore } from "../_lib/use-chat";
-import { Dialog, errorText } from "./Dialog";
+import { Dialog, errorText, focusComposer } from "./Dialog";
 import { UserPicker } from "./UserPicker";
 
 /** Name, public or private, and people to invite (found by name). */
@@ -25,6 +25,7 @@ export function NewRoomDialog({ onClose }: { onClose: () => void }) {
     try {
       await store.createRoom(name, visibility, invited.map((u) => u.id));
       onClose();
+      focusComposer();
     } catch (err) {
       setError(errorText(err));
       setBusy(false);

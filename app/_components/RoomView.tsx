@@ -4,6 +4,7 @@ import { memo, useState } from "react";
 import { typingText } from "../_lib/format";
 import { roomTitle, useChat, useStore } from "../_lib/use-chat";
 import { Composer } from "./Composer";
+import { Dialog, errorText } from "./Dialog";
 import { InviteDialog } from "./InviteDialog";
 import { MessageList } from "./MessageList";
 
@@ -12,6 +13,7 @@ export const RoomView = memo(function RoomView() {
   const room = useChat((s) => s.rooms.find((r) => r.id === s.activeRoomId));
   const store = useStore();
   const [inviting, setInviting] = useState(false);
+  const [leaving, setLeaving] = useState(false);
 
   if (!room) {
     return (
@@ -38,7 +40,7 @@ export const RoomView = memo(function RoomView() {
         {room.kind === "group" && (
           <div className="row">
             <button onClick={() => setInviting(true)}>Invite</button>
-            <button className="ghost" onClick={() => void store.leaveRoom(room.id)}>
+            <button className="ghost" onClick={() => setLeaving(true)}>
               Leave
             </button>
           </div>
@@ -48,6 +50,7 @@ export const RoomView = memo(function RoomView() {
       <TypingIndicator roomId={room.id} />
       <Composer roomId={room.id} placeholder={`Message ${room.kind === "dm" ? roomTitle(room) : `#${room.name}`}`} />
       {inviting && <InviteDialog roomId={room.id} onClose={() => setInviting(false)} />}
+      {leaving && <LeaveDialog roomId={room.id} name={room.name} privateRoom={room.visibility === "private"} onClose={() => setLeaving(false)} />}
     </main>
   );
 });
@@ -59,5 +62,46 @@ function TypingIndicator({ roomId }: { roomId: string }) {
     <p className="typing" aria-live="polite">
       {text}
     </p>
+  );
+}
+
+/** Asks before leaving: a private room can only be re-entered by invitation. */
+function LeaveDialog(props: { roomId: string; name: string; privateRoom: boolean; onClose: () => void }) {
+  const store = useStore();
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  async function leave() {
+    setBusy(true);
+    try {
+      await store.leaveRoom(props.roomId);
+      props.onClose();
+    } catch (err) {
+      setError(errorText(err));
+      setBusy(false);
+    }
+  }
+  return (
+    <Dialog title={`Leave #${props.name}?`} onClose={props.onClose}>
+      <div className="stack">
+        <p className="flush">
+          {props.privateRoom
+            ? "This room is private: you can only come back if a member invites you again."
+            : "You can join again any time from Browse rooms."}
+        </p>
+        {error && (
+          <p className="form-error" role="alert">
+            {error}
+          </p>
+        )}
+        <div className="row end">
+          <button type="button" onClick={props.onClose} data-autofocus>
+            Cancel
+          </button>
+          <button type="button" className="primary" disabled={busy} onClick={() => void leave()}>
+            Leave
+          </button>
+        </div>
+      </div>
+    </Dialog>
   );
 }
