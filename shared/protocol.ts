@@ -80,6 +80,10 @@ export interface ServerToClientEvents {
   /** A message was deleted: what is left of it (its body empty, `deletedAt` set), to show in its place. */
   "message:deleted": (message: Message) => void;
   "room:joined": (room: Room) => void;
+  /** To the room's members (the new one's tabs included) when someone joins, is invited or added to a group room. */
+  "member:joined": (payload: { roomId: string; member: Member }) => void;
+  /** To the room's remaining members when someone leaves or is removed. */
+  "member:left": (payload: { roomId: string; userId: string }) => void;
   /** Sent to every tab of a user who left (or was removed from) a room. */
   "room:left": (payload: { roomId: string }) => void;
   /** Sent to every tab of a user when one of them marks a room read. */

@@ -382,6 +382,8 @@ describe("web UI in Chromium", { timeout: 90_000 }, () => {
     await alice.getByRole("button", { name: "Leave", exact: true }).click();
     await confirm.getByRole("button", { name: "Leave" }).dblclick();
     await expect.poll(() => alice.getByRole("navigation").getByRole("button", { name: "Lobby" }).count()).toBe(0);
+    // Bob's members panel follows at once.
+    await expect.poll(() => bob.getByRole("complementary", { name: "Members" }).getByRole("listitem").count()).toBe(1);
     expect(errors).toEqual([]);
     expect(failed).toEqual([]);
   });

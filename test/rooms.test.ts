@@ -84,6 +84,34 @@ describe.each(await backends())("rooms, DMs and presence (%s)", (backend) => {
     expect(leaveAgain).toMatchObject({ ok: false, error: { code: "not_found" } });
   });
 
+  it("tells a room's members who joined, was invited, left or was removed", async () => {
+    const [ada, bob, cy, dee] = [await register(server.url, undefined, "Ada"), await register(server.url, undefined, "Bob"), await register(server.url, undefined, "Cy"), await register(server.url)];
+    const a = await connect(server.url, ada.token);
+    const [b, c] = [await connect(server.url, bob.token), await connect(server.url, cy.token)];
+    await connect(server.url, dee.token);
+    const { room } = await call<{ room: Room }>(a, "room:create", { name: "comings and goings" });
+    const joined = collect(a, "member:joined");
+    const left = collect(a, "member:left");
+    await call(b, "room:join", { roomId: room.id });
+    await call(b, "room:invite", { roomId: room.id, userIds: [cy.user.id, dee.user.id] });
+    await settle(a);
+    expect(joined).toEqual([
+      { roomId: room.id, member: { user: bob.user, role: "member", online: true } },
+      ...[cy, dee].map((u) => ({ roomId: room.id, member: { user: u.user, role: "member", online: true } })),
+    ].map((e) => expect.objectContaining(e)));
+    expect(joined).toHaveLength(3);
+    const bobHears = collect(b, "member:left");
+    await call(c, "room:leave", { roomId: room.id });
+    await server.core.gateway.removeMember({ roomId: room.id, userId: dee.user.id });
+    await settle(a);
+    await settle(b);
+    expect(left).toEqual([{ roomId: room.id, userId: cy.user.id }, { roomId: room.id, userId: dee.user.id }]);
+    expect(bobHears).toEqual(left);
+    // What the events said is what the list says.
+    const { members } = await call<{ members: Member[] }>(a, "room:members", { roomId: room.id });
+    expect(members.map((m) => m.user.id)).toEqual([ada.user.id, bob.user.id]);
+  });
+
   it("answers not_found for a room that does not exist", async () => {
     const alice = await user();
     const res = await request(alice.socket, "room:join", { roomId: "00000000-0000-0000-0000-000000000000" });

@@ -184,6 +184,21 @@ describe("the web UI's store, over a real server", () => {
     expect(store.editLast(general)).toBe(true);
   });
 
+  it("keeps the members of the open room up to date as people join and leave", async () => {
+    const { ada, bob, bobSocket, general } = await twoPeople();
+    const store = open(ada, page(general));
+    const ids = () => state(store).members[general]?.map((m) => m.user.id);
+    await vi.waitFor(() => expect(ids()).toHaveLength(2), WAIT);
+    const first = ids()!;
+    expect([...first].sort()).toEqual([ada.user.id, bob.user.id].sort());
+    const carol = await register(server.url, undefined, "Carol");
+    await call(bobSocket, "room:invite", { roomId: general, userIds: [carol.user.id] });
+    await vi.waitFor(() => expect(ids()).toEqual([...first, carol.user.id]), WAIT);
+    expect(state(store).names[carol.user.id]).toBe("Carol");
+    await call(bobSocket, "room:leave", { roomId: general });
+    await vi.waitFor(() => expect(ids()).toEqual([ada.user.id, carol.user.id]), WAIT);
+  });
+
   it("ends the session when the account signs out everywhere, and on a refused token", async () => {
     const ada = await register(server.url);
     const ended: SessionEnd[] = [];

@@ -129,6 +129,8 @@ export class ChatStore {
     // An edit or a deletion replaces the message where it is shown (a room not loaded reads it later).
     on("message:updated", (m) => this.changed(m));
     on("message:deleted", (m) => this.changed(m));
+    on("member:joined", ({ roomId, member }) => this.onMemberJoined(roomId, member));
+    on("member:left", ({ roomId, userId }) => this.onMemberLeft(roomId, userId));
     on("room:joined", (room) => this.onRoomJoined(room));
     on("room:left", ({ roomId }) => this.onRoomLeft(roomId));
     on("room:read", ({ roomId, messageId }) => this.onRead(roomId, messageId));
@@ -265,6 +267,25 @@ export class ChatStore {
     } catch {
       // Not readable (left meanwhile): nothing to show.
     }
+  }
+
+  /** Someone joined a room whose members are shown: they appear at the end, as in the server's order. */
+  private onMemberJoined(roomId: string, member: Member): void {
+    const { members, online, names } = this.get();
+    const shown = members[roomId];
+    if (!shown || shown.some((m) => m.user.id === member.user.id)) return;
+    this.set({
+      members: { ...members, [roomId]: [...shown, member] },
+      online: { ...online, [member.user.id]: member.online },
+      names: { ...names, [member.user.id]: member.user.displayName },
+    });
+  }
+
+  private onMemberLeft(roomId: string, userId: string): void {
+    const { members } = this.get();
+    const shown = members[roomId];
+    if (!shown?.some((m) => m.user.id === userId)) return;
+    this.set({ members: { ...members, [roomId]: shown.filter((m) => m.user.id !== userId) } });
   }
 
   private onRoomJoined(room: Room): void {

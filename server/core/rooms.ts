@@ -104,6 +104,7 @@ export class Rooms {
       throw err;
     }
     this.announceJoin(actor.id, room);
+    await this.announceMembers(roomId, [actor]);
     return room;
   }
 
@@ -124,15 +125,14 @@ export class Rooms {
   async removeMember(roomId: string, userId: string): Promise<void> {
     const { count } = await this.db.membership.deleteMany({ where: { roomId, userId } });
     if (count === 0) throw new AppError("not_found", "no such member in this room");
-    this.delivery.removeUserFromRoom(userId, roomId);
-    this.delivery.toUser(userId, "room:left", [{ roomId }]);
+    this.announceLeave(userId, roomId);
   }
 
   private async addMembers(roomId: string, userIds: string[]): Promise<string[]> {
     const row = await this.db.room.findUniqueOrThrow({ where: { id: roomId } });
     if (row.kind === "dm") throw new AppError("forbidden", "a direct message has exactly two members");
     const ids = [...new Set(userIds)];
-    const found = await this.db.user.findMany({ where: { id: { in: ids } }, select: { id: true } });
+    const found = await this.db.user.findMany({ where: { id: { in: ids } }, select: { id: true, username: true, displayName: true } });
     if (found.length !== ids.length) throw new AppError("not_found", "userIds: unknown user");
     const existing = new Set(
       (await this.db.membership.findMany({ where: { roomId, userId: { in: ids } }, select: { userId: true } })).map(
@@ -143,6 +143,7 @@ export class Rooms {
     await this.db.membership.createMany({ data: added.map((userId) => ({ roomId, userId })), skipDuplicates: true });
     const room = toRoom(row);
     for (const userId of added) this.announceJoin(userId, room);
+    await this.announceMembers(roomId, found.filter((u) => added.includes(u.id)).map(toUser));
     return added;
   }
 
@@ -161,8 +162,7 @@ export class Rooms {
     if (row.kind === "dm") throw new AppError("forbidden", "a direct message cannot be left");
     const { count } = await this.db.membership.deleteMany({ where: { roomId, userId: actor.id } });
     if (count === 0) throw new AppError("not_found", "you are not a member of this room");
-    this.delivery.removeUserFromRoom(actor.id, roomId);
-    this.delivery.toUser(actor.id, "room:left", [{ roomId }]);
+    this.announceLeave(actor.id, roomId);
   }
 
   /** A page of the actor's rooms, oldest first, with unread counts (own messages never count as unread). */
@@ -324,6 +324,20 @@ export class Rooms {
     const exists = await this.db.room.count({ where: { id: roomId } });
     if (exists === 0) throw new AppError("not_found", "no such room");
     throw new AppError("forbidden", "join the room first");
+  }
+
+  /** Tells a room's members who joined (after they were subscribed: their own tabs hear it too). */
+  private async announceMembers(roomId: string, users: User[]): Promise<void> {
+    if (users.length === 0) return;
+    const online = await this.presence.online(users.map((u) => u.id));
+    for (const user of users) this.delivery.toRoom(roomId, "member:joined", [{ roomId, member: { user, role: "member", online: online.has(user.id) } }]);
+  }
+
+  /** The user's tabs stop hearing the room and are told; the members who stay are told too. */
+  private announceLeave(userId: string, roomId: string): void {
+    this.delivery.removeUserFromRoom(userId, roomId);
+    this.delivery.toUser(userId, "room:left", [{ roomId }]);
+    this.delivery.toRoom(roomId, "member:left", [{ roomId, userId }]);
   }
 
   private announceJoin(userId: string, room: Room): void {
