@@ -564,7 +564,7 @@ describe("web UI in Chromium", { timeout: 90_000 }, () => {
     const page = await newPage();
     await signIn(page, alice.user.username);
     await page.getByRole("heading", { level: 1, name: "Hostile" }).waitFor();
-    await log(page).getByText("This is the beginning of the conversation.").waitFor();
+    await log(page).getByText("No messages yet. Write the first one below.").waitFor();
     // Calls of MessageItem, the one function that renders a message ("delivery hint" is in it only).
     const renders = await countCalls(page, "delivery hint");
 

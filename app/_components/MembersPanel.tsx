@@ -21,7 +21,10 @@ export const MembersPanel = memo(function MembersPanel() {
       <ul aria-label="Online members">
         {here.map((m) => (
           <li key={m.user.id}>
-            <span className="dot online" aria-hidden="true" /> {m.user.displayName}
+            <span className="dot online" aria-hidden="true" />
+            <span className="member-name" title={m.user.displayName}>
+              {m.user.displayName}
+            </span>
             {m.role === "owner" && <span className="hint"> · owner</span>}
           </li>
         ))}
@@ -32,7 +35,11 @@ export const MembersPanel = memo(function MembersPanel() {
           <ul aria-label="Offline members">
             {away.map((m) => (
               <li key={m.user.id} className="away">
-                <span className="dot" aria-hidden="true" /> {m.user.displayName}
+                <span className="dot" aria-hidden="true" />
+                <span className="member-name" title={m.user.displayName}>
+                  {m.user.displayName}
+                </span>
+                {m.role === "owner" && <span className="hint"> · owner</span>}
               </li>
             ))}
           </ul>

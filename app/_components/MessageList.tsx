@@ -78,6 +78,8 @@ export const MessageList = memo(function MessageList({ roomId }: { roomId: strin
             {timeline.loading ? "Loading…" : "Load older messages"}
           </button>
         </div>
+      ) : timeline && items.length === 0 ? (
+        <p className="history-edge hint">No messages yet. Write the first one below.</p>
       ) : timeline ? (
         <p className="history-edge hint">This is the beginning of the conversation.</p>
       ) : null}

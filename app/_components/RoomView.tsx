@@ -35,7 +35,9 @@ export const RoomView = memo(function RoomView() {
               {room.visibility === "private" ? "🔒" : "#"}
             </span>
           )}
-          {roomTitle(room)}
+          <span className="room-title" title={roomTitle(room)}>
+            {roomTitle(room)}
+          </span>
         </h1>
         {room.kind === "group" && (
           <div className="row">

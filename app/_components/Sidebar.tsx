@@ -79,7 +79,9 @@ const RoomLink = memo(function RoomLink({ room }: { room: RoomSummary }) {
             {room.visibility === "private" ? "🔒" : "#"}
           </span>
         )}
-        <span className="room-name">{roomTitle(room)}</span>
+        <span className="room-name" title={roomTitle(room)}>
+          {roomTitle(room)}
+        </span>
         {room.unread > 0 && (
           <span className="badge" aria-label={`${room.unread} unread`}>
             {room.unread >= UNREAD_CAP ? `${UNREAD_CAP - 1}+` : room.unread}
