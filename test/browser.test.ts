@@ -463,7 +463,7 @@ describe("web UI in Chromium", { timeout: 90_000 }, () => {
     for (let i = 1; i <= 12; i++) await send(page, `burst ${i}`);
     const failed = log(page).locator("li.message.failed");
     await failed.first().waitFor();
-    await failed.first().getByText(/Not sent: too many events/).waitFor();
+    await failed.first().getByText(/Not sent\. You are sending too fast — wait a moment/).waitFor();
     await screenshot(page, "send-failed");
     const text = await failed.first().locator(".body").innerText();
     // Retry until the bucket has refilled; the message is then stored, once.

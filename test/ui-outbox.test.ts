@@ -2,10 +2,12 @@
  * The web UI's outbox (app/_lib/outbox.ts): when a message is sent, and what
  * its outcome does to it. The connection is a stand-in here, so that each
  * outcome (ack, refusal, no answer, a drop) can be produced on purpose; the
- * store over a real server is in ui-store.test.ts.
+ * store over a real server is in ui-store.test.ts. And how refusals are put
+ * into words for the person (app/_lib/errors.ts).
  */
 import { describe, expect, it } from "vitest";
-import { Outbox, RequestError } from "../app/_lib/outbox";
+import { errorText, plainError, RequestError } from "../app/_lib/errors";
+import { Outbox } from "../app/_lib/outbox";
 import type { Message } from "../shared/protocol";
 
 const me = { id: "u1", username: "ada", displayName: "Ada" };
@@ -69,7 +71,7 @@ describe("outbox", () => {
     const m = h.outbox.compose("r", "x".repeat(10), me);
     h.sent[0]!.settle.fail(new RequestError({ code: "forbidden", message: "not a member of this room" }));
     await h.tick();
-    expect(h.outcome.failed).toEqual([["r", m.clientMsgId, "not a member of this room"]]);
+    expect(h.outcome.failed).toEqual([["r", m.clientMsgId, "Not a member of this room."]]);
   });
 
   it("keeps a message pending when its answer was lost to a drop, and fails it when the server does not answer while connected", async () => {
@@ -84,6 +86,19 @@ describe("outbox", () => {
     h.setOnline(true);
     h.sent[1]!.settle.fail(new Error("operation has timed out"));
     await h.tick();
-    expect(h.outcome.failed).toEqual([["r", kept.clientMsgId, "no answer from the server"]]);
+    expect(h.outcome.failed).toEqual([["r", kept.clientMsgId, "The server did not answer."]]);
+  });
+});
+
+describe("errors in plain words", () => {
+  it("says what happened for the codes a person meets, and keeps the server's words for the rest", () => {
+    expect(plainError({ code: "rate_limited", message: "too many events; slow down", retryAfter: 1 })).toBe(
+      "You are sending too fast — wait a moment, then try again.",
+    );
+    expect(plainError({ code: "unavailable", message: "the database is unavailable; try again" })).toMatch(/^The server can’t reach its database/);
+    expect(plainError({ code: "forbidden", message: "join the room first" })).toBe("Join the room first.");
+    expect(errorText(new RequestError({ code: "not_found", message: "no such room." }))).toBe("No such room.");
+    expect(errorText(new Error("operation has timed out"))).toBe("The server did not answer. Check your connection and try again.");
+    expect(errorText("nonsense")).toBe("Something went wrong.");
   });
 });

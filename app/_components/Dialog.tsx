@@ -43,6 +43,4 @@ export function focusComposer(): void {
   setTimeout(() => document.getElementById("composer-input")?.focus(), 0);
 }
 
-export function errorText(err: unknown): string {
-  return err instanceof Error ? err.message.charAt(0).toUpperCase() + err.message.slice(1) : "Something went wrong.";
-}
+export { errorText } from "../_lib/errors";

@@ -190,7 +190,7 @@ const MessageItem = memo(function MessageItem({
       {m.status === "pending" && <span className="delivery hint">Sending…</span>}
       {m.status === "failed" && (
         <span className="delivery failed" role="alert">
-          Not sent{m.error ? `: ${m.error}` : ""}.{" "}
+          Not sent.{m.error ? ` ${m.error}` : ""}{" "}
           <button className="link" onClick={() => store.retry(roomId, m.clientMsgId!)}>
             Retry
           </button>{" "}

@@ -10,16 +10,9 @@
  * they are shown; the outbox decides when each is sent and what its outcome
  * does to it.
  */
-import type { ErrorBody } from "../../shared/errors";
 import type { Message, User } from "../../shared/protocol";
+import { plainError, RequestError } from "./errors";
 import type { TimelineMessage } from "./timeline";
-
-/** A refusal from the server, with its stable code. */
-export class RequestError extends Error {
-  constructor(readonly body: ErrorBody) {
-    super(body.message);
-  }
-}
 
 export interface OutboxDeps {
   connected(): boolean;
@@ -66,7 +59,7 @@ export class Outbox {
       (err: unknown) => {
         // No answer because the connection dropped is not a failure: it goes out again on reconnect.
         if (!(err instanceof RequestError) && !this.deps.connected()) return;
-        this.deps.failed(m.roomId, clientMsgId, err instanceof RequestError ? err.body.message : "no answer from the server");
+        this.deps.failed(m.roomId, clientMsgId, err instanceof RequestError ? plainError(err.body) : "The server did not answer.");
       },
     );
   }

@@ -8,7 +8,7 @@
  */
 import { io, type ManagerOptions, type Socket, type SocketOptions } from "socket.io-client";
 import type { Ack, ClientToServerEvents, ServerToClientEvents } from "../../shared/protocol";
-import { RequestError } from "./outbox";
+import { RequestError } from "./errors";
 import { connectFailure, retryDelay } from "./reconnect";
 import type { SessionEnd } from "./session-notice";
 

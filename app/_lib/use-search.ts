@@ -1,7 +1,7 @@
 "use client";
 
 import { useEffect, useState } from "react";
-import { errorText } from "../_components/Dialog";
+import { errorText } from "./errors";
 
 /**
  * Runs `search` for the query a moment after typing stops, ignoring answers
