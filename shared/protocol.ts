@@ -82,6 +82,8 @@ export interface ServerToClientEvents {
   "room:joined": (room: Room) => void;
   /** To the room's members (the new one's tabs included) when someone joins, is invited or added to a group room. */
   "member:joined": (payload: { roomId: string; member: Member }) => void;
+  /** To the room's members when one of them moves their read marker forward (read receipts). */
+  "member:read": (payload: { roomId: string; userId: string; messageId: string }) => void;
   /** To the room's remaining members when someone leaves or is removed. */
   "member:left": (payload: { roomId: string; userId: string }) => void;
   /** Sent to every tab of a user who left (or was removed from) a room. */

@@ -34,6 +34,7 @@ export const memberShape = z.object({
   user: userShape,
   role: z.enum(["owner", "member"]),
   online: z.boolean(),
+  lastReadMessageId: z.string().nullable().describe("the member's read marker: they have read up to this message (read receipts)"),
 });
 
 export const messageShape = z.object({

@@ -336,6 +336,8 @@ describe("web UI in Chromium", { timeout: 90_000 }, () => {
     await alice.getByLabel("Edit message").press("Escape");
     await expect.poll(() => alice.getByLabel("Edit message").count()).toBe(0);
 
+    // Bob has read it: Alice sees it under her newest message.
+    await log(alice).getByText("Seen by 1").waitFor();
     // Bob may not edit or delete Alice's message: no actions on it.
     const hers = log(bob).locator(".message", { hasText: "delete me" });
     await hers.hover();

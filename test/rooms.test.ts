@@ -95,11 +95,9 @@ describe.each(await backends())("rooms, DMs and presence (%s)", (backend) => {
     await call(b, "room:join", { roomId: room.id });
     await call(b, "room:invite", { roomId: room.id, userIds: [cy.user.id, dee.user.id] });
     await settle(a);
-    expect(joined).toEqual([
-      { roomId: room.id, member: { user: bob.user, role: "member", online: true } },
-      ...[cy, dee].map((u) => ({ roomId: room.id, member: { user: u.user, role: "member", online: true } })),
-    ].map((e) => expect.objectContaining(e)));
-    expect(joined).toHaveLength(3);
+    expect(joined).toEqual(
+      [bob, cy, dee].map((u) => ({ roomId: room.id, member: { user: u.user, role: "member", online: true, lastReadMessageId: null } })),
+    );
     const bobHears = collect(b, "member:left");
     await call(c, "room:leave", { roomId: room.id });
     await server.core.gateway.removeMember({ roomId: room.id, userId: dee.user.id });
@@ -263,6 +261,28 @@ describe.each(await backends())("rooms, DMs and presence (%s)", (backend) => {
     // The marker never moves back.
     await call(bob.socket, "room:read", { roomId: room.id, messageId: ids[0] });
     expect(await unread(bob.socket)).toBe(1);
+  });
+
+  it("shows read markers to the room's members as receipts, live, and only for the room's own messages", async () => {
+    const alice = await user();
+    const bob = await user();
+    const { room } = await call<{ room: Room }>(alice.socket, "room:create", { name: "receipts", memberIds: [bob.user.id] });
+    const { room: other } = await call<{ room: Room }>(alice.socket, "room:create", { name: "elsewhere", memberIds: [bob.user.id] });
+    const sent = (await call<{ message: { id: string } }>(alice.socket, "message:send", { roomId: room.id, body: "did you see this?" })).message;
+    const elsewhere = (await call<{ message: { id: string } }>(alice.socket, "message:send", { roomId: other.id, body: "not here" })).message;
+    const markers = async () =>
+      Object.fromEntries((await call<{ members: Member[] }>(alice.socket, "room:members", { roomId: room.id })).members.map((m) => [m.user.id, m.lastReadMessageId]));
+    expect(await markers()).toEqual({ [alice.user.id]: null, [bob.user.id]: null });
+
+    const receipt = next(alice.socket, "member:read");
+    await call(bob.socket, "room:read", { roomId: room.id, messageId: sent.id });
+    expect(await receipt).toEqual({ roomId: room.id, userId: bob.user.id, messageId: sent.id });
+    expect(await markers()).toEqual({ [alice.user.id]: null, [bob.user.id]: sent.id });
+    // A marker cannot point past the room's messages (it would claim to have read what does not exist yet).
+    for (const messageId of [elsewhere.id, String(BigInt(sent.id) + 1000n)]) {
+      expect(await request(bob.socket, "room:read", { roomId: room.id, messageId })).toMatchObject({ ok: false, error: { code: "not_found" } });
+    }
+    expect((await markers())[bob.user.id]).toBe(sent.id);
   });
 
   it("browses public rooms by name with member counts, never private ones", async () => {

@@ -195,8 +195,15 @@ describe("the web UI's store, over a real server", () => {
     await call(bobSocket, "room:invite", { roomId: general, userIds: [carol.user.id] });
     await vi.waitFor(() => expect(ids()).toEqual([...first, carol.user.id]), WAIT);
     expect(state(store).names[carol.user.id]).toBe("Carol");
+    // Read receipts: a member's marker moves live, and only forward.
+    const mine = (await call<{ message: { id: string } }>(bobSocket, "message:send", { roomId: general, body: "read me" })).message;
+    const carolSocket = await connect(server.url, carol.token);
+    await call(carolSocket, "room:read", { roomId: general, messageId: mine.id });
+    const markerOf = (id: string) => state(store).members[general]?.find((m) => m.user.id === id)?.lastReadMessageId;
+    await vi.waitFor(() => expect(markerOf(carol.user.id)).toBe(mine.id), WAIT);
+
     await call(bobSocket, "room:leave", { roomId: general });
-    await vi.waitFor(() => expect(ids()).toEqual([ada.user.id, carol.user.id]), WAIT);
+    await vi.waitFor(() => expect(ids()).toEqual(first.filter((id) => id !== bob.user.id).concat(carol.user.id)), WAIT);
   });
 
   it("ends the session when the account signs out everywhere, and on a refused token", async () => {

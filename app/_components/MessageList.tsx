@@ -4,7 +4,8 @@ import { Fragment, memo, useCallback, useEffect, useLayoutEffect, useRef, useSta
 import { MAX_BODY_LENGTH } from "../../shared/limits";
 import type { TimelineMessage } from "../_lib/timeline";
 import { dayKey, dayLabel, fullTime, GROUP_GAP_MS, linkify, timeOf } from "../_lib/format";
-import { useChat, useStore } from "../_lib/use-chat";
+import { compareIds } from "../_lib/timeline";
+import { useChat, useShallow, useStore } from "../_lib/use-chat";
 import { Dialog, errorText } from "./Dialog";
 
 const NO_ITEMS: TimelineMessage[] = [];
@@ -21,6 +22,8 @@ export const MessageList = memo(function MessageList({ roomId }: { roomId: strin
   const owner = useChat((s) => s.members[roomId]?.some((m) => m.user.id === s.me.id && m.role === "owner") ?? false);
   const store = useStore();
   const items = timeline?.items ?? NO_ITEMS;
+  // Read receipts go under my newest message.
+  const lastMine = items.findLast((m) => !m.status && !m.deletedAt && m.authorId === myId)?.id;
   const scroller = useRef<HTMLDivElement>(null);
   const anchor = useRef<{ firstId?: string; lastId?: string; height: number; atBottom: boolean }>({
     height: 0,
@@ -100,6 +103,7 @@ export const MessageList = memo(function MessageList({ roomId }: { roomId: strin
                 </li>
               )}
               <MessageItem message={m} grouped={grouped} roomId={roomId} mine={m.authorId === myId} owner={owner} />
+              {m.id === lastMine && <SeenBy roomId={roomId} messageId={m.id} />}
             </Fragment>
           );
         })}
@@ -306,5 +310,27 @@ function DeleteDialog({ roomId, message, mine, onClose }: { roomId: string; mess
         </div>
       </div>
     </Dialog>
+  );
+}
+
+/**
+ * Who has read my newest message: "Seen" in a DM once the other person has,
+ * "Seen by N" in a group room (their names on hover). Built on the members'
+ * read markers, which move live (`member:read`).
+ */
+function SeenBy({ roomId, messageId }: { roomId: string; messageId: string }) {
+  const dm = useChat((s) => s.rooms.find((r) => r.id === roomId)?.kind === "dm");
+  const readers = useChat(
+    useShallow((s) =>
+      (s.members[roomId] ?? [])
+        .filter((m) => m.user.id !== s.me.id && m.lastReadMessageId !== null && compareIds(m.lastReadMessageId, messageId) >= 0)
+        .map((m) => m.user.displayName),
+    ),
+  );
+  if (readers.length === 0) return null;
+  return (
+    <li className="receipt hint" title={`Seen by ${readers.join(", ")}`}>
+      {dm ? "Seen" : `Seen by ${readers.length}`}
+    </li>
   );
 }

@@ -131,6 +131,7 @@ export class ChatStore {
     on("message:deleted", (m) => this.changed(m));
     on("member:joined", ({ roomId, member }) => this.onMemberJoined(roomId, member));
     on("member:left", ({ roomId, userId }) => this.onMemberLeft(roomId, userId));
+    on("member:read", ({ roomId, userId, messageId }) => this.onMemberRead(roomId, userId, messageId));
     on("room:joined", (room) => this.onRoomJoined(room));
     on("room:left", ({ roomId }) => this.onRoomLeft(roomId));
     on("room:read", ({ roomId, messageId }) => this.onRead(roomId, messageId));
@@ -279,6 +280,15 @@ export class ChatStore {
       online: { ...online, [member.user.id]: member.online },
       names: { ...names, [member.user.id]: member.user.displayName },
     });
+  }
+
+  /** A member read further (their receipts move); markers only go forward. */
+  private onMemberRead(roomId: string, userId: string, messageId: string): void {
+    const { members } = this.get();
+    const shown = members[roomId];
+    const member = shown?.find((m) => m.user.id === userId);
+    if (!shown || !member || (member.lastReadMessageId && compareIds(member.lastReadMessageId, messageId) >= 0)) return;
+    this.set({ members: { ...members, [roomId]: shown.map((m) => (m === member ? { ...m, lastReadMessageId: messageId } : m)) } });
   }
 
   private onMemberLeft(roomId: string, userId: string): void {

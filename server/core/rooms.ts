@@ -241,7 +241,12 @@ export class Rooms {
     });
     const page = rows.slice(0, limit);
     const online = await this.presence.online(page.map((r) => r.userId));
-    const members = page.map((r) => ({ user: toUser(r.user), role: r.role, online: online.has(r.userId) }));
+    const members = page.map((r) => ({
+      user: toUser(r.user),
+      role: r.role,
+      online: online.has(r.userId),
+      lastReadMessageId: r.lastReadMessageId?.toString() ?? null,
+    }));
     const last = page.at(-1);
     return rows.length > limit && last
       ? { members, nextCursor: encodeCursor([last.joinedAt.toISOString(), last.userId]) }
@@ -251,6 +256,11 @@ export class Rooms {
   /** Moves the actor's read marker forward (never back) and tells their other tabs. */
   async markRead(actor: User, { roomId, messageId }: RoomRead): Promise<void> {
     const id = BigInt(messageId);
+    // Only a message of the room: the marker is shown to the other members as a read receipt.
+    if ((await this.db.message.count({ where: { id, roomId } })) === 0) {
+      await this.assertMember(actor, roomId);
+      throw new AppError("not_found", "no such message in this room");
+    }
     const { count } = await this.db.membership.updateMany({
       where: {
         roomId,
@@ -265,6 +275,7 @@ export class Rooms {
       return; // already read further
     }
     this.delivery.toUser(actor.id, "room:read", [{ roomId, messageId }]);
+    this.delivery.toRoom(roomId, "member:read", [{ roomId, userId: actor.id, messageId }]);
   }
 
   /** Opens the DM between the actor and another user, creating it once. */
@@ -330,7 +341,10 @@ export class Rooms {
   private async announceMembers(roomId: string, users: User[]): Promise<void> {
     if (users.length === 0) return;
     const online = await this.presence.online(users.map((u) => u.id));
-    for (const user of users) this.delivery.toRoom(roomId, "member:joined", [{ roomId, member: { user, role: "member", online: online.has(user.id) } }]);
+    for (const user of users) {
+      const member = { user, role: "member" as const, online: online.has(user.id), lastReadMessageId: null };
+      this.delivery.toRoom(roomId, "member:joined", [{ roomId, member }]);
+    }
   }
 
   /** The user's tabs stop hearing the room and are told; the members who stay are told too. */
