@@ -1,6 +1,7 @@
 "use client";
 
-import { useEffect, useRef, type ReactNode } from "react";
+import { useEffect, useRef, useState, type ReactNode } from "react";
+import { errorText } from "../_lib/errors";
 
 /**
  * A modal <dialog>: focus moves in (to the element marked `data-autofocus`,
@@ -43,4 +44,52 @@ export function focusComposer(): void {
   setTimeout(() => document.getElementById("composer-input")?.focus(), 0);
 }
 
-export { errorText } from "../_lib/errors";
+export { errorText };
+
+/**
+ * Asks before doing something that cannot be undone. `onConfirm` does it:
+ * the button is disabled meanwhile (a double click does it once), and what
+ * it throws is shown in the dialog, in plain words; it closes the dialog
+ * itself when it is done (or leaves the page).
+ */
+export function ConfirmDialog(props: {
+  title: string;
+  children: ReactNode;
+  confirm: string;
+  danger?: boolean;
+  onConfirm: () => Promise<void>;
+  onClose: () => void;
+}) {
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  async function run() {
+    setBusy(true);
+    setError(null);
+    try {
+      await props.onConfirm();
+    } catch (err) {
+      setError(errorText(err));
+      setBusy(false);
+    }
+  }
+  return (
+    <Dialog title={props.title} onClose={props.onClose}>
+      <div className="stack">
+        {props.children}
+        {error && (
+          <p className="form-error" role="alert">
+            {error}
+          </p>
+        )}
+        <div className="row end">
+          <button type="button" onClick={props.onClose} data-autofocus>
+            Cancel
+          </button>
+          <button type="button" className={props.danger ? "primary danger" : "primary"} disabled={busy} onClick={() => void run()}>
+            {props.confirm}
+          </button>
+        </div>
+      </div>
+    </Dialog>
+  );
+}

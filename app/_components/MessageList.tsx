@@ -6,7 +6,7 @@ import type { TimelineMessage } from "../_lib/timeline";
 import { dayKey, dayLabel, fullTime, GROUP_GAP_MS, linkify, timeOf } from "../_lib/format";
 import { compareIds } from "../_lib/timeline";
 import { useChat, useShallow, useStore } from "../_lib/use-chat";
-import { Dialog, errorText } from "./Dialog";
+import { ConfirmDialog, errorText } from "./Dialog";
 
 const NO_ITEMS: TimelineMessage[] = [];
 
@@ -273,43 +273,19 @@ function MessageEditor({ roomId, message }: { roomId: string; message: TimelineM
 /** Asks before deleting: a deleted message cannot be brought back. */
 function DeleteDialog({ roomId, message, mine, onClose }: { roomId: string; message: TimelineMessage; mine: boolean; onClose: () => void }) {
   const store = useStore();
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
   async function remove() {
-    setBusy(true);
-    try {
-      await store.deleteMessage(roomId, message.id);
-      onClose();
-    } catch (err) {
-      setError(errorText(err));
-      setBusy(false);
-    }
+    await store.deleteMessage(roomId, message.id);
+    onClose();
   }
   return (
-    <Dialog title="Delete message?" onClose={onClose}>
-      <div className="stack">
-        <p className="flush">
-          {mine ? "Your message" : `${message.author.displayName}’s message`} will be deleted for everyone in the room. This can’t be
-          undone.
-        </p>
-        <blockquote className="quoted" dir="auto">
-          {message.body.length > 300 ? `${message.body.slice(0, 300)}…` : message.body}
-        </blockquote>
-        {error && (
-          <p className="form-error" role="alert">
-            {error}
-          </p>
-        )}
-        <div className="row end">
-          <button type="button" onClick={onClose} data-autofocus>
-            Cancel
-          </button>
-          <button type="button" className="primary danger" disabled={busy} onClick={() => void remove()}>
-            Delete
-          </button>
-        </div>
-      </div>
-    </Dialog>
+    <ConfirmDialog title="Delete message?" confirm="Delete" danger onConfirm={remove} onClose={onClose}>
+      <p className="flush">
+        {mine ? "Your message" : `${message.author.displayName}’s message`} will be deleted for everyone in the room. This can’t be undone.
+      </p>
+      <blockquote className="quoted" dir="auto">
+        {message.body.length > 300 ? `${message.body.slice(0, 300)}…` : message.body}
+      </blockquote>
+    </ConfirmDialog>
   );
 }
 

@@ -4,7 +4,7 @@ import { memo, useState } from "react";
 import { typingText } from "../_lib/format";
 import { roomTitle, useChat, useStore } from "../_lib/use-chat";
 import { Composer } from "./Composer";
-import { Dialog, errorText } from "./Dialog";
+import { ConfirmDialog } from "./Dialog";
 import { InviteDialog } from "./InviteDialog";
 import { MessageList } from "./MessageList";
 
@@ -70,40 +70,17 @@ function TypingIndicator({ roomId }: { roomId: string }) {
 /** Asks before leaving: a private room can only be re-entered by invitation. */
 function LeaveDialog(props: { roomId: string; name: string; privateRoom: boolean; onClose: () => void }) {
   const store = useStore();
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
   async function leave() {
-    setBusy(true);
-    try {
-      await store.leaveRoom(props.roomId);
-      props.onClose();
-    } catch (err) {
-      setError(errorText(err));
-      setBusy(false);
-    }
+    await store.leaveRoom(props.roomId);
+    props.onClose();
   }
   return (
-    <Dialog title={`Leave #${props.name}?`} onClose={props.onClose}>
-      <div className="stack">
-        <p className="flush">
-          {props.privateRoom
-            ? "This room is private: you can only come back if a member invites you again."
-            : "You can join again any time from Browse rooms."}
-        </p>
-        {error && (
-          <p className="form-error" role="alert">
-            {error}
-          </p>
-        )}
-        <div className="row end">
-          <button type="button" onClick={props.onClose} data-autofocus>
-            Cancel
-          </button>
-          <button type="button" className="primary" disabled={busy} onClick={() => void leave()}>
-            Leave
-          </button>
-        </div>
-      </div>
-    </Dialog>
+    <ConfirmDialog title={`Leave #${props.name}?`} confirm="Leave" onConfirm={leave} onClose={props.onClose}>
+      <p className="flush">
+        {props.privateRoom
+          ? "This room is private: you can only come back if a member invites you again."
+          : "You can join again any time from Browse rooms."}
+      </p>
+    </ConfirmDialog>
   );
 }

@@ -1,6 +1,7 @@
 import type { PrismaClient } from "../db/generated/client";
 import { isRefusedText } from "../db/errors";
 import { AppError, toAppError } from "./errors";
+import type { MessageRow } from "./wire";
 
 export interface NewMessage {
   roomId: string;
@@ -11,17 +12,8 @@ export interface NewMessage {
   trusted?: boolean;
 }
 
-export interface StoredMessage {
-  id: bigint;
-  roomId: string;
-  authorId: string;
-  body: string;
-  clientMsgId: string | null;
-  createdAt: Date;
-  /** Read back with a resend: it may have been edited or deleted since. */
-  editedAt?: Date | null;
-  deletedAt?: Date | null;
-}
+/** A stored message; one read back for a resend may have been edited or deleted since. */
+export type StoredMessage = MessageRow;
 
 export interface WriteResult {
   row: StoredMessage;

@@ -21,19 +21,19 @@ export function toRoom(row: {
   };
 }
 
-export function toMessage(
-  row: {
-    id: bigint;
-    roomId: string;
-    authorId: string;
-    body: string;
-    clientMsgId: string | null;
-    createdAt: Date;
-    editedAt?: Date | null;
-    deletedAt?: Date | null;
-  },
-  author: { id: string; displayName: string },
-): Message {
+/** A message as the database holds it (edit and deletion times where they were read). */
+export interface MessageRow {
+  id: bigint;
+  roomId: string;
+  authorId: string;
+  body: string;
+  clientMsgId: string | null;
+  createdAt: Date;
+  editedAt?: Date | null;
+  deletedAt?: Date | null;
+}
+
+export function toMessage(row: MessageRow, author: { id: string; displayName: string }): Message {
   const message: Message = {
     id: row.id.toString(),
     roomId: row.roomId,
