@@ -107,20 +107,20 @@ export class Messages {
 
   private async change(current: Awaited<ReturnType<Messages["live"]>>, body: string): Promise<Message> {
     if (current.body === body) return toMessage(current, current.author);
+    const editedAt = new Date();
     // Only while not deleted: a delete that landed meanwhile wins.
-    const { count } = await this.db.message.updateMany({ where: { id: current.id, deletedAt: null }, data: { body, editedAt: new Date() } });
+    const { count } = await this.db.message.updateMany({ where: { id: current.id, deletedAt: null }, data: { body, editedAt } });
     if (count === 0) throw new AppError("not_found", "no such message in this room");
-    const row = await this.db.message.findUniqueOrThrow({ where: { id: current.id } });
-    const message = toMessage(row, current.author);
+    const message = toMessage({ ...current, body, editedAt }, current.author);
     this.delivery.toRoom(message.roomId, "message:updated", [message]);
     return message;
   }
 
   private async remove(current: Awaited<ReturnType<Messages["live"]>>): Promise<void> {
-    const { count } = await this.db.message.updateMany({ where: { id: current.id, deletedAt: null }, data: { body: "", deletedAt: new Date() } });
+    const gone = { body: "", deletedAt: new Date() };
+    const { count } = await this.db.message.updateMany({ where: { id: current.id, deletedAt: null }, data: gone });
     if (count === 0) throw new AppError("not_found", "no such message in this room");
-    const row = await this.db.message.findUniqueOrThrow({ where: { id: current.id } });
-    this.delivery.toRoom(row.roomId, "message:deleted", [toMessage(row, current.author)]);
+    this.delivery.toRoom(current.roomId, "message:deleted", [toMessage({ ...current, ...gone }, current.author)]);
   }
 
   /**
