@@ -256,23 +256,22 @@ export class Rooms {
   /** Moves the actor's read marker forward (never back) and tells their other tabs. */
   async markRead(actor: User, { roomId, messageId }: RoomRead): Promise<void> {
     const id = BigInt(messageId);
-    // Only a message of the room: the marker is shown to the other members as a read receipt.
-    if ((await this.db.message.count({ where: { id, roomId } })) === 0) {
-      await this.assertMember(actor, roomId);
-      throw new AppError("not_found", "no such message in this room");
-    }
     const { count } = await this.db.membership.updateMany({
       where: {
         roomId,
         userId: actor.id,
         OR: [{ lastReadMessageId: null }, { lastReadMessageId: { lt: id } }],
+        // Only to a message of the room: the marker is shown to the other members as a read receipt.
+        room: { messages: { some: { id } } },
       },
       data: { lastReadMessageId: id },
     });
     if (count === 0) {
+      // Why not (only when nothing moved): not a member, no such message, or already read further.
       const member = await this.db.membership.count({ where: { roomId, userId: actor.id } });
       if (member === 0) throw new AppError("not_found", "you are not a member of this room");
-      return; // already read further
+      if ((await this.db.message.count({ where: { id, roomId } })) === 0) throw new AppError("not_found", "no such message in this room");
+      return;
     }
     this.delivery.toUser(actor.id, "room:read", [{ roomId, messageId }]);
     this.delivery.toRoom(roomId, "member:read", [{ roomId, userId: actor.id, messageId }]);
