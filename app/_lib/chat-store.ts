@@ -272,30 +272,32 @@ export class ChatStore {
 
   /** Someone joined a room whose members are shown: they appear at the end, as in the server's order. */
   private onMemberJoined(roomId: string, member: Member): void {
-    const { members, online, names } = this.get();
-    const shown = members[roomId];
-    if (!shown || shown.some((m) => m.user.id === member.user.id)) return;
-    this.set({
-      members: { ...members, [roomId]: [...shown, member] },
-      online: { ...online, [member.user.id]: member.online },
-      names: { ...names, [member.user.id]: member.user.displayName },
-    });
+    const id = member.user.id;
+    this.updateMembers(roomId, (list) => (list.some((m) => m.user.id === id) ? list : [...list, member]));
+    const { online, names } = this.get();
+    this.set({ online: { ...online, [id]: member.online }, names: { ...names, [id]: member.user.displayName } });
   }
 
   /** A member read further (their receipts move); markers only go forward. */
   private onMemberRead(roomId: string, userId: string, messageId: string): void {
-    const { members } = this.get();
-    const shown = members[roomId];
-    const member = shown?.find((m) => m.user.id === userId);
-    if (!shown || !member || (member.lastReadMessageId && compareIds(member.lastReadMessageId, messageId) >= 0)) return;
-    this.set({ members: { ...members, [roomId]: shown.map((m) => (m === member ? { ...m, lastReadMessageId: messageId } : m)) } });
+    this.updateMembers(roomId, (list) =>
+      list.map((m) =>
+        m.user.id === userId && (!m.lastReadMessageId || compareIds(m.lastReadMessageId, messageId) < 0) ? { ...m, lastReadMessageId: messageId } : m,
+      ),
+    );
   }
 
   private onMemberLeft(roomId: string, userId: string): void {
-    const { members } = this.get();
-    const shown = members[roomId];
-    if (!shown?.some((m) => m.user.id === userId)) return;
-    this.set({ members: { ...members, [roomId]: shown.filter((m) => m.user.id !== userId) } });
+    this.updateMembers(roomId, (list) => list.filter((m) => m.user.id !== userId));
+  }
+
+  /** Changes the members shown for a room, if they are loaded (other rooms' load when opened). */
+  private updateMembers(roomId: string, change: (list: Member[]) => Member[]): void {
+    const list = this.get().members[roomId];
+    if (!list) return;
+    const next = change(list);
+    // Kept as it was when nothing changed: the members panel then does not render again.
+    if (next.length !== list.length || next.some((m, i) => m !== list[i])) this.set({ members: { ...this.get().members, [roomId]: next } });
   }
 
   private onRoomJoined(room: Room): void {
