@@ -63,6 +63,11 @@ export const postMessageBody = z
   })
   .refine((b) => !(b.userId && b.bot), "give userId or bot, not both");
 export const editMessageBody = z.strictObject({ body: messageBody() });
+/** Who a backend reacts as (`userId` or `bot`, not both): neither is the system, as for posts. */
+export const reactorQuery = z.strictObject({
+  userId: id.optional().describe("react as this existing user"),
+  bot: z.string().regex(/^[a-z0-9_-]{1,40}$/).optional().describe("react as this bot (`bot:<id>`; created on first use, named by its id until it posts)"),
+});
 export const historyQuery = messageHistoryInput.omit({ roomId: true }).extend({
   limit: z.coerce.number().int().min(1).max(100).default(50),
 });

@@ -3,3 +3,9 @@ export const MAX_BODY_LENGTH = 4000;
 
 /** Unread counts stop at this number; a UI shows "999+" or similar past it. */
 export const UNREAD_CAP = 1000;
+
+/** Different emoji one message can carry as reactions (as Slack caps them); one more is `limit_exceeded`. */
+export const MAX_REACTIONS_PER_MESSAGE = 20;
+
+/** How many reactors of one emoji a message lists by id (`count` has them all); the asker is always among them. */
+export const REACTION_USERS_LISTED = 50;

@@ -8,8 +8,8 @@
 import type { z } from "zod";
 import type { ChannelHistoryInput, ChannelInput, ChannelPresenceInput, ChannelPublishInput, Publication } from "./channels";
 import type { ErrorBody } from "./errors";
-export { MAX_BODY_LENGTH, UNREAD_CAP } from "./limits";
-import type { memberShape, messageShape, publicRoomShape, roomShape, roomSummaryShape, userShape } from "./shapes";
+export { MAX_BODY_LENGTH, MAX_REACTIONS_PER_MESSAGE, REACTION_USERS_LISTED, UNREAD_CAP } from "./limits";
+import type { memberShape, messageShape, publicRoomShape, reactionShape, roomShape, roomSummaryShape, userShape } from "./shapes";
 import type {
   DmOpenInput,
   MessageDeleteInput,
@@ -17,6 +17,7 @@ import type {
   MessageHistoryInput,
   MessageSendInput,
   PresenceQueryInput,
+  ReactionInput,
   RoomBrowseInput,
   RoomCreateInput,
   RoomIdInput,
@@ -39,6 +40,15 @@ export type Message = z.output<typeof messageShape>;
 /** A public room as `room:browse` lists it: with `memberCount` and whether the asker has `joined`. */
 export type PublicRoom = z.output<typeof publicRoomShape>;
 export type Member = z.output<typeof memberShape>;
+/** One emoji's reactions on a message, as history carries them. */
+export type Reaction = z.output<typeof reactionShape>;
+/** A reaction added or removed, as `reaction:added` / `reaction:removed` carry it. */
+export interface ReactionEvent {
+  roomId: string;
+  messageId: string;
+  emoji: string;
+  userId: string;
+}
 
 /** Every acknowledgement is one of these two shapes. */
 export type Ack<T extends object = Record<string, never>> =
@@ -66,6 +76,10 @@ export interface ClientToServerEvents {
   "message:edit": (payload: MessageEditInput, ack: AckFn<{ message: Message }>) => void;
   /** The author, or the room's owner, deletes a message; the room gets `message:deleted`. */
   "message:delete": (payload: MessageDeleteInput, ack: AckFn) => void;
+  /** Reacts to a message of a room the user may read with one emoji; again changes nothing. The room gets `reaction:added`. */
+  "reaction:add": (payload: ReactionInput, ack: AckFn) => void;
+  /** Takes the user's reaction back; one that is not there changes nothing. The room gets `reaction:removed`. */
+  "reaction:remove": (payload: ReactionInput, ack: AckFn) => void;
   typing: (payload: TypingInput, ack?: AckFn) => void;
   "room:invite": (payload: RoomInviteInput, ack: AckFn<{ added: string[] }>) => void;
   "room:browse": (payload: RoomBrowseInput, ack: AckFn<{ rooms: PublicRoom[] }>) => void;
@@ -79,6 +93,10 @@ export interface ServerToClientEvents {
   "message:updated": (message: Message) => void;
   /** A message was deleted: what is left of it (its body empty, `deletedAt` set), to show in its place. */
   "message:deleted": (message: Message) => void;
+  /** Someone reacted to a message of the room (sent once per new reaction). */
+  "reaction:added": (payload: ReactionEvent) => void;
+  /** Someone took their reaction back; deleting a message drops its reactions without this event. */
+  "reaction:removed": (payload: ReactionEvent) => void;
   "room:joined": (room: Room) => void;
   /** To the room's members (the new one's tabs included) when someone joins, is invited or added to a group room. */
   "member:joined": (payload: { roomId: string; member: Member }) => void;

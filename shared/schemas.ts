@@ -4,7 +4,7 @@
  */
 import { z } from "zod";
 import { MAX_BODY_LENGTH } from "./limits";
-import { cleanDisplayName, displayName, identifier, text } from "./text";
+import { cleanDisplayName, displayName, emoji, identifier, text } from "./text";
 
 /** Ids the server hands out: UUIDs for users and rooms, but host apps choose
  * their own user ids, so accept any short printable string. */
@@ -77,6 +77,8 @@ export const messageSendInput = z.strictObject({
 const messageRef = { roomId: id, messageId };
 export const messageEditInput = z.strictObject({ ...messageRef, body: messageBody() });
 export const messageDeleteInput = z.strictObject(messageRef);
+/** `reaction:add` / `reaction:remove`: one emoji on one message. */
+export const reactionInput = z.strictObject({ ...messageRef, emoji: emoji() });
 export const messageHistoryInput = z.strictObject({
   roomId: id,
   before: messageId.optional(),
@@ -100,6 +102,7 @@ export type MessageSendInput = z.input<typeof messageSendInput>;
 export type MessageHistoryInput = z.input<typeof messageHistoryInput>;
 export type MessageEditInput = z.input<typeof messageEditInput>;
 export type MessageDeleteInput = z.input<typeof messageDeleteInput>;
+export type ReactionInput = z.input<typeof reactionInput>;
 export type TypingInput = z.input<typeof typingInput>;
 export type RoomInviteInput = z.input<typeof roomInviteInput>;
 export type UserSearchInput = z.input<typeof userSearchInput>;
@@ -120,6 +123,7 @@ export type MessageSend = z.output<typeof messageSendInput>;
 export type MessageHistory = z.output<typeof messageHistoryInput>;
 export type MessageEdit = z.output<typeof messageEditInput>;
 export type MessageDelete = z.output<typeof messageDeleteInput>;
+export type ReactionChange = z.output<typeof reactionInput>;
 export type Typing = z.output<typeof typingInput>;
 export type RoomInvite = z.output<typeof roomInviteInput>;
 export type UserSearch = z.output<typeof userSearchInput>;

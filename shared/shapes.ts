@@ -37,6 +37,12 @@ export const memberShape = z.object({
   lastReadMessageId: z.string().nullable().describe("the member's read marker: they have read up to this message (read receipts)"),
 });
 
+export const reactionShape = z.object({
+  emoji: z.string(),
+  count: z.number().int().describe("how many people reacted with it"),
+  userIds: z.array(z.string()).describe("who, in the order they reacted: up to REACTION_USERS_LISTED of them, the asker always among them"),
+});
+
 export const messageShape = z.object({
   id: z.string().describe("decimal integer, ascending in sending order"),
   roomId: z.string(),
@@ -47,4 +53,8 @@ export const messageShape = z.object({
   clientMsgId: z.string().optional(),
   editedAt: z.string().optional().describe("ISO-8601; present once the message was edited"),
   deletedAt: z.string().optional().describe("ISO-8601; present once the message was deleted (its body is then empty)"),
+  reactions: z
+    .array(reactionShape)
+    .optional()
+    .describe("in history: the message's reactions, oldest emoji first (absent when none; a new message has none)"),
 });

@@ -50,6 +50,14 @@ export function displayName() {
   return text().transform(cleanDisplayName).pipe(z.string().min(1, "display name is empty").max(64));
 }
 
+/** Exactly one emoji as Unicode recommends it for general interchange (skin tones and sequences included). */
+const ONE_EMOJI = new RegExp("^\\p{RGI_Emoji}$", "v");
+
+/** A reaction's emoji: one emoji, nothing else (no text, no custom names). */
+export function emoji() {
+  return z.string().max(32).refine((s) => ONE_EMOJI.test(s), "expected exactly one emoji");
+}
+
 /** How deep free-form JSON may nest. */
 export const MAX_JSON_DEPTH = 32;
 

@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { io, type Socket } from "socket.io-client";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import type { Message, Room } from "../shared/protocol";
+import type { Message, ReactionEvent, Room } from "../shared/protocol";
 import { register } from "./support/clients";
 import { createTestDatabase, postgresAvailable } from "./support/postgres";
 import { startServerProcess, type ServerProcess } from "./support/process";
@@ -164,7 +164,7 @@ describe.runIf(ready && existsSync(NGINX))("behind nginx (deploy/nginx.conf)", {
     expect(new Set(messages.map((m) => m.id)).size).toBe(1);
   });
 
-  it("carries edits and deletions to members on every instance, polling clients included", async () => {
+  it("carries edits, reactions and deletions to members on every instance, polling clients included", async () => {
     const users = await Promise.all(["n1", "n2", "n3"].map(async (id) => ({ id, ...(await register(lb)) })));
     const [author, ...others] = await Promise.all(users.map((u, i) => client(u.id, u.token, i === 1 ? ["polling"] : ["websocket"])));
     const joined = others.map((s) => new Promise((resolve) => s.on("room:joined", (r: Room) => r.name === "edits" && resolve(r))));
@@ -175,6 +175,10 @@ describe.runIf(ready && existsSync(NGINX))("behind nginx (deploy/nginx.conf)", {
     const deleted = others.map((s) => new Promise<Message>((resolve) => s.on("message:deleted", (m: Message) => m.id === message.id && resolve(m))));
     await call(author!, "message:edit", { roomId: room.id, messageId: message.id, body: "final" });
     expect((await Promise.all(updated)).map((m) => m.body)).toEqual(["final", "final"]);
+    const reacted = others.map((s) => new Promise<ReactionEvent>((resolve) => s.on("reaction:added", resolve)));
+    await call(others[0]!, "reaction:add", { roomId: room.id, messageId: message.id, emoji: "🎉" });
+    const reactor = users[1]!.user.id;
+    expect(await Promise.all(reacted)).toEqual(Array(2).fill({ roomId: room.id, messageId: message.id, emoji: "🎉", userId: reactor }));
     await call(author!, "message:delete", { roomId: room.id, messageId: message.id });
     expect((await Promise.all(deleted)).map((m) => [m.body, typeof m.deletedAt])).toEqual([["", "string"], ["", "string"]]);
   });

@@ -27,13 +27,16 @@ import {
   pageQuery,
   postMessageBody,
   publishBody,
+  reactorQuery,
 } from "../../shared/gateway";
 import { messageId } from "../../shared/schemas";
+import { emoji } from "../../shared/text";
 import { messageShape, roomShape } from "../../shared/shapes";
 import type { Channels } from "./channels";
 import type { Connections, Selector } from "./connections";
 import { AppError, parseInput } from "./errors";
 import type { Messages } from "./messages";
+import type { Reactions } from "./reactions";
 import { pageOf } from "./paging";
 import type { Rooms } from "./rooms";
 
@@ -42,6 +45,7 @@ export interface GatewayDeps {
   connections: Connections;
   rooms: Rooms;
   messages: Messages;
+  reactions: Reactions;
   channels: Channels;
 }
 
@@ -95,7 +99,7 @@ function operation<P extends string, Q extends z.ZodObject, O extends z.ZodType 
  * queue commands (a U+0000 in `/rooms/%00/messages` reached the database and
  * failed as `internal`).
  */
-const PATH_PARAMS: Record<string, z.ZodType<string>> = { clientId: id, userId: id, roomId: id, group: channelName, messageId };
+const PATH_PARAMS: Record<string, z.ZodType<string>> = { clientId: id, userId: id, roomId: id, group: channelName, messageId, emoji: emoji() };
 
 /** The schemas of a path's parameters, by name. */
 export function pathParams(path: string): Record<string, z.ZodType<string>> {
@@ -317,6 +321,18 @@ export const operations = {
     summary: "Delete any message (its body is not kept; the room gets `message:deleted`)", output: null,
     run: ({ messages }, input) => messages.deleteForBackend(input),
   }),
+  addReaction: operation({
+    tag: "Rooms", http: { method: "put", path: "/rooms/{roomId}/messages/{messageId}/reactions/{emoji}" }, query: reactorQuery,
+    summary: "React to a message with one emoji (URL-encoded) as a user, a bot or the system; again changes nothing (the room gets `reaction:added`)",
+    output: null,
+    run: async ({ messages, reactions }, input) => reactions.put(await reactor(messages, input), input),
+  }),
+  removeReaction: operation({
+    tag: "Rooms", http: { method: "delete", path: "/rooms/{roomId}/messages/{messageId}/reactions/{emoji}" }, query: reactorQuery,
+    summary: "Take that reaction back (the room gets `reaction:removed`; one not there changes nothing)",
+    output: null,
+    run: async ({ messages, reactions }, input) => reactions.take(await reactor(messages, input), input),
+  }),
   history: operation({
     tag: "Rooms", http: { method: "get", path: "/rooms/{roomId}/messages" }, query: historyQuery,
     summary: "Read a room's history, oldest first (page back with `before`)",
@@ -324,6 +340,12 @@ export const operations = {
     run: ({ messages }, input) => messages.historyForBackend(input),
   }),
 };
+
+/** The user a backend reacts as. */
+async function reactor(messages: Messages, { userId, bot }: { userId?: string; bot?: string }): Promise<string> {
+  if (userId && bot) throw new AppError("invalid_payload", "give userId or bot, not both");
+  return (await messages.backendAuthor({ userId, bot: bot ? { id: bot } : undefined })).id;
+}
 
 export type Operations = typeof operations;
 export type OperationName = keyof Operations;

@@ -12,12 +12,14 @@ import { createGateway, type Gateway } from "./gateway";
 import { MessageWriter } from "./message-writer";
 import { Messages, type NamedHooks } from "./messages";
 import { Presence, type PresenceStore } from "./presence";
+import { Reactions } from "./reactions";
 import { Rooms } from "./rooms";
 
 export interface Core {
   accounts: Accounts;
   rooms: Rooms;
   messages: Messages;
+  reactions: Reactions;
   presence: Presence;
   gateway: Gateway;
   channels: Channels;
@@ -41,9 +43,10 @@ export function createCore(deps: {
   const { db, delivery, presenceStore } = deps;
   const accounts = new Accounts(db, deps.connections, deps.accounts, deps.loginGuard);
   const rooms = new Rooms(db, delivery, presenceStore);
-  const messages = new Messages(db, new MessageWriter(db), rooms, delivery, deps.hooks ?? [], deps.onHookError ?? (() => {}));
+  const reactions = new Reactions(db, delivery, rooms);
+  const messages = new Messages(db, new MessageWriter(db), rooms, delivery, reactions, deps.hooks ?? [], deps.onHookError ?? (() => {}));
   const presence = new Presence(presenceStore, delivery, (userId) => rooms.idsOf(userId));
   const channels = new Channels(db, deps.connections, deps.channels ?? {});
-  const gateway = createGateway({ connections: deps.connections, rooms, messages, channels });
-  return { accounts, rooms, messages, presence, gateway, channels };
+  const gateway = createGateway({ connections: deps.connections, rooms, messages, reactions, channels });
+  return { accounts, rooms, messages, reactions, presence, gateway, channels };
 }

@@ -8,6 +8,7 @@ import { AppError } from "./errors";
 import type { PrismaClient } from "../db/generated/client";
 import type { Delivery } from "./delivery";
 import type { MessageWriter } from "./message-writer";
+import type { Reactions } from "./reactions";
 import type { Rooms } from "./rooms";
 import { toMessage } from "./wire";
 
@@ -24,6 +25,7 @@ export class Messages {
     private readonly writer: MessageWriter,
     private readonly rooms: Rooms,
     private readonly delivery: Delivery,
+    private readonly reactions: Reactions,
     private readonly hooks: NamedHooks[],
     private readonly onHookError: (err: unknown, plugin: string, hook: keyof MessageHooks) => void,
   ) {}
@@ -120,6 +122,7 @@ export class Messages {
     const gone = { body: "", deletedAt: new Date() };
     const { count } = await this.db.message.updateMany({ where: { id: current.id, deletedAt: null }, data: gone });
     if (count === 0) throw new AppError("not_found", "no such message in this room");
+    await this.reactions.clear(current.id);
     this.delivery.toRoom(current.roomId, "message:deleted", [toMessage({ ...current, ...gone }, current.author)]);
   }
 
@@ -187,10 +190,15 @@ export class Messages {
   }
 
   historyForBackend({ roomId, before, limit }: MessageHistory): Promise<{ messages: Message[]; hasMore: boolean }> {
-    return this.page(roomId, before, limit);
+    return this.page(roomId, before, limit, null);
   }
 
-  private async backendAuthor(input: PostMessageBody): Promise<{ id: string; displayName: string }> {
+  /**
+   * Who a backend acts as: an existing user, a bot (`bot:<id>`, created on
+   * first use; a name given renames it, none keeps it — its id until it has
+   * one), or the system.
+   */
+  async backendAuthor(input: { userId?: string; bot?: { id: string; name?: string } }): Promise<{ id: string; displayName: string }> {
     if (input.userId) {
       const user = await this.db.user.findUnique({ where: { id: input.userId } });
       if (!user) throw new AppError("not_found", "userId: no such user");
@@ -200,18 +208,19 @@ export class Messages {
     const displayName = input.bot ? input.bot.name : "System";
     return this.db.user.upsert({
       where: { id },
-      create: { id, username: `${id.replace(":", "_")}@bot`, displayName },
-      update: { displayName },
+      create: { id, username: `${id.replace(":", "_")}@bot`, displayName: displayName ?? input.bot!.id },
+      update: displayName ? { displayName } : {},
     });
   }
 
   /** A page of history, oldest first, ending just before `before` (or at the newest). */
   async history(actor: User, { roomId, before, limit }: MessageHistory): Promise<{ messages: Message[]; hasMore: boolean }> {
     await this.rooms.assertReadable(actor, roomId);
-    return this.page(roomId, before, limit);
+    return this.page(roomId, before, limit, actor.id);
   }
 
-  private async page(roomId: string, before: string | undefined, limit: number) {
+  /** A page of history with its messages' reactions (the asker always listed among an emoji's people where they reacted). */
+  private async page(roomId: string, before: string | undefined, limit: number, askerId: string | null) {
     if ((await this.db.room.count({ where: { id: roomId } })) === 0) throw new AppError("not_found", "no such room");
     const rows = await this.db.message.findMany({
       where: { roomId, ...(before ? { id: { lt: BigInt(before) } } : {}) },
@@ -221,7 +230,15 @@ export class Messages {
     });
     const hasMore = rows.length > limit;
     const page = rows.slice(0, limit).reverse();
-    return { messages: page.map((r) => toMessage(r, r.author)), hasMore };
+    const messages = page.map((r) => toMessage(r, r.author));
+    if (page.length > 0) {
+      const reactions = await this.reactions.of(roomId, page[0]!.id, page.at(-1)!.id, askerId);
+      for (const message of messages) {
+        const list = reactions.get(message.id);
+        if (list) message.reactions = list;
+      }
+    }
+    return { messages, hasMore };
   }
 
   /** Tells the room's other connections that the actor is (or stopped) typing. */

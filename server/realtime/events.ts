@@ -12,6 +12,7 @@ import {
   messageHistoryInput,
   messageSendInput,
   presenceQueryInput,
+  reactionInput,
   roomBrowseInput,
   roomCreateInput,
   roomIdInput,
@@ -109,6 +110,16 @@ export const clientEvents = {
     schema: messageDeleteInput,
     ackRequired: true,
     run: async ({ core, user }, input) => (await core.messages.delete(user, input), {}),
+  }),
+  "reaction:add": event({
+    schema: reactionInput,
+    ackRequired: true,
+    run: async ({ core, user }, input) => (await core.reactions.add(user, input), {}),
+  }),
+  "reaction:remove": event({
+    schema: reactionInput,
+    ackRequired: true,
+    run: async ({ core, user }, input) => (await core.reactions.remove(user, input), {}),
   }),
   typing: event({
     schema: typingInput,
