@@ -4,7 +4,7 @@ import { memo, useEffect, useRef, useState, type FormEvent, type KeyboardEvent }
 import { MAX_BODY_LENGTH } from "../../shared/limits";
 import { useStore } from "../_lib/use-chat";
 
-/** Enter sends, Shift+Enter starts a new line; drafts are kept per room. */
+/** Enter sends, Shift+Enter starts a new line; drafts are kept per room. A quiet line below says how to format. */
 export const Composer = memo(function Composer({ roomId, placeholder }: { roomId: string; placeholder: string }) {
   const store = useStore();
   const [drafts, setDrafts] = useState<Record<string, string>>({});
@@ -58,6 +58,8 @@ export const Composer = memo(function Composer({ roomId, placeholder }: { roomId
           {text.length - MAX_BODY_LENGTH} characters over the {MAX_BODY_LENGTH.toLocaleString()} limit.
         </p>
       )}
+      {/* The formatting messages show (app/_lib/markdown.ts), as it is typed. */}
+      <p className="composer-hint hint">**bold** _italic_ ~~strike~~ `code` · Shift+Enter for a new line</p>
     </form>
   );
 });

@@ -44,7 +44,14 @@ export function linkify(body: string): Segment[] {
   return out;
 }
 
-function safeHref(text: string, href: string): string | null {
+/**
+ * The address a link showing `text` may open, in the URL parser's canonical
+ * form, or null when it may not be a link: `href` is not an absolute http:,
+ * https: or mailto: URL, or `text` holds a deceptive character. Message
+ * formatting checks `[text](url)` links with this too, so every link in a
+ * message follows one rule.
+ */
+export function safeHref(text: string, href: string): string | null {
   if (DECEPTIVE.test(text)) return null;
   let url: URL;
   try {
