@@ -341,7 +341,8 @@ describe("web UI in Chromium", { timeout: 90_000 }, () => {
     // Bob may not edit or delete Alice's message: no actions on it.
     const hers = log(bob).locator(".message", { hasText: "delete me" });
     await hers.hover();
-    expect(await hers.getByRole("button").count()).toBe(0);
+    await hers.getByRole("button", { name: "Add reaction" }).waitFor();
+    expect(await hers.getByRole("button", { name: /^(Edit|Delete)$/ }).count()).toBe(0);
 
     await mine.hover();
     await mine.getByRole("button", { name: "Delete" }).click();
@@ -351,6 +352,58 @@ describe("web UI in Chromium", { timeout: 90_000 }, () => {
     await log(alice).getByText("Message deleted").waitFor();
     await expect.poll(() => log(bob).getByText("delete me").count()).toBe(0);
     await screenshot(bob, "edit-and-delete");
+  });
+
+  it("reacts with emoji from the picker (search, recent), toggles reactions, and the other person (long-polling) sees each live", async () => {
+    const alice = await newPage();
+    const bob = await newPage({ noWebSocket: true });
+    const bobName = await signUp(bob);
+    const aliceName = await signUp(alice);
+    await createRoom(alice, "Lunch", { invite: [bobName] });
+    await bob.getByRole("navigation").getByRole("button", { name: "Lunch" }).waitFor();
+    await openRoom(bob, "Lunch");
+    await send(alice, "Pizza at noon?");
+    await seeMessage(bob, "Pizza at noon?");
+
+    // Bob picks 🍕 by searching the picker; Enter takes the first match.
+    const atBob = log(bob).locator(".message", { hasText: "Pizza at noon?" });
+    await atBob.hover();
+    await atBob.getByRole("group", { name: "Message actions" }).getByRole("button", { name: "Add reaction" }).click();
+    const picker = bob.getByRole("dialog", { name: "Add a reaction" });
+    await picker.getByRole("group", { name: "Smileys & people" }).waitFor();
+    await screenshot(bob, "emoji-picker");
+    await picker.getByLabel("Search emoji").fill("pizza");
+    await picker.getByRole("group", { name: "Search results" }).getByRole("button", { name: "Pizza" }).waitFor();
+    await picker.getByLabel("Search emoji").press("Enter");
+    await expect.poll(() => picker.count()).toBe(0);
+
+    const atAlice = log(alice).locator(".message", { hasText: "Pizza at noon?" });
+    const pizza = (where: typeof atAlice) => where.getByRole("group", { name: "Reactions" }).getByRole("button", { name: /^🍕/ });
+    await expect.poll(() => pizza(atAlice).getAttribute("aria-label")).toBe(`🍕 1: ${bobName} reacted with 🍕`);
+    expect(await pizza(atAlice).getAttribute("aria-pressed")).toBe("false");
+    expect(await pizza(atBob).getAttribute("aria-pressed")).toBe("true");
+
+    // Alice adds hers by clicking Bob's; Bob sees both names.
+    await pizza(atAlice).click();
+    await expect.poll(() => pizza(atBob).getAttribute("aria-label")).toBe(`🍕 2: You, ${aliceName} reacted with 🍕`);
+    await expect.poll(() => pizza(atAlice).getAttribute("aria-pressed")).toBe("true");
+    await screenshot(alice, "reactions");
+
+    // Bob takes his back; Alice's stays.
+    await pizza(atBob).click();
+    await expect.poll(() => pizza(atAlice).getAttribute("aria-label")).toBe(`🍕 1: You reacted with 🍕`);
+
+    // The picker remembers: 🍕 is first among Bob's recent emoji, and picking it from there adds it.
+    await atBob.hover();
+    await atBob.getByRole("group", { name: "Reactions" }).getByRole("button", { name: "Add reaction" }).click();
+    const recent = bob.getByRole("dialog", { name: "Add a reaction" }).getByRole("group", { name: "Recent" }).getByRole("button");
+    expect(await recent.first().innerText()).toBe("🍕");
+    await recent.nth(1).click();
+    await expect.poll(() => atAlice.getByRole("group", { name: "Reactions" }).getByRole("button", { name: /^(?!Add)/ }).count()).toBe(2);
+
+    // After a reload, the reactions come from history.
+    await alice.reload();
+    await expect.poll(() => pizza(log(alice).locator(".message", { hasText: "Pizza at noon?" })).getAttribute("aria-pressed")).toBe("true");
   });
 
   it("names the tab with the room and the unread count, has a favicon, focuses the message box, and asks before leaving", async () => {
@@ -550,6 +603,57 @@ describe("web UI in Chromium", { timeout: 90_000 }, () => {
     await screenshot(page, "safe-rendering");
   });
 
+  it("formats Markdown in message bodies (bold, italic, strike, code, quote, list, link), and tags stay text", async () => {
+    const alice = await newPage();
+    const bob = await newPage({ dark: true });
+    const bobName = await signUp(bob);
+    await signUp(alice);
+    await createRoom(alice, "Formatting", { invite: [bobName] });
+    await openRoom(bob, "Formatting");
+
+    const tags = "<b onclick=alert(1)>raw</b> <img src=x onerror=alert(2)>";
+    const longLine = `const line = "${"a long line of code that scrolls sideways ".repeat(5)}";`;
+    await send(
+      alice,
+      [
+        `**bold** _italic_ ~~struck~~ \`inline code\` ${tags}`,
+        "> quoted line",
+        "- first item",
+        "- second item",
+        "",
+        "```js",
+        longLine,
+        "```",
+        "See [the guide](https://example.com/guide)",
+      ].join("\n"),
+    );
+    await seeMessage(bob, "quoted line");
+    const body = log(bob).locator("li.message .body", { hasText: "quoted line" });
+    expect(await body.locator("strong").innerText()).toBe("bold");
+    expect(await body.locator("em").innerText()).toBe("italic");
+    expect(await body.locator("s").innerText()).toBe("struck");
+    expect(await body.locator(":not(pre) > code").innerText()).toBe("inline code");
+    expect(await body.locator("blockquote").innerText()).toBe("quoted line");
+    expect(await body.locator("ul > li").allInnerTexts()).toEqual(["first item", "second item"]);
+    const code = body.locator("pre > code");
+    expect(await code.innerText()).toBe(longLine);
+    // A long line of code scrolls inside its block instead of wrapping.
+    expect(await body.locator("pre").evaluate((el) => el.scrollWidth > el.clientWidth)).toBe(true);
+    const link = body.locator("a[href]");
+    expect(await link.count()).toBe(1);
+    expect(await link.innerText()).toBe("the guide");
+    expect(await link.getAttribute("href")).toBe("https://example.com/guide");
+    expect(await link.getAttribute("rel")).toBe("noopener noreferrer");
+    expect(await link.getAttribute("target")).toBe("_blank");
+    expect(await link.getAttribute("title")).toBe("https://example.com/guide");
+    // Tags in the text are shown, not made.
+    expect(await body.locator("p").first().innerText()).toContain(tags);
+    expect(await log(bob).locator("b, img, script, [onclick], [onerror]").count()).toBe(0);
+    await screenshot(bob, "formatting-dark");
+    await seeMessage(alice, "quoted line");
+    await screenshot(alice, "formatting");
+  });
+
   it("renders 50 hostile messages once each, and none again during a typing and presence storm", { timeout: 240_000 }, async () => {
     const alice = await register(server.url);
     const sender = await register(server.url, uniqueName("mallory"), "Mallory");
@@ -718,7 +822,8 @@ describe("web UI in Chromium", { timeout: 90_000 }, () => {
     const socket = await connect(server.url, token);
     const { users } = await call<{ users: { id: string }[] }>(socket, "user:search", { query: modernName });
     const { room } = await call<{ room: Room }>(socket, "room:create", { name: "Old school", memberIds: [users[0]!.id] });
-    await call(socket, "message:send", { roomId: room.id, body: "already here" });
+    const { message: first } = await call<{ message: { id: string } }>(socket, "message:send", { roomId: room.id, body: "already here" });
+    await call(socket, "reaction:add", { roomId: room.id, messageId: first.id, emoji: "👋" });
 
     const legacy = await newPage();
     await legacy.goto("/legacy");
@@ -726,6 +831,13 @@ describe("web UI in Chromium", { timeout: 90_000 }, () => {
     await legacy.getByLabel("Password").fill(PASSWORD);
     await legacy.getByRole("button", { name: "Sign in" }).click();
     await legacy.getByRole("list", { name: "Messages" }).getByText("already here").waitFor();
+    // Reactions show as counts, from history and then live (reacting is the web UI's).
+    const reactionsOf = (text: string) => legacy.getByRole("list", { name: "Messages" }).locator(".text", { hasText: text }).locator(".reactions");
+    expect(await reactionsOf("already here").innerText()).toBe("👋 1");
+    await call(socket, "reaction:add", { roomId: room.id, messageId: first.id, emoji: "🎉" });
+    await expect.poll(() => reactionsOf("already here").innerText()).toBe("👋 1  🎉 1");
+    await call(socket, "reaction:remove", { roomId: room.id, messageId: first.id, emoji: "👋" });
+    await expect.poll(() => reactionsOf("already here").innerText()).toBe("🎉 1");
 
     await legacy.getByLabel("Message", { exact: true }).fill("hello from an old browser");
     await legacy.getByRole("button", { name: "Send" }).click();

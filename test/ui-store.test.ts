@@ -184,6 +184,29 @@ describe("the web UI's store, over a real server", () => {
     expect(store.editLast(general)).toBe(true);
   });
 
+  it("toggles its reactions and shows others' as they arrive, keeping them through an edit", async () => {
+    const { ada, bob, bobSocket, general } = await twoPeople();
+    const { message } = await call<{ message: { id: string } }>(bobSocket, "message:send", { roomId: general, body: "pizza?" });
+    const store = open(ada, page(general));
+    await vi.waitFor(() => expect(state(store).timelines[general]?.items).toHaveLength(1), WAIT);
+    const reactions = () => state(store).timelines[general]!.items[0]!.reactions;
+
+    await store.react(general, message.id, "🍕");
+    expect(reactions()).toEqual([{ emoji: "🍕", count: 1, userIds: [ada.user.id] }]);
+    await call(bobSocket, "reaction:add", { roomId: general, messageId: message.id, emoji: "🍕" });
+    await vi.waitFor(() => expect(reactions()).toEqual([{ emoji: "🍕", count: 2, userIds: [ada.user.id, bob.user.id] }]), WAIT);
+    await call(bobSocket, "message:edit", { roomId: general, messageId: message.id, body: "pizza at 1?" });
+    await vi.waitFor(() => expect(state(store).timelines[general]!.items[0]!.body).toBe("pizza at 1?"), WAIT);
+    expect(reactions()).toHaveLength(1);
+    // A second toggle takes mine back; Bob's stays.
+    await store.react(general, message.id, "🍕");
+    expect(reactions()).toEqual([{ emoji: "🍕", count: 1, userIds: [bob.user.id] }]);
+    await expect(store.react(general, message.id, "pizza")).rejects.toMatchObject({ body: { code: "invalid_payload" } });
+    // A store opened later reads them from history.
+    const later = open(ada, page(general));
+    await vi.waitFor(() => expect(state(later).timelines[general]?.items[0]?.reactions).toEqual(reactions()), WAIT);
+  });
+
   it("keeps the members of the open room up to date as people join and leave", async () => {
     const { ada, bob, bobSocket, general } = await twoPeople();
     const store = open(ada, page(general));

@@ -7,6 +7,8 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
   appendUnsent,
+  applyReaction,
+  changeMessage,
   compareIds,
   EMPTY_TIMELINE,
   fetchMissed,
@@ -135,5 +137,81 @@ describe("fetchMissed", () => {
     expect((await fetchMissed("999", fetchPage, 10)).complete).toBe(true);
     const empty = room(0, 50);
     expect(await fetchMissed("5", empty.fetchPage, 10)).toEqual({ messages: [], complete: true });
+  });
+});
+
+describe("reactions on a timeline", () => {
+  const base = mergeMessages(undefined, [stored(1), stored(2)], ME);
+  const reactionsOf = (tl: ReturnType<typeof mergeMessages>, id = "1") => tl.items.find((m) => m.id === id)?.reactions;
+  const change = (userId: string, emoji: string) => ({ roomId: "r", messageId: "1", emoji, userId });
+
+  it("adds and removes people under an emoji, in order, and drops an emoji nobody has left", () => {
+    let tl = applyReaction(base, change("ada", "👍"), true);
+    tl = applyReaction(tl, change("bob", "👍"), true);
+    tl = applyReaction(tl, change("bob", "🎉"), true);
+    expect(reactionsOf(tl)).toEqual([
+      { emoji: "👍", count: 2, userIds: ["ada", "bob"] },
+      { emoji: "🎉", count: 1, userIds: ["bob"] },
+    ]);
+    tl = applyReaction(tl, change("bob", "🎉"), false);
+    tl = applyReaction(tl, change("ada", "👍"), false);
+    expect(reactionsOf(tl)).toEqual([{ emoji: "👍", count: 1, userIds: ["bob"] }]);
+    expect(reactionsOf(applyReaction(tl, change("bob", "👍"), false))).toBeUndefined();
+    // The other message, and the timeline when nothing moves, stay the same objects.
+    expect(tl.items[1]).toBe(base.items[1]);
+    expect(applyReaction(tl, change("bob", "👍"), true)).toBe(tl);
+    expect(applyReaction(tl, change("nobody", "👍"), false)).toBe(tl);
+    expect(applyReaction(tl, { ...change("bob", "👍"), messageId: "99" }, true)).toBe(tl);
+  });
+
+  it("counts down a removal by someone history did not list, only while some go unlisted", () => {
+    const listed = mergeMessages(undefined, [{ ...stored(1), reactions: [{ emoji: "🔥", count: 60, userIds: ["a", "b"] }] }], ME);
+    expect(reactionsOf(applyReaction(listed, change("z", "🔥"), false))).toEqual([{ emoji: "🔥", count: 59, userIds: ["a", "b"] }]);
+    const full = mergeMessages(undefined, [{ ...stored(1), reactions: [{ emoji: "🔥", count: 2, userIds: ["a", "b"] }] }], ME);
+    expect(applyReaction(full, change("z", "🔥"), false)).toBe(full);
+  });
+
+  it("gives the same reactions whatever order different people's changes arrive in, and applying one twice is once", () => {
+    const people = ["ada", "bob", "cy"];
+    const emoji = ["👍", "🎉", "👀"];
+    // Each person's own changes in order; the people interleaved at random, each change possibly delivered twice.
+    const script = fc.array(fc.record({ who: fc.constantFrom(...people), emoji: fc.constantFrom(...emoji), added: fc.boolean() }), { maxLength: 30 });
+    fc.assert(
+      fc.property(script, fc.array(fc.nat(), { minLength: 60, maxLength: 60 }), fc.array(fc.boolean(), { minLength: 30, maxLength: 30 }), (changes, picks, twice) => {
+        const expected = new Map<string, Set<string>>();
+        let inOrder = base;
+        for (const c of changes) {
+          inOrder = applyReaction(inOrder, change(c.who, c.emoji), c.added);
+          const set = expected.get(c.emoji) ?? new Set();
+          if (c.added) set.add(c.who);
+          else set.delete(c.who);
+          expected.set(c.emoji, set);
+        }
+        const queues = people.map((p) => changes.filter((c) => c.who === p));
+        let shuffled = base;
+        let n = 0;
+        while (queues.some((q) => q.length > 0)) {
+          const open = queues.filter((q) => q.length > 0);
+          const c = open[picks[n % picks.length]! % open.length]!.shift()!;
+          shuffled = applyReaction(shuffled, change(c.who, c.emoji), c.added);
+          if (twice[n % twice.length]) shuffled = applyReaction(shuffled, change(c.who, c.emoji), c.added);
+          n++;
+        }
+        const summary = (tl: typeof base) =>
+          Object.fromEntries((reactionsOf(tl) ?? []).map((r) => [r.emoji, [...r.userIds].sort()]));
+        const want = Object.fromEntries([...expected].filter(([, set]) => set.size > 0).map(([e, set]) => [e, [...set].sort()]));
+        expect(summary(inOrder)).toEqual(want);
+        expect(summary(shuffled)).toEqual(want);
+        for (const r of reactionsOf(shuffled) ?? []) expect(r.count).toBe(r.userIds.length);
+      }),
+    );
+  });
+
+  it("keeps the shown reactions through an edit, and drops them with a deletion", () => {
+    const reacted = applyReaction(base, change("ada", "👍"), true);
+    const edited = changeMessage(reacted, { ...stored(1), body: "edited", editedAt: "2026-12-05T00:00:00.000Z" }, ME);
+    expect(edited.items[0]).toMatchObject({ body: "edited", reactions: [{ emoji: "👍", count: 1, userIds: ["ada"] }] });
+    const deleted = changeMessage(edited, { ...stored(1), body: "", deletedAt: "2026-12-05T00:00:01.000Z" }, ME);
+    expect(deleted.items[0]!.reactions).toBeUndefined();
   });
 });

@@ -3,10 +3,12 @@
 import { Fragment, memo, useCallback, useEffect, useLayoutEffect, useRef, useState, type KeyboardEvent } from "react";
 import { MAX_BODY_LENGTH } from "../../shared/limits";
 import type { TimelineMessage } from "../_lib/timeline";
-import { dayKey, dayLabel, fullTime, GROUP_GAP_MS, linkify, timeOf } from "../_lib/format";
+import { dayKey, dayLabel, fullTime, GROUP_GAP_MS, timeOf } from "../_lib/format";
 import { compareIds } from "../_lib/timeline";
 import { useChat, useShallow, useStore } from "../_lib/use-chat";
 import { ConfirmDialog, errorText } from "./Dialog";
+import { EmojiPicker, rememberEmoji } from "./EmojiPicker";
+import { MessageBody } from "./MessageBody";
 
 const NO_ITEMS: TimelineMessage[] = [];
 
@@ -137,7 +139,16 @@ const MessageItem = memo(function MessageItem({
   const store = useStore();
   const editing = useChat((s) => s.editing?.messageId === m.id);
   const [confirming, setConfirming] = useState(false);
+  const [picking, setPicking] = useState(false);
+  const [reactError, setReactError] = useState<string | null>(null);
+  const myId = useChat((s) => s.me.id);
   const live = !m.status && !m.deletedAt;
+  /** Adds my reaction, or takes it back if I have it; a refusal shows under the message. */
+  const react = (emoji: string) => {
+    setReactError(null);
+    rememberEmoji(emoji);
+    store.react(roomId, m.id, emoji).catch((err: unknown) => setReactError(errorText(err)));
+  };
   return (
     <li
       className={`message ${grouped ? "grouped" : ""} ${m.status ?? "stored"} ${m.deletedAt ? "deleted" : ""}`}
@@ -153,16 +164,21 @@ const MessageItem = memo(function MessageItem({
           </time>
         </div>
       )}
-      {live && !editing && (mine || owner) && (
+      {live && !editing && (
         <div className="message-actions" role="group" aria-label="Message actions">
+          <button className="ghost" aria-label="Add reaction" title="Add reaction" onClick={() => setPicking(true)}>
+            ☺︎+
+          </button>
           {mine && (
             <button className="ghost" onClick={() => store.startEditing(roomId, m.id)}>
               Edit
             </button>
           )}
-          <button className="ghost" onClick={() => setConfirming(true)}>
-            Delete
-          </button>
+          {(mine || owner) && (
+            <button className="ghost" onClick={() => setConfirming(true)}>
+              Delete
+            </button>
+          )}
         </div>
       )}
       {m.deletedAt ? (
@@ -170,25 +186,25 @@ const MessageItem = memo(function MessageItem({
       ) : editing ? (
         <MessageEditor roomId={roomId} message={m} />
       ) : (
-        // dir="auto": a right-to-left message reads and aligns right-to-left, whatever the page's direction.
-        <div className="body" dir="auto">
-          {linkify(m.body).map((seg, i) =>
-            seg.kind === "link" ? (
-              // dir="ltr" isolates the address from direction overrides in the text around it.
-              <a key={i} href={seg.href} target="_blank" rel="noopener noreferrer" dir="ltr">
-                {seg.text}
-              </a>
-            ) : (
-              <Fragment key={i}>{seg.text}</Fragment>
-            ),
-          )}
+        <MessageBody body={m.body}>
           {m.editedAt && (
             <span className="edited hint" title={`Edited ${fullTime(m.editedAt)}`}>
               {" "}
               (edited)
             </span>
           )}
-        </div>
+        </MessageBody>
+      )}
+      {live && (m.reactions || reactError) && <ReactionBar roomId={roomId} message={m} onToggle={react} onAdd={() => setPicking(true)} error={reactError} />}
+      {picking && (
+        <EmojiPicker
+          onClose={() => setPicking(false)}
+          onPick={(emoji) => {
+            setPicking(false);
+            // Picking one I already have does not take it back.
+            if (!m.reactions?.some((r) => r.emoji === emoji && r.userIds.includes(myId))) react(emoji);
+          }}
+        />
       )}
       {confirming && <DeleteDialog roomId={roomId} message={m} mine={mine} onClose={() => setConfirming(false)} />}
       {m.status === "pending" && <span className="delivery hint">Sending…</span>}
@@ -206,6 +222,49 @@ const MessageItem = memo(function MessageItem({
     </li>
   );
 });
+
+/**
+ * A message's reactions: each emoji with its count, pressed when it is mine
+ * (a click takes it back, a click on another's adds mine), the names on
+ * hover, and a button for another emoji.
+ */
+function ReactionBar(props: {
+  roomId: string;
+  message: TimelineMessage;
+  onToggle: (emoji: string) => void;
+  onAdd: () => void;
+  error: string | null;
+}) {
+  const { roomId, message, onToggle, onAdd, error } = props;
+  const myId = useChat((s) => s.me.id);
+  const names = useChat((s) => s.names);
+  const members = useChat((s) => s.members[roomId]);
+  const nameOf = (id: string) =>
+    id === myId ? "You" : (names[id] ?? members?.find((member) => member.user.id === id)?.user.displayName ?? "Someone");
+  return (
+    <div className="reactions" role="group" aria-label="Reactions">
+      {message.reactions?.map((r) => {
+        const mine = r.userIds.includes(myId);
+        const who = r.userIds.map(nameOf);
+        const others = r.count - r.userIds.length;
+        const label = `${who.join(", ")}${others > 0 ? ` and ${others} more` : ""} reacted with ${r.emoji}`;
+        return (
+          <button key={r.emoji} type="button" className="reaction" aria-pressed={mine} title={label} aria-label={`${r.emoji} ${r.count}: ${label}`} onClick={() => onToggle(r.emoji)}>
+            <span className="reaction-emoji">{r.emoji}</span> {r.count}
+          </button>
+        );
+      })}
+      <button type="button" className="reaction add-reaction" aria-label="Add reaction" title="Add reaction" onClick={onAdd}>
+        ☺︎+
+      </button>
+      {error && (
+        <span className="form-error" role="alert">
+          {error}
+        </span>
+      )}
+    </div>
+  );
+}
 
 /** Edits a message in place: Enter saves, Shift+Enter starts a new line, Escape cancels. */
 function MessageEditor({ roomId, message }: { roomId: string; message: TimelineMessage }) {

@@ -21,6 +21,8 @@ import { Outbox } from "./outbox";
 import type { SessionEnd } from "./session-notice";
 import {
   appendUnsent,
+  applyReaction,
+  changeMessage,
   compareIds,
   EMPTY_TIMELINE,
   fetchMissed,
@@ -129,6 +131,8 @@ export class ChatStore {
     // An edit or a deletion replaces the message where it is shown (a room not loaded reads it later).
     on("message:updated", (m) => this.changed(m));
     on("message:deleted", (m) => this.changed(m));
+    on("reaction:added", (change) => this.updateTimeline(change.roomId, (tl) => applyReaction(tl, change, true)));
+    on("reaction:removed", (change) => this.updateTimeline(change.roomId, (tl) => applyReaction(tl, change, false)));
     on("member:joined", ({ roomId, member }) => this.onMemberJoined(roomId, member));
     on("member:left", ({ roomId, userId }) => this.onMemberLeft(roomId, userId));
     on("member:read", ({ roomId, userId, messageId }) => this.onMemberRead(roomId, userId, messageId));
@@ -396,15 +400,30 @@ export class ChatStore {
     if (shown && !shown.deletedAt) this.changed({ ...shown, body: "", deletedAt: new Date().toISOString() });
   }
 
+  /**
+   * Toggles my reaction on a message: takes it back if I have it, adds it
+   * otherwise (throws a RequestError when refused). Shown at once from the
+   * answer; the event that follows changes nothing more.
+   */
+  async react(roomId: string, messageId: string, emoji: string): Promise<void> {
+    const { me, timelines } = this.get();
+    const message = timelines[roomId]?.items.find((m) => !m.status && m.id === messageId);
+    const mine = message?.reactions?.some((r) => r.emoji === emoji && r.userIds.includes(me.id)) ?? false;
+    await this.transport.request(mine ? "reaction:remove" : "reaction:add", { roomId, messageId, emoji });
+    this.updateTimeline(roomId, (tl) => applyReaction(tl, { roomId, messageId, emoji, userId: me.id }, !mine));
+  }
+
   private changed(message: Message): void {
-    if (this.get().timelines[message.roomId]) this.merge(message.roomId, [message]);
+    this.updateTimeline(message.roomId, (tl) => changeMessage(tl, message, this.get().me.id));
   }
 
   private onMessage(message: Message): void {
     const { me, activeRoomId, timelines, typing } = this.get();
     const tl = timelines[message.roomId];
     const known = tl?.items.some((m) => m.id === message.id);
-    if (tl) this.merge(message.roomId, [message]);
+    // A message delivered again (a resend) keeps the reactions it has here.
+    if (known) this.changed(message);
+    else if (tl) this.merge(message.roomId, [message]);
     if (known || message.authorId === me.id) return;
     const seen = message.roomId === activeRoomId && this.page.visible();
     const typists = typing[message.roomId];

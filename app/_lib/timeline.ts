@@ -5,7 +5,7 @@
  * leaving the old one as it was (the store relies on that to re-render only
  * what changed).
  */
-import type { Message } from "../../shared/protocol";
+import type { Message, Reaction, ReactionEvent } from "../../shared/protocol";
 
 export interface TimelineMessage extends Message {
   /** Absent once stored; "pending" while unacknowledged; "failed" with a retry action. */
@@ -51,6 +51,48 @@ export function mergeMessages(tl: Timeline | undefined, messages: Message[], myI
   const sent = new Set(stored.flatMap((m) => (m.authorId === myId && m.clientMsgId ? [m.clientMsgId] : [])));
   const unsent = base.items.filter((m) => !isStored(m) && !sent.has(m.clientMsgId ?? ""));
   return { ...base, ...patch, items: [...stored, ...unsent] };
+}
+
+/**
+ * A message changed (edited or deleted) where it is shown. An edit carries no
+ * reactions, so the shown ones stay; a deletion drops them with the body.
+ */
+export function changeMessage(tl: Timeline, message: Message, myId: string): Timeline {
+  const shown = tl.items.find((m) => isStored(m) && m.id === message.id);
+  const keep = shown?.reactions && !message.deletedAt && !message.reactions ? { reactions: shown.reactions } : {};
+  return mergeMessages(tl, [{ ...message, ...keep }], myId);
+}
+
+/**
+ * One person's reaction added or removed on a shown message. Applying a
+ * change twice is the same as once (the person is already, or no longer,
+ * listed); changes by different people commute. The timeline comes back
+ * unchanged (the same object) when nothing moved.
+ */
+export function applyReaction(tl: Timeline, change: ReactionEvent, added: boolean): Timeline {
+  const index = tl.items.findIndex((m) => isStored(m) && m.id === change.messageId);
+  const message = tl.items[index];
+  if (!message) return tl;
+  const reactions = reactionsAfter(message.reactions ?? [], change, added);
+  if (reactions === message.reactions) return tl;
+  const items = tl.items.slice();
+  items[index] = { ...message, reactions: reactions.length > 0 ? reactions : undefined };
+  return { ...tl, items };
+}
+
+function reactionsAfter(reactions: Reaction[], { emoji, userId }: ReactionEvent, added: boolean): Reaction[] {
+  const at = reactions.findIndex((r) => r.emoji === emoji);
+  const current = reactions[at];
+  const listed = current?.userIds.includes(userId) ?? false;
+  if (added) {
+    if (listed) return reactions;
+    if (!current) return [...reactions, { emoji, count: 1, userIds: [userId] }];
+    return reactions.with(at, { emoji, count: current.count + 1, userIds: [...current.userIds, userId] });
+  }
+  // A removal of someone not listed counts down only while some reactors go unlisted (history lists 50).
+  if (!current || (!listed && current.count <= current.userIds.length)) return reactions;
+  if (current.count <= 1) return reactions.toSpliced(at, 1);
+  return reactions.with(at, { emoji, count: current.count - 1, userIds: current.userIds.filter((id) => id !== userId) });
 }
 
 /**

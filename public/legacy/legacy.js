@@ -60,16 +60,54 @@
     if (atBottom) list.scrollTop = list.scrollHeight;
   }
 
-  // What a message says: its body, "(edited)" after an edit, or that it was deleted.
-  // (This page shows edits and deletions; editing and deleting are in the web UI.)
+  // What a message says: its body, "(edited)" after an edit, or that it was deleted, and its
+  // reactions as "👍 2  🎉 1". (This page shows edits, deletions and reactions; making them is
+  // the web UI's.)
   function showText(el, m) {
     el.innerHTML = "";
     el.className = m.deletedAt ? "text gone" : "text";
     el.appendChild(document.createTextNode(m.deletedAt ? "Message deleted" : m.body + (m.editedAt ? " (edited)" : "")));
+    el.body = m;
+    if (m.deletedAt) el.reactions = [];
+    else if (m.reactions) el.reactions = m.reactions;
+    var line = [];
+    for (var i = 0; el.reactions && i < el.reactions.length; i++) line.push(el.reactions[i].emoji + " " + el.reactions[i].count);
+    if (line.length) {
+      var span = document.createElement("span");
+      span.className = "reactions";
+      span.appendChild(document.createTextNode(line.join("  ")));
+      el.appendChild(span);
+    }
   }
 
   function changeMessage(m) {
     if (m.roomId === roomId && seen[m.id]) showText(seen[m.id], m);
+  }
+
+  // One person's reaction added or removed: applying one twice is once (they are listed already, or no longer).
+  function changeReaction(added) {
+    return function (r) {
+      var el = r.roomId === roomId && seen[r.messageId];
+      if (!el) return;
+      var list = el.reactions || [], found = null, at = -1, i, j;
+      for (i = 0; i < list.length; i++) if (list[i].emoji === r.emoji) { found = list[i]; at = i; }
+      var listed = false;
+      for (j = 0; found && j < found.userIds.length; j++) if (found.userIds[j] === r.userId) listed = true;
+      var next = list.slice(0);
+      if (added && !listed) {
+        if (found) next[at] = { emoji: r.emoji, count: found.count + 1, userIds: found.userIds.concat([r.userId]) };
+        else next.push({ emoji: r.emoji, count: 1, userIds: [r.userId] });
+      } else if (!added && found && (listed || found.count > found.userIds.length)) {
+        var rest = [];
+        for (j = 0; j < found.userIds.length; j++) if (found.userIds[j] !== r.userId) rest.push(found.userIds[j]);
+        if (found.count <= 1) next.splice(at, 1);
+        else next[at] = { emoji: r.emoji, count: found.count - 1, userIds: rest };
+      } else return;
+      var m = {}, k;
+      for (k in el.body) if (el.body.hasOwnProperty(k)) m[k] = el.body[k];
+      m.reactions = next;
+      showText(el, m);
+    };
   }
 
   function openRoom(id) {
@@ -240,6 +278,8 @@
     socket.on("message:new", addMessage);
     socket.on("message:updated", changeMessage);
     socket.on("message:deleted", changeMessage);
+    socket.on("reaction:added", changeReaction(true));
+    socket.on("reaction:removed", changeReaction(false));
     socket.on("room:joined", loadRooms);
     socket.on("room:left", loadRooms);
   }
