@@ -9,12 +9,15 @@ import type { z } from "zod";
 import type { ChannelHistoryInput, ChannelInput, ChannelPresenceInput, ChannelPublishInput, Publication } from "./channels";
 import type { ErrorBody } from "./errors";
 export { MAX_BODY_LENGTH, MAX_REACTIONS_PER_MESSAGE, REACTION_USERS_LISTED, UNREAD_CAP } from "./limits";
-import type { memberShape, messageShape, publicRoomShape, reactionShape, roomShape, roomSummaryShape, userShape } from "./shapes";
+import type { memberShape, messageShape, publicRoomShape, reactionShape, roomShape, roomSummaryShape, searchHitShape, userShape } from "./shapes";
 import type {
   DmOpenInput,
   MessageDeleteInput,
+  MessageAroundInput,
   MessageEditInput,
   MessageHistoryInput,
+  MessageNewerInput,
+  MessageSearchInput,
   MessageSendInput,
   PresenceQueryInput,
   ReactionInput,
@@ -40,6 +43,8 @@ export type Message = z.output<typeof messageShape>;
 /** A public room as `room:browse` lists it: with `memberCount` and whether the asker has `joined`. */
 export type PublicRoom = z.output<typeof publicRoomShape>;
 export type Member = z.output<typeof memberShape>;
+/** A message found by `message:search`, with the room it is in. */
+export type SearchHit = z.output<typeof searchHitShape>;
 /** One emoji's reactions on a message, as history carries them. */
 export type Reaction = z.output<typeof reactionShape>;
 /** A reaction added or removed, as `reaction:added` / `reaction:removed` carry it. */
@@ -72,6 +77,15 @@ export interface ClientToServerEvents {
     payload: MessageHistoryInput,
     ack: AckFn<{ messages: Message[]; hasMore: boolean }>,
   ) => void;
+  /** The messages around one, oldest first: where a search result or a link to a message opens. */
+  "message:around": (
+    payload: MessageAroundInput,
+    ack: AckFn<{ messages: Message[]; hasMore: boolean; hasNewer: boolean }>,
+  ) => void;
+  /** The messages after one, oldest first: reading forward from a jump. */
+  "message:newer": (payload: MessageNewerInput, ack: AckFn<{ messages: Message[]; hasNewer: boolean }>) => void;
+  /** Full-text search over every message the user may read, newest first; `nextCursor` (as `before`) pages on. */
+  "message:search": (payload: MessageSearchInput, ack: AckFn<{ hits: SearchHit[]; terms: string[]; nextCursor?: string }>) => void;
   /** The author changes a message's text; the room gets `message:updated`. */
   "message:edit": (payload: MessageEditInput, ack: AckFn<{ message: Message }>) => void;
   /** The author, or the room's owner, deletes a message; the room gets `message:deleted`. */

@@ -84,6 +84,29 @@ export const messageHistoryInput = z.strictObject({
   before: messageId.optional(),
   limit: z.number().int().min(1).max(100).default(50),
 });
+/** Messages around one (a jump to a search result or a shared link): `limit` in all, half of them before it. */
+export const messageAroundInput = z.strictObject({
+  roomId: id,
+  messageId,
+  limit: z.number().int().min(2).max(100).default(50),
+});
+/** Newer messages than `after`, oldest first (reading forward from a jump). */
+export const messageNewerInput = z.strictObject({
+  roomId: id,
+  after: messageId,
+  limit: z.number().int().min(1).max(100).default(50),
+});
+/** A point in time for search filters: ISO-8601 with a time zone, or a day (`2026-12-05`, from its start in UTC). */
+const instant = z.union([z.iso.datetime({ offset: true }), z.iso.date()]).refine((s) => !Number.isNaN(Date.parse(s)), "not a date");
+export const messageSearchInput = z.strictObject({
+  query: text().trim().min(1).max(200),
+  roomId: id.optional(),
+  authorId: id.optional(),
+  since: instant.optional().describe("only messages sent at or after this time"),
+  until: instant.optional().describe("only messages sent before this time"),
+  before: messageId.optional().describe("the `nextCursor` of the previous page"),
+  limit: z.number().int().min(1).max(50).default(20),
+});
 export const typingInput = z.strictObject({ roomId: id, typing: z.boolean() });
 export const roomInviteInput = z.strictObject({ roomId: id, userIds: z.array(id).min(1).max(100) });
 export const userSearchInput = z.strictObject({ query: text().trim().min(1).max(64) });
@@ -100,6 +123,9 @@ export type RoomReadInput = z.input<typeof roomReadInput>;
 export type DmOpenInput = z.input<typeof dmOpenInput>;
 export type MessageSendInput = z.input<typeof messageSendInput>;
 export type MessageHistoryInput = z.input<typeof messageHistoryInput>;
+export type MessageAroundInput = z.input<typeof messageAroundInput>;
+export type MessageNewerInput = z.input<typeof messageNewerInput>;
+export type MessageSearchInput = z.input<typeof messageSearchInput>;
 export type MessageEditInput = z.input<typeof messageEditInput>;
 export type MessageDeleteInput = z.input<typeof messageDeleteInput>;
 export type ReactionInput = z.input<typeof reactionInput>;
@@ -121,6 +147,9 @@ export type RoomRead = z.output<typeof roomReadInput>;
 export type DmOpen = z.output<typeof dmOpenInput>;
 export type MessageSend = z.output<typeof messageSendInput>;
 export type MessageHistory = z.output<typeof messageHistoryInput>;
+export type MessageAround = z.output<typeof messageAroundInput>;
+export type MessageNewer = z.output<typeof messageNewerInput>;
+export type MessageSearch = z.output<typeof messageSearchInput>;
 export type MessageEdit = z.output<typeof messageEditInput>;
 export type MessageDelete = z.output<typeof messageDeleteInput>;
 export type ReactionChange = z.output<typeof reactionInput>;

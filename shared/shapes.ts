@@ -58,3 +58,8 @@ export const messageShape = z.object({
     .optional()
     .describe("in history: the message's reactions, oldest emoji first (absent when none; a new message has none)"),
 });
+
+export const searchHitShape = z.object({
+  message: messageShape,
+  room: z.object({ id: z.string(), name: z.string(), kind: z.enum(["group", "dm"]) }),
+});

@@ -14,12 +14,14 @@ import { Messages, type NamedHooks } from "./messages";
 import { Presence, type PresenceStore } from "./presence";
 import { Reactions } from "./reactions";
 import { Rooms } from "./rooms";
+import { MessageSearcher } from "./search";
 
 export interface Core {
   accounts: Accounts;
   rooms: Rooms;
   messages: Messages;
   reactions: Reactions;
+  search: MessageSearcher;
   presence: Presence;
   gateway: Gateway;
   channels: Channels;
@@ -48,5 +50,5 @@ export function createCore(deps: {
   const presence = new Presence(presenceStore, delivery, (userId) => rooms.idsOf(userId));
   const channels = new Channels(db, deps.connections, deps.channels ?? {});
   const gateway = createGateway({ connections: deps.connections, rooms, messages, reactions, channels });
-  return { accounts, rooms, messages, reactions, presence, gateway, channels };
+  return { accounts, rooms, messages, reactions, search: new MessageSearcher(db), presence, gateway, channels };
 }

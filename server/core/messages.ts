@@ -3,7 +3,7 @@ import type { PostMessageBody } from "../../shared/gateway";
 import { MAX_BODY_LENGTH } from "../../shared/limits";
 import { isSafeText } from "../../shared/text";
 import type { MessageHooks } from "./hooks";
-import type { MessageDelete, MessageEdit, MessageHistory, MessageSend, Typing } from "../../shared/schemas";
+import type { MessageAround, MessageDelete, MessageEdit, MessageHistory, MessageNewer, MessageSend, Typing } from "../../shared/schemas";
 import { AppError } from "./errors";
 import type { PrismaClient } from "../db/generated/client";
 import type { Delivery } from "./delivery";
@@ -222,23 +222,60 @@ export class Messages {
   /** A page of history with its messages' reactions (the asker always listed among an emoji's people where they reacted). */
   private async page(roomId: string, before: string | undefined, limit: number, askerId: string | null) {
     if ((await this.db.room.count({ where: { id: roomId } })) === 0) throw new AppError("not_found", "no such room");
-    const rows = await this.db.message.findMany({
-      where: { roomId, ...(before ? { id: { lt: BigInt(before) } } : {}) },
-      orderBy: { id: "desc" },
-      take: limit + 1,
+    const rows = await this.rows(roomId, before ? { lt: BigInt(before) } : {}, "desc", limit + 1);
+    const hasMore = rows.length > limit;
+    return { messages: await this.withReactions(roomId, rows.slice(0, limit).reverse(), askerId), hasMore };
+  }
+
+  /**
+   * The messages around one (a search result, a shared link), oldest first:
+   * up to half of `limit` before it, it, and the rest after it. `hasMore`
+   * says older ones exist, `hasNewer` newer ones (read on with
+   * `message:newer`).
+   */
+  async around(actor: User, { roomId, messageId, limit }: MessageAround) {
+    await this.rooms.assertReadable(actor, roomId);
+    const id = BigInt(messageId);
+    const older = Math.floor(limit / 2);
+    const [before, after] = await Promise.all([
+      this.rows(roomId, { lt: id }, "desc", older + 1),
+      this.rows(roomId, { gte: id }, "asc", limit - older + 1),
+    ]);
+    if (after[0]?.id !== id) throw new AppError("not_found", "no such message in this room");
+    const rows = [...before.slice(0, older).reverse(), ...after.slice(0, limit - older)];
+    return {
+      messages: await this.withReactions(roomId, rows, actor.id),
+      hasMore: before.length > older,
+      hasNewer: after.length > limit - older,
+    };
+  }
+
+  /** Messages after one, oldest first (reading forward from a jump); `hasNewer` says more follow. */
+  async newer(actor: User, { roomId, after, limit }: MessageNewer) {
+    await this.rooms.assertReadable(actor, roomId);
+    const rows = await this.rows(roomId, { gt: BigInt(after) }, "asc", limit + 1);
+    return { messages: await this.withReactions(roomId, rows.slice(0, limit), actor.id), hasNewer: rows.length > limit };
+  }
+
+  private rows(roomId: string, id: { lt?: bigint; gt?: bigint; gte?: bigint }, order: "asc" | "desc", take: number) {
+    return this.db.message.findMany({
+      where: { roomId, id },
+      orderBy: { id: order },
+      take,
       include: { author: { select: { id: true, displayName: true } } },
     });
-    const hasMore = rows.length > limit;
-    const page = rows.slice(0, limit).reverse();
-    const messages = page.map((r) => toMessage(r, r.author));
-    if (page.length > 0) {
-      const reactions = await this.reactions.of(roomId, page[0]!.id, page.at(-1)!.id, askerId);
-      for (const message of messages) {
-        const list = reactions.get(message.id);
-        if (list) message.reactions = list;
-      }
+  }
+
+  /** Messages (oldest first) with their reactions, read in one query. */
+  private async withReactions(roomId: string, rows: Awaited<ReturnType<Messages["rows"]>>, askerId: string | null): Promise<Message[]> {
+    const messages = rows.map((r) => toMessage(r, r.author));
+    if (rows.length === 0) return messages;
+    const reactions = await this.reactions.of(roomId, rows[0]!.id, rows.at(-1)!.id, askerId);
+    for (const message of messages) {
+      const list = reactions.get(message.id);
+      if (list) message.reactions = list;
     }
-    return { messages, hasMore };
+    return messages;
   }
 
   /** Tells the room's other connections that the actor is (or stopped) typing. */

@@ -9,7 +9,10 @@ import {
   dmOpenInput,
   messageDeleteInput,
   messageEditInput,
+  messageAroundInput,
   messageHistoryInput,
+  messageNewerInput,
+  messageSearchInput,
   messageSendInput,
   presenceQueryInput,
   reactionInput,
@@ -100,6 +103,21 @@ export const clientEvents = {
     schema: messageHistoryInput,
     ackRequired: true,
     run: async ({ core, user }, input) => core.messages.history(user, input),
+  }),
+  "message:around": event({
+    schema: messageAroundInput,
+    ackRequired: true,
+    run: ({ core, user }, input) => core.messages.around(user, input),
+  }),
+  "message:newer": event({
+    schema: messageNewerInput,
+    ackRequired: true,
+    run: ({ core, user }, input) => core.messages.newer(user, input),
+  }),
+  "message:search": event({
+    schema: messageSearchInput,
+    ackRequired: true,
+    run: ({ core, user }, input) => core.search.search(user, input),
   }),
   "message:edit": event({
     schema: messageEditInput,

@@ -1,0 +1,80 @@
+import type { Message, SearchHit, User } from "../../shared/protocol";
+import type { MessageSearch } from "../../shared/schemas";
+import { Prisma, type PrismaClient } from "../db/generated/client";
+import { AppError } from "./errors";
+import { toMessage } from "./wire";
+
+/** Words of a query searched for at most; more narrow nothing a person means. */
+export const MAX_SEARCH_TERMS = 8;
+
+/**
+ * The words of a search query: runs of letters and digits, lower-cased,
+ * each matched as the start of a word ("deplo" finds "deploy" and
+ * "deployed"). Everything else in the query (operators, quotes, markup)
+ * only separates words, so a query cannot be anything but words.
+ */
+export function searchTerms(query: string): string[] {
+  const words = query.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
+  return [...new Set(words.map((w) => w.slice(0, 64)))].slice(0, MAX_SEARCH_TERMS);
+}
+
+/**
+ * Full-text search over messages, with PostgreSQL's text search (the
+ * embedded database has it too). The index (migration `message_search`) is
+ * on `to_tsvector('simple', body)`: 'simple' does not stem or drop words, so
+ * it treats every language alike; a query's words match word beginnings.
+ * The expression below must stay exactly the index's for the index to serve.
+ */
+export class MessageSearcher {
+  constructor(private readonly db: PrismaClient) {}
+
+  /**
+   * Messages the actor may read (their rooms, and public rooms) that contain
+   * every word of the query, newest first, not deleted; filtered by room,
+   * author and time. `nextCursor` (pass it as `before`) pages on.
+   */
+  async search(actor: User, input: MessageSearch): Promise<{ hits: SearchHit[]; terms: string[]; nextCursor?: string }> {
+    const terms = searchTerms(input.query);
+    if (terms.length === 0) throw new AppError("invalid_payload", "query: no words to search for");
+    const query = terms.map((t) => `'${t}':*`).join(" & ");
+    const filters = [
+      input.roomId ? Prisma.sql`AND m."roomId" = ${input.roomId}` : Prisma.empty,
+      input.authorId ? Prisma.sql`AND m."authorId" = ${input.authorId}` : Prisma.empty,
+      input.since ? Prisma.sql`AND m."createdAt" >= ${new Date(input.since)}` : Prisma.empty,
+      input.until ? Prisma.sql`AND m."createdAt" < ${new Date(input.until)}` : Prisma.empty,
+      input.before ? Prisma.sql`AND m.id < ${BigInt(input.before)}` : Prisma.empty,
+    ];
+    const rows = await this.db.$queryRaw<
+      Array<{
+        id: bigint;
+        roomId: string;
+        authorId: string;
+        body: string;
+        clientMsgId: string | null;
+        createdAt: Date;
+        editedAt: Date | null;
+        authorName: string;
+        roomName: string;
+        roomKind: "group" | "dm";
+      }>
+    >`
+      SELECT m.id, m."roomId", m."authorId", m.body, m."clientMsgId", m."createdAt", m."editedAt",
+             u."displayName" AS "authorName", r.name AS "roomName", r.kind::text AS "roomKind"
+      FROM "Message" m
+      JOIN "Room" r ON r.id = m."roomId"
+      JOIN "User" u ON u.id = m."authorId"
+      WHERE to_tsvector('simple', m.body) @@ to_tsquery('simple', ${query})
+        AND m."deletedAt" IS NULL
+        AND (r.visibility = 'public' OR EXISTS (
+          SELECT 1 FROM "Membership" ms WHERE ms."roomId" = m."roomId" AND ms."userId" = ${actor.id}))
+        ${Prisma.join(filters, " ")}
+      ORDER BY m.id DESC
+      LIMIT ${input.limit + 1}`;
+    const page = rows.slice(0, input.limit);
+    const hits = page.map((r) => ({
+      message: toMessage(r, { id: r.authorId, displayName: r.authorName }) satisfies Message,
+      room: { id: r.roomId, name: r.roomName, kind: r.roomKind },
+    }));
+    return { hits, terms, ...(rows.length > input.limit ? { nextCursor: page.at(-1)!.id.toString() } : {}) };
+  }
+}
