@@ -29,11 +29,18 @@ describe("the web UI's store, over a real server", () => {
     await server?.destroy();
   });
 
-  /** A page whose URL names `roomInUrl` and whose tab is visible unless said otherwise. */
-  function page(roomInUrl = "", visible = true): Page & { shown: string[]; visible: () => boolean; hide(): void } {
+  /** A page whose URL names `roomInUrl` (at `messageInUrl`) and whose tab is visible unless said otherwise. */
+  function page(roomInUrl = "", visible = true, messageInUrl = ""): Page & { shown: string[]; visible: () => boolean; hide(): void } {
     const shown: string[] = [];
     let seen = visible;
-    return { roomInUrl: () => roomInUrl, showRoom: (id) => void shown.push(id), visible: () => seen, hide: () => (seen = false), shown };
+    return {
+      roomInUrl: () => roomInUrl,
+      messageInUrl: () => messageInUrl,
+      showRoom: (id, at) => void shown.push(at ? `${id}@${at}` : id),
+      visible: () => seen,
+      hide: () => (seen = false),
+      shown,
+    };
   }
 
   function open(me: { user: User; token: string }, p: Page = page(), ended: SessionEnd[] = []): ChatStore {
@@ -205,6 +212,41 @@ describe("the web UI's store, over a real server", () => {
     // A store opened later reads them from history.
     const later = open(ada, page(general));
     await vi.waitFor(() => expect(state(later).timelines[general]?.items[0]?.reactions).toEqual(reactions()), WAIT);
+  });
+
+  it("opens a room at a linked message, holds live messages back while in the past, reads forward to the present, and jumps back", async () => {
+    const { ada, bob, bobSocket, general } = await twoPeople();
+    const posted: string[] = [];
+    for (let i = 0; i < 120; i++) {
+      posted.push((await server.core.gateway.postMessage({ roomId: general, body: `old ${i}`, userId: bob.user.id })).message.id);
+    }
+    const p = page(general, true, posted[10]);
+    const store = open(ada, p);
+    const timeline = () => state(store).timelines[general]!;
+    await vi.waitFor(() => expect(timeline()?.focusId).toBe(posted[10]), WAIT);
+    expect(timeline().items.map((m) => m.body)).toEqual(Array.from({ length: 50 }, (_, i) => `old ${i}`));
+    expect([timeline().hasMore, timeline().hasNewer]).toEqual([false, true]);
+    expect(p.shown).toContain(`${general}@${posted[10]}`);
+
+    // A live message would leave a gap after the window: it waits, and is there once read forward to.
+    await call(bobSocket, "message:send", { roomId: general, body: "live while away" });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(timeline().items.some((m) => m.body === "live while away")).toBe(false);
+    while (timeline().hasNewer) await store.loadNewer(general);
+    const bodies = timeline().items.map((m) => m.body);
+    expect(bodies).toEqual([...Array.from({ length: 120 }, (_, i) => `old ${i}`), "live while away"]);
+    await call(bobSocket, "message:send", { roomId: general, body: "live at present" });
+    await vi.waitFor(() => expect(timeline().items.at(-1)?.body).toBe("live at present"), WAIT);
+
+    // Search finds it; jumping there and back to the present.
+    const found = await store.search({ query: "old 42", roomId: general });
+    expect(found.terms).toEqual(["old", "42"]);
+    expect(found.hits.map((h) => h.message.body)).toEqual(["old 42"]);
+    await store.jumpTo(general, found.hits[0]!.message.id);
+    expect(timeline().hasNewer).toBe(true);
+    await store.jumpToPresent(general);
+    expect([timeline().hasNewer, timeline().items.at(-1)?.body]).toEqual([undefined, "live at present"]);
+    await expect(store.jumpTo(general, "999999999")).rejects.toMatchObject({ body: { code: "not_found" } });
   });
 
   it("keeps the members of the open room up to date as people join and leave", async () => {

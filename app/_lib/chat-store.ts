@@ -16,7 +16,8 @@
  * - a refused connection is tried again with backoff until it works.
  */
 import { createStore, type StoreApi } from "zustand/vanilla";
-import type { Member, Message, PublicRoom, Room, RoomSummary, User } from "../../shared/protocol";
+import type { Member, Message, PublicRoom, Room, RoomSummary, SearchHit, User } from "../../shared/protocol";
+import type { MessageSearchInput } from "../../shared/schemas";
 import { Outbox } from "./outbox";
 import type { SessionEnd } from "./session-notice";
 import {
@@ -61,17 +62,30 @@ export interface ChatState {
 export interface Page {
   /** The room the URL names (`#room=<id>`), or "". */
   roomInUrl(): string;
-  /** Names the open room in the URL, so a reload comes back to it. */
-  showRoom(roomId: string): void;
+  /** The message the URL names (`#room=<id>&message=<id>`: a link to it), or "". */
+  messageInUrl(): string;
+  /** Names the open room (and the message it was opened at) in the URL, so a reload comes back to it. */
+  showRoom(roomId: string, messageId?: string): void;
   /** Whether the person can see the tab (a message arriving then is read). */
   visible(): boolean;
 }
 
+/** `#room=<id>&message=<id>` as a record. */
+function hashParams(): URLSearchParams {
+  return new URLSearchParams(location.hash.replace(/^#/, ""));
+}
+
 export const browserPage: Page = {
-  roomInUrl: () => decodeURIComponent(location.hash.replace(/^#room=/, "")),
-  showRoom: (roomId) => history.replaceState(null, "", `#room=${encodeURIComponent(roomId)}`),
+  roomInUrl: () => hashParams().get("room") ?? "",
+  messageInUrl: () => hashParams().get("message") ?? "",
+  showRoom: (roomId, messageId) => history.replaceState(null, "", `#${messageLink(roomId, messageId)}`),
   visible: () => document.visibilityState === "visible",
 };
+
+/** The URL fragment that opens a room, or a room at a message (a link to share). */
+export function messageLink(roomId: string, messageId?: string): string {
+  return new URLSearchParams({ room: roomId, ...(messageId ? { message: messageId } : {}) }).toString();
+}
 
 export interface ChatStoreOptions {
   /** Runs once the session is over (the connection is closed by then); only a new sign-in helps. */
@@ -199,7 +213,9 @@ export class ChatStore {
     if (!active || !rooms.some((r) => r.id === active)) {
       const inUrl = this.page.roomInUrl();
       const pick = rooms.find((r) => r.id === inUrl) ?? rooms[0];
-      if (pick) this.openRoom(pick.id);
+      const at = pick?.id === inUrl ? this.page.messageInUrl() : "";
+      if (pick && at) void this.jumpTo(pick.id, at).catch(() => this.openRoom(pick.id));
+      else if (pick) this.openRoom(pick.id);
       else this.set({ activeRoomId: null });
     }
   }
@@ -341,6 +357,8 @@ export class ChatStore {
 
   /** After a reconnect: fetch newer pages until they meet what was shown (`shownId`, the newest stored message then). */
   private async catchUp(roomId: string, shownId: string | undefined): Promise<void> {
+    // A timeline in the past has nothing to catch up: reading forward reaches the present.
+    if (this.get().timelines[roomId]?.hasNewer) return;
     if (!shownId) return this.loadOlder(roomId);
     const missed = await fetchMissed(
       shownId,
@@ -352,7 +370,53 @@ export class ChatStore {
     else this.setTimeline(roomId, restartAt(this.get().timelines[roomId], missed.messages));
   }
 
+  /**
+   * Opens a room at a message (a search result, a link): the messages around
+   * it, it in view and highlighted. Throws a RequestError when it cannot be
+   * read (the room is left as it was).
+   */
+  async jumpTo(roomId: string, messageId: string): Promise<void> {
+    const page = await this.transport.request("message:around", { roomId, messageId, limit: PAGE });
+    const unsent = unsentMessages(this.get().timelines[roomId]);
+    this.set({ activeRoomId: roomId });
+    this.page.showRoom(roomId, messageId);
+    this.setTimeline(roomId, { items: [...page.messages, ...unsent], hasMore: page.hasMore, hasNewer: page.hasNewer, loading: false, focusId: messageId });
+    void this.loadMembers(roomId);
+  }
+
+  /** Reads forward in a timeline opened in the past, a page at a time, until it reaches the present. */
+  async loadNewer(roomId: string): Promise<void> {
+    const tl = this.get().timelines[roomId];
+    const newest = newestStored(tl);
+    if (!tl?.hasNewer || tl.loading || !newest) return;
+    this.setTimeline(roomId, { ...tl, loading: true });
+    try {
+      const page = await this.transport.request("message:newer", { roomId, after: newest.id, limit: PAGE });
+      this.merge(roomId, page.messages, { hasNewer: page.hasNewer });
+    } finally {
+      this.updateTimeline(roomId, (now) => ({ ...now, loading: false }));
+    }
+  }
+
+  /** Back to the newest messages from wherever the timeline is. */
+  async jumpToPresent(roomId: string): Promise<void> {
+    const page = await this.transport.request("message:history", { roomId, limit: PAGE });
+    this.page.showRoom(roomId);
+    this.setTimeline(roomId, { ...restartAt(this.get().timelines[roomId], page.messages), hasMore: page.hasMore });
+  }
+
+  /** Full-text search over every message I may read (throws a RequestError when refused). */
+  async search(input: MessageSearchInput): Promise<{ hits: SearchHit[]; terms: string[]; nextCursor?: string }> {
+    const found = await this.transport.request("message:search", input);
+    const names = { ...this.get().names };
+    for (const hit of found.hits) names[hit.message.authorId] = hit.message.author.displayName;
+    this.set({ names });
+    return found;
+  }
+
   send(roomId: string, body: string): void {
+    // Writing while reading the past: the message goes where it will be, at the present.
+    if (this.get().timelines[roomId]?.hasNewer) void this.jumpToPresent(roomId).catch(() => {});
     const pending = this.outbox.compose(roomId, body, this.get().me);
     this.setTimeline(roomId, appendUnsent(this.get().timelines[roomId], pending));
     this.setTyping(roomId, false);
@@ -421,9 +485,10 @@ export class ChatStore {
     const { me, activeRoomId, timelines, typing } = this.get();
     const tl = timelines[message.roomId];
     const known = tl?.items.some((m) => m.id === message.id);
-    // A message delivered again (a resend) keeps the reactions it has here.
+    // A message delivered again (a resend) keeps the reactions it has here; a
+    // timeline showing the past does not take new ones (reading forward will).
     if (known) this.changed(message);
-    else if (tl) this.merge(message.roomId, [message]);
+    else if (tl && !tl.hasNewer) this.merge(message.roomId, [message]);
     if (known || message.authorId === me.id) return;
     const seen = message.roomId === activeRoomId && this.page.visible();
     const typists = typing[message.roomId];
@@ -466,8 +531,9 @@ export class ChatStore {
   }
 
   private onRead(roomId: string, messageId: string): void {
-    const newest = newestStored(this.get().timelines[roomId]);
-    const caughtUp = !newest || compareIds(messageId, newest.id) >= 0;
+    const tl = this.get().timelines[roomId];
+    const newest = newestStored(tl);
+    const caughtUp = !tl?.hasNewer && (!newest || compareIds(messageId, newest.id) >= 0);
     this.set({
       rooms: this.get().rooms.map((r) =>
         r.id === roomId

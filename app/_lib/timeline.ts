@@ -18,6 +18,14 @@ export interface Timeline {
   /** Whether older messages can be loaded. */
   hasMore: boolean;
   loading: boolean;
+  /**
+   * The timeline shows the past (opened at a message): newer messages exist
+   * that are not loaded. Live messages then wait (they would leave a gap);
+   * reading forward, or jumping to the present, joins up with them.
+   */
+  hasNewer?: boolean;
+  /** The message the timeline was opened at: shown in view and highlighted. */
+  focusId?: string;
 }
 
 export const EMPTY_TIMELINE: Timeline = { items: [], hasMore: true, loading: false };

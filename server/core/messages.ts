@@ -229,23 +229,24 @@ export class Messages {
 
   /**
    * The messages around one (a search result, a shared link), oldest first:
-   * up to half of `limit` before it, it, and the rest after it. `hasMore`
+   * up to half of `limit` before it, it, and the rest after it (more after
+   * it when fewer come before). `hasMore`
    * says older ones exist, `hasNewer` newer ones (read on with
    * `message:newer`).
    */
   async around(actor: User, { roomId, messageId, limit }: MessageAround) {
     await this.rooms.assertReadable(actor, roomId);
     const id = BigInt(messageId);
-    const older = Math.floor(limit / 2);
-    const [before, after] = await Promise.all([
-      this.rows(roomId, { lt: id }, "desc", older + 1),
-      this.rows(roomId, { gte: id }, "asc", limit - older + 1),
-    ]);
+    const half = Math.floor(limit / 2);
+    const before = await this.rows(roomId, { lt: id }, "desc", half + 1);
+    // Near the beginning, fewer come before it: more come after, so the page is full.
+    const older = Math.min(before.length, half);
+    const after = await this.rows(roomId, { gte: id }, "asc", limit - older + 1);
     if (after[0]?.id !== id) throw new AppError("not_found", "no such message in this room");
     const rows = [...before.slice(0, older).reverse(), ...after.slice(0, limit - older)];
     return {
       messages: await this.withReactions(roomId, rows, actor.id),
-      hasMore: before.length > older,
+      hasMore: before.length > half,
       hasNewer: after.length > limit - older,
     };
   }
