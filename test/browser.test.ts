@@ -406,6 +406,75 @@ describe("web UI in Chromium", { timeout: 90_000 }, () => {
     await expect.poll(() => pizza(log(alice).locator(".message", { hasText: "Pizza at noon?" })).getAttribute("aria-pressed")).toBe("true");
   });
 
+  it("marks where unread messages begin, searches, opens a result in place, reads forward to the present, and opens a link to a message", async () => {
+    const alice = await newPage();
+    const aliceName = await signUp(alice);
+    const bob = await register(server.url, undefined, "Bob Archivist");
+    const socket = await connect(server.url, bob.token);
+    const { users } = await call<{ users: { id: string }[] }>(socket, "user:search", { query: aliceName });
+    const { room } = await callPaced<{ room: Room }>(socket, "room:create", { name: "Archive", memberIds: [users[0]!.id] });
+    const ids: string[] = [];
+    for (let i = 0; i < 90; i++) {
+      const body = i === 5 ? "the needle in the haystack" : `filler ${i}`;
+      ids.push((await callPaced<{ message: { id: string } }>(socket, "message:send", { roomId: room.id, body })).message.id);
+    }
+
+    // All 90 are unread: the divider is above the newest page's view, and the jump brings it in.
+    await openRoom(alice, "Archive");
+    await log(alice).getByText("filler 89").waitFor();
+    const jumpUnread = alice.getByRole("button", { name: "↑ Jump to first unread" });
+    // Only the newest page is loaded: the divider is not shown at its top, where it would be wrong.
+    expect(await log(alice).getByRole("separator", { name: "New messages" }).count()).toBe(0);
+    await jumpUnread.click();
+    const divider = log(alice).getByRole("separator", { name: "New messages" });
+    await divider.waitFor();
+    expect(await log(alice).locator(".unread-divider + li.message").innerText()).toContain("filler 0");
+    const inView = () =>
+      divider.evaluate((el) => {
+        const box = el.getBoundingClientRect();
+        const view = el.closest('[role="log"]')!.getBoundingClientRect();
+        return box.top >= view.top && box.bottom <= view.bottom;
+      });
+    await expect.poll(inView).toBe(true);
+    await expect.poll(() => jumpUnread.count()).toBe(0);
+
+    // Search by the beginning of a word; the result shows it marked and opens the room there.
+    await alice.getByRole("button", { name: "Search messages" }).click();
+    const search = alice.getByRole("dialog", { name: "Search messages" });
+    await search.getByLabel("Search words").fill("NEEDL hay");
+    const hit = search.getByRole("list", { name: "Search results" }).getByRole("button");
+    await hit.filter({ hasText: "the needle in the haystack" }).waitFor();
+    expect(await hit.locator("mark").allInnerTexts()).toEqual(["needl", "hay"]);
+    expect(await hit.innerText()).toContain("Bob Archivist in #Archive");
+    await screenshot(alice, "search");
+    await hit.click();
+    await expect.poll(() => search.count()).toBe(0);
+    const focused = log(alice).locator(".message.focused");
+    await expect.poll(() => focused.innerText()).toContain("the needle in the haystack");
+    expect(alice.url()).toContain(`message=${ids[5]}`);
+
+    // In the past, live messages wait; "Jump to present" brings the newest, the live one included.
+    await callPaced(socket, "message:send", { roomId: room.id, body: "live while Alice reads the past" });
+    const present = alice.getByRole("button", { name: "Jump to present ↓" });
+    await present.click();
+    await log(alice).getByText("live while Alice reads the past").waitFor();
+    await expect.poll(() => present.count()).toBe(0);
+
+    // A link to a message opens the room at it, in a new tab.
+    const tab = await alice.context().newPage();
+    await tab.goto(`/#room=${encodeURIComponent(room.id)}&message=${ids[5]}`);
+    await expect.poll(() => log(tab).locator(".message.focused").innerText()).toContain("the needle in the haystack");
+    // Reading forward by scrolling down reaches the present.
+    await expect
+      .poll(async () => {
+        await log(tab).evaluate((el) => el.scrollTo({ top: el.scrollHeight }));
+        return log(tab).getByText("live while Alice reads the past").count();
+      })
+      .toBe(1);
+    expect(await log(tab).locator("li.message .body").count()).toBe(91);
+    await screenshot(tab, "opened-at-message");
+  });
+
   it("names the tab with the room and the unread count, has a favicon, focuses the message box, and asks before leaving", async () => {
     const alice = await newPage();
     const bob = await newPage();

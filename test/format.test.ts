@@ -4,7 +4,7 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { linkify, typingText, type Segment } from "../app/_lib/format";
+import { excerpt, highlight, linkify, typingText, type Segment } from "../app/_lib/format";
 import { MAX_BODY_LENGTH } from "../shared/limits";
 
 const text = (t: string): Segment => ({ kind: "text", text: t });
@@ -128,5 +128,34 @@ describe("typingText", () => {
     expect(typingText(["Ada"])).toBe("Ada is typing…");
     expect(typingText(["Ada", "Grace"])).toBe("Ada and Grace are typing…");
     expect(typingText(["Ada", "Grace", "Linus"])).toBe("Several people are typing…");
+  });
+});
+
+describe("highlight (search results)", () => {
+  const marked = (body: string, terms: string[]) => highlight(body, terms).filter((p) => p.match).map((p) => p.text);
+
+  it("marks the beginnings of words the search matched, in any case, and nothing inside words", () => {
+    expect(marked("Deployed on Friday; redeploy Monday", ["deplo", "fri"])).toEqual(["Deplo", "Fri"]);
+    expect(marked("Привет, мир! привет", ["прив"])).toEqual(["Прив", "прив"]);
+    // Terms are text, not patterns.
+    expect(marked("bbbc xc a.c", ["b*c", "a.c", "(x"])).toEqual(["a.c"]);
+    expect(highlight("no terms", [])).toEqual([{ text: "no terms", match: false }]);
+  });
+
+  it("keeps every character: joined, the parts are the body", () => {
+    fc.assert(
+      fc.property(fc.string({ unit: "grapheme", maxLength: 200 }), fc.array(fc.string({ maxLength: 6 }), { maxLength: 4 }), (body, terms) => {
+        expect(highlight(body, terms).map((p) => p.text).join("")).toBe(body);
+      }),
+    );
+  });
+
+  it("cuts a long body around the first match", () => {
+    const body = `${"a ".repeat(300)}needle ${"b ".repeat(300)}`;
+    const parts = excerpt(highlight(body, ["needle"]), 100);
+    const text = parts.map((p) => p.text).join("");
+    expect(text.startsWith("…") && text.endsWith("…")).toBe(true);
+    expect(text.length).toBeLessThanOrEqual(102);
+    expect(parts.filter((p) => p.match).map((p) => p.text)).toEqual(["needle"]);
   });
 });

@@ -223,7 +223,7 @@ describe("the web UI's store, over a real server", () => {
     const p = page(general, true, posted[10]);
     const store = open(ada, p);
     const timeline = () => state(store).timelines[general]!;
-    await vi.waitFor(() => expect(timeline()?.focusId).toBe(posted[10]), WAIT);
+    await vi.waitFor(() => expect(timeline()?.focus?.messageId).toBe(posted[10]), WAIT);
     expect(timeline().items.map((m) => m.body)).toEqual(Array.from({ length: 50 }, (_, i) => `old ${i}`));
     expect([timeline().hasMore, timeline().hasNewer]).toEqual([false, true]);
     expect(p.shown).toContain(`${general}@${posted[10]}`);

@@ -9,6 +9,7 @@ import { ChatContext, roomTitle, useChat } from "../_lib/use-chat";
 import { AccountMenu } from "./AccountMenu";
 import { MembersPanel } from "./MembersPanel";
 import { RoomView } from "./RoomView";
+import { SearchDialog } from "./SearchDialog";
 import { Sidebar } from "./Sidebar";
 
 /** Loads the signed-in user, opens the connection, and lays out the chat. */
@@ -90,6 +91,7 @@ function ChatLayout({ onSignOut }: { onSignOut: SignOutAction }) {
   const status = useChat((s) => s.status);
   const activeRoomId = useChat((s) => s.activeRoomId);
   const [menuOpen, setMenuOpen] = useState(false);
+  const [searching, setSearching] = useState(false);
   const title = useChat((s) => {
     const room = s.rooms.find((r) => r.id === s.activeRoomId);
     const unread = s.rooms.reduce((sum, r) => sum + r.unread, 0);
@@ -125,8 +127,15 @@ function ChatLayout({ onSignOut }: { onSignOut: SignOutAction }) {
         <span className={`status status-${status}`} role="status">
           {status === "online" ? "" : status === "connecting" ? "Connecting…" : "Reconnecting…"}
         </span>
+        <button className="topbar-search" aria-label="Search messages" onClick={() => setSearching(true)}>
+          <span aria-hidden="true">⌕</span>
+          <span className="topbar-search-label" aria-hidden="true">
+            Search messages
+          </span>
+        </button>
         <AccountMenu me={me} onSignOut={onSignOut} />
       </header>
+      {searching && <SearchDialog onClose={() => setSearching(false)} />}
       <Sidebar />
       <RoomView />
       <MembersPanel />

@@ -12,7 +12,7 @@ import { errorText } from "../_lib/errors";
  * mounts, while the dialog is still closed (nothing in it can take focus), and
  * renders no `autofocus` attribute for showModal() to find.
  */
-export function Dialog(props: { title: string; onClose: () => void; children: ReactNode }) {
+export function Dialog(props: { title: string; onClose: () => void; children: ReactNode; wide?: boolean }) {
   const ref = useRef<HTMLDialogElement>(null);
   useEffect(() => {
     const dialog = ref.current;
@@ -23,7 +23,7 @@ export function Dialog(props: { title: string; onClose: () => void; children: Re
     return () => dialog?.close();
   }, []);
   return (
-    <dialog ref={ref} className="dialog" aria-labelledby="dialog-title" onClose={props.onClose}>
+    <dialog ref={ref} className={props.wide ? "dialog wide" : "dialog"} aria-labelledby="dialog-title" onClose={props.onClose}>
       <header>
         <h2 id="dialog-title">{props.title}</h2>
         <button className="icon" aria-label="Close" onClick={props.onClose}>

@@ -5,6 +5,7 @@ import { MAX_BODY_LENGTH } from "../../shared/limits";
 import type { TimelineMessage } from "../_lib/timeline";
 import { dayKey, dayLabel, fullTime, GROUP_GAP_MS, timeOf } from "../_lib/format";
 import { compareIds } from "../_lib/timeline";
+import { messageLink } from "../_lib/chat-store";
 import { useChat, useShallow, useStore } from "../_lib/use-chat";
 import { ConfirmDialog, errorText } from "./Dialog";
 import { EmojiPicker, rememberEmoji } from "./EmojiPicker";
@@ -15,22 +16,41 @@ const NO_ITEMS: TimelineMessage[] = [];
 /**
  * The room's messages, oldest at the top. Scrolling near the top loads the
  * previous page and keeps what you were reading where it was; new messages
- * keep the view at the bottom if it was there.
+ * keep the view at the bottom if it was there. Opened at a message (a search
+ * result, a link), it shows that message and reads forward as you scroll
+ * down. A "New messages" divider marks where the unread ones began, with
+ * jumps to it and back to the present.
  */
 export const MessageList = memo(function MessageList({ roomId }: { roomId: string }) {
   const timeline = useChat((s) => s.timelines[roomId]);
   const myId = useChat((s) => s.me.id);
   // The room's owner may delete anyone's message in it.
   const owner = useChat((s) => s.members[roomId]?.some((m) => m.user.id === s.me.id && m.role === "owner") ?? false);
+  const unreadFrom = useChat((s) => s.unreadFrom[roomId] ?? null);
   const store = useStore();
   const items = timeline?.items ?? NO_ITEMS;
   // Read receipts go under my newest message.
   const lastMine = items.findLast((m) => !m.status && !m.deletedAt && m.authorId === myId)?.id;
+  // The divider goes before the first message by someone else after the read
+  // marker — once what is loaded reaches back to the marker (else it is older
+  // than the loaded page, and the jump to it loads it).
+  const oldest = items.find((m) => !m.status);
+  const reachesMark =
+    unreadFrom !== null && timeline !== undefined && (!timeline.hasMore || (oldest !== undefined && compareIds(oldest.id, unreadFrom) <= 0));
+  const firstUnread = reachesMark
+    ? items.find((m) => !m.status && m.authorId !== myId && compareIds(m.id, unreadFrom!) > 0)?.id
+    : undefined;
+  const unreadBeyond = unreadFrom !== null && timeline !== undefined && !reachesMark;
   const scroller = useRef<HTMLDivElement>(null);
-  const anchor = useRef<{ firstId?: string; lastId?: string; height: number; atBottom: boolean }>({
+  const anchor = useRef<{ firstId?: string; lastId?: string; height: number; atBottom: boolean; hadNewer: boolean }>({
     height: 0,
     atBottom: true,
+    hadNewer: false,
   });
+  const handledFocus = useRef<number | null>(null);
+  // A jump to the first unread message waits for it to be loaded, then brings the divider into view.
+  const wantDivider = useRef(false);
+  const [away, setAway] = useState({ unreadAbove: false, farFromBottom: false });
 
   const isAtBottom = () => {
     const el = scroller.current;
@@ -41,25 +61,53 @@ export const MessageList = memo(function MessageList({ roomId }: { roomId: strin
     if (document.visibilityState === "visible" && isAtBottom()) store.markRead(roomId);
   }, [store, roomId]);
 
-  // Before the browser paints: keep the reading position when older messages
-  // were prepended, follow the bottom when new ones were appended.
+  /** Whether the unread divider is above the view, and whether the view is far from the newest messages. */
+  const measure = useCallback(() => {
+    const el = scroller.current;
+    if (!el) return;
+    const divider = el.querySelector<HTMLElement>(".unread-divider");
+    const next = {
+      unreadAbove: unreadBeyond || (divider !== null && divider.offsetTop < el.scrollTop),
+      farFromBottom: el.scrollHeight - el.scrollTop - el.clientHeight > 2 * el.clientHeight,
+    };
+    setAway((now) => (now.unreadAbove === next.unreadAbove && now.farFromBottom === next.farFromBottom ? now : next));
+  }, [unreadBeyond]);
+
+  // Before the browser paints: show the message the room was opened at; keep
+  // the reading position when older messages were prepended or newer ones
+  // read forward; follow the bottom when new ones were appended.
   useLayoutEffect(() => {
     const el = scroller.current;
     if (!el) return;
     const prev = anchor.current;
     const firstId = items[0]?.id;
     const last = items.at(-1);
-    if (prev.firstId && firstId !== prev.firstId && last?.id === prev.lastId) {
-      el.scrollTop += el.scrollHeight - prev.height; // older page prepended
-    } else if (prev.atBottom || last?.authorId === myId) {
+    const focus = timeline?.focus;
+    const prepended = prev.firstId && firstId !== prev.firstId && last?.id === prev.lastId;
+    const replaced = prev.lastId !== undefined && firstId !== prev.firstId && last?.id !== prev.lastId;
+    const target = focus && handledFocus.current !== focus.at ? el.querySelector(`[data-message-id="${CSS.escape(focus.messageId)}"]`) : null;
+    const divider = wantDivider.current ? el.querySelector(".unread-divider") : null;
+    if (divider) {
+      wantDivider.current = false;
+      handledFocus.current = focus?.at ?? null;
+      divider.scrollIntoView({ block: "start" });
+    } else if (focus && target) {
+      handledFocus.current = focus.at;
+      target.scrollIntoView({ block: "center" });
+    } else if (prepended) {
+      el.scrollTop += el.scrollHeight - prev.height;
+    } else if (timeline?.hasNewer || (prev.hadNewer && firstId === prev.firstId)) {
+      // In the past, or a newer page read forward: stay where the reader is.
+    } else if (prev.atBottom || replaced || last?.authorId === myId) {
       el.scrollTop = el.scrollHeight;
     }
-    anchor.current = { firstId, lastId: last?.id, height: el.scrollHeight, atBottom: isAtBottom() };
-    markReadIfSeen();
-  }, [items, myId, markReadIfSeen]);
+    anchor.current = { firstId, lastId: last?.id, height: el.scrollHeight, atBottom: isAtBottom(), hadNewer: timeline?.hasNewer ?? false };
+    if (!timeline?.hasNewer) markReadIfSeen();
+    measure();
+  }, [items, myId, markReadIfSeen, measure, timeline?.focus, timeline?.hasNewer]);
 
   useEffect(() => {
-    anchor.current = { height: 0, atBottom: true };
+    anchor.current = { height: 0, atBottom: true, hadNewer: false };
   }, [roomId]);
 
   useEffect(() => {
@@ -72,44 +120,96 @@ export const MessageList = memo(function MessageList({ roomId }: { roomId: strin
     if (!el) return;
     anchor.current = { ...anchor.current, height: el.scrollHeight, atBottom: isAtBottom() };
     if (el.scrollTop < 200 && timeline?.hasMore && !timeline.loading) void store.loadOlder(roomId);
-    markReadIfSeen();
+    if (el.scrollHeight - el.scrollTop - el.clientHeight < 200 && timeline?.hasNewer && !timeline.loading) void store.loadNewer(roomId);
+    if (!timeline?.hasNewer) markReadIfSeen();
+    measure();
+  };
+
+  const jumpToUnread = async () => {
+    const divider = scroller.current?.querySelector(".unread-divider");
+    if (divider) return divider.scrollIntoView({ block: "start" });
+    if (!unreadFrom) return;
+    wantDivider.current = true;
+    try {
+      // Read up to the marker: the room opens there; nothing read yet: its beginning.
+      if (unreadFrom !== "0") await store.jumpTo(roomId, unreadFrom, { quiet: true });
+      else for (let page = 0; page < 20 && store.state.getState().timelines[roomId]?.hasMore; page++) await store.loadOlder(roomId);
+    } catch {
+      wantDivider.current = false;
+    }
+  };
+  const jumpToPresent = () => {
+    if (timeline?.hasNewer) void store.jumpToPresent(roomId).catch(() => {});
+    else scroller.current?.scrollTo({ top: scroller.current.scrollHeight });
   };
 
   return (
-    <div className="messages" ref={scroller} onScroll={onScroll} role="log" aria-label="Messages" tabIndex={0}>
-      {timeline?.hasMore ? (
-        <div className="history-edge">
-          <button className="ghost" disabled={timeline.loading} onClick={() => void store.loadOlder(roomId)}>
-            {timeline.loading ? "Loading…" : "Load older messages"}
-          </button>
-        </div>
-      ) : timeline && items.length === 0 ? (
-        <p className="history-edge hint">No messages yet. Write the first one below.</p>
-      ) : timeline ? (
-        <p className="history-edge hint">This is the beginning of the conversation.</p>
-      ) : null}
-      <ol className="message-items">
-        {items.map((m, i) => {
-          const prev = items[i - 1];
-          const newDay = !prev || dayKey(prev.createdAt) !== dayKey(m.createdAt);
-          const grouped =
-            !newDay &&
-            prev !== undefined &&
-            prev.authorId === m.authorId &&
-            Date.parse(m.createdAt) - Date.parse(prev.createdAt) < GROUP_GAP_MS;
-          return (
-            <Fragment key={m.status ? `pending:${m.clientMsgId}` : m.id}>
-              {newDay && (
-                <li className="day-separator" role="separator">
-                  <span>{dayLabel(m.createdAt)}</span>
-                </li>
-              )}
-              <MessageItem message={m} grouped={grouped} roomId={roomId} mine={m.authorId === myId} owner={owner} />
-              {m.id === lastMine && <SeenBy roomId={roomId} messageId={m.id} />}
-            </Fragment>
-          );
-        })}
-      </ol>
+    <div className="timeline-wrap">
+      {away.unreadAbove && (firstUnread !== undefined || unreadBeyond) && (
+        <button className="jump jump-unread primary" onClick={() => void jumpToUnread()}>
+          ↑ Jump to first unread
+        </button>
+      )}
+      <div className="messages" ref={scroller} onScroll={onScroll} role="log" aria-label="Messages" tabIndex={0}>
+        {timeline?.hasMore ? (
+          <div className="history-edge">
+            <button className="ghost" disabled={timeline.loading} onClick={() => void store.loadOlder(roomId)}>
+              {timeline.loading ? "Loading…" : "Load older messages"}
+            </button>
+          </div>
+        ) : timeline && items.length === 0 ? (
+          <p className="history-edge hint">No messages yet. Write the first one below.</p>
+        ) : timeline ? (
+          <p className="history-edge hint">This is the beginning of the conversation.</p>
+        ) : null}
+        <ol className="message-items">
+          {items.map((m, i) => {
+            const prev = items[i - 1];
+            const newDay = !prev || dayKey(prev.createdAt) !== dayKey(m.createdAt);
+            const grouped =
+              !newDay &&
+              m.id !== firstUnread &&
+              prev !== undefined &&
+              prev.authorId === m.authorId &&
+              Date.parse(m.createdAt) - Date.parse(prev.createdAt) < GROUP_GAP_MS;
+            return (
+              <Fragment key={m.status ? `pending:${m.clientMsgId}` : m.id}>
+                {newDay && (
+                  <li className="day-separator" role="separator">
+                    <span>{dayLabel(m.createdAt)}</span>
+                  </li>
+                )}
+                {m.id === firstUnread && (
+                  <li className="unread-divider" role="separator" aria-label="New messages">
+                    New messages
+                  </li>
+                )}
+                <MessageItem
+                  message={m}
+                  grouped={grouped}
+                  roomId={roomId}
+                  mine={m.authorId === myId}
+                  owner={owner}
+                  focused={m.id === timeline?.focus?.messageId && !timeline.focus.quiet}
+                />
+                {m.id === lastMine && <SeenBy roomId={roomId} messageId={m.id} />}
+              </Fragment>
+            );
+          })}
+        </ol>
+        {timeline?.hasNewer && (
+          <div className="history-edge">
+            <button className="ghost" disabled={timeline.loading} onClick={() => void store.loadNewer(roomId)}>
+              {timeline.loading ? "Loading…" : "Load newer messages"}
+            </button>
+          </div>
+        )}
+      </div>
+      {(timeline?.hasNewer || away.farFromBottom) && (
+        <button className="jump jump-present primary" onClick={jumpToPresent}>
+          Jump to present ↓
+        </button>
+      )}
     </div>
   );
 });
@@ -129,12 +229,15 @@ const MessageItem = memo(function MessageItem({
   roomId,
   mine,
   owner,
+  focused,
 }: {
   message: TimelineMessage;
   grouped: boolean;
   roomId: string;
   mine: boolean;
   owner: boolean;
+  /** The message the room was opened at (a search result, a link). */
+  focused: boolean;
 }) {
   const store = useStore();
   const editing = useChat((s) => s.editing?.messageId === m.id);
@@ -151,7 +254,7 @@ const MessageItem = memo(function MessageItem({
   };
   return (
     <li
-      className={`message ${grouped ? "grouped" : ""} ${m.status ?? "stored"} ${m.deletedAt ? "deleted" : ""}`}
+      className={`message ${grouped ? "grouped" : ""} ${m.status ?? "stored"} ${m.deletedAt ? "deleted" : ""} ${focused ? "focused" : ""}`}
       data-message-id={m.status ? undefined : m.id}
       aria-busy={m.status === "pending" || undefined}
       tabIndex={live ? -1 : undefined}
@@ -169,6 +272,7 @@ const MessageItem = memo(function MessageItem({
           <button className="ghost" aria-label="Add reaction" title="Add reaction" onClick={() => setPicking(true)}>
             ☺︎+
           </button>
+          <CopyLinkButton roomId={roomId} messageId={m.id} />
           {mine && (
             <button className="ghost" onClick={() => store.startEditing(roomId, m.id)}>
               Edit
@@ -222,6 +326,24 @@ const MessageItem = memo(function MessageItem({
     </li>
   );
 });
+
+/** Copies a link that opens the room at this message (for anyone who may read the room). */
+function CopyLinkButton({ roomId, messageId }: { roomId: string; messageId: string }) {
+  const [copied, setCopied] = useState<"yes" | "no" | null>(null);
+  const copy = () => {
+    const link = `${location.origin}${location.pathname}#${messageLink(roomId, messageId)}`;
+    navigator.clipboard.writeText(link).then(
+      () => setCopied("yes"),
+      () => setCopied("no"),
+    );
+    setTimeout(() => setCopied(null), 2000);
+  };
+  return (
+    <button className="ghost" title="Copy a link to this message" onClick={copy}>
+      {copied === "yes" ? "Copied" : copied === "no" ? "Can’t copy" : "Link"}
+    </button>
+  );
+}
 
 /**
  * A message's reactions: each emoji with its count, pressed when it is mine

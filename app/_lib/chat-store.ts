@@ -56,6 +56,12 @@ export interface ChatState {
   names: Record<string, string>;
   /** The message being edited in place, if any. */
   editing: { roomId: string; messageId: string } | null;
+  /**
+   * Per room, the read marker it had when opened with unread messages ("0":
+   * nothing read yet), or null: where the "New messages" divider goes. It
+   * stays while the room is open, as the marker itself moves on.
+   */
+  unreadFrom: Record<string, string | null>;
 }
 
 /** What the store reads from and writes to the page. */
@@ -124,6 +130,7 @@ export class ChatStore {
       typing: {},
       names: { [me.id]: me.displayName },
       editing: null,
+      unreadFrom: {},
     }));
     this.transport = new ChatTransport({
       ...options.connection,
@@ -223,10 +230,16 @@ export class ChatStore {
   // ---- rooms --------------------------------------------------------------------
 
   openRoom(roomId: string): void {
-    this.set({ activeRoomId: roomId });
+    this.set({ activeRoomId: roomId, unreadFrom: { ...this.get().unreadFrom, [roomId]: this.readMarkOf(roomId) } });
     this.page.showRoom(roomId);
     if (!this.get().timelines[roomId]) void this.loadOlder(roomId);
     void this.loadMembers(roomId);
+  }
+
+  /** Where a room's unread messages begin, if it has any. */
+  private readMarkOf(roomId: string): string | null {
+    const room = this.get().rooms.find((r) => r.id === roomId);
+    return room && room.unread > 0 ? (room.lastReadMessageId ?? "0") : null;
   }
 
   async createRoom(name: string, visibility: "public" | "private", memberIds: string[]): Promise<Room> {
@@ -372,15 +385,16 @@ export class ChatStore {
 
   /**
    * Opens a room at a message (a search result, a link): the messages around
-   * it, it in view and highlighted. Throws a RequestError when it cannot be
+   * it, it in view and highlighted (`quiet`: not highlighted). Throws a RequestError when it cannot be
    * read (the room is left as it was).
    */
-  async jumpTo(roomId: string, messageId: string): Promise<void> {
+  async jumpTo(roomId: string, messageId: string, options: { quiet?: boolean } = {}): Promise<void> {
     const page = await this.transport.request("message:around", { roomId, messageId, limit: PAGE });
     const unsent = unsentMessages(this.get().timelines[roomId]);
-    this.set({ activeRoomId: roomId });
+    const opening = this.get().activeRoomId !== roomId;
+    this.set({ activeRoomId: roomId, ...(opening ? { unreadFrom: { ...this.get().unreadFrom, [roomId]: this.readMarkOf(roomId) } } : {}) });
     this.page.showRoom(roomId, messageId);
-    this.setTimeline(roomId, { items: [...page.messages, ...unsent], hasMore: page.hasMore, hasNewer: page.hasNewer, loading: false, focusId: messageId });
+    this.setTimeline(roomId, { items: [...page.messages, ...unsent], hasMore: page.hasMore, hasNewer: page.hasNewer, loading: false, focus: { messageId, at: Date.now(), ...options } });
     void this.loadMembers(roomId);
   }
 

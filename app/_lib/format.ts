@@ -99,3 +99,48 @@ export function typingText(names: string[]): string {
   if (names.length === 2) return `${names[0]} and ${names[1]} are typing…`;
   return names.length > 2 ? "Several people are typing…" : "";
 }
+
+/**
+ * A search result's text with the searched words marked: each term matches
+ * the beginning of a word, case-insensitively, as the server's search does.
+ * Joined, the parts' texts are exactly `body`.
+ */
+export function highlight(body: string, terms: string[]): Array<{ text: string; match: boolean }> {
+  const words = terms.filter((t) => t.length > 0).map((t) => t.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
+  if (words.length === 0) return [{ text: body, match: false }];
+  const pattern = new RegExp(`(?<![\\p{L}\\p{N}])(?:${words.join("|")})`, "giu");
+  const parts: Array<{ text: string; match: boolean }> = [];
+  let last = 0;
+  for (const found of body.matchAll(pattern)) {
+    if (found[0].length === 0) continue;
+    if (found.index > last) parts.push({ text: body.slice(last, found.index), match: false });
+    parts.push({ text: found[0], match: true });
+    last = found.index + found[0].length;
+  }
+  if (last < body.length) parts.push({ text: body.slice(last), match: false });
+  return parts;
+}
+
+/** A long text cut to about `max` characters around its first marked part, with "…" where cut. */
+export function excerpt(parts: Array<{ text: string; match: boolean }>, max = 240): Array<{ text: string; match: boolean }> {
+  const full = parts.map((p) => p.text).join("");
+  if (full.length <= max) return parts;
+  let offset = 0;
+  for (const p of parts) {
+    if (p.match) break;
+    offset += p.text.length;
+  }
+  const start = Math.max(0, Math.min(offset - Math.floor(max / 3), full.length - max));
+  const end = start + max;
+  const out: Array<{ text: string; match: boolean }> = [];
+  let at = 0;
+  for (const p of parts) {
+    const from = Math.max(start, at);
+    const to = Math.min(end, at + p.text.length);
+    if (to > from) out.push({ text: p.text.slice(from - at, to - at), match: p.match });
+    at += p.text.length;
+  }
+  if (start > 0) out.unshift({ text: "…", match: false });
+  if (end < full.length) out.push({ text: "…", match: false });
+  return out;
+}

@@ -24,8 +24,8 @@ export interface Timeline {
    * reading forward, or jumping to the present, joins up with them.
    */
   hasNewer?: boolean;
-  /** The message the timeline was opened at: shown in view and highlighted. */
-  focusId?: string;
+  /** The message the timeline was opened at (each time anew: `at`), shown in view and, unless `quiet`, highlighted. */
+  focus?: { messageId: string; at: number; quiet?: boolean };
 }
 
 export const EMPTY_TIMELINE: Timeline = { items: [], hasMore: true, loading: false };

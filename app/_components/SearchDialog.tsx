@@ -1,0 +1,190 @@
+"use client";
+
+import { useEffect, useState } from "react";
+import type { SearchHit } from "../../shared/protocol";
+import { excerpt, fullTime, highlight, timeOf } from "../_lib/format";
+import { roomTitle, useChat, useStore } from "../_lib/use-chat";
+import { Dialog, errorText } from "./Dialog";
+
+/** The time filter's choices: how far back, in days (0: any time). */
+const PERIODS: Array<[string, number]> = [
+  ["Any time", 0],
+  ["Today", 1],
+  ["Past 7 days", 7],
+  ["Past 30 days", 30],
+  ["Past year", 365],
+];
+
+interface Results {
+  hits: SearchHit[];
+  terms: string[];
+  nextCursor?: string;
+}
+
+/**
+ * Searches every message I may read (my rooms and DMs, public rooms),
+ * newest first, with the words found marked; filters by room, author and
+ * time. Picking a result opens its room at that message.
+ */
+export function SearchDialog({ onClose }: { onClose: () => void }) {
+  const store = useStore();
+  const me = useChat((s) => s.me);
+  const summaries = useChat((s) => s.rooms);
+  const rooms = summaries.map((r) => ({ id: r.id, title: roomTitle(r), kind: r.kind }));
+  const activeRoomId = useChat((s) => s.activeRoomId);
+  const [query, setQuery] = useState("");
+  const [roomId, setRoomId] = useState("");
+  const [fromMe, setFromMe] = useState(false);
+  const [days, setDays] = useState(0);
+  const [results, setResults] = useState<Results | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [loadingMore, setLoadingMore] = useState(false);
+
+  const filters = {
+    ...(roomId ? { roomId } : {}),
+    ...(fromMe ? { authorId: me.id } : {}),
+    ...(days ? { since: new Date(Date.now() - days * 86_400_000).toISOString() } : {}),
+  };
+  const q = query.trim();
+  const hasWords = /[\p{L}\p{N}]/u.test(q);
+
+  // A moment after typing stops; answers to earlier queries are dropped.
+  useEffect(() => {
+    if (!hasWords) {
+      setResults(null);
+      setError(null);
+      return;
+    }
+    let stale = false;
+    const timer = setTimeout(() => {
+      store.search({ query: q, ...filters }).then(
+        (found) => !stale && (setResults(found), setError(null)),
+        (err: unknown) => !stale && setError(errorText(err)),
+      );
+    }, 250);
+    return () => {
+      stale = true;
+      clearTimeout(timer);
+    };
+    // `filters` is made of roomId, fromMe and days.
+  }, [q, roomId, fromMe, days, hasWords, store]);
+
+  async function more() {
+    if (!results?.nextCursor) return;
+    setLoadingMore(true);
+    try {
+      const next = await store.search({ query: q, ...filters, before: results.nextCursor });
+      setResults({ ...next, hits: [...results.hits, ...next.hits] });
+    } catch (err) {
+      setError(errorText(err));
+    } finally {
+      setLoadingMore(false);
+    }
+  }
+
+  async function open(hit: SearchHit) {
+    try {
+      if (!rooms.some((r) => r.id === hit.room.id)) await store.joinRoom(hit.room.id);
+      await store.jumpTo(hit.room.id, hit.message.id);
+      onClose();
+    } catch (err) {
+      setError(errorText(err));
+    }
+  }
+
+  const roomName = (hit: SearchHit) =>
+    rooms.find((r) => r.id === hit.room.id)?.title ?? (hit.room.kind === "dm" ? "Direct message" : hit.room.name);
+
+  return (
+    <Dialog title="Search messages" onClose={onClose} wide>
+      <div className="search-dialog">
+        <input
+          type="search"
+          data-autofocus
+          aria-label="Search words"
+          placeholder="Words to find, e.g. deploy friday"
+          value={query}
+          onChange={(e) => setQuery(e.target.value)}
+        />
+        <div className="search-filters">
+          <label className="inline">
+            In
+            <select value={roomId} onChange={(e) => setRoomId(e.target.value)}>
+              <option value="">All rooms</option>
+              {activeRoomId && rooms.some((r) => r.id === activeRoomId) && (
+                <option value={activeRoomId}>This room</option>
+              )}
+              {rooms
+                .filter((r) => r.id !== activeRoomId)
+                .map((r) => (
+                  <option key={r.id} value={r.id}>
+                    {r.kind === "dm" ? r.title : `#${r.title}`}
+                  </option>
+                ))}
+            </select>
+          </label>
+          <label className="inline">
+            From
+            <select value={fromMe ? "me" : ""} onChange={(e) => setFromMe(e.target.value === "me")}>
+              <option value="">Anyone</option>
+              <option value="me">Me</option>
+            </select>
+          </label>
+          <label className="inline">
+            When
+            <select value={days} onChange={(e) => setDays(Number(e.target.value))}>
+              {PERIODS.map(([label, n]) => (
+                <option key={n} value={n}>
+                  {label}
+                </option>
+              ))}
+            </select>
+          </label>
+        </div>
+        {error && (
+          <p className="form-error" role="alert">
+            {error}
+          </p>
+        )}
+        {!hasWords ? (
+          <p className="hint">Every word must appear in a message; a word also finds longer ones it begins (“deplo” finds “deployed”).</p>
+        ) : results && results.hits.length === 0 ? (
+          <p className="hint">No messages match.</p>
+        ) : results ? (
+          <ol className="search-results" aria-label="Search results">
+            {results.hits.map((hit) => {
+              const member = rooms.some((r) => r.id === hit.room.id);
+              return (
+                <li key={hit.message.id}>
+                  <button type="button" className="search-hit" onClick={() => void open(hit)}>
+                    <span className="search-hit-meta">
+                      <span className="author">{hit.message.author.displayName}</span>
+                      {" in "}
+                      <span className="search-hit-room">{hit.room.kind === "dm" ? roomName(hit) : `#${roomName(hit)}`}</span>
+                      <time dateTime={hit.message.createdAt} title={fullTime(hit.message.createdAt)}>
+                        {new Date(hit.message.createdAt).toLocaleDateString()} {timeOf(hit.message.createdAt)}
+                      </time>
+                      {!member && <span className="hint"> · join to open</span>}
+                    </span>
+                    <span className="search-hit-body" dir="auto">
+                      {excerpt(highlight(hit.message.body, results.terms)).map((part, i) =>
+                        part.match ? <mark key={i}>{part.text}</mark> : <span key={i}>{part.text}</span>,
+                      )}
+                    </span>
+                  </button>
+                </li>
+              );
+            })}
+          </ol>
+        ) : (
+          <p className="hint">Searching…</p>
+        )}
+        {results?.nextCursor && (
+          <button type="button" className="ghost" disabled={loadingMore} onClick={() => void more()}>
+            {loadingMore ? "Loading…" : "More results"}
+          </button>
+        )}
+      </div>
+    </Dialog>
+  );
+}
