@@ -9,7 +9,7 @@ import type { z } from "zod";
 import type { ChannelHistoryInput, ChannelInput, ChannelPresenceInput, ChannelPublishInput, Publication } from "./channels";
 import type { ErrorBody } from "./errors";
 export { MAX_BODY_LENGTH, MAX_REACTIONS_PER_MESSAGE, REACTION_USERS_LISTED, UNREAD_CAP } from "./limits";
-import type { memberShape, messageShape, publicRoomShape, reactionShape, roomShape, roomSummaryShape, searchHitShape, userShape } from "./shapes";
+import type { memberShape, messageShape, notifyLevel, publicRoomShape, reactionShape, roomShape, roomSummaryShape, searchHitShape, userShape } from "./shapes";
 import type {
   DmOpenInput,
   MessageDeleteInput,
@@ -27,6 +27,7 @@ import type {
   RoomInviteInput,
   RoomListInput,
   RoomMembersInput,
+  RoomNotificationsInput,
   RoomReadInput,
   TypingInput,
   UserSearchInput,
@@ -37,6 +38,8 @@ export type User = z.output<typeof userShape>;
 export type Room = z.output<typeof roomShape>;
 export type RoomKind = Room["kind"];
 export type RoomVisibility = Room["visibility"];
+/** What a member is notified of in a room. */
+export type NotifyLevel = z.output<typeof notifyLevel>;
 /** A room as its member sees it in `room:list`: with `unread`, `lastReadMessageId` and, for DMs, `peer`. */
 export type RoomSummary = z.output<typeof roomSummaryShape>;
 export type Message = z.output<typeof messageShape>;
@@ -71,6 +74,8 @@ export interface ClientToServerEvents {
   /** A page of a room's members; `nextCursor` (as `after`) fetches the next one. */
   "room:members": (payload: RoomMembersInput, ack: AckFn<{ members: Member[]; nextCursor?: string }>) => void;
   "room:read": (payload: RoomReadInput, ack: AckFn) => void;
+  /** What the user is notified of in a room they are a member of: every message, mentions only, or nothing. */
+  "room:notifications": (payload: RoomNotificationsInput, ack: AckFn) => void;
   "dm:open": (payload: DmOpenInput, ack: AckFn<{ room: Room }>) => void;
   "message:send": (payload: MessageSendInput, ack: AckFn<{ message: Message }>) => void;
   "message:history": (
@@ -120,6 +125,8 @@ export interface ServerToClientEvents {
   "member:left": (payload: { roomId: string; userId: string }) => void;
   /** Sent to every tab of a user who left (or was removed from) a room. */
   "room:left": (payload: { roomId: string }) => void;
+  /** Sent to every tab of a user when one of them changes what they are notified of in a room. */
+  "room:notifications": (payload: { roomId: string; level: NotifyLevel }) => void;
   /** Sent to every tab of a user when one of them marks a room read. */
   "room:read": (payload: { roomId: string; messageId: string }) => void;
   typing: (payload: { roomId: string; userId: string; typing: boolean }) => void;

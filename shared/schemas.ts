@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { MAX_BODY_LENGTH } from "./limits";
+import { notifyLevel } from "./shapes";
 import { cleanDisplayName, displayName, emoji, identifier, text } from "./text";
 
 /** Ids the server hands out: UUIDs for users and rooms, but host apps choose
@@ -67,6 +68,7 @@ export const roomMembersInput = z.strictObject({
   after: cursor.optional(),
 });
 export const roomReadInput = z.strictObject({ roomId: id, messageId });
+export const roomNotificationsInput = z.strictObject({ roomId: id, level: notifyLevel });
 export const dmOpenInput = z.strictObject({ userId: id });
 export const messageSendInput = z.strictObject({
   roomId: id,
@@ -120,6 +122,7 @@ export type RoomIdInput = z.input<typeof roomIdInput>;
 export type RoomListInput = z.input<typeof roomListInput>;
 export type RoomMembersInput = z.input<typeof roomMembersInput>;
 export type RoomReadInput = z.input<typeof roomReadInput>;
+export type RoomNotificationsInput = z.input<typeof roomNotificationsInput>;
 export type DmOpenInput = z.input<typeof dmOpenInput>;
 export type MessageSendInput = z.input<typeof messageSendInput>;
 export type MessageHistoryInput = z.input<typeof messageHistoryInput>;
@@ -144,6 +147,7 @@ export type RoomRef = z.output<typeof roomIdInput>;
 export type RoomListPage = z.output<typeof roomListInput>;
 export type RoomMembersPage = z.output<typeof roomMembersInput>;
 export type RoomRead = z.output<typeof roomReadInput>;
+export type RoomNotifications = z.output<typeof roomNotificationsInput>;
 export type DmOpen = z.output<typeof dmOpenInput>;
 export type MessageSend = z.output<typeof messageSendInput>;
 export type MessageHistory = z.output<typeof messageHistoryInput>;

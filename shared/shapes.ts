@@ -19,8 +19,12 @@ export const roomShape = z.object({
   createdAt: z.string().describe("ISO-8601"),
 });
 
+export const notifyLevel = z.enum(["all", "mentions", "none"]);
+
 export const roomSummaryShape = roomShape.extend({
   unread: z.number().int().describe("messages after the member's read marker, counted up to UNREAD_CAP"),
+  mentions: z.number().int().describe("of those, the ones that mention the member (by username or @room), up to UNREAD_CAP"),
+  notifications: notifyLevel.describe("what the member is notified of here: every message, mentions only, or nothing"),
   lastReadMessageId: z.string().nullable(),
   peer: userShape.optional().describe("for DMs: the other participant (yourself for a DM with yourself)"),
 });
@@ -53,6 +57,10 @@ export const messageShape = z.object({
   clientMsgId: z.string().optional(),
   editedAt: z.string().optional().describe("ISO-8601; present once the message was edited"),
   deletedAt: z.string().optional().describe("ISO-8601; present once the message was deleted (its body is then empty)"),
+  mentions: z
+    .array(z.string())
+    .optional()
+    .describe('who the body mentions: lower-case usernames, and "@room" for everyone in the room (absent when nobody)'),
   reactions: z
     .array(reactionShape)
     .optional()

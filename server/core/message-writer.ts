@@ -8,6 +8,8 @@ export interface NewMessage {
   authorId: string;
   body: string;
   clientMsgId: string | null;
+  /** Who the body mentions (shared/mentions.ts). */
+  mentions: string[];
   /** Written by a backend: no membership check. */
   trusted?: boolean;
 }
@@ -124,18 +126,20 @@ export class MessageWriter {
    */
   private async writeBatch(batch: Pending[]): Promise<void> {
     const rows = await this.db.$queryRaw<StoredMessage[]>`
-      INSERT INTO "Message" ("roomId", "authorId", "body", "clientMsgId")
-      SELECT i."roomId", i."authorId", i."body", i."clientMsgId"
+      INSERT INTO "Message" ("roomId", "authorId", "body", "clientMsgId", "mentions")
+      SELECT i."roomId", i."authorId", i."body", i."clientMsgId", string_to_array(i."mentions", ' ')
       FROM unnest(${batch.map((p) => p.roomId)}::text[], ${batch.map((p) => p.authorId)}::text[],
                   ${batch.map((p) => p.body)}::text[], ${batch.map((p) => p.clientMsgId)}::text[],
-                  ${batch.map((p) => p.trusted === true)}::boolean[])
-           WITH ORDINALITY AS i("roomId", "authorId", "body", "clientMsgId", "trusted", ord)
+                  ${batch.map((p) => p.trusted === true)}::boolean[],
+                  -- One string per message (unnest flattens arrays of arrays); names hold no spaces.
+                  ${batch.map((p) => p.mentions.join(" "))}::text[])
+           WITH ORDINALITY AS i("roomId", "authorId", "body", "clientMsgId", "trusted", "mentions", ord)
       WHERE i."trusted"
          OR EXISTS (SELECT 1 FROM "Membership" m WHERE m."roomId" = i."roomId" AND m."userId" = i."authorId")
       ORDER BY i.ord
       -- A resend of a stored clientMsgId (or twice in this batch) inserts nothing.
       ON CONFLICT ("authorId", "clientMsgId") DO NOTHING
-      RETURNING "id", "roomId", "authorId", "body", "clientMsgId", "createdAt"`;
+      RETURNING "id", "roomId", "authorId", "body", "clientMsgId", "createdAt", "mentions"`;
 
     // Match returned rows back to callers: by (author, clientMsgId) when there
     // is one, else by (room, author, body) in insertion order.

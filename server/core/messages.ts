@@ -1,6 +1,7 @@
 import type { Message, User } from "../../shared/protocol";
 import type { PostMessageBody } from "../../shared/gateway";
 import { MAX_BODY_LENGTH } from "../../shared/limits";
+import { mentionsIn } from "../../shared/mentions";
 import { isSafeText } from "../../shared/text";
 import type { MessageHooks } from "./hooks";
 import type { MessageAround, MessageDelete, MessageEdit, MessageHistory, MessageNewer, MessageSend, Typing } from "../../shared/schemas";
@@ -54,6 +55,7 @@ export class Messages {
       authorId: actor.id,
       body,
       clientMsgId: input.clientMsgId ?? null,
+      mentions: mentionsIn(body),
     });
     const message = toMessage(row, actor);
     this.deliver(message, created);
@@ -110,16 +112,17 @@ export class Messages {
   private async change(current: Awaited<ReturnType<Messages["live"]>>, body: string): Promise<Message> {
     if (current.body === body) return toMessage(current, current.author);
     const editedAt = new Date();
+    const mentions = mentionsIn(body);
     // Only while not deleted: a delete that landed meanwhile wins.
-    const { count } = await this.db.message.updateMany({ where: { id: current.id, deletedAt: null }, data: { body, editedAt } });
+    const { count } = await this.db.message.updateMany({ where: { id: current.id, deletedAt: null }, data: { body, editedAt, mentions } });
     if (count === 0) throw new AppError("not_found", "no such message in this room");
-    const message = toMessage({ ...current, body, editedAt }, current.author);
+    const message = toMessage({ ...current, body, editedAt, mentions }, current.author);
     this.delivery.toRoom(message.roomId, "message:updated", [message]);
     return message;
   }
 
   private async remove(current: Awaited<ReturnType<Messages["live"]>>): Promise<void> {
-    const gone = { body: "", deletedAt: new Date() };
+    const gone = { body: "", deletedAt: new Date(), mentions: [] };
     const { count } = await this.db.message.updateMany({ where: { id: current.id, deletedAt: null }, data: gone });
     if (count === 0) throw new AppError("not_found", "no such message in this room");
     await this.reactions.clear(current.id);
@@ -182,6 +185,7 @@ export class Messages {
       authorId: author.id,
       body: input.body,
       clientMsgId: input.clientMsgId ?? null,
+      mentions: mentionsIn(input.body),
       trusted: true,
     });
     const message = toMessage(row, author);

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Member, PublicRoom, Room, RoomSummary, User } from "../../shared/protocol";
 import { UNREAD_CAP } from "../../shared/limits";
+import { ROOM_MENTION } from "../../shared/mentions";
 import type {
   DmOpen,
   RoomBrowse,
@@ -8,10 +9,11 @@ import type {
   RoomInvite,
   RoomListPage,
   RoomMembersPage,
+  RoomNotifications,
   RoomRead,
   RoomRef,
 } from "../../shared/schemas";
-import type { PrismaClient } from "../db/generated/client";
+import type { NotifyLevel, PrismaClient } from "../db/generated/client";
 import { isUniqueViolation } from "../db/errors";
 import type { Delivery } from "./delivery";
 import { AppError } from "./errors";
@@ -170,15 +172,21 @@ export class Rooms {
     const [afterTime, afterId] = after ? decodeCursor(after, 2) : [];
     const from = afterTime === undefined ? null : cursorTime(afterTime);
     const rows = await this.db.$queryRaw<
-      Array<RoomRow & { lastReadMessageId: bigint | null; unread: number; peerId: string | null }>
+      Array<RoomRow & { lastReadMessageId: bigint | null; unread: number; mentions: number; notify: NotifyLevel; peerId: string | null }>
     >`
       SELECT r.id, r.name, r.kind::text AS kind, r.visibility::text AS visibility, r."createdAt",
-             m."lastReadMessageId",
+             m."lastReadMessageId", m.notify::text AS notify,
              (SELECT count(*)::int FROM (
                 SELECT 1 FROM "Message" x
                 WHERE x."roomId" = r.id AND x.id > COALESCE(m."lastReadMessageId", 0)
                   AND x."authorId" <> ${actor.id}
                 LIMIT ${UNREAD_CAP}) u) AS unread,
+             (SELECT count(*)::int FROM (
+                SELECT 1 FROM "Message" x
+                WHERE x."roomId" = r.id AND x.id > COALESCE(m."lastReadMessageId", 0)
+                  AND x."authorId" <> ${actor.id} AND x."deletedAt" IS NULL
+                  AND x.mentions && ARRAY[${actor.username.toLowerCase()}, ${ROOM_MENTION}]::text[]
+                LIMIT ${UNREAD_CAP}) u) AS mentions,
              CASE WHEN r.kind = 'dm' THEN COALESCE(
                (SELECT o."userId" FROM "Membership" o WHERE o."roomId" = r.id AND o."userId" <> ${actor.id} LIMIT 1),
                ${actor.id}) END AS "peerId"
@@ -197,6 +205,8 @@ export class Rooms {
       const summary: RoomSummary = {
         ...toRoom({ ...r, createdAt: new Date(r.createdAt) }),
         unread: Number(r.unread),
+        mentions: Number(r.mentions),
+        notifications: r.notify,
         lastReadMessageId: r.lastReadMessageId === null ? null : r.lastReadMessageId.toString(),
       };
       const peer = r.peerId ? peers.get(r.peerId) : undefined;
@@ -251,6 +261,13 @@ export class Rooms {
     return rows.length > limit && last
       ? { members, nextCursor: encodeCursor([last.joinedAt.toISOString(), last.userId]) }
       : { members };
+  }
+
+  /** What the actor is notified of in a room; every tab of theirs hears it (`room:notifications`). */
+  async setNotifications(actor: User, { roomId, level }: RoomNotifications): Promise<void> {
+    const { count } = await this.db.membership.updateMany({ where: { roomId, userId: actor.id }, data: { notify: level } });
+    if (count === 0) await this.roleOf(actor, roomId); // says why: no such room, or not a member
+    this.delivery.toUser(actor.id, "room:notifications", [{ roomId, level }]);
   }
 
   /** Moves the actor's read marker forward (never back) and tells their other tabs. */

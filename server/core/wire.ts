@@ -31,6 +31,7 @@ export interface MessageRow {
   createdAt: Date;
   editedAt?: Date | null;
   deletedAt?: Date | null;
+  mentions?: string[];
 }
 
 export function toMessage(row: MessageRow, author: { id: string; displayName: string }): Message {
@@ -45,5 +46,6 @@ export function toMessage(row: MessageRow, author: { id: string; displayName: st
   if (row.clientMsgId !== null) message.clientMsgId = row.clientMsgId;
   if (row.editedAt) message.editedAt = row.editedAt.toISOString();
   if (row.deletedAt) message.deletedAt = row.deletedAt.toISOString();
+  else if (row.mentions && row.mentions.length > 0) message.mentions = row.mentions;
   return message;
 }

@@ -22,6 +22,7 @@ import {
   roomInviteInput,
   roomListInput,
   roomMembersInput,
+  roomNotificationsInput,
   roomReadInput,
   typingInput,
   userSearchInput,
@@ -88,6 +89,11 @@ export const clientEvents = {
     schema: roomReadInput,
     ackRequired: true,
     run: async ({ core, user }, input) => (await core.rooms.markRead(user, input), {}),
+  }),
+  "room:notifications": event({
+    schema: roomNotificationsInput,
+    ackRequired: true,
+    run: async ({ core, user }, input) => (await core.rooms.setNotifications(user, input), {}),
   }),
   "dm:open": event({
     schema: dmOpenInput,
