@@ -475,6 +475,75 @@ describe("web UI in Chromium", { timeout: 90_000 }, () => {
     await screenshot(tab, "opened-at-message");
   });
 
+  it("suggests people to mention, counts and marks mentions, and notifies a hidden tab as the room's level says", async () => {
+    const alice = await newPage();
+    // The page cannot be hidden, nor an OS notification seen, from a test: record what the page asks of both.
+    await alice.addInitScript(() => {
+      const w = window as unknown as { __hidden: boolean; __notes: Array<{ title: string; body: string; click(): void }> };
+      w.__hidden = false;
+      w.__notes = [];
+      Object.defineProperty(document, "visibilityState", { get: () => (w.__hidden ? "hidden" : "visible") });
+      class Recorded {
+        static permission: NotificationPermission = "default";
+        static requestPermission = async () => (Recorded.permission = "granted");
+        onclick: (() => void) | null = null;
+        constructor(title: string, options: { body: string }) {
+          w.__notes.push({ title, body: options.body, click: () => this.onclick?.() });
+        }
+        close() {}
+      }
+      (window as unknown as { Notification: unknown }).Notification = Recorded;
+    });
+    const bob = await newPage();
+    const aliceName = await signUp(alice);
+    const bobName = await signUp(bob);
+    await createRoom(bob, "Standup", { invite: [aliceName] });
+    await createRoom(alice, "Elsewhere");
+    await alice.getByRole("navigation").getByRole("button", { name: /Standup/ }).waitFor();
+
+    // Asked from a button, not on load.
+    await alice.getByRole("button", { name: "Turn on notifications" }).click();
+    await expect.poll(() => alice.getByRole("button", { name: "Turn on notifications" }).count()).toBe(0);
+    await alice.evaluate(() => ((window as unknown as { __hidden: boolean }).__hidden = true));
+
+    const composer = bob.getByLabel("Message", { exact: true });
+    await composer.pressSequentially(`Hey @${aliceName.slice(0, 5)}`);
+    const suggestions = bob.getByRole("listbox", { name: "Mention someone" });
+    await suggestions.getByRole("option", { name: new RegExp(aliceName) }).waitFor();
+    await screenshot(bob, "mention-suggestions");
+    await composer.press("Enter");
+    await expect.poll(() => composer.inputValue()).toBe(`Hey @${aliceName} `);
+    await composer.pressSequentially("standup in 5");
+    await composer.press("Enter");
+    await seeMessage(bob, "standup in 5");
+
+    const standup = alice.getByRole("navigation").getByRole("button", { name: /Standup/ });
+    await standup.getByLabel("1 mention").waitFor();
+    const notes = () => alice.evaluate(() => (window as unknown as { __notes: Array<{ title: string; body: string }> }).__notes.map((n) => `${n.title}: ${n.body}`));
+    await expect.poll(notes).toEqual([`${bobName} in #Standup: Hey @${aliceName} standup in 5`]);
+
+    // The notice opens the room at the message, the mention marked.
+    await alice.evaluate(() => (window as unknown as { __notes: Array<{ click(): void }> }).__notes[0]!.click());
+    await alice.getByRole("heading", { level: 1, name: "Standup" }).waitFor();
+    await log(alice).locator(".message.mentions-me .mention-me", { hasText: `@${aliceName}` }).waitFor();
+    await screenshot(alice, "mention");
+
+    // Back in the tab, the room is read. Muted: counted, not notified.
+    await alice.evaluate(() => {
+      (window as unknown as { __hidden: boolean }).__hidden = false;
+      document.dispatchEvent(new Event("visibilitychange"));
+    });
+    await expect.poll(() => standup.locator(".badge").count()).toBe(0);
+    await alice.getByLabel("Notifications").selectOption("none");
+    await openRoom(alice, "Elsewhere");
+    await alice.evaluate(() => ((window as unknown as { __hidden: boolean }).__hidden = true));
+    await send(bob, `@${aliceName} one more thing`);
+    await standup.getByLabel("1 mention").waitFor();
+    await send(bob, "and that is all");
+    await standup.getByLabel("2 unread").waitFor();
+    expect(await notes()).toHaveLength(1);
+  });
+
   it("names the tab with the room and the unread count, has a favicon, focuses the message box, and asks before leaving", async () => {
     const alice = await newPage();
     const bob = await newPage();

@@ -30,8 +30,13 @@ describe("the web UI's store, over a real server", () => {
   });
 
   /** A page whose URL names `roomInUrl` (at `messageInUrl`) and whose tab is visible unless said otherwise. */
-  function page(roomInUrl = "", visible = true, messageInUrl = ""): Page & { shown: string[]; visible: () => boolean; hide(): void } {
+  function page(
+    roomInUrl = "",
+    visible = true,
+    messageInUrl = "",
+  ): Page & { shown: string[]; notices: Array<{ title: string; body: string; open(): void }>; visible: () => boolean; hide(): void } {
     const shown: string[] = [];
+    const notices: Array<{ title: string; body: string; open(): void }> = [];
     let seen = visible;
     return {
       roomInUrl: () => roomInUrl,
@@ -39,7 +44,9 @@ describe("the web UI's store, over a real server", () => {
       showRoom: (id, at) => void shown.push(at ? `${id}@${at}` : id),
       visible: () => seen,
       hide: () => (seen = false),
+      notify: ({ title, body }, open) => void notices.push({ title, body, open }),
       shown,
+      notices,
     };
   }
 
@@ -247,6 +254,38 @@ describe("the web UI's store, over a real server", () => {
     await store.jumpToPresent(general);
     expect([timeline().hasNewer, timeline().items.at(-1)?.body]).toEqual([undefined, "live at present"]);
     await expect(store.jumpTo(general, "999999999")).rejects.toMatchObject({ body: { code: "not_found" } });
+  });
+
+  it("counts mentions next to unread, and notifies a hidden tab as the room's level says; a notice opens the room at the message", async () => {
+    const { ada, bob, bobSocket, general, random } = await twoPeople();
+    const p = page(random);
+    p.hide();
+    const store = open(ada, p);
+    await vi.waitFor(() => expect(state(store).rooms).toHaveLength(2), WAIT);
+    const summary = () => state(store).rooms.find((r) => r.id === general)!;
+    const say = (body: string) => call<{ message: { id: string } }>(bobSocket, "message:send", { roomId: general, body });
+
+    await say("hello");
+    await vi.waitFor(() => expect(p.notices).toHaveLength(1), WAIT);
+    expect(p.notices[0]).toMatchObject({ title: `${bob.user.displayName} in #general`, body: "hello" });
+
+    await store.setNotifications(general, "mentions");
+    expect(summary().notifications).toBe("mentions");
+    await say("just chatting");
+    const { message } = await say(`@${ada.user.username} can you check?`);
+    await vi.waitFor(() => expect(p.notices).toHaveLength(2), WAIT);
+    expect(p.notices[1]!.body).toBe(`@${ada.user.username} can you check?`);
+    expect(summary()).toMatchObject({ unread: 3, mentions: 1 });
+
+    await store.setNotifications(general, "none");
+    await say(`@${ada.user.username} again`);
+    await vi.waitFor(() => expect(summary().mentions).toBe(2), WAIT);
+    expect(p.notices).toHaveLength(2);
+
+    // Clicking the notice opens the room at that message; reading it there clears the counts.
+    p.notices[1]!.open();
+    await vi.waitFor(() => expect(state(store).timelines[general]?.focus?.messageId).toBe(message.id), WAIT);
+    expect(state(store).activeRoomId).toBe(general);
   });
 
   it("keeps the members of the open room up to date as people join and leave", async () => {

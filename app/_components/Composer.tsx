@@ -3,16 +3,38 @@
 import { memo, useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from "react";
 import { MAX_BODY_LENGTH } from "../../shared/limits";
 import { useStore } from "../_lib/use-chat";
+import { mentionAt, MentionList, type MentionOption, useMentionOptions } from "./MentionPicker";
 
-/** Enter sends, Shift+Enter starts a new line; drafts are kept per room. A quiet line below says how to format. */
+/**
+ * Enter sends, Shift+Enter starts a new line; drafts are kept per room. A
+ * quiet line below says how to format. Typing `@` offers people to mention
+ * (↑/↓ to choose, Enter or Tab to take, Esc to dismiss).
+ */
 export const Composer = memo(function Composer({ roomId, placeholder }: { roomId: string; placeholder: string }) {
   const store = useStore();
   const [drafts, setDrafts] = useState<Record<string, string>>({});
   const text = drafts[roomId] ?? "";
   const input = useRef<HTMLTextAreaElement>(null);
   const tooLong = text.length > MAX_BODY_LENGTH;
+  const [caret, setCaret] = useState(0);
+  const [dismissed, setDismissed] = useState<number | null>(null);
+  const [active, setActive] = useState(0);
+  const typed = mentionAt(text, caret);
+  const mention = typed && typed.start !== dismissed ? typed : null;
+  const options = useMentionOptions(roomId, mention?.query ?? null);
+  const suggesting = mention !== null && options.length > 0;
 
   useEffect(() => input.current?.focus(), [roomId]);
+  useEffect(() => setActive(0), [mention?.query]);
+
+  function pick(option: MentionOption) {
+    if (!mention) return;
+    const next = `${text.slice(0, mention.start)}@${option.insert} ${text.slice(caret)}`;
+    const at = mention.start + option.insert.length + 2;
+    setDrafts((d) => ({ ...d, [roomId]: next }));
+    setCaret(at);
+    requestAnimationFrame(() => input.current?.setSelectionRange(at, at));
+  }
 
   function send(event?: FormEvent) {
     event?.preventDefault();
@@ -22,6 +44,14 @@ export const Composer = memo(function Composer({ roomId, placeholder }: { roomId
   }
 
   function onKeyDown(event: KeyboardEvent<HTMLTextAreaElement>) {
+    if (suggesting && ["ArrowDown", "ArrowUp", "Enter", "Tab", "Escape"].includes(event.key) && !event.nativeEvent.isComposing) {
+      event.preventDefault();
+      if (event.key === "ArrowDown") setActive((i) => (i + 1) % options.length);
+      else if (event.key === "ArrowUp") setActive((i) => (i - 1 + options.length) % options.length);
+      else if (event.key === "Escape") setDismissed(mention.start);
+      else pick(options[Math.min(active, options.length - 1)]!);
+      return;
+    }
     if (event.key === "Enter" && !event.shiftKey && !event.nativeEvent.isComposing) {
       event.preventDefault();
       send();
@@ -44,12 +74,19 @@ export const Composer = memo(function Composer({ roomId, placeholder }: { roomId
         placeholder={placeholder}
         aria-invalid={tooLong || undefined}
         aria-describedby={tooLong ? "composer-error" : undefined}
+        aria-autocomplete="list"
+        aria-controls={suggesting ? "mention-list" : undefined}
+        aria-expanded={suggesting}
+        aria-activedescendant={suggesting ? `mention-option-${active}` : undefined}
         onChange={(e) => {
           setDrafts((d) => ({ ...d, [roomId]: e.target.value }));
+          setCaret(e.target.selectionStart);
           store.setTyping(roomId, e.target.value.length > 0);
         }}
+        onSelect={(e) => setCaret(e.currentTarget.selectionStart)}
         onKeyDown={onKeyDown}
       />
+      {suggesting && <MentionList options={options} active={active} onPick={pick} />}
       <button type="submit" className="primary" disabled={!text.trim() || tooLong}>
         Send
       </button>

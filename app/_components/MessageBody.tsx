@@ -1,7 +1,11 @@
 "use client";
 
-import { useMemo, type ReactNode } from "react";
+import { createContext, useContext, useMemo, type ReactNode } from "react";
+import { ROOM_MENTION, splitMentions } from "../../shared/mentions";
 import { parseBody, plainText, type Block, type Inline } from "../_lib/markdown";
+
+/** The reader's username, lower-case: a mention of them (or of everyone) stands out. */
+export const ReaderName = createContext("");
 
 /**
  * A message's text with its formatting (app/_lib/markdown.ts), as React
@@ -57,7 +61,7 @@ function Inlines({ nodes }: { nodes: Inline[] }): ReactNode {
 function InlineView({ node }: { node: Inline }): ReactNode {
   switch (node.kind) {
     case "text":
-      return node.text;
+      return <MentionText text={node.text} />;
     case "br":
       return <br />;
     case "code":
@@ -91,4 +95,19 @@ function InlineView({ node }: { node: Inline }): ReactNode {
       );
     }
   }
+}
+
+/** Text with its `@mentions` marked (code and links are left as they are). */
+function MentionText({ text }: { text: string }): ReactNode {
+  const me = useContext(ReaderName);
+  if (!text.includes("@")) return text;
+  return splitMentions(text).map((part, i) =>
+    part.mention ? (
+      <span key={i} className={`mention ${part.mention === me || part.mention === ROOM_MENTION ? "mention-me" : ""}`}>
+        {part.text}
+      </span>
+    ) : (
+      part.text
+    ),
+  );
 }

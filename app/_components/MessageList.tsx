@@ -5,11 +5,11 @@ import { MAX_BODY_LENGTH } from "../../shared/limits";
 import type { TimelineMessage } from "../_lib/timeline";
 import { dayKey, dayLabel, fullTime, GROUP_GAP_MS, timeOf } from "../_lib/format";
 import { compareIds } from "../_lib/timeline";
-import { messageLink } from "../_lib/chat-store";
+import { mentionsMe, messageLink } from "../_lib/chat-store";
 import { useChat, useShallow, useStore } from "../_lib/use-chat";
 import { ConfirmDialog, errorText } from "./Dialog";
 import { EmojiPicker, rememberEmoji } from "./EmojiPicker";
-import { MessageBody } from "./MessageBody";
+import { MessageBody, ReaderName } from "./MessageBody";
 
 const NO_ITEMS: TimelineMessage[] = [];
 
@@ -24,6 +24,7 @@ const NO_ITEMS: TimelineMessage[] = [];
 export const MessageList = memo(function MessageList({ roomId }: { roomId: string }) {
   const timeline = useChat((s) => s.timelines[roomId]);
   const myId = useChat((s) => s.me.id);
+  const myName = useChat((s) => s.me.username.toLowerCase());
   // The room's owner may delete anyone's message in it.
   const owner = useChat((s) => s.members[roomId]?.some((m) => m.user.id === s.me.id && m.role === "owner") ?? false);
   const unreadFrom = useChat((s) => s.unreadFrom[roomId] ?? null);
@@ -144,6 +145,7 @@ export const MessageList = memo(function MessageList({ roomId }: { roomId: strin
   };
 
   return (
+    <ReaderName.Provider value={myName}>
     <div className="timeline-wrap">
       {away.unreadAbove && (firstUnread !== undefined || unreadBeyond) && (
         <button className="jump jump-unread primary" onClick={() => void jumpToUnread()}>
@@ -211,6 +213,7 @@ export const MessageList = memo(function MessageList({ roomId }: { roomId: strin
         </button>
       )}
     </div>
+    </ReaderName.Provider>
   );
 });
 
@@ -244,7 +247,8 @@ const MessageItem = memo(function MessageItem({
   const [confirming, setConfirming] = useState(false);
   const [picking, setPicking] = useState(false);
   const [reactError, setReactError] = useState<string | null>(null);
-  const myId = useChat((s) => s.me.id);
+  const me = useChat((s) => s.me);
+  const myId = me.id;
   const live = !m.status && !m.deletedAt;
   /** Adds my reaction, or takes it back if I have it; a refusal shows under the message. */
   const react = (emoji: string) => {
@@ -254,7 +258,9 @@ const MessageItem = memo(function MessageItem({
   };
   return (
     <li
-      className={`message ${grouped ? "grouped" : ""} ${m.status ?? "stored"} ${m.deletedAt ? "deleted" : ""} ${focused ? "focused" : ""}`}
+      className={`message ${grouped ? "grouped" : ""} ${m.status ?? "stored"} ${m.deletedAt ? "deleted" : ""} ${focused ? "focused" : ""} ${
+        !mine && m.mentions && mentionsMe(m, me) ? "mentions-me" : ""
+      }`}
       data-message-id={m.status ? undefined : m.id}
       aria-busy={m.status === "pending" || undefined}
       tabIndex={live ? -1 : undefined}

@@ -4,7 +4,8 @@ import { memo, useState } from "react";
 import { typingText } from "../_lib/format";
 import { roomTitle, useChat, useStore } from "../_lib/use-chat";
 import { Composer } from "./Composer";
-import { ConfirmDialog } from "./Dialog";
+import type { NotifyLevel } from "../../shared/protocol";
+import { ConfirmDialog, errorText } from "./Dialog";
 import { InviteDialog } from "./InviteDialog";
 import { MessageList } from "./MessageList";
 
@@ -39,14 +40,17 @@ export const RoomView = memo(function RoomView() {
             {roomTitle(room)}
           </span>
         </h1>
-        {room.kind === "group" && (
-          <div className="row">
-            <button onClick={() => setInviting(true)}>Invite</button>
-            <button className="ghost" onClick={() => setLeaving(true)}>
-              Leave
-            </button>
-          </div>
-        )}
+        <div className="row">
+          <NotifyLevelPicker roomId={room.id} level={room.notifications} />
+          {room.kind === "group" && (
+            <>
+              <button onClick={() => setInviting(true)}>Invite</button>
+              <button className="ghost" onClick={() => setLeaving(true)}>
+                Leave
+              </button>
+            </>
+          )}
+        </div>
       </header>
       <MessageList roomId={room.id} />
       <TypingIndicator roomId={room.id} />
@@ -56,6 +60,36 @@ export const RoomView = memo(function RoomView() {
     </main>
   );
 });
+
+/** What I am notified of in this room: every message, mentions only, or nothing (muted). */
+function NotifyLevelPicker({ roomId, level }: { roomId: string; level: NotifyLevel }) {
+  const store = useStore();
+  const [error, setError] = useState<string | null>(null);
+  return (
+    <>
+      <select
+        className="notify-level"
+        aria-label="Notifications"
+        title={error ?? "What you are notified of in this room"}
+        aria-invalid={error !== null || undefined}
+        value={level}
+        onChange={(e) => {
+          setError(null);
+          store.setNotifications(roomId, e.target.value as NotifyLevel).catch((err: unknown) => setError(errorText(err)));
+        }}
+      >
+        <option value="all">All messages</option>
+        <option value="mentions">Mentions only</option>
+        <option value="none">Nothing (muted)</option>
+      </select>
+      {error && (
+        <span className="form-error" role="alert">
+          {error}
+        </span>
+      )}
+    </>
+  );
+}
 
 /** "Ada is typing…": the only part of the room that typing events re-render. */
 function TypingIndicator({ roomId }: { roomId: string }) {

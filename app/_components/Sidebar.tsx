@@ -22,6 +22,7 @@ export const Sidebar = memo(function Sidebar() {
         </button>
         <button onClick={() => setDialog("browse")}>Browse rooms</button>
       </div>
+      <NotificationPermission />
       <RoomSection title="Rooms" rooms={groups} empty="No rooms yet: create one or browse." />
       <RoomSection
         title="Direct messages"
@@ -68,7 +69,9 @@ const RoomLink = memo(function RoomLink({ room }: { room: RoomSummary }) {
   return (
     <li>
       <button
-        className={`room-link ${active ? "active" : ""} ${room.unread > 0 ? "has-unread" : ""}`}
+        className={`room-link ${active ? "active" : ""} ${room.unread > 0 && room.notifications !== "none" ? "has-unread" : ""} ${
+          room.notifications === "none" ? "muted" : ""
+        }`}
         aria-current={active ? "page" : undefined}
         onClick={() => store.openRoom(room.id)}
       >
@@ -82,8 +85,13 @@ const RoomLink = memo(function RoomLink({ room }: { room: RoomSummary }) {
         <span className="room-name" title={roomTitle(room)}>
           {roomTitle(room)}
         </span>
+        {room.mentions > 0 && (
+          <span className="badge mention-badge" aria-label={`${room.mentions} ${room.mentions === 1 ? "mention" : "mentions"}`}>
+            @{room.mentions >= UNREAD_CAP ? `${UNREAD_CAP - 1}+` : room.mentions}
+          </span>
+        )}
         {room.unread > 0 && (
-          <span className="badge" aria-label={`${room.unread} unread`}>
+          <span className={`badge ${room.notifications === "all" ? "" : "quiet"}`} aria-label={`${room.unread} unread`}>
             {room.unread >= UNREAD_CAP ? `${UNREAD_CAP - 1}+` : room.unread}
           </span>
         )}
@@ -91,3 +99,23 @@ const RoomLink = memo(function RoomLink({ room }: { room: RoomSummary }) {
     </li>
   );
 });
+
+/**
+ * Asks for permission to show notifications while the tab is hidden — from
+ * a button the person presses, never on load (browsers block, and people
+ * resent, a prompt nobody asked for). Gone once they answered.
+ */
+function NotificationPermission() {
+  const [permission, setPermission] = useState<NotificationPermission | "unsupported">(() =>
+    typeof Notification === "undefined" ? "unsupported" : Notification.permission,
+  );
+  if (permission !== "default") return null;
+  return (
+    <div className="notify-banner" role="region" aria-label="Notifications">
+      <p className="flush">Get notified of new messages while Switchboard is in the background.</p>
+      <button className="link" onClick={() => void Notification.requestPermission().then(setPermission)}>
+        Turn on notifications
+      </button>
+    </div>
+  );
+}

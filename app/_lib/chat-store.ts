@@ -16,7 +16,8 @@
  * - a refused connection is tried again with backoff until it works.
  */
 import { createStore, type StoreApi } from "zustand/vanilla";
-import type { Member, Message, PublicRoom, Room, RoomSummary, SearchHit, User } from "../../shared/protocol";
+import { ROOM_MENTION } from "../../shared/mentions";
+import type { Member, Message, NotifyLevel, PublicRoom, Room, RoomSummary, SearchHit, User } from "../../shared/protocol";
 import type { MessageSearchInput } from "../../shared/schemas";
 import { Outbox } from "./outbox";
 import type { SessionEnd } from "./session-notice";
@@ -74,6 +75,8 @@ export interface Page {
   showRoom(roomId: string, messageId?: string): void;
   /** Whether the person can see the tab (a message arriving then is read). */
   visible(): boolean;
+  /** Shows a notification outside the page (if the person allowed them); `onOpen` runs when it is clicked. */
+  notify(notice: { title: string; body: string; tag: string }, onOpen: () => void): void;
 }
 
 /** `#room=<id>&message=<id>` as a record. */
@@ -86,7 +89,22 @@ export const browserPage: Page = {
   messageInUrl: () => hashParams().get("message") ?? "",
   showRoom: (roomId, messageId) => history.replaceState(null, "", `#${messageLink(roomId, messageId)}`),
   visible: () => document.visibilityState === "visible",
+  notify: ({ title, body, tag }, onOpen) => {
+    if (typeof Notification === "undefined" || Notification.permission !== "granted") return;
+    const shown = new Notification(title, { body, tag });
+    shown.onclick = () => {
+      window.focus();
+      shown.close();
+      onOpen();
+    };
+  },
 };
+
+/** Whether a message mentions this person: by username, or everyone with @room. */
+export function mentionsMe(message: Message, me: User): boolean {
+  const mentions = message.mentions ?? [];
+  return mentions.includes(ROOM_MENTION) || mentions.includes(me.username.toLowerCase());
+}
 
 /** The URL fragment that opens a room, or a room at a message (a link to share). */
 export function messageLink(roomId: string, messageId?: string): string {
@@ -160,6 +178,7 @@ export class ChatStore {
     on("room:joined", (room) => this.onRoomJoined(room));
     on("room:left", ({ roomId }) => this.onRoomLeft(roomId));
     on("room:read", ({ roomId, messageId }) => this.onRead(roomId, messageId));
+    on("room:notifications", ({ roomId, level }) => this.onNotifications(roomId, level));
     on("presence", ({ userId, online }) => this.set({ online: { ...this.get().online, [userId]: online } }));
     on("typing", ({ roomId, userId, typing }) => this.onTyping(roomId, userId, typing));
     this.typingTimer = setInterval(() => this.expireTyping(), 1000);
@@ -335,7 +354,7 @@ export class ChatStore {
 
   private onRoomJoined(room: Room): void {
     if (this.get().rooms.some((r) => r.id === room.id)) return;
-    const summary: RoomSummary = { ...room, unread: 0, lastReadMessageId: null };
+    const summary: RoomSummary = { ...room, unread: 0, mentions: 0, notifications: "all", lastReadMessageId: null };
     this.set({ rooms: [...this.get().rooms, summary] });
     // DMs need their peer: the list has it.
     if (room.kind === "dm") void this.refreshRooms().catch(() => {});
@@ -507,11 +526,35 @@ export class ChatStore {
     const seen = message.roomId === activeRoomId && this.page.visible();
     const typists = typing[message.roomId];
     const { rooms, names } = this.get();
+    const mentioned = mentionsMe(message, me);
     this.set({
       names: { ...names, [message.authorId]: message.author.displayName },
-      rooms: seen ? rooms : rooms.map((r) => (r.id === message.roomId ? { ...r, unread: r.unread + 1 } : r)),
+      rooms: seen
+        ? rooms
+        : rooms.map((r) => (r.id === message.roomId ? { ...r, unread: r.unread + 1, mentions: r.mentions + (mentioned ? 1 : 0) } : r)),
       typing: typists?.[message.authorId] ? { ...typing, [message.roomId]: without(typists, message.authorId) } : typing,
     });
+    const room = rooms.find((r) => r.id === message.roomId);
+    if (room && !this.page.visible() && (room.notifications === "all" || (room.notifications === "mentions" && mentioned))) {
+      this.page.notify(
+        {
+          title: room.kind === "dm" ? message.author.displayName : `${message.author.displayName} in #${room.name}`,
+          body: message.body.length > 200 ? `${message.body.slice(0, 200)}…` : message.body,
+          tag: message.roomId,
+        },
+        () => void this.jumpTo(message.roomId, message.id).catch(() => this.openRoom(message.roomId)),
+      );
+    }
+  }
+
+  /** What I am notified of in a room (all my tabs follow). */
+  async setNotifications(roomId: string, level: NotifyLevel): Promise<void> {
+    await this.transport.request("room:notifications", { roomId, level });
+    this.onNotifications(roomId, level);
+  }
+
+  private onNotifications(roomId: string, level: NotifyLevel): void {
+    this.set({ rooms: this.get().rooms.map((r) => (r.id === roomId && r.notifications !== level ? { ...r, notifications: level } : r)) });
   }
 
   /** Adds stored messages to a room's timeline (timeline.ts) and learns their authors' names. */
@@ -555,6 +598,7 @@ export class ChatStore {
               ...r,
               lastReadMessageId: r.lastReadMessageId && compareIds(r.lastReadMessageId, messageId) > 0 ? r.lastReadMessageId : messageId,
               unread: caughtUp ? 0 : r.unread,
+              mentions: caughtUp ? 0 : r.mentions,
             }
           : r,
       ),
