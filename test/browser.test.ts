@@ -933,9 +933,51 @@ describe("web UI in Chromium", { timeout: 90_000 }, () => {
     await send(page, "from my phone");
     await seeMessage(page, "from my phone");
     await screenshot(page, "phone-room");
+    // No room beside the messages for the members panel: a button shows them.
+    await page.getByRole("button", { name: "Members" }).click();
+    await page.getByRole("dialog", { name: "Members" }).getByRole("list", { name: "Online members" }).getByRole("listitem").waitFor();
+    await page.getByRole("dialog", { name: "Members" }).getByRole("button", { name: "Close" }).click();
+    // A shorter view (the keyboard opening) keeps the newest message in sight.
+    // (Eight: each send is also typing events, and the server allows 40 events in a burst.)
+    for (let i = 0; i < 8; i++) await send(page, `line ${i}`);
+    await seeMessage(page, "line 7");
+    await page.setViewportSize({ width: 390, height: 420 });
+    const newest = log(page).locator("li.message", { hasText: "line 7" });
+    await expect
+      .poll(() =>
+        newest.evaluate((el) => {
+          const box = el.getBoundingClientRect();
+          const view = el.closest('[role="log"]')!.getBoundingClientRect();
+          return box.bottom <= view.bottom + 1 && box.top >= view.top;
+        }),
+      )
+      .toBe(true);
     await page.getByRole("button", { name: "Rooms" }).click();
     await page.getByRole("navigation").getByRole("button", { name: "Pocket" }).waitFor();
     await screenshot(page, "phone-menu");
+  });
+
+  it("jumps to a room or a person with Ctrl+K", async () => {
+    const page = await newPage();
+    await signUp(page);
+    const friend = await register(server.url, undefined, "Quentin Switcher");
+    await createRoom(page, "Alpha team");
+    await createRoom(page, "Beta testers");
+    await page.keyboard.press("Control+k");
+    const switcher = page.getByRole("dialog", { name: "Jump to a conversation" });
+    await switcher.getByLabel("Room or person").fill("alp");
+    await switcher.getByRole("option", { name: /Alpha team/ }).waitFor();
+    await page.keyboard.press("Enter");
+    await page.getByRole("heading", { level: 1, name: "Alpha team" }).waitFor();
+    await expect.poll(() => page.getByLabel("Message", { exact: true }).evaluate((el) => el === document.activeElement)).toBe(true);
+
+    // Someone without a conversation yet: Enter opens a new DM.
+    await page.getByLabel("Message", { exact: true }).press("Control+k");
+    await switcher.getByLabel("Room or person").fill("Quentin");
+    await switcher.getByRole("option", { name: /Quentin Switcher/ }).waitFor();
+    await page.keyboard.press("Enter");
+    await page.getByRole("heading", { level: 1, name: "Quentin Switcher" }).waitFor();
+    void friend;
   });
 
   it("follows the system's dark theme", async () => {

@@ -9,6 +9,7 @@ import { ChatContext, roomTitle, useChat } from "../_lib/use-chat";
 import { AccountMenu } from "./AccountMenu";
 import { MembersPanel } from "./MembersPanel";
 import { RoomView } from "./RoomView";
+import { QuickSwitcher } from "./QuickSwitcher";
 import { SearchDialog } from "./SearchDialog";
 import { Sidebar } from "./Sidebar";
 
@@ -92,6 +93,19 @@ function ChatLayout({ onSignOut }: { onSignOut: SignOutAction }) {
   const activeRoomId = useChat((s) => s.activeRoomId);
   const [menuOpen, setMenuOpen] = useState(false);
   const [searching, setSearching] = useState(false);
+  const [switching, setSwitching] = useState(false);
+
+  // Ctrl+K (⌘K on a Mac) jumps to a conversation, as in Slack.
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if ((e.ctrlKey || e.metaKey) && !e.altKey && !e.shiftKey && e.key.toLowerCase() === "k") {
+        e.preventDefault();
+        setSwitching(true);
+      }
+    };
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, []);
   const title = useChat((s) => {
     const room = s.rooms.find((r) => r.id === s.activeRoomId);
     const unread = s.rooms.reduce((sum, r) => sum + r.unread, 0);
@@ -136,6 +150,7 @@ function ChatLayout({ onSignOut }: { onSignOut: SignOutAction }) {
         <AccountMenu me={me} onSignOut={onSignOut} />
       </header>
       {searching && <SearchDialog onClose={() => setSearching(false)} />}
+      {switching && <QuickSwitcher onClose={() => setSwitching(false)} />}
       <Sidebar />
       <RoomView />
       <MembersPanel />

@@ -3,20 +3,40 @@
 import { memo } from "react";
 import type { Member } from "../../shared/protocol";
 import { useChat, useShallow } from "../_lib/use-chat";
+import { Dialog } from "./Dialog";
 
 const NO_MEMBERS: Member[] = [];
 
-/** Who is in the active room, online first. */
+/** Who is in the active room, online first: beside the room on wide screens. */
 export const MembersPanel = memo(function MembersPanel() {
   const activeRoomId = useChat((s) => s.activeRoomId);
-  const list = useChat((s) => (activeRoomId ? s.members[activeRoomId] : undefined)) ?? NO_MEMBERS;
-  // One flag per member: presence changes of people outside the room do not re-render the panel.
-  const online = useChat(useShallow((s) => list.map((m) => s.online[m.user.id] === true)));
   if (!activeRoomId) return <aside className="members" />;
+  return (
+    <aside className="members" aria-label="Members">
+      <MembersList roomId={activeRoomId} />
+    </aside>
+  );
+});
+
+/** The same list in a dialog, for screens too narrow for the panel (a phone). */
+export function MembersDialog({ roomId, onClose }: { roomId: string; onClose: () => void }) {
+  return (
+    <Dialog title="Members" onClose={onClose}>
+      <div className="members-dialog">
+        <MembersList roomId={roomId} />
+      </div>
+    </Dialog>
+  );
+}
+
+function MembersList({ roomId }: { roomId: string }) {
+  const list = useChat((s) => s.members[roomId]) ?? NO_MEMBERS;
+  // One flag per member: presence changes of people outside the room do not re-render the list.
+  const online = useChat(useShallow((s) => list.map((m) => s.online[m.user.id] === true)));
   const here = list.filter((_, i) => online[i]);
   const away = list.filter((_, i) => !online[i]);
   return (
-    <aside className="members" aria-label="Members">
+    <>
       <h2>Online — {here.length}</h2>
       <ul aria-label="Online members">
         {here.map((m) => (
@@ -45,6 +65,6 @@ export const MembersPanel = memo(function MembersPanel() {
           </ul>
         </>
       )}
-    </aside>
+    </>
   );
-});
+}

@@ -111,6 +111,18 @@ export const MessageList = memo(function MessageList({ roomId }: { roomId: strin
     anchor.current = { height: 0, atBottom: true, hadNewer: false };
   }, [roomId]);
 
+  // A shorter view (a phone's keyboard opening, a smaller window, the composer
+  // growing) keeps showing the newest message if it showed it before.
+  useEffect(() => {
+    const el = scroller.current;
+    if (!el || typeof ResizeObserver === "undefined") return;
+    const observer = new ResizeObserver(() => {
+      if (anchor.current.atBottom && !anchor.current.hadNewer) el.scrollTop = el.scrollHeight;
+    });
+    observer.observe(el);
+    return () => observer.disconnect();
+  }, []);
+
   useEffect(() => {
     document.addEventListener("visibilitychange", markReadIfSeen);
     return () => document.removeEventListener("visibilitychange", markReadIfSeen);

@@ -7,6 +7,7 @@ import { Composer } from "./Composer";
 import type { NotifyLevel } from "../../shared/protocol";
 import { ConfirmDialog, errorText } from "./Dialog";
 import { InviteDialog } from "./InviteDialog";
+import { MembersDialog } from "./MembersPanel";
 import { MessageList } from "./MessageList";
 
 export const RoomView = memo(function RoomView() {
@@ -15,6 +16,7 @@ export const RoomView = memo(function RoomView() {
   const store = useStore();
   const [inviting, setInviting] = useState(false);
   const [leaving, setLeaving] = useState(false);
+  const [showingMembers, setShowingMembers] = useState(false);
 
   if (!room) {
     return (
@@ -41,6 +43,9 @@ export const RoomView = memo(function RoomView() {
           </span>
         </h1>
         <div className="row">
+          <button className="ghost members-toggle" onClick={() => setShowingMembers(true)}>
+            Members
+          </button>
           <NotifyLevelPicker roomId={room.id} level={room.notifications} />
           {room.kind === "group" && (
             <>
@@ -55,6 +60,7 @@ export const RoomView = memo(function RoomView() {
       <MessageList roomId={room.id} />
       <TypingIndicator roomId={room.id} />
       <Composer roomId={room.id} placeholder={`Message ${room.kind === "dm" ? roomTitle(room) : `#${room.name}`}`} />
+      {showingMembers && <MembersDialog roomId={room.id} onClose={() => setShowingMembers(false)} />}
       {inviting && <InviteDialog roomId={room.id} onClose={() => setInviting(false)} />}
       {leaving && <LeaveDialog roomId={room.id} name={room.name} privateRoom={room.visibility === "private"} onClose={() => setLeaving(false)} />}
     </main>
