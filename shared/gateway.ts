@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import { errorBodyShape } from "./errors";
-import { messageBody, messageHistoryInput, roomCreateInput } from "./schemas";
+import { alsoNeedsThread, messageBody, messageHistoryInput, roomCreateInput, threadTarget } from "./schemas";
 import { displayName, identifier, jsonData, text } from "./text";
 
 /** Names Socket.IO reserves on the client side; a backend may not emit them. */
@@ -60,8 +60,10 @@ export const postMessageBody = z
       .strictObject({ id: z.string().regex(/^[a-z0-9_-]{1,40}$/), name: displayName() })
       .optional()
       .describe("post as a named bot (created on first use); neither userId nor bot: as the system"),
+    ...threadTarget,
   })
-  .refine((b) => !(b.userId && b.bot), "give userId or bot, not both");
+  .refine((b) => !(b.userId && b.bot), "give userId or bot, not both")
+  .refine(...alsoNeedsThread);
 export const editMessageBody = z.strictObject({ body: messageBody() });
 /** Who a backend reacts as (`userId` or `bot`, not both): neither is the system, as for posts. */
 export const reactorQuery = z.strictObject({

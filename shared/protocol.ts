@@ -18,6 +18,7 @@ import type {
   MessageHistoryInput,
   MessageNewerInput,
   MessageSearchInput,
+  MessageThreadInput,
   MessageSendInput,
   PresenceQueryInput,
   ReactionInput,
@@ -82,6 +83,8 @@ export interface ClientToServerEvents {
     payload: MessageHistoryInput,
     ack: AckFn<{ messages: Message[]; hasMore: boolean }>,
   ) => void;
+  /** A page of a thread's replies, oldest first, with its first message; `before` pages back. */
+  "message:thread": (payload: MessageThreadInput, ack: AckFn<{ root: Message; replies: Message[]; hasMore: boolean }>) => void;
   /** The messages around one, oldest first: where a search result or a link to a message opens. */
   "message:around": (
     payload: MessageAroundInput,

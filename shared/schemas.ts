@@ -70,17 +70,34 @@ export const roomMembersInput = z.strictObject({
 export const roomReadInput = z.strictObject({ roomId: id, messageId });
 export const roomNotificationsInput = z.strictObject({ roomId: id, level: notifyLevel });
 export const dmOpenInput = z.strictObject({ userId: id });
-export const messageSendInput = z.strictObject({
-  roomId: id,
-  body: messageBody(),
-  clientMsgId: identifier(64).optional(),
-});
+/** Where a message goes: the room, or a thread of it (and then, with `alsoToRoom`, the room too). */
+const threadTarget = {
+  threadId: messageId.optional().describe("reply in the thread of this message of the room"),
+  alsoToRoom: z.boolean().optional().describe("a reply also shown in the room's timeline"),
+};
+const alsoNeedsThread = [(m: { threadId?: string; alsoToRoom?: boolean }) => !m.alsoToRoom || m.threadId !== undefined, "alsoToRoom is for replies (give threadId)"] as const;
+export const messageSendInput = z
+  .strictObject({
+    roomId: id,
+    body: messageBody(),
+    clientMsgId: identifier(64).optional(),
+    ...threadTarget,
+  })
+  .refine(...alsoNeedsThread);
+export { alsoNeedsThread, threadTarget };
 /** The message a change names, in its room. */
 const messageRef = { roomId: id, messageId };
 export const messageEditInput = z.strictObject({ ...messageRef, body: messageBody() });
 export const messageDeleteInput = z.strictObject(messageRef);
 /** `reaction:add` / `reaction:remove`: one emoji on one message. */
 export const reactionInput = z.strictObject({ ...messageRef, emoji: emoji() });
+/** A thread's replies, oldest first, paged back with `before`. */
+export const messageThreadInput = z.strictObject({
+  roomId: id,
+  threadId: messageId,
+  before: messageId.optional(),
+  limit: z.number().int().min(1).max(100).default(50),
+});
 export const messageHistoryInput = z.strictObject({
   roomId: id,
   before: messageId.optional(),
@@ -126,6 +143,7 @@ export type RoomNotificationsInput = z.input<typeof roomNotificationsInput>;
 export type DmOpenInput = z.input<typeof dmOpenInput>;
 export type MessageSendInput = z.input<typeof messageSendInput>;
 export type MessageHistoryInput = z.input<typeof messageHistoryInput>;
+export type MessageThreadInput = z.input<typeof messageThreadInput>;
 export type MessageAroundInput = z.input<typeof messageAroundInput>;
 export type MessageNewerInput = z.input<typeof messageNewerInput>;
 export type MessageSearchInput = z.input<typeof messageSearchInput>;
@@ -151,6 +169,7 @@ export type RoomNotifications = z.output<typeof roomNotificationsInput>;
 export type DmOpen = z.output<typeof dmOpenInput>;
 export type MessageSend = z.output<typeof messageSendInput>;
 export type MessageHistory = z.output<typeof messageHistoryInput>;
+export type MessageThread = z.output<typeof messageThreadInput>;
 export type MessageAround = z.output<typeof messageAroundInput>;
 export type MessageNewer = z.output<typeof messageNewerInput>;
 export type MessageSearch = z.output<typeof messageSearchInput>;

@@ -57,6 +57,16 @@ export const messageShape = z.object({
   clientMsgId: z.string().optional(),
   editedAt: z.string().optional().describe("ISO-8601; present once the message was edited"),
   deletedAt: z.string().optional().describe("ISO-8601; present once the message was deleted (its body is then empty)"),
+  threadId: z.string().optional().describe("a reply in a thread: the id of the thread's first message"),
+  alsoInRoom: z.boolean().optional().describe("a reply also shown in the room's timeline"),
+  thread: z
+    .object({
+      replies: z.number().int(),
+      lastReplyAt: z.string().describe("ISO-8601"),
+      lastReplier: z.object({ id: z.string(), displayName: z.string() }),
+    })
+    .optional()
+    .describe("in history, on a message with replies: how many, and the latest"),
   mentions: z
     .array(z.string())
     .optional()

@@ -10,6 +10,9 @@ export interface NewMessage {
   clientMsgId: string | null;
   /** Who the body mentions (shared/mentions.ts). */
   mentions: string[];
+  /** A reply: its thread's first message (checked by the caller), and whether the room shows it too. */
+  threadId?: bigint | null;
+  alsoInRoom?: boolean;
   /** Written by a backend: no membership check. */
   trusted?: boolean;
 }
@@ -126,20 +129,22 @@ export class MessageWriter {
    */
   private async writeBatch(batch: Pending[]): Promise<void> {
     const rows = await this.db.$queryRaw<StoredMessage[]>`
-      INSERT INTO "Message" ("roomId", "authorId", "body", "clientMsgId", "mentions")
-      SELECT i."roomId", i."authorId", i."body", i."clientMsgId", string_to_array(i."mentions", ' ')
+      INSERT INTO "Message" ("roomId", "authorId", "body", "clientMsgId", "mentions", "threadId", "alsoInRoom")
+      SELECT i."roomId", i."authorId", i."body", i."clientMsgId", string_to_array(i."mentions", ' '), i."threadId", i."alsoInRoom"
       FROM unnest(${batch.map((p) => p.roomId)}::text[], ${batch.map((p) => p.authorId)}::text[],
                   ${batch.map((p) => p.body)}::text[], ${batch.map((p) => p.clientMsgId)}::text[],
                   ${batch.map((p) => p.trusted === true)}::boolean[],
                   -- One string per message (unnest flattens arrays of arrays); names hold no spaces.
-                  ${batch.map((p) => p.mentions.join(" "))}::text[])
-           WITH ORDINALITY AS i("roomId", "authorId", "body", "clientMsgId", "trusted", "mentions", ord)
+                  ${batch.map((p) => p.mentions.join(" "))}::text[],
+                  ${batch.map((p) => (p.threadId ?? null)?.toString() ?? null)}::bigint[],
+                  ${batch.map((p) => p.alsoInRoom === true)}::boolean[])
+           WITH ORDINALITY AS i("roomId", "authorId", "body", "clientMsgId", "trusted", "mentions", "threadId", "alsoInRoom", ord)
       WHERE i."trusted"
          OR EXISTS (SELECT 1 FROM "Membership" m WHERE m."roomId" = i."roomId" AND m."userId" = i."authorId")
       ORDER BY i.ord
       -- A resend of a stored clientMsgId (or twice in this batch) inserts nothing.
       ON CONFLICT ("authorId", "clientMsgId") DO NOTHING
-      RETURNING "id", "roomId", "authorId", "body", "clientMsgId", "createdAt", "mentions"`;
+      RETURNING "id", "roomId", "authorId", "body", "clientMsgId", "createdAt", "mentions", "threadId", "alsoInRoom"`;
 
     // Match returned rows back to callers: by (author, clientMsgId) when there
     // is one, else by (room, author, body) in insertion order.

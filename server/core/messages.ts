@@ -4,7 +4,7 @@ import { MAX_BODY_LENGTH } from "../../shared/limits";
 import { mentionsIn } from "../../shared/mentions";
 import { isSafeText } from "../../shared/text";
 import type { MessageHooks } from "./hooks";
-import type { MessageAround, MessageDelete, MessageEdit, MessageHistory, MessageNewer, MessageSend, Typing } from "../../shared/schemas";
+import type { MessageAround, MessageDelete, MessageEdit, MessageHistory, MessageNewer, MessageSend, MessageThread, Typing } from "../../shared/schemas";
 import { AppError } from "./errors";
 import type { PrismaClient } from "../db/generated/client";
 import type { Delivery } from "./delivery";
@@ -56,6 +56,7 @@ export class Messages {
       body,
       clientMsgId: input.clientMsgId ?? null,
       mentions: mentionsIn(body),
+      ...(await this.threadOf(input.roomId, input)),
     });
     const message = toMessage(row, actor);
     this.deliver(message, created);
@@ -97,6 +98,40 @@ export class Messages {
   /** A backend deletes any message. */
   async deleteForBackend({ roomId, messageId }: MessageDelete): Promise<void> {
     await this.remove(await this.live(roomId, messageId));
+  }
+
+  /**
+   * Where a reply goes: the thread of a message of the room that is not
+   * deleted and not a reply itself (threads do not nest); `not_found`
+   * otherwise. Nothing for a message to the room.
+   */
+  private async threadOf(roomId: string, { threadId, alsoToRoom }: { threadId?: string; alsoToRoom?: boolean }) {
+    if (threadId === undefined) return {};
+    const root = await this.db.message.count({ where: { id: BigInt(threadId), roomId, threadId: null, deletedAt: null } });
+    if (root === 0) throw new AppError("not_found", "threadId: no such message to reply to in this room");
+    return { threadId: BigInt(threadId), alsoInRoom: alsoToRoom === true };
+  }
+
+  /** A page of a thread's replies, oldest first, with its first message. */
+  async thread(actor: User, { roomId, threadId, before, limit }: MessageThread) {
+    await this.rooms.assertReadable(actor, roomId);
+    const root = await this.db.message.findFirst({
+      where: { id: BigInt(threadId), roomId, threadId: null },
+      include: { author: { select: { id: true, displayName: true } } },
+    });
+    if (!root) throw new AppError("not_found", "no such thread in this room");
+    const rows = await this.db.message.findMany({
+      where: { threadId: root.id, ...(before ? { id: { lt: BigInt(before) } } : {}) },
+      orderBy: { id: "desc" },
+      take: limit + 1,
+      include: { author: { select: { id: true, displayName: true } } },
+    });
+    const [first] = await this.decorate(roomId, [root], actor.id);
+    return {
+      root: first!,
+      replies: await this.decorate(roomId, rows.slice(0, limit).reverse(), actor.id, { threadSummaries: false }),
+      hasMore: rows.length > limit,
+    };
   }
 
   /** A message of the room that is not deleted; `not_found` otherwise (another room's message included). */
@@ -186,6 +221,7 @@ export class Messages {
       body: input.body,
       clientMsgId: input.clientMsgId ?? null,
       mentions: mentionsIn(input.body),
+      ...(await this.threadOf(roomId, input)),
       trusted: true,
     });
     const message = toMessage(row, author);
@@ -228,7 +264,7 @@ export class Messages {
     if ((await this.db.room.count({ where: { id: roomId } })) === 0) throw new AppError("not_found", "no such room");
     const rows = await this.rows(roomId, before ? { lt: BigInt(before) } : {}, "desc", limit + 1);
     const hasMore = rows.length > limit;
-    return { messages: await this.withReactions(roomId, rows.slice(0, limit).reverse(), askerId), hasMore };
+    return { messages: await this.decorate(roomId, rows.slice(0, limit).reverse(), askerId), hasMore };
   }
 
   /**
@@ -249,7 +285,7 @@ export class Messages {
     if (after[0]?.id !== id) throw new AppError("not_found", "no such message in this room");
     const rows = [...before.slice(0, older).reverse(), ...after.slice(0, limit - older)];
     return {
-      messages: await this.withReactions(roomId, rows, actor.id),
+      messages: await this.decorate(roomId, rows, actor.id),
       hasMore: before.length > half,
       hasNewer: after.length > limit - older,
     };
@@ -259,28 +295,59 @@ export class Messages {
   async newer(actor: User, { roomId, after, limit }: MessageNewer) {
     await this.rooms.assertReadable(actor, roomId);
     const rows = await this.rows(roomId, { gt: BigInt(after) }, "asc", limit + 1);
-    return { messages: await this.withReactions(roomId, rows.slice(0, limit), actor.id), hasNewer: rows.length > limit };
+    return { messages: await this.decorate(roomId, rows.slice(0, limit), actor.id), hasNewer: rows.length > limit };
   }
 
+  /** The room's timeline: its messages, and the replies also sent to the room. */
   private rows(roomId: string, id: { lt?: bigint; gt?: bigint; gte?: bigint }, order: "asc" | "desc", take: number) {
     return this.db.message.findMany({
-      where: { roomId, id },
+      where: { roomId, id, OR: [{ threadId: null }, { alsoInRoom: true }] },
       orderBy: { id: order },
       take,
       include: { author: { select: { id: true, displayName: true } } },
     });
   }
 
-  /** Messages (oldest first) with their reactions, read in one query. */
-  private async withReactions(roomId: string, rows: Awaited<ReturnType<Messages["rows"]>>, askerId: string | null): Promise<Message[]> {
+  /**
+   * Messages (oldest first) with their reactions and, for messages with
+   * replies, their thread's summary: a query each, however many messages.
+   */
+  private async decorate(
+    roomId: string,
+    rows: Awaited<ReturnType<Messages["rows"]>>,
+    askerId: string | null,
+    { threadSummaries = true } = {},
+  ): Promise<Message[]> {
     const messages = rows.map((r) => toMessage(r, r.author));
     if (rows.length === 0) return messages;
-    const reactions = await this.reactions.of(roomId, rows[0]!.id, rows.at(-1)!.id, askerId);
+    const [first, last] = [rows[0]!.id, rows.at(-1)!.id];
+    const [reactions, threads] = await Promise.all([
+      this.reactions.of(roomId, first, last, askerId),
+      threadSummaries ? this.threadSummaries(roomId, first, last) : new Map<string, NonNullable<Message["thread"]>>(),
+    ]);
     for (const message of messages) {
       const list = reactions.get(message.id);
       if (list) message.reactions = list;
+      const thread = threads.get(message.id);
+      if (thread) message.thread = thread;
     }
     return messages;
+  }
+
+  /** Reply counts and latest replies of the threads of a room's messages with ids from `first` to `last`. */
+  private async threadSummaries(roomId: string, first: bigint, last: bigint): Promise<Map<string, NonNullable<Message["thread"]>>> {
+    const rows = await this.db.$queryRaw<Array<{ threadId: bigint; replies: bigint; lastReplyAt: Date; authorId: string; displayName: string }>>`
+      SELECT DISTINCT ON (x."threadId") x."threadId", count(*) OVER (PARTITION BY x."threadId") AS replies,
+             x."createdAt" AS "lastReplyAt", x."authorId", u."displayName"
+      FROM "Message" x JOIN "User" u ON u.id = x."authorId"
+      WHERE x."threadId" BETWEEN ${first} AND ${last} AND x."roomId" = ${roomId}
+      ORDER BY x."threadId", x.id DESC`;
+    return new Map(
+      rows.map((r) => [
+        r.threadId.toString(),
+        { replies: Number(r.replies), lastReplyAt: r.lastReplyAt.toISOString(), lastReplier: { id: r.authorId, displayName: r.displayName } },
+      ]),
+    );
   }
 
   /** Tells the room's other connections that the actor is (or stopped) typing. */

@@ -179,7 +179,7 @@ export class Rooms {
              (SELECT count(*)::int FROM (
                 SELECT 1 FROM "Message" x
                 WHERE x."roomId" = r.id AND x.id > COALESCE(m."lastReadMessageId", 0)
-                  AND x."authorId" <> ${actor.id}
+                  AND x."authorId" <> ${actor.id} AND (x."threadId" IS NULL OR x."alsoInRoom")
                 LIMIT ${UNREAD_CAP}) u) AS unread,
              (SELECT count(*)::int FROM (
                 SELECT 1 FROM "Message" x

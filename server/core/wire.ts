@@ -32,6 +32,8 @@ export interface MessageRow {
   editedAt?: Date | null;
   deletedAt?: Date | null;
   mentions?: string[];
+  threadId?: bigint | null;
+  alsoInRoom?: boolean;
 }
 
 export function toMessage(row: MessageRow, author: { id: string; displayName: string }): Message {
@@ -47,5 +49,7 @@ export function toMessage(row: MessageRow, author: { id: string; displayName: st
   if (row.editedAt) message.editedAt = row.editedAt.toISOString();
   if (row.deletedAt) message.deletedAt = row.deletedAt.toISOString();
   else if (row.mentions && row.mentions.length > 0) message.mentions = row.mentions;
+  if (row.threadId) message.threadId = row.threadId.toString();
+  if (row.alsoInRoom) message.alsoInRoom = true;
   return message;
 }

@@ -13,6 +13,7 @@ import {
   messageHistoryInput,
   messageNewerInput,
   messageSearchInput,
+  messageThreadInput,
   messageSendInput,
   presenceQueryInput,
   reactionInput,
@@ -109,6 +110,11 @@ export const clientEvents = {
     schema: messageHistoryInput,
     ackRequired: true,
     run: async ({ core, user }, input) => core.messages.history(user, input),
+  }),
+  "message:thread": event({
+    schema: messageThreadInput,
+    ackRequired: true,
+    run: ({ core, user }, input) => core.messages.thread(user, input),
   }),
   "message:around": event({
     schema: messageAroundInput,
