@@ -544,6 +544,45 @@ describe("web UI in Chromium", { timeout: 90_000 }, () => {
     expect(await notes()).toHaveLength(1);
   });
 
+  it("replies in a thread beside the room, also to the room on request, and the other person (long-polling) follows it live", async () => {
+    const alice = await newPage();
+    const bob = await newPage({ noWebSocket: true });
+    const bobName = await signUp(bob);
+    await signUp(alice);
+    await createRoom(alice, "Planning", { invite: [bobName] });
+    await bob.getByRole("navigation").getByRole("button", { name: "Planning" }).waitFor();
+    await openRoom(bob, "Planning");
+    await send(alice, "Offsite in March?");
+    await seeMessage(bob, "Offsite in March?");
+
+    const atBob = log(bob).locator(".message", { hasText: "Offsite in March?" });
+    await atBob.hover();
+    await atBob.getByRole("button", { name: "Reply", exact: true }).click();
+    const thread = bob.getByRole("complementary", { name: "Thread" });
+    await thread.getByText("No replies yet").waitFor();
+    await thread.getByLabel("Reply", { exact: true }).fill("March works for me");
+    await thread.getByLabel("Reply", { exact: true }).press("Enter");
+    await thread.getByRole("list", { name: "Replies" }).getByText("March works for me").waitFor();
+
+    // Alice sees the count under her message, opens the thread, and answers also to the room.
+    const atAlice = log(alice).locator(".message", { hasText: "Offsite in March?" });
+    await atAlice.getByRole("button", { name: /^1 reply/ }).click();
+    const aliceThread = alice.getByRole("complementary", { name: "Thread" });
+    await aliceThread.getByRole("list", { name: "Replies" }).getByText("March works for me").waitFor();
+    await aliceThread.getByLabel("Also send to #Planning").check();
+    await aliceThread.getByLabel("Reply", { exact: true }).fill("Booked: March 12");
+    await aliceThread.getByRole("button", { name: "Reply", exact: true }).click();
+    await screenshot(alice, "thread");
+
+    await thread.getByRole("list", { name: "Replies" }).getByText("Booked: March 12").waitFor();
+    await log(bob).locator(".message", { hasText: "Booked: March 12" }).getByRole("button", { name: "Replied in a thread" }).waitFor();
+    await atBob.getByRole("button", { name: /^2 replies/ }).waitFor();
+    // The thread-only reply is not in the room's timeline.
+    expect(await log(bob).getByText("March works for me").count()).toBe(0);
+    await thread.getByRole("button", { name: "Close thread" }).click();
+    await expect.poll(() => thread.count()).toBe(0);
+  });
+
   it("names the tab with the room and the unread count, has a favicon, focuses the message box, and asks before leaving", async () => {
     const alice = await newPage();
     const bob = await newPage();

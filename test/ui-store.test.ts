@@ -288,6 +288,32 @@ describe("the web UI's store, over a real server", () => {
     expect(state(store).activeRoomId).toBe(general);
   });
 
+  it("opens a thread, counts replies on its first message, keeps replies out of the room unless also sent there", async () => {
+    const { ada, bob, bobSocket, general } = await twoPeople();
+    const root = (await call<{ message: { id: string } }>(bobSocket, "message:send", { roomId: general, body: "plan for friday?" })).message;
+    await call(bobSocket, "message:send", { roomId: general, body: "earlier reply", threadId: root.id });
+    const store = open(ada, page(general));
+    await vi.waitFor(() => expect(state(store).timelines[general]?.items).toHaveLength(1), WAIT);
+    const shownRoot = () => state(store).timelines[general]!.items[0]!;
+    expect(shownRoot().thread?.replies).toBe(1);
+
+    await store.openThread(general, root.id);
+    const view = () => state(store).threads[root.id]!;
+    expect(view().replies.items.map((m) => m.body)).toEqual(["earlier reply"]);
+    await store.reply(general, root.id, "I'll bring snacks", false);
+    await store.reply(general, root.id, "snacks confirmed, everyone", true);
+    await call(bobSocket, "message:send", { roomId: general, body: "great", threadId: root.id });
+    await vi.waitFor(() => expect(view().replies.items.map((m) => m.body)).toEqual(["earlier reply", "I'll bring snacks", "snacks confirmed, everyone", "great"]), WAIT);
+    // Each reply counted once (my own arrive both as an ack and as an event).
+    expect([shownRoot().thread?.replies, view().root.thread?.replies]).toEqual([4, 4]);
+    expect(shownRoot().thread?.lastReplier.id).toBe(bob.user.id);
+    expect(state(store).timelines[general]!.items.map((m) => m.body)).toEqual(["plan for friday?", "snacks confirmed, everyone"]);
+    // Bob's thread-only replies did not add to the room's unread (his first message is the one).
+    expect(state(store).rooms.find((r) => r.id === general)!.unread).toBe(1);
+    store.closeThread();
+    expect(state(store).openThread).toBeNull();
+  });
+
   it("keeps the members of the open room up to date as people join and leave", async () => {
     const { ada, bob, bobSocket, general } = await twoPeople();
     const store = open(ada, page(general));

@@ -11,6 +11,7 @@ import { MembersPanel } from "./MembersPanel";
 import { RoomView } from "./RoomView";
 import { QuickSwitcher } from "./QuickSwitcher";
 import { SearchDialog } from "./SearchDialog";
+import { ThreadPanel } from "./ThreadPanel";
 import { Sidebar } from "./Sidebar";
 
 /** Loads the signed-in user, opens the connection, and lays out the chat. */
@@ -91,6 +92,7 @@ function ChatLayout({ onSignOut }: { onSignOut: SignOutAction }) {
   const me = useChat((s) => s.me);
   const status = useChat((s) => s.status);
   const activeRoomId = useChat((s) => s.activeRoomId);
+  const openThread = useChat((s) => s.openThread);
   const [menuOpen, setMenuOpen] = useState(false);
   const [searching, setSearching] = useState(false);
   const [switching, setSwitching] = useState(false);
@@ -122,7 +124,10 @@ function ChatLayout({ onSignOut }: { onSignOut: SignOutAction }) {
   useEffect(() => setMenuOpen(false), [activeRoomId]);
 
   return (
-    <div className={`chat ${menuOpen || !activeRoomId ? "menu-open" : ""}`} data-status={status}>
+    <div
+      className={`chat ${menuOpen || !activeRoomId ? "menu-open" : ""} ${openThread && openThread.roomId === activeRoomId ? "thread-open" : ""}`}
+      data-status={status}
+    >
       <header className="topbar">
         <button
           className="icon menu-toggle"
@@ -153,7 +158,7 @@ function ChatLayout({ onSignOut }: { onSignOut: SignOutAction }) {
       {switching && <QuickSwitcher onClose={() => setSwitching(false)} />}
       <Sidebar />
       <RoomView />
-      <MembersPanel />
+      {openThread && openThread.roomId === activeRoomId ? <ThreadPanel roomId={openThread.roomId} rootId={openThread.rootId} /> : <MembersPanel />}
     </div>
   );
 }

@@ -1,6 +1,8 @@
 "use client";
 
 import { createContext, useContext, useMemo, type ReactNode } from "react";
+import type { Message } from "../../shared/protocol";
+import { fullTime } from "../_lib/format";
 import { ROOM_MENTION, splitMentions } from "../../shared/mentions";
 import { parseBody, plainText, type Block, type Inline } from "../_lib/markdown";
 
@@ -109,5 +111,20 @@ function MentionText({ text }: { text: string }): ReactNode {
     ) : (
       part.text
     ),
+  );
+}
+
+/** A stored message's text as the room and threads show it: "Message deleted", or its body with "(edited)". */
+export function MessageText({ message: m }: { message: Message }) {
+  if (m.deletedAt) return <p className="body hint">Message deleted</p>;
+  return (
+    <MessageBody body={m.body}>
+      {m.editedAt && (
+        <span className="edited hint" title={`Edited ${fullTime(m.editedAt)}`}>
+          {" "}
+          (edited)
+        </span>
+      )}
+    </MessageBody>
   );
 }

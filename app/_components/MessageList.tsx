@@ -9,7 +9,7 @@ import { mentionsMe, messageLink } from "../_lib/chat-store";
 import { useChat, useShallow, useStore } from "../_lib/use-chat";
 import { ConfirmDialog, errorText } from "./Dialog";
 import { EmojiPicker, rememberEmoji } from "./EmojiPicker";
-import { MessageBody, ReaderName } from "./MessageBody";
+import { MessageText, ReaderName } from "./MessageBody";
 
 const NO_ITEMS: TimelineMessage[] = [];
 
@@ -290,6 +290,11 @@ const MessageItem = memo(function MessageItem({
           <button className="ghost" aria-label="Add reaction" title="Add reaction" onClick={() => setPicking(true)}>
             ☺︎+
           </button>
+          {!m.threadId && (
+            <button className="ghost" onClick={() => void store.openThread(roomId, m.id)}>
+              Reply
+            </button>
+          )}
           <CopyLinkButton roomId={roomId} messageId={m.id} />
           {mine && (
             <button className="ghost" onClick={() => store.startEditing(roomId, m.id)}>
@@ -303,19 +308,20 @@ const MessageItem = memo(function MessageItem({
           )}
         </div>
       )}
-      {m.deletedAt ? (
-        <p className="body hint">Message deleted</p>
-      ) : editing ? (
-        <MessageEditor roomId={roomId} message={m} />
-      ) : (
-        <MessageBody body={m.body}>
-          {m.editedAt && (
-            <span className="edited hint" title={`Edited ${fullTime(m.editedAt)}`}>
-              {" "}
-              (edited)
-            </span>
-          )}
-        </MessageBody>
+      {editing && !m.deletedAt ? <MessageEditor roomId={roomId} message={m} /> : <MessageText message={m} />}
+      {m.alsoInRoom && m.threadId && (
+        <button className="link thread-link hint" onClick={() => void store.openThread(roomId, m.threadId!)}>
+          Replied in a thread
+        </button>
+      )}
+      {m.thread && m.thread.replies > 0 && (
+        <button className="link thread-link" onClick={() => void store.openThread(roomId, m.id)}>
+          {m.thread.replies} {m.thread.replies === 1 ? "reply" : "replies"}
+          <span className="hint">
+            {" "}
+            · last by {m.thread.lastReplier.displayName} {timeOf(m.thread.lastReplyAt)}
+          </span>
+        </button>
       )}
       {live && (m.reactions || reactError) && <ReactionBar roomId={roomId} message={m} onToggle={react} onAdd={() => setPicking(true)} error={reactError} />}
       {picking && (

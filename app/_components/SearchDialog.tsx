@@ -85,7 +85,7 @@ export function SearchDialog({ onClose }: { onClose: () => void }) {
   async function open(hit: SearchHit) {
     try {
       if (!rooms.some((r) => r.id === hit.room.id)) await store.joinRoom(hit.room.id);
-      await store.jumpTo(hit.room.id, hit.message.id);
+      await store.openMessage(hit.message);
       onClose();
     } catch (err) {
       setError(errorText(err));

@@ -17,15 +17,18 @@
  */
 import { createStore, type StoreApi } from "zustand/vanilla";
 import { ROOM_MENTION } from "../../shared/mentions";
-import type { Member, Message, NotifyLevel, PublicRoom, Room, RoomSummary, SearchHit, User } from "../../shared/protocol";
+import type { Member, Message, NotifyLevel, PublicRoom, ReactionEvent, Room, RoomSummary, SearchHit, User } from "../../shared/protocol";
 import type { MessageSearchInput } from "../../shared/schemas";
-import { Outbox } from "./outbox";
+import { newClientMsgId, Outbox } from "./outbox";
 import type { SessionEnd } from "./session-notice";
+import { errorText } from "./errors";
 import {
   appendUnsent,
   applyReaction,
   changeMessage,
   compareIds,
+  countReply,
+  withReply,
   EMPTY_TIMELINE,
   fetchMissed,
   findUnsent,
@@ -63,6 +66,17 @@ export interface ChatState {
    * stays while the room is open, as the marker itself moves on.
    */
   unreadFrom: Record<string, string | null>;
+  /** The thread shown beside the room, if any. */
+  openThread: { roomId: string; rootId: string } | null;
+  /** Threads loaded so far, by their first message's id: it, and its replies as a timeline. */
+  threads: Record<string, ThreadView>;
+}
+
+export interface ThreadView {
+  root: Message;
+  replies: Timeline;
+  /** Whether the loading of the thread failed (it shows why). */
+  error?: string;
 }
 
 /** What the store reads from and writes to the page. */
@@ -149,6 +163,8 @@ export class ChatStore {
       names: { [me.id]: me.displayName },
       editing: null,
       unreadFrom: {},
+      openThread: null,
+      threads: {},
     }));
     this.transport = new ChatTransport({
       ...options.connection,
@@ -170,8 +186,8 @@ export class ChatStore {
     // An edit or a deletion replaces the message where it is shown (a room not loaded reads it later).
     on("message:updated", (m) => this.changed(m));
     on("message:deleted", (m) => this.changed(m));
-    on("reaction:added", (change) => this.updateTimeline(change.roomId, (tl) => applyReaction(tl, change, true)));
-    on("reaction:removed", (change) => this.updateTimeline(change.roomId, (tl) => applyReaction(tl, change, false)));
+    on("reaction:added", (change) => this.onReaction(change, true));
+    on("reaction:removed", (change) => this.onReaction(change, false));
     on("member:joined", ({ roomId, member }) => this.onMemberJoined(roomId, member));
     on("member:left", ({ roomId, userId }) => this.onMemberLeft(roomId, userId));
     on("member:read", ({ roomId, userId, messageId }) => this.onMemberRead(roomId, userId, messageId));
@@ -204,6 +220,10 @@ export class ChatStore {
     // before anything is awaited: messages arriving live from now on are
     // newer than the gap, and must not hide it.
     const shown = first ? [] : Object.entries(this.get().timelines).map(([roomId, tl]) => [roomId, newestStored(tl)?.id] as const);
+    // Threads may have missed replies meanwhile: read again when shown.
+    const thread = this.get().openThread;
+    if (!first) this.set({ threads: {} });
+    if (!first && thread) void this.openThread(thread.roomId, thread.rootId);
     try {
       await this.refreshRooms();
       // Catch up every room on screen, then resend what was pending.
@@ -361,6 +381,7 @@ export class ChatStore {
   }
 
   private onRoomLeft(roomId: string): void {
+    if (this.get().openThread?.roomId === roomId) this.closeThread();
     const rooms = this.get().rooms.filter((r) => r.id !== roomId);
     const { [roomId]: _gone, ...timelines } = this.get().timelines;
     this.set({ rooms, timelines });
@@ -507,22 +528,43 @@ export class ChatStore {
     const message = timelines[roomId]?.items.find((m) => !m.status && m.id === messageId);
     const mine = message?.reactions?.some((r) => r.emoji === emoji && r.userIds.includes(me.id)) ?? false;
     await this.transport.request(mine ? "reaction:remove" : "reaction:add", { roomId, messageId, emoji });
-    this.updateTimeline(roomId, (tl) => applyReaction(tl, { roomId, messageId, emoji, userId: me.id }, !mine));
+    this.onReaction({ roomId, messageId, emoji, userId: me.id }, !mine);
   }
 
   private changed(message: Message): void {
-    this.updateTimeline(message.roomId, (tl) => changeMessage(tl, message, this.get().me.id));
+    const myId = this.get().me.id;
+    this.updateTimeline(message.roomId, (tl) => changeMessage(tl, message, myId));
+    // A reply, or a thread's first message, changes in the thread too.
+    const threadId = message.threadId ?? message.id;
+    const view = this.get().threads[threadId];
+    if (!view) return;
+    if (message.threadId) this.setThread(threadId, { ...view, replies: changeMessage(view.replies, message, myId) });
+    else this.setThread(threadId, { ...view, root: { ...message, thread: view.root.thread, reactions: message.deletedAt ? undefined : view.root.reactions } });
+  }
+
+  /** A reaction changed on a message that may also be shown in a thread. */
+  private onReaction(change: ReactionEvent, added: boolean): void {
+    this.updateTimeline(change.roomId, (tl) => applyReaction(tl, change, added));
+    for (const [rootId, view] of Object.entries(this.get().threads)) {
+      if (view.root.roomId !== change.roomId) continue;
+      const replies = applyReaction(view.replies, change, added);
+      const root = view.root.id === change.messageId ? applyReaction({ ...EMPTY_TIMELINE, items: [view.root] }, change, added).items[0]! : view.root;
+      if (replies !== view.replies || root !== view.root) this.setThread(rootId, { ...view, root, replies });
+    }
   }
 
   private onMessage(message: Message): void {
     const { me, activeRoomId, timelines, typing } = this.get();
     const tl = timelines[message.roomId];
     const known = tl?.items.some((m) => m.id === message.id);
+    // A reply belongs to its thread; the room shows it only if it was also sent there.
+    const inRoom = !message.threadId || message.alsoInRoom === true;
+    const newReply = message.threadId !== undefined && this.addReply(message);
     // A message delivered again (a resend) keeps the reactions it has here; a
     // timeline showing the past does not take new ones (reading forward will).
     if (known) this.changed(message);
-    else if (tl && !tl.hasNewer) this.merge(message.roomId, [message]);
-    if (known || message.authorId === me.id) return;
+    else if (inRoom && tl && !tl.hasNewer) this.merge(message.roomId, [message]);
+    if (known || (message.threadId && !newReply) || message.authorId === me.id) return;
     const seen = message.roomId === activeRoomId && this.page.visible();
     const typists = typing[message.roomId];
     const { rooms, names } = this.get();
@@ -531,20 +573,111 @@ export class ChatStore {
       names: { ...names, [message.authorId]: message.author.displayName },
       rooms: seen
         ? rooms
-        : rooms.map((r) => (r.id === message.roomId ? { ...r, unread: r.unread + 1, mentions: r.mentions + (mentioned ? 1 : 0) } : r)),
+        : rooms.map((r) =>
+            r.id === message.roomId ? { ...r, unread: r.unread + (inRoom ? 1 : 0), mentions: r.mentions + (mentioned ? 1 : 0) } : r,
+          ),
       typing: typists?.[message.authorId] ? { ...typing, [message.roomId]: without(typists, message.authorId) } : typing,
     });
     const room = rooms.find((r) => r.id === message.roomId);
-    if (room && !this.page.visible() && (room.notifications === "all" || (room.notifications === "mentions" && mentioned))) {
+    // Everything in the room, and replies in threads I take part in; or only what mentions me.
+    const wanted = room?.notifications === "all" ? inRoom || mentioned || this.takesPart(message) : room?.notifications === "mentions" && mentioned;
+    if (room && wanted && !this.page.visible()) {
       this.page.notify(
         {
           title: room.kind === "dm" ? message.author.displayName : `${message.author.displayName} in #${room.name}`,
           body: message.body.length > 200 ? `${message.body.slice(0, 200)}…` : message.body,
           tag: message.roomId,
         },
-        () => void this.jumpTo(message.roomId, message.id).catch(() => this.openRoom(message.roomId)),
+        () => void this.openMessage(message).catch(() => this.openRoom(message.roomId)),
       );
     }
+  }
+
+  /** Opens a room at a message; a reply that lives in its thread opens at the thread's first message, the thread beside it. */
+  async openMessage(message: Pick<Message, "roomId" | "id" | "threadId" | "alsoInRoom">): Promise<void> {
+    const { roomId, id, threadId, alsoInRoom } = message;
+    await this.jumpTo(roomId, threadId && !alsoInRoom ? threadId : id);
+    if (threadId) await this.openThread(roomId, threadId);
+  }
+
+  // ---- threads ---------------------------------------------------------------------
+
+  /** Shows a thread beside its room, loading its first message and latest replies. */
+  async openThread(roomId: string, rootId: string): Promise<void> {
+    this.set({ openThread: { roomId, rootId } });
+    if (this.get().threads[rootId]) return;
+    try {
+      const page = await this.transport.request("message:thread", { roomId, threadId: rootId, limit: PAGE });
+      this.setThread(rootId, { root: page.root, replies: mergeMessages(undefined, page.replies, this.get().me.id, { hasMore: page.hasMore }) });
+    } catch (err) {
+      const shown = this.get().timelines[roomId]?.items.find((m) => m.id === rootId);
+      if (shown) this.setThread(rootId, { root: shown, replies: { ...EMPTY_TIMELINE, hasMore: false }, error: errorText(err) });
+    }
+  }
+
+  closeThread(): void {
+    this.set({ openThread: null });
+  }
+
+  /** Loads the page of replies before the oldest shown. */
+  async loadOlderReplies(rootId: string): Promise<void> {
+    const view = this.get().threads[rootId];
+    if (!view || view.replies.loading || !view.replies.hasMore) return;
+    const oldest = oldestStored(view.replies);
+    this.setThread(rootId, { ...view, replies: { ...view.replies, loading: true } });
+    try {
+      const page = await this.transport.request("message:thread", {
+        roomId: view.root.roomId,
+        threadId: rootId,
+        limit: PAGE,
+        ...(oldest ? { before: oldest.id } : {}),
+      });
+      const now = this.get().threads[rootId]!;
+      this.setThread(rootId, { ...now, replies: mergeMessages(now.replies, page.replies, this.get().me.id, { hasMore: page.hasMore }) });
+    } finally {
+      const now = this.get().threads[rootId];
+      if (now) this.setThread(rootId, { ...now, replies: { ...now.replies, loading: false } });
+    }
+  }
+
+  /** Replies in a thread (throws a RequestError when refused: the thread's composer says why). */
+  async reply(roomId: string, rootId: string, body: string, alsoToRoom: boolean): Promise<void> {
+    const { message } = await this.transport.request("message:send", {
+      roomId,
+      body,
+      threadId: rootId,
+      clientMsgId: newClientMsgId(),
+      ...(alsoToRoom ? { alsoToRoom } : {}),
+    });
+    this.addReply(message);
+    const tl = this.get().timelines[roomId];
+    if (alsoToRoom && tl && !tl.hasNewer) this.merge(roomId, [message]);
+  }
+
+  /**
+   * A reply, from its ack or its event (whichever comes first): into its
+   * thread's list if that is loaded, and counted on its first message.
+   * Returns whether it was new here.
+   */
+  private addReply(reply: Message): boolean {
+    const rootId = reply.threadId!;
+    const view = this.get().threads[rootId];
+    if (view?.replies.items.some((m) => m.id === reply.id)) return false;
+    if (view) this.setThread(rootId, { ...view, root: withReply(view.root, reply), replies: mergeMessages(view.replies, [reply], this.get().me.id) });
+    this.updateTimeline(reply.roomId, (tl) => countReply(tl, reply));
+    return true;
+  }
+
+  /** Whether I take part in a reply's thread: I started it, or replied in it (as far as this tab knows). */
+  private takesPart(reply: Message): boolean {
+    if (!reply.threadId) return false;
+    const { me, timelines, threads } = this.get();
+    const root = threads[reply.threadId]?.root ?? timelines[reply.roomId]?.items.find((m) => m.id === reply.threadId);
+    return root?.authorId === me.id || (threads[reply.threadId]?.replies.items.some((m) => m.authorId === me.id) ?? false);
+  }
+
+  private setThread(rootId: string, view: ThreadView): void {
+    this.set({ threads: { ...this.get().threads, [rootId]: view } });
   }
 
   /** What I am notified of in a room (all my tabs follow). */

@@ -104,6 +104,28 @@ function reactionsAfter(reactions: Reaction[], { emoji, userId }: ReactionEvent,
 }
 
 /**
+ * A reply arrived in the thread of a shown message: its summary counts it
+ * and names the latest replier. The caller makes sure each reply is counted
+ * once (the thread's own list knows which it has).
+ */
+export function countReply(tl: Timeline, reply: Message): Timeline {
+  const index = tl.items.findIndex((m) => isStored(m) && m.id === reply.threadId);
+  const root = tl.items[index];
+  if (!root) return tl;
+  const items = tl.items.slice();
+  items[index] = withReply(root, reply);
+  return { ...tl, items };
+}
+
+/** A thread's first message with one more reply in its summary. */
+export function withReply<M extends Message>(root: M, reply: Message): M {
+  return {
+    ...root,
+    thread: { replies: (root.thread?.replies ?? 0) + 1, lastReplyAt: reply.createdAt, lastReplier: { ...reply.author } },
+  };
+}
+
+/**
  * After a reconnect that missed more than could be fetched: the newest
  * messages alone (older ones load on scrolling up), the unsent kept.
  */

@@ -2,7 +2,7 @@ import type { Message, SearchHit, User } from "../../shared/protocol";
 import type { MessageSearch } from "../../shared/schemas";
 import { Prisma, type PrismaClient } from "../db/generated/client";
 import { AppError } from "./errors";
-import { toMessage } from "./wire";
+import { type MessageRow, toMessage } from "./wire";
 
 /** Words of a query searched for at most; more narrow nothing a person means. */
 export const MAX_SEARCH_TERMS = 8;
@@ -44,21 +44,8 @@ export class MessageSearcher {
       input.until ? Prisma.sql`AND m."createdAt" < ${new Date(input.until)}` : Prisma.empty,
       input.before ? Prisma.sql`AND m.id < ${BigInt(input.before)}` : Prisma.empty,
     ];
-    const rows = await this.db.$queryRaw<
-      Array<{
-        id: bigint;
-        roomId: string;
-        authorId: string;
-        body: string;
-        clientMsgId: string | null;
-        createdAt: Date;
-        editedAt: Date | null;
-        authorName: string;
-        roomName: string;
-        roomKind: "group" | "dm";
-      }>
-    >`
-      SELECT m.id, m."roomId", m."authorId", m.body, m."clientMsgId", m."createdAt", m."editedAt",
+    const rows = await this.db.$queryRaw<Array<MessageRow & { authorName: string; roomName: string; roomKind: "group" | "dm" }>>`
+      SELECT m.id, m."roomId", m."authorId", m.body, m."clientMsgId", m."createdAt", m."editedAt", m.mentions, m."threadId", m."alsoInRoom",
              u."displayName" AS "authorName", r.name AS "roomName", r.kind::text AS "roomKind"
       FROM "Message" m
       JOIN "Room" r ON r.id = m."roomId"
