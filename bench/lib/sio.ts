@@ -157,10 +157,13 @@ function safeJson(text: string): unknown {
   }
 }
 
-/** True when a frame is an ack whose argument is `{"ok":true…}`. */
+/**
+ * True unless a frame is a refusal: refusals start `{"ok":false`, while a
+ * success carries its result first and `"ok":true` last (the relay's is only `{"ok":true}`).
+ */
 export function ackOk(frame: Buffer): boolean {
   const bracket = frame.indexOf(BRACKET, 2);
-  return frame.toString("latin1", bracket + 1, bracket + 11) === '{"ok":true';
+  return frame.toString("latin1", bracket + 1, bracket + 12) !== '{"ok":false';
 }
 
 /** Runs `task` over `items` with at most `limit` in flight; rejects on the first failure. */

@@ -62,6 +62,8 @@ export interface Target {
   redis: BenchRedis | null;
   /** "embedded (PGlite …)", "PostgreSQL 15.x, database bench_…", or "none". */
   database: string;
+  /** The PostgreSQL database's URL (for scenarios that fill it directly), or null: the relay, the embedded database. */
+  databaseUrl: string | null;
   /** Environment the server was started with (secrets left out). */
   settings: Record<string, string>;
   /** Creates `n` accounts (registration for Switchboard); returns how long it took. */
@@ -192,6 +194,7 @@ async function startRelay(spec: TargetSpec, opts: StartOptions, redis: BenchRedi
     server: servers[0]!,
     redis,
     database: redis ? `none; ${redis.description}` : "none",
+    databaseUrl: null,
     settings,
     createUsers: async (n) => ({
       users: Array.from({ length: n }, () => {
@@ -258,9 +261,9 @@ async function startSwitchboardTarget(spec: TargetSpec, opts: StartOptions, redi
     SWITCHBOARD_RATE_LIMIT: String(opts.rateLimit),
     SWITCHBOARD_USER_RATE_LIMIT: String(opts.rateLimit),
     // Every simulated user connects from 127.0.0.1: per-address limits would refuse most of them.
-    SWITCHBOARD_AUTH_RATE_LIMIT: "100000000",
-    SWITCHBOARD_SIGNUP_LIMIT: "100000000",
-    SWITCHBOARD_CONNECT_RATE_LIMIT: "100000000",
+    SWITCHBOARD_AUTH_RATE_LIMIT: "1000000",
+    SWITCHBOARD_SIGNUP_LIMIT: "1000000",
+    SWITCHBOARD_CONNECT_RATE_LIMIT: "1000000",
     SWITCHBOARD_API_KEYS: API_KEY,
     SWITCHBOARD_API_RATE_LIMIT: "1000000",
     DATABASE_URL: databaseUrl,
@@ -301,6 +304,7 @@ async function startSwitchboardTarget(spec: TargetSpec, opts: StartOptions, redi
     server,
     redis,
     database: redis ? `${database}; ${redis.description}` : database,
+    databaseUrl: databaseUrl || null,
     settings: {
       ...settings,
       SWITCHBOARD_SECRET: "(random, shared by the instances)",

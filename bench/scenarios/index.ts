@@ -11,8 +11,9 @@ import { chatMix } from "./chat-mix";
 import { fanOut } from "./fan-out";
 import { httpPublish } from "./http-publish";
 import { idle } from "./idle";
+import { search } from "./search";
 
-export const scenarios: Scenario[] = [fanOut, chatMix, idle, httpPublish];
+export const scenarios: Scenario[] = [fanOut, chatMix, idle, httpPublish, search];
 
 export interface Suite {
   name: string;

@@ -52,8 +52,12 @@ export class MessageSearcher {
       JOIN "User" u ON u.id = m."authorId"
       WHERE to_tsvector('simple', m.body) @@ to_tsquery('simple', ${query})
         AND m."deletedAt" IS NULL
-        AND (r.visibility = 'public' OR EXISTS (
-          SELECT 1 FROM "Membership" ms WHERE ms."roomId" = m."roomId" AND ms."userId" = ${actor.id}))
+        -- The rooms the asker may read, as one list the planner can count: a
+        -- per-row membership test makes it overestimate how much passes, and
+        -- walk back through every message re-parsing bodies.
+        AND m."roomId" = ANY(ARRAY(
+          SELECT id FROM "Room" WHERE visibility = 'public'
+          UNION SELECT "roomId" FROM "Membership" WHERE "userId" = ${actor.id}))
         ${Prisma.join(filters, " ")}
       ORDER BY m.id DESC
       LIMIT ${input.limit + 1}`;
