@@ -1,8 +1,9 @@
 "use client";
 
-import { useEffect, useState } from "react";
+import { useCallback, useEffect, useState } from "react";
 import type { SearchHit } from "../../shared/protocol";
 import { excerpt, fullTime, highlight, timeOf } from "../_lib/format";
+import { useSearch } from "../_lib/use-search";
 import { roomTitle, useChat, useStore } from "../_lib/use-chat";
 import { Dialog, errorText } from "./Dialog";
 
@@ -14,6 +15,9 @@ const PERIODS: Array<[string, number]> = [
   ["Past 30 days", 30],
   ["Past year", 365],
 ];
+
+/** Whether a query has anything to search for (the server searches letters and digits). */
+const hasWordsIn = (query: string) => /[\p{L}\p{N}]/u.test(query);
 
 interface Results {
   hits: SearchHit[];
@@ -36,47 +40,39 @@ export function SearchDialog({ onClose }: { onClose: () => void }) {
   const [roomId, setRoomId] = useState("");
   const [fromMe, setFromMe] = useState(false);
   const [days, setDays] = useState(0);
-  const [results, setResults] = useState<Results | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const [paged, setPaged] = useState<Results | null>(null);
+  const [actionError, setActionError] = useState<string | null>(null);
   const [loadingMore, setLoadingMore] = useState(false);
 
-  const filters = {
-    ...(roomId ? { roomId } : {}),
-    ...(fromMe ? { authorId: me.id } : {}),
-    ...(days ? { since: new Date(Date.now() - days * 86_400_000).toISOString() } : {}),
-  };
   const q = query.trim();
-  const hasWords = /[\p{L}\p{N}]/u.test(q);
-
-  // A moment after typing stops; answers to earlier queries are dropped.
-  useEffect(() => {
-    if (!hasWords) {
-      setResults(null);
-      setError(null);
-      return;
-    }
-    let stale = false;
-    const timer = setTimeout(() => {
-      store.search({ query: q, ...filters }).then(
-        (found) => !stale && (setResults(found), setError(null)),
-        (err: unknown) => !stale && setError(errorText(err)),
-      );
-    }, 250);
-    return () => {
-      stale = true;
-      clearTimeout(timer);
-    };
-    // `filters` is made of roomId, fromMe and days.
-  }, [q, roomId, fromMe, days, hasWords, store]);
+  const hasWords = hasWordsIn(q);
+  const filters = useCallback(
+    () => ({
+      ...(roomId ? { roomId } : {}),
+      ...(fromMe ? { authorId: me.id } : {}),
+      ...(days ? { since: new Date(Date.now() - days * 86_400_000).toISOString() } : {}),
+    }),
+    [roomId, fromMe, me.id, days],
+  );
+  // A moment after typing stops; answers to earlier queries are dropped. Without words there is nothing to ask.
+  const find = useCallback(
+    (words: string): Promise<Results | null> => (hasWordsIn(words) ? store.search({ query: words, ...filters() }) : Promise.resolve(null)),
+    [store, filters],
+  );
+  const { results: found, error: searchError } = useSearch(query, find, { delayMs: 250 });
+  // "More results" pages on from what the search found, until the search changes.
+  useEffect(() => setPaged(null), [found]);
+  const results = paged ?? found;
+  const error = actionError ?? searchError;
 
   async function more() {
     if (!results?.nextCursor) return;
     setLoadingMore(true);
     try {
-      const next = await store.search({ query: q, ...filters, before: results.nextCursor });
-      setResults({ ...next, hits: [...results.hits, ...next.hits] });
+      const next = await store.search({ query: q, ...filters(), before: results.nextCursor });
+      setPaged({ ...next, hits: [...results.hits, ...next.hits] });
     } catch (err) {
-      setError(errorText(err));
+      setActionError(errorText(err));
     } finally {
       setLoadingMore(false);
     }
@@ -88,7 +84,7 @@ export function SearchDialog({ onClose }: { onClose: () => void }) {
       await store.openMessage(hit.message);
       onClose();
     } catch (err) {
-      setError(errorText(err));
+      setActionError(errorText(err));
     }
   }
 
