@@ -17,13 +17,22 @@ const MENTION = /(?<![\p{L}\p{N}_.@-])@([A-Za-z0-9_.-]{3,32})(?![A-Za-z0-9_@-])/
 /** Most mentions a message keeps (more are text like any other). */
 export const MAX_MENTIONS = 50;
 
-/** What a body mentions: lower-case usernames, and {@link ROOM_MENTION} for `@room`; each once, in order. */
+/** Each mention in a body: where it is written, and who it names (a lower-case username, or {@link ROOM_MENTION}). */
+function* mentionsAt(body: string): Generator<{ start: number; end: number; mention: string }> {
+  if (!body.includes("@")) return;
+  for (const match of body.matchAll(MENTION)) {
+    const name = match[1]!.replace(/\.+$/, "");
+    if (name.length < 3) continue;
+    const lower = name.toLowerCase();
+    yield { start: match.index, end: match.index + 1 + name.length, mention: lower === "room" ? ROOM_MENTION : lower };
+  }
+}
+
+/** What a body mentions, each once, in order (at most {@link MAX_MENTIONS}). */
 export function mentionsIn(body: string): string[] {
   const found = new Set<string>();
-  for (const match of body.matchAll(MENTION)) {
-    const name = match[1]!.replace(/\.+$/, "").toLowerCase();
-    if (name.length < 3) continue;
-    found.add(name === "room" ? ROOM_MENTION : name);
+  for (const { mention } of mentionsAt(body)) {
+    found.add(mention);
     if (found.size >= MAX_MENTIONS) break;
   }
   return [...found];
@@ -33,13 +42,9 @@ export function mentionsIn(body: string): string[] {
 export function splitMentions(body: string): Array<{ text: string; mention?: string }> {
   const parts: Array<{ text: string; mention?: string }> = [];
   let last = 0;
-  for (const match of body.matchAll(MENTION)) {
-    const name = match[1]!.replace(/\.+$/, "");
-    if (name.length < 3) continue;
-    const start = match.index;
-    const end = start + 1 + name.length;
+  for (const { start, end, mention } of mentionsAt(body)) {
     if (start > last) parts.push({ text: body.slice(last, start) });
-    parts.push({ text: body.slice(start, end), mention: name.toLowerCase() === "room" ? ROOM_MENTION : name.toLowerCase() });
+    parts.push({ text: body.slice(start, end), mention });
     last = end;
   }
   if (last < body.length) parts.push({ text: body.slice(last) });

@@ -259,7 +259,7 @@ export class Messages {
     return this.page(roomId, before, limit, actor.id);
   }
 
-  /** A page of history with its messages' reactions (the asker always listed among an emoji's people where they reacted). */
+  /** A page of the room's timeline with its messages' reactions and thread summaries. */
   private async page(roomId: string, before: string | undefined, limit: number, askerId: string | null) {
     if ((await this.db.room.count({ where: { id: roomId } })) === 0) throw new AppError("not_found", "no such room");
     const rows = await this.rows(roomId, before ? { lt: BigInt(before) } : {}, "desc", limit + 1);
@@ -270,9 +270,8 @@ export class Messages {
   /**
    * The messages around one (a search result, a shared link), oldest first:
    * up to half of `limit` before it, it, and the rest after it (more after
-   * it when fewer come before). `hasMore`
-   * says older ones exist, `hasNewer` newer ones (read on with
-   * `message:newer`).
+   * it when fewer come before). `hasMore` says older ones exist, `hasNewer`
+   * newer ones (read on with `message:newer`).
    */
   async around(actor: User, { roomId, messageId, limit }: MessageAround) {
     await this.rooms.assertReadable(actor, roomId);
