@@ -207,11 +207,13 @@ describe("reactions on a timeline", () => {
     );
   });
 
-  it("keeps the shown reactions through an edit, and drops them with a deletion", () => {
-    const reacted = applyReaction(base, change("ada", "👍"), true);
+  it("keeps the shown reactions and thread summary through an edit, and drops the reactions with a deletion", () => {
+    const thread = { replies: 2, lastReplyAt: "2026-12-05T00:00:00.000Z", lastReplier: { id: "bob", displayName: "Bob" } };
+    const reacted = applyReaction(mergeMessages(undefined, [{ ...stored(1), thread }, stored(2)], ME), change("ada", "👍"), true);
     const edited = changeMessage(reacted, { ...stored(1), body: "edited", editedAt: "2026-12-05T00:00:00.000Z" }, ME);
-    expect(edited.items[0]).toMatchObject({ body: "edited", reactions: [{ emoji: "👍", count: 1, userIds: ["ada"] }] });
+    expect(edited.items[0]).toMatchObject({ body: "edited", thread, reactions: [{ emoji: "👍", count: 1, userIds: ["ada"] }] });
     const deleted = changeMessage(edited, { ...stored(1), body: "", deletedAt: "2026-12-05T00:00:01.000Z" }, ME);
     expect(deleted.items[0]!.reactions).toBeUndefined();
+    expect(deleted.items[0]!.thread).toEqual(thread);
   });
 });

@@ -25,6 +25,7 @@ import { errorText } from "./errors";
 import {
   appendUnsent,
   applyReaction,
+  changedMessage,
   changeMessage,
   compareIds,
   countReply,
@@ -539,7 +540,7 @@ export class ChatStore {
     const view = this.get().threads[threadId];
     if (!view) return;
     if (message.threadId) this.setThread(threadId, { ...view, replies: changeMessage(view.replies, message, myId) });
-    else this.setThread(threadId, { ...view, root: { ...message, thread: view.root.thread, reactions: message.deletedAt ? undefined : view.root.reactions } });
+    else this.setThread(threadId, { ...view, root: changedMessage(view.root, message) });
   }
 
   /** A reaction changed on a message that may also be shown in a thread. */

@@ -62,13 +62,23 @@ export function mergeMessages(tl: Timeline | undefined, messages: Message[], myI
 }
 
 /**
- * A message changed (edited or deleted) where it is shown. An edit carries no
- * reactions, so the shown ones stay; a deletion drops them with the body.
+ * A message as changed (edited or deleted) over the copy shown. An edit
+ * carries neither reactions nor the thread's summary, so the shown ones stay;
+ * a deletion drops the reactions with the body (its thread lives on).
  */
+export function changedMessage<M extends Message>(shown: M | undefined, message: Message): Message {
+  if (!shown) return message;
+  return {
+    ...message,
+    ...(shown.reactions && !message.deletedAt && !message.reactions ? { reactions: shown.reactions } : {}),
+    ...(shown.thread && !message.thread ? { thread: shown.thread } : {}),
+  };
+}
+
+/** A message changed where it is shown (see {@link changedMessage}). */
 export function changeMessage(tl: Timeline, message: Message, myId: string): Timeline {
   const shown = tl.items.find((m) => isStored(m) && m.id === message.id);
-  const keep = shown?.reactions && !message.deletedAt && !message.reactions ? { reactions: shown.reactions } : {};
-  return mergeMessages(tl, [{ ...message, ...keep }], myId);
+  return mergeMessages(tl, [changedMessage(shown, message)], myId);
 }
 
 /**
