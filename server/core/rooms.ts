@@ -176,21 +176,21 @@ export class Rooms {
     >`
       SELECT r.id, r.name, r.kind::text AS kind, r.visibility::text AS visibility, r."createdAt",
              m."lastReadMessageId", m.notify::text AS notify,
-             (SELECT count(*)::int FROM (
-                SELECT 1 FROM "Message" x
-                WHERE x."roomId" = r.id AND x.id > COALESCE(m."lastReadMessageId", 0)
-                  AND x."authorId" <> ${actor.id} AND (x."threadId" IS NULL OR x."alsoInRoom")
-                LIMIT ${UNREAD_CAP}) u) AS unread,
-             (SELECT count(*)::int FROM (
-                SELECT 1 FROM "Message" x
-                WHERE x."roomId" = r.id AND x.id > COALESCE(m."lastReadMessageId", 0)
-                  AND x."authorId" <> ${actor.id} AND x."deletedAt" IS NULL
-                  AND x.mentions && ARRAY[${actor.username.toLowerCase()}, ${ROOM_MENTION}]::text[]
-                LIMIT ${UNREAD_CAP}) u) AS mentions,
+             c.unread, c.mentions,
              CASE WHEN r.kind = 'dm' THEN COALESCE(
                (SELECT o."userId" FROM "Membership" o WHERE o."roomId" = r.id AND o."userId" <> ${actor.id} LIMIT 1),
                ${actor.id}) END AS "peerId"
       FROM "Membership" m JOIN "Room" r ON r.id = m."roomId"
+      -- One walk over the messages after the read marker (up to UNREAD_CAP) counts both:
+      -- unread (the room's timeline: no thread-only replies) and the mentions of the member.
+      CROSS JOIN LATERAL (
+        SELECT count(*) FILTER (WHERE x."threadId" IS NULL OR x."alsoInRoom")::int AS unread,
+               count(*) FILTER (WHERE x."deletedAt" IS NULL
+                 AND x.mentions && ARRAY[${actor.username.toLowerCase()}, ${ROOM_MENTION}]::text[])::int AS mentions
+        FROM (SELECT x."threadId", x."alsoInRoom", x."deletedAt", x.mentions FROM "Message" x
+              WHERE x."roomId" = r.id AND x.id > COALESCE(m."lastReadMessageId", 0) AND x."authorId" <> ${actor.id}
+              LIMIT ${UNREAD_CAP}) x
+      ) c
       WHERE m."userId" = ${actor.id}
         AND (${from}::timestamptz IS NULL OR (r."createdAt", r.id) > (${from}::timestamptz, ${afterId ?? ""}))
       ORDER BY r."createdAt", r.id
