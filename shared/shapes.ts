@@ -23,7 +23,7 @@ export const notifyLevel = z.enum(["all", "mentions", "none"]);
 
 export const roomSummaryShape = roomShape.extend({
   unread: z.number().int().describe("messages after the member's read marker, counted up to UNREAD_CAP"),
-  mentions: z.number().int().describe("of those, the ones that mention the member (by username or @room), up to UNREAD_CAP"),
+  mentions: z.number().int().describe("messages after the read marker that mention the member (by username or @room; thread replies included), up to UNREAD_CAP"),
   notifications: notifyLevel.describe("what the member is notified of here: every message, mentions only, or nothing"),
   lastReadMessageId: z.string().nullable(),
   peer: userShape.optional().describe("for DMs: the other participant (yourself for a DM with yourself)"),

@@ -4,6 +4,7 @@ import { useCallback, useEffect, useState } from "react";
 import type { SearchHit } from "../../shared/protocol";
 import { excerpt, fullTime, highlight, timeOf } from "../_lib/format";
 import { useSearch } from "../_lib/use-search";
+import { searchTerms } from "../../shared/search";
 import { roomTitle, useChat, useStore } from "../_lib/use-chat";
 import { Dialog, errorText } from "./Dialog";
 
@@ -16,8 +17,8 @@ const PERIODS: Array<[string, number]> = [
   ["Past year", 365],
 ];
 
-/** Whether a query has anything to search for (the server searches letters and digits). */
-const hasWordsIn = (query: string) => /[\p{L}\p{N}]/u.test(query);
+/** Whether a query has anything to search for (a query without words is refused). */
+const hasWordsIn = (query: string) => searchTerms(query).length > 0;
 
 interface Results {
   hits: SearchHit[];

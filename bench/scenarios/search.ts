@@ -12,7 +12,8 @@
  * the embedded database would have to be filled through the server.
  */
 import pg from "pg";
-import { MessageSearcher, searchTerms } from "../../server/core/search";
+import { MessageSearcher } from "../../server/core/search";
+import { searchTerms } from "../../shared/search";
 import { Prisma, type PrismaClient } from "../../server/db/generated/client";
 import type { User } from "../../shared/protocol";
 import type { MessageSearch } from "../../shared/schemas";

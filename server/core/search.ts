@@ -1,22 +1,9 @@
 import type { Message, SearchHit, User } from "../../shared/protocol";
 import type { MessageSearch } from "../../shared/schemas";
 import { Prisma, type PrismaClient } from "../db/generated/client";
+import { searchTerms } from "../../shared/search";
 import { AppError } from "./errors";
 import { type MessageRow, toMessage } from "./wire";
-
-/** Words of a query searched for at most; more narrow nothing a person means. */
-export const MAX_SEARCH_TERMS = 8;
-
-/**
- * The words of a search query: runs of letters and digits, lower-cased,
- * each matched as the start of a word ("deplo" finds "deploy" and
- * "deployed"). Everything else in the query (operators, quotes, markup)
- * only separates words, so a query cannot be anything but words.
- */
-export function searchTerms(query: string): string[] {
-  const words = query.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
-  return [...new Set(words.map((w) => w.slice(0, 64)))].slice(0, MAX_SEARCH_TERMS);
-}
 
 /**
  * Full-text search over messages, with PostgreSQL's text search (the
