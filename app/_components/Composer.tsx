@@ -2,6 +2,8 @@
 
 import { memo, useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from "react";
 import { MAX_BODY_LENGTH } from "../../shared/limits";
+import { overLimitText } from "../_lib/errors";
+import { sendsMessage } from "../_lib/keys";
 import { useStore } from "../_lib/use-chat";
 import { mentionAt, MentionList, type MentionOption, useMentionOptions } from "./MentionPicker";
 
@@ -52,7 +54,7 @@ export const Composer = memo(function Composer({ roomId, placeholder }: { roomId
       else pick(options[Math.min(active, options.length - 1)]!);
       return;
     }
-    if (event.key === "Enter" && !event.shiftKey && !event.nativeEvent.isComposing) {
+    if (sendsMessage(event)) {
       event.preventDefault();
       send();
     } else if (event.key === "ArrowUp" && text === "" && store.editLast(roomId)) {
@@ -92,7 +94,7 @@ export const Composer = memo(function Composer({ roomId, placeholder }: { roomId
       </button>
       {tooLong && (
         <p id="composer-error" className="form-error">
-          {text.length - MAX_BODY_LENGTH} characters over the {MAX_BODY_LENGTH.toLocaleString()} limit.
+          {overLimitText(text)}
         </p>
       )}
       {/* The formatting messages show (app/_lib/markdown.ts), as it is typed. */}

@@ -6,6 +6,8 @@ import type { TimelineMessage } from "../_lib/timeline";
 import { dayKey, dayLabel, fullTime, GROUP_GAP_MS, timeOf } from "../_lib/format";
 import { compareIds } from "../_lib/timeline";
 import { mentionsMe, messageLink } from "../_lib/chat-store";
+import { overLimitText } from "../_lib/errors";
+import { sendsMessage } from "../_lib/keys";
 import { useChat, useShallow, useStore } from "../_lib/use-chat";
 import { ConfirmDialog, errorText } from "./Dialog";
 import { EmojiPicker, rememberEmoji } from "./EmojiPicker";
@@ -158,73 +160,73 @@ export const MessageList = memo(function MessageList({ roomId }: { roomId: strin
 
   return (
     <ReaderName.Provider value={myName}>
-    <div className="timeline-wrap">
-      {away.unreadAbove && (firstUnread !== undefined || unreadBeyond) && (
-        <button className="jump jump-unread primary" onClick={() => void jumpToUnread()}>
-          ↑ Jump to first unread
-        </button>
-      )}
-      <div className="messages" ref={scroller} onScroll={onScroll} role="log" aria-label="Messages" tabIndex={0}>
-        {timeline?.hasMore ? (
-          <div className="history-edge">
-            <button className="ghost" disabled={timeline.loading} onClick={() => void store.loadOlder(roomId)}>
-              {timeline.loading ? "Loading…" : "Load older messages"}
-            </button>
-          </div>
-        ) : timeline && items.length === 0 ? (
-          <p className="history-edge hint">No messages yet. Write the first one below.</p>
-        ) : timeline ? (
-          <p className="history-edge hint">This is the beginning of the conversation.</p>
-        ) : null}
-        <ol className="message-items">
-          {items.map((m, i) => {
-            const prev = items[i - 1];
-            const newDay = !prev || dayKey(prev.createdAt) !== dayKey(m.createdAt);
-            const grouped =
-              !newDay &&
-              m.id !== firstUnread &&
-              prev !== undefined &&
-              prev.authorId === m.authorId &&
-              Date.parse(m.createdAt) - Date.parse(prev.createdAt) < GROUP_GAP_MS;
-            return (
-              <Fragment key={m.status ? `pending:${m.clientMsgId}` : m.id}>
-                {newDay && (
-                  <li className="day-separator" role="separator">
-                    <span>{dayLabel(m.createdAt)}</span>
-                  </li>
-                )}
-                {m.id === firstUnread && (
-                  <li className="unread-divider" role="separator" aria-label="New messages">
-                    New messages
-                  </li>
-                )}
-                <MessageItem
-                  message={m}
-                  grouped={grouped}
-                  roomId={roomId}
-                  mine={m.authorId === myId}
-                  owner={owner}
-                  focused={m.id === timeline?.focus?.messageId && !timeline.focus.quiet}
-                />
-                {m.id === lastMine && <SeenBy roomId={roomId} messageId={m.id} />}
-              </Fragment>
-            );
-          })}
-        </ol>
-        {timeline?.hasNewer && (
-          <div className="history-edge">
-            <button className="ghost" disabled={timeline.loading} onClick={() => void store.loadNewer(roomId)}>
-              {timeline.loading ? "Loading…" : "Load newer messages"}
-            </button>
-          </div>
+      <div className="timeline-wrap">
+        {away.unreadAbove && (firstUnread !== undefined || unreadBeyond) && (
+          <button className="jump jump-unread primary" onClick={() => void jumpToUnread()}>
+            ↑ Jump to first unread
+          </button>
+        )}
+        <div className="messages" ref={scroller} onScroll={onScroll} role="log" aria-label="Messages" tabIndex={0}>
+          {timeline?.hasMore ? (
+            <div className="history-edge">
+              <button className="ghost" disabled={timeline.loading} onClick={() => void store.loadOlder(roomId)}>
+                {timeline.loading ? "Loading…" : "Load older messages"}
+              </button>
+            </div>
+          ) : timeline && items.length === 0 ? (
+            <p className="history-edge hint">No messages yet. Write the first one below.</p>
+          ) : timeline ? (
+            <p className="history-edge hint">This is the beginning of the conversation.</p>
+          ) : null}
+          <ol className="message-items">
+            {items.map((m, i) => {
+              const prev = items[i - 1];
+              const newDay = !prev || dayKey(prev.createdAt) !== dayKey(m.createdAt);
+              const grouped =
+                !newDay &&
+                m.id !== firstUnread &&
+                prev !== undefined &&
+                prev.authorId === m.authorId &&
+                Date.parse(m.createdAt) - Date.parse(prev.createdAt) < GROUP_GAP_MS;
+              return (
+                <Fragment key={m.status ? `pending:${m.clientMsgId}` : m.id}>
+                  {newDay && (
+                    <li className="day-separator" role="separator">
+                      <span>{dayLabel(m.createdAt)}</span>
+                    </li>
+                  )}
+                  {m.id === firstUnread && (
+                    <li className="unread-divider" role="separator" aria-label="New messages">
+                      New messages
+                    </li>
+                  )}
+                  <MessageItem
+                    message={m}
+                    grouped={grouped}
+                    roomId={roomId}
+                    mine={m.authorId === myId}
+                    owner={owner}
+                    focused={m.id === timeline?.focus?.messageId && !timeline.focus.quiet}
+                  />
+                  {m.id === lastMine && <SeenBy roomId={roomId} messageId={m.id} />}
+                </Fragment>
+              );
+            })}
+          </ol>
+          {timeline?.hasNewer && (
+            <div className="history-edge">
+              <button className="ghost" disabled={timeline.loading} onClick={() => void store.loadNewer(roomId)}>
+                {timeline.loading ? "Loading…" : "Load newer messages"}
+              </button>
+            </div>
+          )}
+        </div>
+        {(timeline?.hasNewer || away.farFromBottom) && (
+          <button className="jump jump-present primary" onClick={jumpToPresent}>
+            Jump to present ↓
+          </button>
         )}
       </div>
-      {(timeline?.hasNewer || away.farFromBottom) && (
-        <button className="jump jump-present primary" onClick={jumpToPresent}>
-          Jump to present ↓
-        </button>
-      )}
-    </div>
     </ReaderName.Provider>
   );
 });
@@ -436,7 +438,7 @@ function MessageEditor({ roomId, message }: { roomId: string; message: TimelineM
     }
   }
   function onKeyDown(event: KeyboardEvent<HTMLTextAreaElement>) {
-    if (event.key === "Enter" && !event.shiftKey && !event.nativeEvent.isComposing) {
+    if (sendsMessage(event)) {
       event.preventDefault();
       void save();
     } else if (event.key === "Escape") {
@@ -468,7 +470,7 @@ function MessageEditor({ roomId, message }: { roomId: string; message: TimelineM
       </div>
       {(error || tooLong) && (
         <p className="form-error" role="alert">
-          {tooLong ? `${text.length - MAX_BODY_LENGTH} characters over the ${MAX_BODY_LENGTH.toLocaleString()} limit.` : error}
+          {tooLong ? overLimitText(text) : error}
         </p>
       )}
     </div>

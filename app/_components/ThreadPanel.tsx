@@ -4,6 +4,8 @@ import { memo, useEffect, useRef, useState, type KeyboardEvent } from "react";
 import { MAX_BODY_LENGTH } from "../../shared/limits";
 import type { Message } from "../../shared/protocol";
 import { fullTime, timeOf } from "../_lib/format";
+import { overLimitText } from "../_lib/errors";
+import { sendsMessage } from "../_lib/keys";
 import { roomTitle, useChat, useStore } from "../_lib/use-chat";
 import { errorText } from "./Dialog";
 import { MessageText, ReaderName } from "./MessageBody";
@@ -130,7 +132,7 @@ function ReplyComposer({ roomId, rootId, roomName }: { roomId: string; rootId: s
     }
   }
   function onKeyDown(event: KeyboardEvent<HTMLTextAreaElement>) {
-    if (event.key === "Enter" && !event.shiftKey && !event.nativeEvent.isComposing) {
+    if (sendsMessage(event)) {
       event.preventDefault();
       void send();
     }
@@ -162,7 +164,7 @@ function ReplyComposer({ roomId, rootId, roomName }: { roomId: string; rootId: s
       </label>
       {(error || tooLong) && (
         <p className="form-error" role="alert">
-          {tooLong ? `${text.length - MAX_BODY_LENGTH} characters over the ${MAX_BODY_LENGTH.toLocaleString()} limit.` : error}
+          {tooLong ? overLimitText(text) : error}
         </p>
       )}
     </form>

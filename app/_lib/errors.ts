@@ -6,6 +6,7 @@
  * server's own message, which names the problem (e.g. "join the room first").
  */
 import type { ErrorBody } from "../../shared/errors";
+import { MAX_BODY_LENGTH } from "../../shared/limits";
 
 /** A refusal from the server, with its stable code. */
 export class RequestError extends Error {
@@ -36,4 +37,9 @@ export function errorText(err: unknown): string {
 function capitalize(text: string): string {
   const sentence = text.charAt(0).toUpperCase() + text.slice(1);
   return /[.!?…]$/.test(sentence) ? sentence : `${sentence}.`;
+}
+
+/** What a message box says of text past the body limit. */
+export function overLimitText(text: string): string {
+  return `${text.length - MAX_BODY_LENGTH} characters over the ${MAX_BODY_LENGTH.toLocaleString()} limit.`;
 }
