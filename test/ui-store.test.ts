@@ -292,7 +292,8 @@ describe("the web UI's store, over a real server", () => {
     const { ada, bob, bobSocket, general } = await twoPeople();
     const root = (await call<{ message: { id: string } }>(bobSocket, "message:send", { roomId: general, body: "plan for friday?" })).message;
     await call(bobSocket, "message:send", { roomId: general, body: "earlier reply", threadId: root.id });
-    const store = open(ada, page(general));
+    const p = page(general);
+    const store = open(ada, p);
     await vi.waitFor(() => expect(state(store).timelines[general]?.items).toHaveLength(1), WAIT);
     const shownRoot = () => state(store).timelines[general]!.items[0]!;
     expect(shownRoot().thread?.replies).toBe(1);
@@ -302,14 +303,19 @@ describe("the web UI's store, over a real server", () => {
     expect(view().replies.items.map((m) => m.body)).toEqual(["earlier reply"]);
     await store.reply(general, root.id, "I'll bring snacks", false);
     await store.reply(general, root.id, "snacks confirmed, everyone", true);
+    // With the tab hidden: a reply in a thread Ada replied in notifies her; one in a thread she has no part in does not.
+    p.hide();
+    const other = (await call<{ message: { id: string } }>(bobSocket, "message:send", { roomId: general, body: "unrelated" })).message;
+    await call(bobSocket, "message:send", { roomId: general, body: "not her thread", threadId: other.id });
     await call(bobSocket, "message:send", { roomId: general, body: "great", threadId: root.id });
+    await vi.waitFor(() => expect(p.notices.map((n) => n.body)).toEqual(["unrelated", "great"]), WAIT);
     await vi.waitFor(() => expect(view().replies.items.map((m) => m.body)).toEqual(["earlier reply", "I'll bring snacks", "snacks confirmed, everyone", "great"]), WAIT);
     // Each reply counted once (my own arrive both as an ack and as an event).
     expect([shownRoot().thread?.replies, view().root.thread?.replies]).toEqual([4, 4]);
     expect(shownRoot().thread?.lastReplier.id).toBe(bob.user.id);
-    expect(state(store).timelines[general]!.items.map((m) => m.body)).toEqual(["plan for friday?", "snacks confirmed, everyone"]);
-    // Bob's thread-only replies did not add to the room's unread (his first message is the one).
-    expect(state(store).rooms.find((r) => r.id === general)!.unread).toBe(1);
+    expect(state(store).timelines[general]!.items.map((m) => m.body)).toEqual(["plan for friday?", "snacks confirmed, everyone", "unrelated"]);
+    // While hidden, Bob's message to the room counted as unread; his thread-only replies did not.
+    expect(state(store).rooms.find((r) => r.id === general)!.unread).toBe(2);
     store.closeThread();
     expect(state(store).openThread).toBeNull();
   });
