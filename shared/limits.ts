@@ -9,3 +9,6 @@ export const MAX_REACTIONS_PER_MESSAGE = 20;
 
 /** How many reactors of one emoji a message lists by id (`count` has them all); the asker is always among them. */
 export const REACTION_USERS_LISTED = 50;
+
+/** Membership lines ("Ada joined") one history page carries at most: the newest of its span of time. */
+export const ROOM_EVENTS_PER_PAGE = 100;

@@ -9,7 +9,7 @@ import type { z } from "zod";
 import type { ChannelHistoryInput, ChannelInput, ChannelPresenceInput, ChannelPublishInput, Publication } from "./channels";
 import type { ErrorBody } from "./errors";
 export { MAX_BODY_LENGTH, MAX_REACTIONS_PER_MESSAGE, REACTION_USERS_LISTED, UNREAD_CAP } from "./limits";
-import type { memberShape, messageShape, notifyLevel, publicRoomShape, reactionShape, roomShape, roomSummaryShape, searchHitShape, userShape } from "./shapes";
+import type { memberShape, messageShape, notifyLevel, publicRoomShape, reactionShape, roomEventShape, roomShape, roomSummaryShape, searchHitShape, userShape } from "./shapes";
 import type {
   DmOpenInput,
   MessageDeleteInput,
@@ -59,6 +59,13 @@ export interface ReactionEvent {
   userId: string;
 }
 
+/**
+ * A change of a group room's members ("Ada joined", "Bob left"), shown as a
+ * line in its timeline: history pages carry those of their span of time,
+ * `room:event` the new ones.
+ */
+export type RoomEvent = z.output<typeof roomEventShape>;
+
 /** Every acknowledgement is one of these two shapes. */
 export type Ack<T extends object = Record<string, never>> =
   | ({ ok: true } & T)
@@ -81,17 +88,17 @@ export interface ClientToServerEvents {
   "message:send": (payload: MessageSendInput, ack: AckFn<{ message: Message }>) => void;
   "message:history": (
     payload: MessageHistoryInput,
-    ack: AckFn<{ messages: Message[]; hasMore: boolean }>,
+    ack: AckFn<{ messages: Message[]; hasMore: boolean; events: RoomEvent[] }>,
   ) => void;
   /** A page of a thread's replies, oldest first, with its first message; `before` pages back. */
   "message:thread": (payload: MessageThreadInput, ack: AckFn<{ root: Message; replies: Message[]; hasMore: boolean }>) => void;
   /** The messages around one, oldest first: where a search result or a link to a message opens. */
   "message:around": (
     payload: MessageAroundInput,
-    ack: AckFn<{ messages: Message[]; hasMore: boolean; hasNewer: boolean }>,
+    ack: AckFn<{ messages: Message[]; hasMore: boolean; hasNewer: boolean; events: RoomEvent[] }>,
   ) => void;
   /** The messages after one, oldest first: reading forward from a jump. */
-  "message:newer": (payload: MessageNewerInput, ack: AckFn<{ messages: Message[]; hasNewer: boolean }>) => void;
+  "message:newer": (payload: MessageNewerInput, ack: AckFn<{ messages: Message[]; hasNewer: boolean; events: RoomEvent[] }>) => void;
   /** Full-text search over every message the user may read, newest first; `nextCursor` (as `before`) pages on. */
   "message:search": (payload: MessageSearchInput, ack: AckFn<{ hits: SearchHit[]; terms: string[]; nextCursor?: string }>) => void;
   /** The author changes a message's text; the room gets `message:updated`. */
@@ -126,6 +133,8 @@ export interface ServerToClientEvents {
   "member:read": (payload: { roomId: string; userId: string; messageId: string }) => void;
   /** To the room's remaining members when someone leaves or is removed. */
   "member:left": (payload: { roomId: string; userId: string }) => void;
+  /** To the room's members: a line for its timeline when someone joins, is added, leaves or is removed. */
+  "room:event": (event: RoomEvent) => void;
   /** Sent to every tab of a user who left (or was removed from) a room. */
   "room:left": (payload: { roomId: string }) => void;
   /** Sent to every tab of a user when one of them changes what they are notified of in a room. */

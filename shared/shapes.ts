@@ -77,6 +77,15 @@ export const messageShape = z.object({
     .describe("in history: the message's reactions, oldest emoji first (absent when none; a new message has none)"),
 });
 
+export const roomEventShape = z.object({
+  id: z.string().describe("decimal integer, ascending in order of happening"),
+  roomId: z.string(),
+  kind: z.enum(["created", "joined", "left", "removed"]).describe("created the room, joined it (or was added), left it, was removed"),
+  user: z.object({ id: z.string(), displayName: z.string() }),
+  by: z.object({ id: z.string(), displayName: z.string() }).optional().describe("who added the user (an invitation), when not themselves"),
+  at: z.string().describe("ISO-8601"),
+});
+
 export const searchHitShape = z.object({
   message: messageShape,
   room: z.object({ id: z.string(), name: z.string(), kind: z.enum(["group", "dm"]) }),

@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { io, type Socket } from "socket.io-client";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import type { Message, ReactionEvent, Room } from "../shared/protocol";
+import type { Message, ReactionEvent, Room, RoomEvent } from "../shared/protocol";
 import { register } from "./support/clients";
 import { createTestDatabase, postgresAvailable } from "./support/postgres";
 import { startServerProcess, type ServerProcess } from "./support/process";
@@ -181,6 +181,11 @@ describe.runIf(ready && existsSync(NGINX))("behind nginx (deploy/nginx.conf)", {
     expect(await Promise.all(reacted)).toEqual(Array(2).fill({ roomId: room.id, messageId: message.id, emoji: "🎉", userId: reactor }));
     await call(author!, "message:delete", { roomId: room.id, messageId: message.id });
     expect((await Promise.all(deleted)).map((m) => [m.body, typeof m.deletedAt])).toEqual([["", "string"], ["", "string"]]);
+    // A member leaving: the line for the timeline reaches those who stay, on their instances.
+    const lines = [author!, others[0]!].map((s) => new Promise<RoomEvent>((resolve) => s.on("room:event", resolve)));
+    await call(others[1]!, "room:leave", { roomId: room.id });
+    const leaver = users[2]!.user;
+    expect((await Promise.all(lines)).map((e) => [e.kind, e.user.id])).toEqual(Array(2).fill(["left", leaver.id]));
   });
 
   it("carries typing, DMs, presence and gateway operations across instances behind nginx", async () => {

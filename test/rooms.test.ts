@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import type { Member, PublicRoom, Room, RoomSummary, User } from "../shared/protocol";
+import type { Member, Message, PublicRoom, Room, RoomEvent, RoomSummary, User } from "../shared/protocol";
 import { call, closeAll, collect, connect, next, register, request, settle } from "./support/clients";
 import { backends, startTestServer, type TestServer } from "./support/server";
 
@@ -108,6 +108,86 @@ describe.each(await backends())("rooms, DMs and presence (%s)", (backend) => {
     // What the events said is what the list says.
     const { members } = await call<{ members: Member[] }>(a, "room:members", { roomId: room.id });
     expect(members.map((m) => m.user.id)).toEqual([ada.user.id, bob.user.id]);
+  });
+
+  it("keeps a line for each change of a group room's members: in history, paged with the messages, and live", async () => {
+    const ada = await user();
+    const bob = await user();
+    const cy = await user();
+    const dee = await user();
+    const { room } = await call<{ room: Room }>(ada.socket, "room:create", { name: "lines", memberIds: [bob.user.id] });
+    const live = collect(ada.socket, "room:event");
+    const line = (kind: RoomEvent["kind"], who: { user: User }, by?: { user: User }) => ({
+      id: expect.any(String),
+      roomId: room.id,
+      kind,
+      user: { id: who.user.id, displayName: who.user.displayName },
+      ...(by ? { by: { id: by.user.id, displayName: by.user.displayName } } : {}),
+      at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+    });
+    const sent: string[] = [];
+    const say = async (who: typeof ada, body: string) => {
+      sent.push((await call<{ message: Message }>(who.socket, "message:send", { roomId: room.id, body })).message.id);
+    };
+
+    await say(ada, "one");
+    await call(cy.socket, "room:join", { roomId: room.id });
+    await call(cy.socket, "room:join", { roomId: room.id }); // again: no second line
+    await say(cy, "two");
+    await call(bob.socket, "room:invite", { roomId: room.id, userIds: [dee.user.id, cy.user.id] });
+    await say(bob, "three");
+    await call(cy.socket, "room:leave", { roomId: room.id });
+    await say(ada, "four");
+    await server.core.gateway.removeMember({ roomId: room.id, userId: dee.user.id });
+    await settle(ada.socket);
+
+    const all = [
+      line("created", ada),
+      line("joined", bob, ada),
+      line("joined", cy),
+      line("joined", dee, bob),
+      line("left", cy),
+      line("removed", dee),
+    ];
+    // Live: each change after the room was made, to the members (the new member's tabs too).
+    expect(live).toEqual(all.slice(2));
+    const whole = await call<{ messages: Message[]; events: RoomEvent[] }>(ada.socket, "message:history", { roomId: room.id });
+    expect(whole.events).toEqual(all);
+    expect(whole.events.slice(2)).toEqual(live);
+
+    // Paging back a message at a time shows every line once, in the page of the message before it.
+    const pages: { ids: string[]; lines: string[] }[] = [];
+    for (let before: string | undefined; ; ) {
+      const page = await call<{ messages: Message[]; hasMore: boolean; events: RoomEvent[] }>(bob.socket, "message:history", {
+        roomId: room.id, limit: 1, ...(before ? { before } : {}),
+      });
+      pages.unshift({ ids: page.messages.map((m) => m.id), lines: page.events.map((e) => `${e.kind} ${e.user.displayName}`) });
+      if (!page.hasMore) break;
+      before = page.messages[0]!.id;
+    }
+    const [a, b, c, d] = [ada, bob, cy, dee].map((p) => p.user.displayName);
+    expect(pages).toEqual([
+      { ids: [sent[0]], lines: [`created ${a}`, `joined ${b}`, `joined ${c}`] },
+      { ids: [sent[1]], lines: [`joined ${d}`] },
+      { ids: [sent[2]], lines: [`left ${c}`] },
+      { ids: [sent[3]], lines: [`removed ${d}`] },
+    ]);
+
+    // Opened at a message and read forward: the same lines, once each.
+    const around = await call<{ messages: Message[]; hasNewer: boolean; events: RoomEvent[] }>(ada.socket, "message:around", {
+      roomId: room.id, messageId: sent[1], limit: 2,
+    });
+    const newer = await call<{ messages: Message[]; hasNewer: boolean; events: RoomEvent[] }>(ada.socket, "message:newer", {
+      roomId: room.id, after: around.messages.at(-1)!.id, limit: 10,
+    });
+    expect([...around.messages, ...newer.messages].map((m) => m.id)).toEqual(sent);
+    expect([...around.events, ...newer.events]).toEqual(whole.events);
+    // A backend reads the same.
+    expect((await server.core.gateway.history({ roomId: room.id, limit: 50 })).events).toEqual(whole.events);
+
+    // A DM has no lines.
+    const { room: dm } = await call<{ room: Room }>(ada.socket, "dm:open", { userId: bob.user.id });
+    expect((await call<{ events: RoomEvent[] }>(ada.socket, "message:history", { roomId: dm.id })).events).toEqual([]);
   });
 
   it("answers not_found for a room that does not exist", async () => {

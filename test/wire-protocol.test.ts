@@ -44,7 +44,12 @@ describe("the wire protocol, by hand (docs/protocol.md)", () => {
     expect(JSON.parse(live.slice(2))).toEqual(["message:new", sent.message]);
 
     const history = await c.emit(3, "message:history", { roomId, limit: 50 });
-    expect(history).toEqual({ ok: true, messages: [sent.message], hasMore: false });
+    expect(history).toEqual({
+      ok: true,
+      messages: [sent.message],
+      hasMore: false,
+      events: [{ id: expect.any(String), roomId, kind: "created", user: { id: user.id, displayName: "wire_client" }, at: expect.any(String) }],
+    });
 
     const bad = await c.emit(4, "message:send", { roomId });
     expect(bad).toMatchObject({ ok: false, error: { code: "invalid_payload" } });

@@ -31,7 +31,7 @@ import {
 } from "../../shared/gateway";
 import { messageId } from "../../shared/schemas";
 import { emoji } from "../../shared/text";
-import { messageShape, roomShape } from "../../shared/shapes";
+import { messageShape, roomEventShape, roomShape } from "../../shared/shapes";
 import type { Channels } from "./channels";
 import type { Connections, Selector } from "./connections";
 import { AppError, parseInput } from "./errors";
@@ -335,8 +335,8 @@ export const operations = {
   }),
   history: operation({
     tag: "Rooms", http: { method: "get", path: "/rooms/{roomId}/messages" }, query: historyQuery,
-    summary: "Read a room's history, oldest first (page back with `before`)",
-    output: z.object({ messages: z.array(messageShape), hasMore: z.boolean() }),
+    summary: "Read a room's history, oldest first (page back with `before`), with the membership lines of its span of time",
+    output: z.object({ messages: z.array(messageShape), hasMore: z.boolean(), events: z.array(roomEventShape) }),
     run: ({ messages }, input) => messages.historyForBackend(input),
   }),
 };

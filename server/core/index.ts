@@ -13,6 +13,7 @@ import { MessageWriter } from "./message-writer";
 import { Messages, type NamedHooks } from "./messages";
 import { Presence, type PresenceStore } from "./presence";
 import { Reactions } from "./reactions";
+import { RoomEvents } from "./room-events";
 import { Rooms } from "./rooms";
 import { MessageSearcher } from "./search";
 
@@ -44,9 +45,10 @@ export function createCore(deps: {
 }): Core {
   const { db, delivery, presenceStore } = deps;
   const accounts = new Accounts(db, deps.connections, deps.accounts, deps.loginGuard);
-  const rooms = new Rooms(db, delivery, presenceStore);
+  const roomEvents = new RoomEvents(db);
+  const rooms = new Rooms(db, delivery, presenceStore, roomEvents);
   const reactions = new Reactions(db, delivery, rooms);
-  const messages = new Messages(db, new MessageWriter(db), rooms, delivery, reactions, deps.hooks ?? [], deps.onHookError ?? (() => {}));
+  const messages = new Messages(db, new MessageWriter(db), rooms, roomEvents, delivery, reactions, deps.hooks ?? [], deps.onHookError ?? (() => {}));
   const presence = new Presence(presenceStore, delivery, (userId) => rooms.idsOf(userId));
   const channels = new Channels(db, deps.connections, deps.channels ?? {});
   const gateway = createGateway({ connections: deps.connections, rooms, messages, reactions, channels });

@@ -1,4 +1,4 @@
-import type { Message, User } from "../../shared/protocol";
+import type { Message, RoomEvent, User } from "../../shared/protocol";
 import type { PostMessageBody } from "../../shared/gateway";
 import { MAX_BODY_LENGTH } from "../../shared/limits";
 import { mentionsIn } from "../../shared/mentions";
@@ -10,8 +10,16 @@ import type { PrismaClient } from "../db/generated/client";
 import type { Delivery } from "./delivery";
 import type { MessageWriter } from "./message-writer";
 import type { Reactions } from "./reactions";
+import type { RoomEvents } from "./room-events";
 import type { Rooms } from "./rooms";
 import { toMessage } from "./wire";
+
+/** A page of a room's history: its messages, oldest first, and the membership lines of its span of time. */
+export interface HistoryPage {
+  messages: Message[];
+  hasMore: boolean;
+  events: RoomEvent[];
+}
 
 /** A plugin's hooks, with its name for the logs. */
 export interface NamedHooks {
@@ -25,6 +33,7 @@ export class Messages {
     private readonly db: PrismaClient,
     private readonly writer: MessageWriter,
     private readonly rooms: Rooms,
+    private readonly roomEvents: RoomEvents,
     private readonly delivery: Delivery,
     private readonly reactions: Reactions,
     private readonly hooks: NamedHooks[],
@@ -229,7 +238,7 @@ export class Messages {
     return message;
   }
 
-  historyForBackend({ roomId, before, limit }: MessageHistory): Promise<{ messages: Message[]; hasMore: boolean }> {
+  historyForBackend({ roomId, before, limit }: MessageHistory): Promise<HistoryPage> {
     return this.page(roomId, before, limit, null);
   }
 
@@ -254,17 +263,22 @@ export class Messages {
   }
 
   /** A page of history, oldest first, ending just before `before` (or at the newest). */
-  async history(actor: User, { roomId, before, limit }: MessageHistory): Promise<{ messages: Message[]; hasMore: boolean }> {
+  async history(actor: User, { roomId, before, limit }: MessageHistory): Promise<HistoryPage> {
     await this.rooms.assertReadable(actor, roomId);
     return this.page(roomId, before, limit, actor.id);
   }
 
-  /** A page of the room's timeline with its messages' reactions and thread summaries. */
-  private async page(roomId: string, before: string | undefined, limit: number, askerId: string | null) {
+  /** A page of the room's timeline with its messages' reactions and thread summaries, and its membership lines. */
+  private async page(roomId: string, before: string | undefined, limit: number, askerId: string | null): Promise<HistoryPage> {
     if ((await this.db.room.count({ where: { id: roomId } })) === 0) throw new AppError("not_found", "no such room");
     const rows = await this.rows(roomId, before ? { lt: BigInt(before) } : {}, "desc", limit + 1);
     const hasMore = rows.length > limit;
-    return { messages: await this.decorate(roomId, rows.slice(0, limit).reverse(), askerId), hasMore };
+    const page = rows.slice(0, limit).reverse();
+    const [messages, events] = await Promise.all([
+      this.decorate(roomId, page, askerId),
+      this.roomEvents.span(roomId, hasMore ? page[0]!.createdAt : null, before ? BigInt(before) : null),
+    ]);
+    return { messages, hasMore, events };
   }
 
   /**
@@ -283,18 +297,26 @@ export class Messages {
     const after = await this.rows(roomId, { gte: id }, "asc", limit - older + 1);
     if (after[0]?.id !== id) throw new AppError("not_found", "no such message in this room");
     const rows = [...before.slice(0, older).reverse(), ...after.slice(0, limit - older)];
-    return {
-      messages: await this.decorate(roomId, rows, actor.id),
-      hasMore: before.length > half,
-      hasNewer: after.length > limit - older,
-    };
+    const [hasMore, hasNewer] = [before.length > half, after.length > limit - older];
+    const [messages, events] = await Promise.all([
+      this.decorate(roomId, rows, actor.id),
+      this.roomEvents.span(roomId, hasMore ? rows[0]!.createdAt : null, hasNewer ? after[limit - older]!.id : null),
+    ]);
+    return { messages, hasMore, hasNewer, events };
   }
 
   /** Messages after one, oldest first (reading forward from a jump); `hasNewer` says more follow. */
   async newer(actor: User, { roomId, after, limit }: MessageNewer) {
     await this.rooms.assertReadable(actor, roomId);
     const rows = await this.rows(roomId, { gt: BigInt(after) }, "asc", limit + 1);
-    return { messages: await this.decorate(roomId, rows.slice(0, limit), actor.id), hasNewer: rows.length > limit };
+    const hasNewer = rows.length > limit;
+    const page = rows.slice(0, limit);
+    // The page before (ending at `after`) showed the events up to its first message.
+    const [messages, events] = await Promise.all([
+      this.decorate(roomId, page, actor.id),
+      page.length === 0 ? [] : this.roomEvents.span(roomId, page[0]!.createdAt, hasNewer ? rows[limit]!.id : null),
+    ]);
+    return { messages, hasNewer, events };
   }
 
   /** The room's timeline: its messages, and the replies also sent to the room. */

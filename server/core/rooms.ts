@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { Member, PublicRoom, Room, RoomSummary, User } from "../../shared/protocol";
+import type { Member, PublicRoom, Room, RoomEvent, RoomSummary, User } from "../../shared/protocol";
 import { UNREAD_CAP } from "../../shared/limits";
 import { ROOM_MENTION } from "../../shared/mentions";
 import type {
@@ -19,6 +19,7 @@ import type { Delivery } from "./delivery";
 import { AppError } from "./errors";
 import { cursorTime, decodeCursor, encodeCursor } from "./paging";
 import type { PresenceStore } from "./presence";
+import type { RoomEvents } from "./room-events";
 import { toRoom, toUser } from "./wire";
 
 type RoomRow = Parameters<typeof toRoom>[0];
@@ -29,6 +30,7 @@ export class Rooms {
     private readonly db: PrismaClient,
     private readonly delivery: Delivery,
     private readonly presence: PresenceStore,
+    private readonly events: RoomEvents,
   ) {}
 
   /** Ids of the rooms a user belongs to (subscribed on connect). */
@@ -79,6 +81,13 @@ export class Rooms {
             ...memberIds.map((userId) => ({ userId, role: "member" as const })),
           ],
         },
+        // The timeline's first lines: who created the room, and whom they added (nobody is told: the room is new).
+        events: {
+          create: [
+            ...(creatorId ? [{ kind: "created" as const, userId: creatorId }] : []),
+            ...memberIds.map((userId) => ({ kind: "joined" as const, userId, byId: creatorId })),
+          ],
+        },
       },
     });
     const room = toRoom(row);
@@ -98,54 +107,47 @@ export class Rooms {
     if (row.kind === "dm" || row.visibility === "private") {
       throw new AppError("forbidden", "this room is private: a member must invite you");
     }
-    try {
-      await this.db.membership.create({ data: { roomId, userId: actor.id } });
-    } catch (err) {
-      // Another tab joined at the same moment: already a member is success.
-      if (isUniqueViolation(err)) return room;
-      throw err;
-    }
+    // Another tab joining at the same moment makes no second membership (nor event): already a member is success.
+    const events = await this.events.join(roomId, [actor.id], null);
+    if (events.length === 0) return room;
     this.announceJoin(actor.id, room);
-    await this.announceMembers(roomId, [actor]);
+    await this.announceMembers(roomId, [actor], events);
     return room;
   }
 
   /** Adds users to a group room the actor belongs to; returns the ids that were not members yet. */
   async invite(actor: User, { roomId, userIds }: RoomInvite): Promise<string[]> {
     await this.assertMember(actor, roomId);
-    return this.addMembers(roomId, userIds);
+    return this.addMembers(roomId, userIds, actor.id);
   }
 
   /** A backend adds members; unknown ids become host users (as on their first connect). */
   async addMembersForBackend(roomId: string, userIds: string[]): Promise<string[]> {
     if ((await this.db.room.count({ where: { id: roomId } })) === 0) throw new AppError("not_found", "no such room");
     await this.ensureUsers(userIds);
-    return this.addMembers(roomId, userIds);
+    return this.addMembers(roomId, userIds, null);
   }
 
   /** Removes a member (a backend's operation): their tabs get `room:left`. */
   async removeMember(roomId: string, userId: string): Promise<void> {
-    const { count } = await this.db.membership.deleteMany({ where: { roomId, userId } });
-    if (count === 0) throw new AppError("not_found", "no such member in this room");
-    this.announceLeave(userId, roomId);
+    const event = await this.events.leave(roomId, userId, "removed");
+    if (!event) throw new AppError("not_found", "no such member in this room");
+    this.announceLeave(userId, roomId, event);
   }
 
-  private async addMembers(roomId: string, userIds: string[]): Promise<string[]> {
+  /** Adds users to a group room (by `byId`, null for a backend); returns the ids that were not members yet. */
+  private async addMembers(roomId: string, userIds: string[], byId: string | null): Promise<string[]> {
     const row = await this.db.room.findUniqueOrThrow({ where: { id: roomId } });
     if (row.kind === "dm") throw new AppError("forbidden", "a direct message has exactly two members");
     const ids = [...new Set(userIds)];
     const found = await this.db.user.findMany({ where: { id: { in: ids } }, select: { id: true, username: true, displayName: true } });
     if (found.length !== ids.length) throw new AppError("not_found", "userIds: unknown user");
-    const existing = new Set(
-      (await this.db.membership.findMany({ where: { roomId, userId: { in: ids } }, select: { userId: true } })).map(
-        (m) => m.userId,
-      ),
-    );
-    const added = ids.filter((id) => !existing.has(id));
-    await this.db.membership.createMany({ data: added.map((userId) => ({ roomId, userId })), skipDuplicates: true });
+    const events = await this.events.join(roomId, ids, byId);
+    const added = events.map((e) => e.user.id);
     const room = toRoom(row);
     for (const userId of added) this.announceJoin(userId, room);
-    await this.announceMembers(roomId, found.filter((u) => added.includes(u.id)).map(toUser));
+    const byUser = new Map(found.map((u) => [u.id, toUser(u)]));
+    await this.announceMembers(roomId, added.map((id) => byUser.get(id)!), events);
     return added;
   }
 
@@ -162,9 +164,9 @@ export class Rooms {
     const row = await this.db.room.findUnique({ where: { id: roomId }, select: { kind: true } });
     if (!row) throw new AppError("not_found", "no such room");
     if (row.kind === "dm") throw new AppError("forbidden", "a direct message cannot be left");
-    const { count } = await this.db.membership.deleteMany({ where: { roomId, userId: actor.id } });
-    if (count === 0) throw new AppError("not_found", "you are not a member of this room");
-    this.announceLeave(actor.id, roomId);
+    const event = await this.events.leave(roomId, actor.id, "left");
+    if (!event) throw new AppError("not_found", "you are not a member of this room");
+    this.announceLeave(actor.id, roomId, event);
   }
 
   /** A page of the actor's rooms, oldest first, with unread counts (own messages never count as unread). */
@@ -353,21 +355,26 @@ export class Rooms {
     throw new AppError("forbidden", "join the room first");
   }
 
-  /** Tells a room's members who joined (after they were subscribed: their own tabs hear it too). */
-  private async announceMembers(roomId: string, users: User[]): Promise<void> {
+  /**
+   * Tells a room's members who joined, and gives their timelines the lines
+   * saying so (after the new members were subscribed: their own tabs hear it too).
+   */
+  private async announceMembers(roomId: string, users: User[], events: RoomEvent[]): Promise<void> {
     if (users.length === 0) return;
     const online = await this.presence.online(users.map((u) => u.id));
     for (const user of users) {
       const member = { user, role: "member" as const, online: online.has(user.id), lastReadMessageId: null };
       this.delivery.toRoom(roomId, "member:joined", [{ roomId, member }]);
     }
+    for (const event of events) this.delivery.toRoom(roomId, "room:event", [event]);
   }
 
-  /** The user's tabs stop hearing the room and are told; the members who stay are told too. */
-  private announceLeave(userId: string, roomId: string): void {
+  /** The user's tabs stop hearing the room and are told; the members who stay are told too, and get the line. */
+  private announceLeave(userId: string, roomId: string, event: RoomEvent): void {
     this.delivery.removeUserFromRoom(userId, roomId);
     this.delivery.toUser(userId, "room:left", [{ roomId }]);
     this.delivery.toRoom(roomId, "member:left", [{ roomId, userId }]);
+    this.delivery.toRoom(roomId, "room:event", [event]);
   }
 
   private announceJoin(userId: string, room: Room): void {

@@ -1,5 +1,5 @@
 /** Database rows to the wire shapes of contract v1 (ids as strings, times ISO-8601). */
-import type { Message, Room, User } from "../../shared/protocol";
+import type { Message, Room, RoomEvent, User } from "../../shared/protocol";
 
 export function toUser(row: { id: string; username: string; displayName: string }): User {
   return { id: row.id, username: row.username, displayName: row.displayName };
@@ -52,4 +52,28 @@ export function toMessage(row: MessageRow, author: { id: string; displayName: st
   if (row.threadId) message.threadId = row.threadId.toString();
   if (row.alsoInRoom) message.alsoInRoom = true;
   return message;
+}
+
+/** A room event as read with its people's names (room-events.ts). */
+export interface RoomEventRow {
+  id: bigint;
+  roomId: string;
+  kind: RoomEvent["kind"];
+  createdAt: Date;
+  userId: string;
+  userName: string;
+  byId: string | null;
+  byName: string | null;
+}
+
+export function toRoomEvent(row: RoomEventRow): RoomEvent {
+  const event: RoomEvent = {
+    id: row.id.toString(),
+    roomId: row.roomId,
+    kind: row.kind,
+    user: { id: row.userId, displayName: row.userName },
+    at: row.createdAt.toISOString(),
+  };
+  if (row.byId !== null && row.byName !== null) event.by = { id: row.byId, displayName: row.byName };
+  return event;
 }
