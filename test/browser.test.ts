@@ -591,7 +591,7 @@ describe("web UI in Chromium", { timeout: 90_000 }, () => {
     alice.on("response", (r) => void (r.status() >= 400 && failed.push(`${r.status()} ${r.url()}`)));
     alice.on("pageerror", (err) => void errors.push(err.message));
     const bobName = await signUp(bob);
-    await signUp(alice);
+    const aliceName = await signUp(alice);
     await createRoom(alice, "Lobby", { invite: [bobName] });
     await expect.poll(() => alice.title()).toBe("#Lobby — Switchboard");
     // Creating a room leaves the cursor in its message box.
@@ -614,8 +614,13 @@ describe("web UI in Chromium", { timeout: 90_000 }, () => {
     await alice.getByRole("button", { name: "Leave", exact: true }).click();
     await confirm.getByRole("button", { name: "Leave" }).dblclick();
     await expect.poll(() => alice.getByRole("navigation").getByRole("button", { name: "Lobby" }).count()).toBe(0);
-    // Bob's members panel follows at once.
+    // Bob's members panel follows at once, and his timeline says so where it happened.
     await expect.poll(() => bob.getByRole("complementary", { name: "Members" }).getByRole("listitem").count()).toBe(1);
+    const timeline = bob.getByRole("log", { name: "Messages" });
+    await expect
+      .poll(() => timeline.locator(".room-event span, .message .body").allTextContents())
+      .toEqual([`${aliceName} created the room`, `${aliceName} added ${bobName}`, "anyone here?", `${aliceName} left`]);
+    await screenshot(bob, "membership-lines");
     expect(errors).toEqual([]);
     expect(failed).toEqual([]);
   });

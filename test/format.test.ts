@@ -4,7 +4,8 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { excerpt, highlight, linkify, typingText, type Segment } from "../app/_lib/format";
+import { excerpt, highlight, linkify, nameList, roomEventLines, typingText, type Segment } from "../app/_lib/format";
+import type { RoomEvent } from "../shared/protocol";
 import { MAX_BODY_LENGTH } from "../shared/limits";
 
 const text = (t: string): Segment => ({ kind: "text", text: t });
@@ -128,6 +129,29 @@ describe("typingText", () => {
     expect(typingText(["Ada"])).toBe("Ada is typing…");
     expect(typingText(["Ada", "Grace"])).toBe("Ada and Grace are typing…");
     expect(typingText(["Ada", "Grace", "Linus"])).toBe("Several people are typing…");
+  });
+});
+
+describe("roomEventLines (membership lines in a timeline)", () => {
+  const person = (name: string) => ({ id: name.toLowerCase(), displayName: name });
+  const event = (kind: RoomEvent["kind"], name: string, by?: string): RoomEvent => ({
+    id: name, roomId: "r", kind, user: person(name), ...(by ? { by: person(by) } : {}), at: "2026-12-05T10:00:00.000Z",
+  });
+  it("says each change in words, one sentence for changes of a kind by the same person", () => {
+    const texts = (run: RoomEvent[]) => roomEventLines(run).map((l) => l.text);
+    expect(texts([event("created", "Ada"), event("joined", "Bob", "Ada"), event("joined", "Cy", "Ada"), event("joined", "Dee")])).toEqual([
+      "Ada created the room",
+      "Ada added Bob and Cy",
+      "Dee joined",
+    ]);
+    expect(texts([event("left", "Bob"), event("removed", "Cy"), event("removed", "Dee")])).toEqual(["Bob left", "Cy and Dee were removed"]);
+    expect(texts([event("removed", "Cy")])).toEqual(["Cy was removed"]);
+    expect(texts(["A", "B", "C", "D", "E"].map((n) => event("joined", n)))).toEqual(["A, B and 3 others joined"]);
+  });
+  it("lists up to three names, then counts", () => {
+    expect(nameList(["Ada"])).toBe("Ada");
+    expect(nameList(["Ada", "Bob", "Cy"])).toBe("Ada, Bob and Cy");
+    expect(nameList(["Ada", "Bob", "Cy", "Dee"])).toBe("Ada, Bob and 2 others");
   });
 });
 

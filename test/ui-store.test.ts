@@ -340,6 +340,10 @@ describe("the web UI's store, over a real server", () => {
 
     await call(bobSocket, "room:leave", { roomId: general });
     await vi.waitFor(() => expect(ids()).toEqual(first.filter((id) => id !== bob.user.id).concat(carol.user.id)), WAIT);
+    // The timeline got the lines saying so, after those its history had.
+    const lines = () => state(store).timelines[general]?.events?.map((e) => `${e.kind} ${e.user.displayName}${e.by ? ` by ${e.by.displayName}` : ""}`);
+    await vi.waitFor(() => expect(lines()?.slice(-2)).toEqual([`joined Carol by ${bob.user.displayName}`, `left ${bob.user.displayName}`]), WAIT);
+    expect(lines()!.length).toBeGreaterThan(2);
   });
 
   it("ends the session when the account signs out everywhere, and on a refused token", async () => {

@@ -13,6 +13,8 @@ import {
   EMPTY_TIMELINE,
   fetchMissed,
   type HistoryPage,
+  interleave,
+  mergeEvents,
   mergeMessages,
   newestStored,
   oldestStored,
@@ -21,7 +23,7 @@ import {
   type TimelineMessage,
   updateUnsent,
 } from "../app/_lib/timeline";
-import type { Message } from "../shared/protocol";
+import type { Message, RoomEvent } from "../shared/protocol";
 
 const ME = "me";
 function stored(id: number, authorId = "other", clientMsgId?: string): Message {
@@ -136,7 +138,7 @@ describe("fetchMissed", () => {
     const { fetchPage } = room(20, 50);
     expect((await fetchMissed("999", fetchPage, 10)).complete).toBe(true);
     const empty = room(0, 50);
-    expect(await fetchMissed("5", empty.fetchPage, 10)).toEqual({ messages: [], complete: true });
+    expect(await fetchMissed("5", empty.fetchPage, 10)).toEqual({ messages: [], events: [], complete: true });
   });
 });
 
@@ -215,5 +217,23 @@ describe("reactions on a timeline", () => {
     const deleted = changeMessage(edited, { ...stored(1), body: "", deletedAt: "2026-12-05T00:00:01.000Z" }, ME);
     expect(deleted.items[0]!.reactions).toBeUndefined();
     expect(deleted.items[0]!.thread).toEqual(thread);
+  });
+
+  it("puts each membership line before the first message sent after it, runs of lines together, unsent messages after all", () => {
+    const line = (id: number, at: number): RoomEvent => ({
+      id: String(id), roomId: "r", kind: "joined", user: { id: `u${id}`, displayName: `U${id}` },
+      at: new Date(1_700_000_000_000 + at).toISOString(),
+    });
+    // Lines come in any order and overlap (history pages, live events): kept by id, each once.
+    const events = mergeEvents(mergeEvents([], [line(3, 25), line(1, 5)]), [line(2, 15), line(3, 25), line(4, 40)]);
+    expect(events.map((e) => e.id)).toEqual(["1", "2", "3", "4"]);
+    const tl = appendUnsent(mergeMessages(undefined, [stored(10), stored(20), stored(30)], ME, {}, events), unsent("a"));
+    expect(tl.events).toEqual(events);
+    const shape = interleave(tl.items, tl.events).map((e) => ("message" in e ? e.message.id : e.events.map((x) => x.id).join("+")));
+    expect(shape).toEqual(["1", "10", "2", "20", "3", "30", "4", "pending:a"]);
+    expect(interleave(tl.items, undefined).every((e) => "message" in e)).toBe(true);
+    // Lines within one page's span sit where they happened, two between the same messages are one run.
+    const two = interleave([stored(10), stored(20)], [line(1, 12), line(2, 14)]);
+    expect(two.map((e) => ("message" in e ? e.message.id : e.events.length))).toEqual(["10", 2, "20"]);
   });
 });

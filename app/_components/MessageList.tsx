@@ -1,10 +1,10 @@
 "use client";
 
-import { Fragment, memo, useCallback, useEffect, useLayoutEffect, useRef, useState, type KeyboardEvent } from "react";
+import { Fragment, memo, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent } from "react";
+import type { RoomEvent } from "../../shared/protocol";
 import { MAX_BODY_LENGTH } from "../../shared/limits";
-import type { TimelineMessage } from "../_lib/timeline";
-import { dayKey, dayLabel, fullTime, GROUP_GAP_MS, timeOf } from "../_lib/format";
-import { compareIds } from "../_lib/timeline";
+import { dayKey, dayLabel, fullTime, GROUP_GAP_MS, roomEventLines, timeOf } from "../_lib/format";
+import { compareIds, interleave, type TimelineMessage } from "../_lib/timeline";
 import { mentionsMe, messageLink } from "../_lib/chat-store";
 import { overLimitText } from "../_lib/errors";
 import { sendsMessage } from "../_lib/keys";
@@ -32,6 +32,7 @@ export const MessageList = memo(function MessageList({ roomId }: { roomId: strin
   const unreadFrom = useChat((s) => s.unreadFrom[roomId] ?? null);
   const store = useStore();
   const items = timeline?.items ?? NO_ITEMS;
+  const entries = useMemo(() => interleave(items, timeline?.events), [items, timeline?.events]);
   // Read receipts go under my newest message.
   const lastMine = items.findLast((m) => !m.status && !m.deletedAt && m.authorId === myId)?.id;
   // The divider goes before the first message by someone else after the read
@@ -107,7 +108,7 @@ export const MessageList = memo(function MessageList({ roomId }: { roomId: strin
     anchor.current = { firstId, lastId: last?.id, height: el.scrollHeight, atBottom: isAtBottom(), hadNewer: timeline?.hasNewer ?? false };
     if (!timeline?.hasNewer) markReadIfSeen();
     measure();
-  }, [items, myId, markReadIfSeen, measure, timeline?.focus, timeline?.hasNewer]);
+  }, [items, timeline?.events, myId, markReadIfSeen, measure, timeline?.focus, timeline?.hasNewer]);
 
   useEffect(() => {
     anchor.current = { height: 0, atBottom: true, hadNewer: false };
@@ -179,9 +180,20 @@ export const MessageList = memo(function MessageList({ roomId }: { roomId: strin
             <p className="history-edge hint">This is the beginning of the conversation.</p>
           ) : null}
           <ol className="message-items">
-            {items.map((m, i) => {
-              const prev = items[i - 1];
-              const newDay = !prev || dayKey(prev.createdAt) !== dayKey(m.createdAt);
+            {entries.map((entry, i) => {
+              const before = entries[i - 1];
+              const at = "message" in entry ? entry.message.createdAt : entry.events[0]!.at;
+              const newDay = !before || dayKey("message" in before ? before.message.createdAt : before.events[0]!.at) !== dayKey(at);
+              if ("events" in entry) {
+                return (
+                  <Fragment key={`events:${entry.events[0]!.id}`}>
+                    {newDay && <DaySeparator at={at} />}
+                    <RoomEventLines run={entry.events} />
+                  </Fragment>
+                );
+              }
+              const m = entry.message;
+              const prev = before && "message" in before ? before.message : undefined;
               const grouped =
                 !newDay &&
                 m.id !== firstUnread &&
@@ -190,11 +202,7 @@ export const MessageList = memo(function MessageList({ roomId }: { roomId: strin
                 Date.parse(m.createdAt) - Date.parse(prev.createdAt) < GROUP_GAP_MS;
               return (
                 <Fragment key={m.status ? `pending:${m.clientMsgId}` : m.id}>
-                  {newDay && (
-                    <li className="day-separator" role="separator">
-                      <span>{dayLabel(m.createdAt)}</span>
-                    </li>
-                  )}
+                  {newDay && <DaySeparator at={m.createdAt} />}
                   {m.id === firstUnread && (
                     <li className="unread-divider" role="separator" aria-label="New messages">
                       New messages
@@ -229,6 +237,26 @@ export const MessageList = memo(function MessageList({ roomId }: { roomId: strin
       </div>
     </ReaderName.Provider>
   );
+});
+
+function DaySeparator({ at }: { at: string }) {
+  return (
+    <li className="day-separator" role="separator">
+      <span>{dayLabel(at)}</span>
+    </li>
+  );
+}
+
+/** A run of membership lines between two messages ("Ada joined", "Bob added Cy and Dee"). */
+const RoomEventLines = memo(function RoomEventLines({ run }: { run: RoomEvent[] }) {
+  return roomEventLines(run).map((line) => (
+    <li key={line.at + line.text} className="room-event">
+      <time dateTime={line.at} title={fullTime(line.at)}>
+        {timeOf(line.at)}
+      </time>
+      <span>{line.text}</span>
+    </li>
+  ));
 });
 
 /**

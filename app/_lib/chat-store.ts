@@ -17,7 +17,7 @@
  */
 import { createStore, type StoreApi } from "zustand/vanilla";
 import { ROOM_MENTION } from "../../shared/mentions";
-import type { Member, Message, NotifyLevel, PublicRoom, ReactionEvent, Room, RoomSummary, SearchHit, User } from "../../shared/protocol";
+import type { Member, Message, NotifyLevel, PublicRoom, ReactionEvent, Room, RoomEvent, RoomSummary, SearchHit, User } from "../../shared/protocol";
 import type { MessageSearchInput } from "../../shared/schemas";
 import { newClientMsgId, Outbox } from "./outbox";
 import type { SessionEnd } from "./session-notice";
@@ -33,6 +33,7 @@ import {
   EMPTY_TIMELINE,
   fetchMissed,
   findUnsent,
+  mergeEvents,
   mergeMessages,
   newestStored,
   oldestStored,
@@ -191,6 +192,7 @@ export class ChatStore {
     on("reaction:removed", (change) => this.onReaction(change, false));
     on("member:joined", ({ roomId, member }) => this.onMemberJoined(roomId, member));
     on("member:left", ({ roomId, userId }) => this.onMemberLeft(roomId, userId));
+    on("room:event", (event) => this.onRoomEvent(event));
     on("member:read", ({ roomId, userId, messageId }) => this.onMemberRead(roomId, userId, messageId));
     on("room:joined", (room) => this.onRoomJoined(room));
     on("room:left", ({ roomId }) => this.onRoomLeft(roomId));
@@ -364,6 +366,12 @@ export class ChatStore {
     this.updateMembers(roomId, (list) => list.filter((m) => m.user.id !== userId));
   }
 
+  /** A membership line for a loaded timeline that shows the present (one in the past reads forward to it). */
+  private onRoomEvent(event: RoomEvent): void {
+    const tl = this.get().timelines[event.roomId];
+    if (tl && !tl.hasNewer) this.setTimeline(event.roomId, { ...tl, events: mergeEvents(tl.events, [event]) });
+  }
+
   /** Changes the members shown for a room, if they are loaded (other rooms' load when opened). */
   private updateMembers(roomId: string, change: (list: Member[]) => Member[]): void {
     const list = this.get().members[roomId];
@@ -403,7 +411,7 @@ export class ChatStore {
     this.setTimeline(roomId, { ...(tl ?? EMPTY_TIMELINE), loading: true });
     try {
       const page = await this.transport.request("message:history", { roomId, limit: PAGE, ...(oldest ? { before: oldest.id } : {}) });
-      this.merge(roomId, page.messages, { hasMore: page.hasMore });
+      this.merge(roomId, page.messages, { hasMore: page.hasMore }, page.events);
     } finally {
       this.updateTimeline(roomId, (now) => ({ ...now, loading: false }));
     }
@@ -419,9 +427,9 @@ export class ChatStore {
       (before) => this.transport.request("message:history", { roomId, limit: PAGE, ...(before ? { before } : {}) }),
       MAX_CATCH_UP_PAGES,
     );
-    if (missed.complete) this.merge(roomId, missed.messages);
+    if (missed.complete) this.merge(roomId, missed.messages, {}, missed.events);
     // Too much was missed to stitch: start the room afresh at its newest messages.
-    else this.setTimeline(roomId, restartAt(this.get().timelines[roomId], missed.messages));
+    else this.setTimeline(roomId, restartAt(this.get().timelines[roomId], missed.messages, missed.events));
   }
 
   /**
@@ -435,7 +443,7 @@ export class ChatStore {
     const opening = this.get().activeRoomId !== roomId;
     this.set({ activeRoomId: roomId, ...(opening ? { unreadFrom: { ...this.get().unreadFrom, [roomId]: this.readMarkOf(roomId) } } : {}) });
     this.page.showRoom(roomId, messageId);
-    this.setTimeline(roomId, { items: [...page.messages, ...unsent], hasMore: page.hasMore, hasNewer: page.hasNewer, loading: false, focus: { messageId, at: Date.now(), ...options } });
+    this.setTimeline(roomId, { items: [...page.messages, ...unsent], hasMore: page.hasMore, hasNewer: page.hasNewer, loading: false, focus: { messageId, at: Date.now(), ...options }, events: page.events });
     void this.loadMembers(roomId);
   }
 
@@ -447,7 +455,7 @@ export class ChatStore {
     this.setTimeline(roomId, { ...tl, loading: true });
     try {
       const page = await this.transport.request("message:newer", { roomId, after: newest.id, limit: PAGE });
-      this.merge(roomId, page.messages, { hasNewer: page.hasNewer });
+      this.merge(roomId, page.messages, { hasNewer: page.hasNewer }, page.events);
     } finally {
       this.updateTimeline(roomId, (now) => ({ ...now, loading: false }));
     }
@@ -457,7 +465,7 @@ export class ChatStore {
   async jumpToPresent(roomId: string): Promise<void> {
     const page = await this.transport.request("message:history", { roomId, limit: PAGE });
     this.page.showRoom(roomId);
-    this.setTimeline(roomId, { ...restartAt(this.get().timelines[roomId], page.messages), hasMore: page.hasMore });
+    this.setTimeline(roomId, { ...restartAt(this.get().timelines[roomId], page.messages, page.events), hasMore: page.hasMore });
   }
 
   /** Full-text search over every message I may read (throws a RequestError when refused). */
@@ -691,12 +699,12 @@ export class ChatStore {
     this.set({ rooms: this.get().rooms.map((r) => (r.id === roomId && r.notifications !== level ? { ...r, notifications: level } : r)) });
   }
 
-  /** Adds stored messages to a room's timeline (timeline.ts) and learns their authors' names. */
-  private merge(roomId: string, messages: Message[], patch: Partial<Timeline> = {}): void {
+  /** Adds stored messages (and membership lines) to a room's timeline (timeline.ts) and learns their authors' names. */
+  private merge(roomId: string, messages: Message[], patch: Partial<Timeline> = {}, events: RoomEvent[] = []): void {
     const { me, names, timelines } = this.get();
     const nextNames = { ...names };
     for (const m of messages) nextNames[m.authorId] = m.author.displayName;
-    this.set({ names: nextNames, timelines: { ...timelines, [roomId]: mergeMessages(timelines[roomId], messages, me.id, patch) } });
+    this.set({ names: nextNames, timelines: { ...timelines, [roomId]: mergeMessages(timelines[roomId], messages, me.id, patch, events) } });
   }
 
   private setTimeline(roomId: string, timeline: Timeline): void {

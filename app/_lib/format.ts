@@ -1,5 +1,6 @@
 /** Splitting message text into plain text and safe links, and formatting times. */
 import { tokenize } from "linkifyjs";
+import type { RoomEvent } from "../../shared/protocol";
 
 export type Segment = { kind: "text"; text: string } | { kind: "link"; text: string; href: string };
 
@@ -98,6 +99,36 @@ export function typingText(names: string[]): string {
   if (names.length === 1) return `${names[0]} is typing…`;
   if (names.length === 2) return `${names[0]} and ${names[1]} are typing…`;
   return names.length > 2 ? "Several people are typing…" : "";
+}
+
+/** Names as a sentence's subject: "Ada", "Ada and Bob", "Ada, Bob and Cy", "Ada, Bob and 3 others". */
+export function nameList(names: string[]): string {
+  if (names.length <= 2) return names.join(" and ");
+  if (names.length === 3) return `${names[0]}, ${names[1]} and ${names[2]}`;
+  return `${names[0]}, ${names[1]} and ${names.length - 2} others`;
+}
+
+/**
+ * The sentences for a run of membership lines: consecutive changes of the
+ * same kind (by the same person) make one ("Ada added Bob and Cy").
+ */
+export function roomEventLines(run: RoomEvent[]): Array<{ text: string; at: string }> {
+  const lines: Array<{ text: string; at: string }> = [];
+  for (let i = 0; i < run.length; ) {
+    const first = run[i]!;
+    let end = i + 1;
+    while (end < run.length && run[end]!.kind === first.kind && run[end]!.by?.id === first.by?.id) end++;
+    const names = nameList(run.slice(i, end).map((e) => e.user.displayName));
+    const many = end - i > 1;
+    const text =
+      first.kind === "created" ? `${names} created the room`
+      : first.kind === "joined" ? (first.by ? `${first.by.displayName} added ${names}` : `${names} joined`)
+      : first.kind === "left" ? `${names} left`
+      : `${names} ${many ? "were" : "was"} removed`;
+    lines.push({ text, at: first.at });
+    i = end;
+  }
+  return lines;
 }
 
 /**

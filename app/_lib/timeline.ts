@@ -5,7 +5,7 @@
  * leaving the old one as it was (the store relies on that to re-render only
  * what changed).
  */
-import type { Message, Reaction, ReactionEvent } from "../../shared/protocol";
+import type { Message, Reaction, ReactionEvent, RoomEvent } from "../../shared/protocol";
 
 export interface TimelineMessage extends Message {
   /** Absent once stored; "pending" while unacknowledged; "failed" with a retry action. */
@@ -26,6 +26,8 @@ export interface Timeline {
   hasNewer?: boolean;
   /** The message the timeline was opened at (each time anew: `at`), shown in view and, unless `quiet`, highlighted. */
   focus?: { messageId: string; at: number; quiet?: boolean };
+  /** The room's membership lines ("Ada joined") in the span of the loaded messages, in order. */
+  events?: RoomEvent[];
 }
 
 export const EMPTY_TIMELINE: Timeline = { items: [], hasMore: true, loading: false };
@@ -50,7 +52,13 @@ export function newestStored(tl: Timeline | undefined): TimelineMessage | undefi
  * failed copy of one of `myId`'s messages goes once the stored one (same
  * `clientMsgId`) is there.
  */
-export function mergeMessages(tl: Timeline | undefined, messages: Message[], myId: string, patch: Partial<Timeline> = {}): Timeline {
+export function mergeMessages(
+  tl: Timeline | undefined,
+  messages: Message[],
+  myId: string,
+  patch: Partial<Timeline> = {},
+  events: RoomEvent[] = [],
+): Timeline {
   const base = tl ?? EMPTY_TIMELINE;
   const byId = new Map<string, TimelineMessage>();
   for (const m of base.items) if (isStored(m)) byId.set(m.id, m);
@@ -58,7 +66,38 @@ export function mergeMessages(tl: Timeline | undefined, messages: Message[], myI
   const stored = [...byId.values()].sort((a, b) => compareIds(a.id, b.id));
   const sent = new Set(stored.flatMap((m) => (m.authorId === myId && m.clientMsgId ? [m.clientMsgId] : [])));
   const unsent = base.items.filter((m) => !isStored(m) && !sent.has(m.clientMsgId ?? ""));
-  return { ...base, ...patch, items: [...stored, ...unsent] };
+  return { ...base, ...patch, items: [...stored, ...unsent], ...(events.length > 0 ? { events: mergeEvents(base.events, events) } : {}) };
+}
+
+/** Adds membership lines: by id (their order of happening), without duplicates. */
+export function mergeEvents(shown: RoomEvent[] = [], events: RoomEvent[]): RoomEvent[] {
+  const byId = new Map(shown.map((e) => [e.id, e]));
+  for (const e of events) byId.set(e.id, e);
+  return [...byId.values()].sort((a, b) => compareIds(a.id, b.id));
+}
+
+/** What a timeline shows, in order: a message, or a run of membership lines between two messages. */
+export type TimelineEntry = { message: TimelineMessage } | { events: RoomEvent[] };
+
+/**
+ * The messages with the membership lines among them: each line before the
+ * first message sent after it, consecutive lines as one run. Unsent messages
+ * come last, after every line.
+ */
+export function interleave(items: TimelineMessage[], events: RoomEvent[] = []): TimelineEntry[] {
+  const entries: TimelineEntry[] = [];
+  let next = 0;
+  const linesUntil = (time: number) => {
+    const run: RoomEvent[] = [];
+    while (next < events.length && Date.parse(events[next]!.at) < time) run.push(events[next++]!);
+    if (run.length > 0) entries.push({ events: run });
+  };
+  for (const message of items) {
+    linesUntil(isStored(message) ? Date.parse(message.createdAt) : Infinity);
+    entries.push({ message });
+  }
+  linesUntil(Infinity);
+  return entries;
 }
 
 /**
@@ -139,9 +178,9 @@ export function withReply<M extends Message>(root: M, reply: Message): M {
  * After a reconnect that missed more than could be fetched: the newest
  * messages alone (older ones load on scrolling up), the unsent kept.
  */
-export function restartAt(tl: Timeline | undefined, newest: Message[]): Timeline {
+export function restartAt(tl: Timeline | undefined, newest: Message[], events: RoomEvent[] = []): Timeline {
   const unsent = (tl ?? EMPTY_TIMELINE).items.filter((m) => !isStored(m));
-  return { items: [...newest, ...unsent], hasMore: true, loading: false };
+  return { items: [...newest, ...unsent], hasMore: true, loading: false, events };
 }
 
 export function appendUnsent(tl: Timeline | undefined, message: TimelineMessage): Timeline {
@@ -166,10 +205,11 @@ export function unsentMessages(tl: Timeline | undefined): TimelineMessage[] {
   return (tl?.items ?? []).filter((m) => !isStored(m));
 }
 
-/** A page of history, oldest first, and whether there is more before it. */
+/** A page of history, oldest first, whether there is more before it, and its membership lines. */
 export interface HistoryPage {
   messages: Message[];
   hasMore: boolean;
+  events?: RoomEvent[];
 }
 
 /**
@@ -182,15 +222,17 @@ export async function fetchMissed(
   shownId: string,
   fetchPage: (before: string | undefined) => Promise<HistoryPage>,
   maxPages: number,
-): Promise<{ messages: Message[]; complete: boolean }> {
+): Promise<{ messages: Message[]; events: RoomEvent[]; complete: boolean }> {
   const fetched: Message[] = [];
+  const events: RoomEvent[] = [];
   let before: string | undefined;
   for (let i = 0; i < maxPages; i++) {
     const page = await fetchPage(before);
     fetched.unshift(...page.messages);
+    events.unshift(...(page.events ?? []));
     const first = page.messages[0];
-    if (!page.hasMore || !first || compareIds(first.id, shownId) <= 0) return { messages: fetched, complete: true };
+    if (!page.hasMore || !first || compareIds(first.id, shownId) <= 0) return { messages: fetched, events, complete: true };
     before = first.id;
   }
-  return { messages: fetched, complete: false };
+  return { messages: fetched, events, complete: false };
 }
