@@ -9,7 +9,7 @@ import type { z } from "zod";
 import type { ChannelHistoryInput, ChannelInput, ChannelPresenceInput, ChannelPublishInput, Publication } from "./channels";
 import type { ErrorBody } from "./errors";
 export { MAX_BODY_LENGTH, MAX_REACTIONS_PER_MESSAGE, REACTION_USERS_LISTED, UNREAD_CAP } from "./limits";
-import type { memberShape, messageShape, notifyLevel, publicRoomShape, reactionShape, roomEventShape, roomShape, roomSummaryShape, searchHitShape, userShape } from "./shapes";
+import type { followedThreadShape, memberShape, messageShape, notifyLevel, publicRoomShape, reactionShape, roomEventShape, roomShape, roomSummaryShape, searchHitShape, userShape } from "./shapes";
 import type {
   DmOpenInput,
   MessageDeleteInput,
@@ -17,6 +17,8 @@ import type {
   MessageEditInput,
   MessageHistoryInput,
   MessageNewerInput,
+  ThreadListInput,
+  ThreadReadInput,
   MessageSearchInput,
   MessageThreadInput,
   MessageSendInput,
@@ -59,6 +61,9 @@ export interface ReactionEvent {
   userId: string;
 }
 
+/** A thread the user takes part in (started it, or replied in it), as `thread:list` lists it. */
+export type FollowedThread = z.output<typeof followedThreadShape>;
+
 /**
  * A change of a group room's members ("Ada joined", "Bob left"), shown as a
  * line in its timeline: history pages carry those of their span of time,
@@ -92,6 +97,10 @@ export interface ClientToServerEvents {
   ) => void;
   /** A page of a thread's replies, oldest first, with its first message; `before` pages back. */
   "message:thread": (payload: MessageThreadInput, ack: AckFn<{ root: Message; replies: Message[]; hasMore: boolean }>) => void;
+  /** The threads the user takes part in, latest reply first, with their unread replies; `nextCursor` (as `before`) pages on. */
+  "thread:list": (payload: ThreadListInput, ack: AckFn<{ threads: FollowedThread[]; nextCursor?: string }>) => void;
+  /** Marks a thread read up to a reply; the user's tabs get `thread:read`. */
+  "thread:read": (payload: ThreadReadInput, ack: AckFn) => void;
   /** The messages around one, oldest first: where a search result or a link to a message opens. */
   "message:around": (
     payload: MessageAroundInput,
@@ -139,6 +148,10 @@ export interface ServerToClientEvents {
   "room:left": (payload: { roomId: string }) => void;
   /** Sent to every tab of a user when one of them changes what they are notified of in a room. */
   "room:notifications": (payload: { roomId: string; level: NotifyLevel }) => void;
+  /** To every tab of the users who take part in a thread (its author excepted): a new reply in it (the room gets `message:new` too). */
+  "thread:reply": (message: Message) => void;
+  /** Sent to every tab of a user when one of them marks a thread read. */
+  "thread:read": (payload: { roomId: string; threadId: string; messageId: string }) => void;
   /** Sent to every tab of a user when one of them marks a room read. */
   "room:read": (payload: { roomId: string; messageId: string }) => void;
   typing: (payload: { roomId: string; userId: string; typing: boolean }) => void;

@@ -109,6 +109,12 @@ export const messageAroundInput = z.strictObject({
   messageId,
   limit: z.number().int().min(2).max(100).default(50),
 });
+/** The threads the user takes part in, latest reply first; `before` is the previous page's `nextCursor`. */
+export const threadListInput = z
+  .strictObject({ before: messageId.optional(), limit: z.number().int().min(1).max(50).default(20) })
+  .default({ limit: 20 });
+/** How far the user has read a thread: up to this reply (markers only move forward). */
+export const threadReadInput = z.strictObject({ roomId: id, threadId: messageId, messageId });
 /** Newer messages than `after`, oldest first (reading forward from a jump). */
 export const messageNewerInput = z.strictObject({
   roomId: id,
@@ -146,6 +152,8 @@ export type MessageHistoryInput = z.input<typeof messageHistoryInput>;
 export type MessageThreadInput = z.input<typeof messageThreadInput>;
 export type MessageAroundInput = z.input<typeof messageAroundInput>;
 export type MessageNewerInput = z.input<typeof messageNewerInput>;
+export type ThreadListInput = z.input<typeof threadListInput>;
+export type ThreadReadInput = z.input<typeof threadReadInput>;
 export type MessageSearchInput = z.input<typeof messageSearchInput>;
 export type MessageEditInput = z.input<typeof messageEditInput>;
 export type MessageDeleteInput = z.input<typeof messageDeleteInput>;
@@ -172,6 +180,8 @@ export type MessageHistory = z.output<typeof messageHistoryInput>;
 export type MessageThread = z.output<typeof messageThreadInput>;
 export type MessageAround = z.output<typeof messageAroundInput>;
 export type MessageNewer = z.output<typeof messageNewerInput>;
+export type ThreadList = z.output<typeof threadListInput>;
+export type ThreadRead = z.output<typeof threadReadInput>;
 export type MessageSearch = z.output<typeof messageSearchInput>;
 export type MessageEdit = z.output<typeof messageEditInput>;
 export type MessageDelete = z.output<typeof messageDeleteInput>;

@@ -77,6 +77,12 @@ export const messageShape = z.object({
     .describe("in history: the message's reactions, oldest emoji first (absent when none; a new message has none)"),
 });
 
+export const followedThreadShape = z.object({
+  root: messageShape.describe("the thread's first message, with its `thread` summary (replies, the latest)"),
+  unread: z.number().int().describe("replies by others after the user's read marker, counted up to UNREAD_CAP"),
+  lastReadMessageId: z.string().nullable().describe("the last reply the user has read (null: none)"),
+});
+
 export const roomEventShape = z.object({
   id: z.string().describe("decimal integer, ascending in order of happening"),
   roomId: z.string(),

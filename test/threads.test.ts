@@ -4,8 +4,8 @@
  * summary on its first message, and refusals, on both databases.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import type { Message, Room, RoomSummary } from "../shared/protocol";
-import { call, closeAll, collect, connect, register, request, settle } from "./support/clients";
+import type { FollowedThread, Message, Room, RoomSummary } from "../shared/protocol";
+import { call, closeAll, collect, connect, next, register, request, settle } from "./support/clients";
 import { backends, startTestServer, type TestServer } from "./support/server";
 
 type Thread = { root: Message; replies: Message[]; hasMore: boolean };
@@ -86,5 +86,75 @@ describe.each(await backends())("threads (%s)", (backend) => {
     const outsider = await connect(server.url, (await register(server.url)).token);
     expect(await request(outsider, "message:thread", { roomId: room.id, threadId: root.id })).toMatchObject({ ok: false, error: { code: "forbidden" } });
     expect((await history()).map((m) => m.body)).toEqual(["root", "", "x"]);
+  });
+
+  it("follows the threads one starts or replies in: told of replies by others, listed with unread replies, read per thread", async () => {
+    const { ada, bob, a, b, room, send } = await setup();
+    const cy = await register(server.url, undefined, "Cy");
+    const c = await connect(server.url, cy.token);
+    await call(c, "room:join", { roomId: room.id });
+    const threads = async (s: typeof a, extra: object = {}) => call<{ threads: FollowedThread[]; nextCursor?: string }>(s, "thread:list", extra);
+
+    const older = await send(a, "older question");
+    const root = await send(a, "release tonight?");
+    expect((await threads(a)).threads).toEqual([]); // no replies yet: nothing to follow
+    const adaHears = collect(a, "thread:reply");
+    const bobHears = collect(b, "thread:reply");
+    const first = await send(b, "yes, at 8", { threadId: root.id });
+    await send(b, "and an older thread", { threadId: older.id });
+    const second = await send(c, "count me in", { threadId: root.id });
+    await settle(a);
+    await settle(b);
+    // Ada started both threads, Bob replied: each hears of replies by others only; Cy, who replied after, hears nothing earlier.
+    expect(adaHears.map((m) => m.body)).toEqual(["yes, at 8", "and an older thread", "count me in"]);
+    expect(bobHears.map((m) => m.id)).toEqual([second.id]);
+
+    // Latest reply first; unread counts replies by others after one's marker (a reply of one's own reads up to it).
+    const adaList = await threads(a);
+    expect(adaList.threads.map((t) => [t.root.body, t.unread, t.root.thread?.replies, t.root.thread?.lastReplier.id])).toEqual([
+      ["release tonight?", 2, 2, cy.user.id],
+      ["older question", 1, 1, bob.user.id],
+    ]);
+    expect(adaList.threads[0]!.root).toMatchObject({ id: root.id, roomId: room.id, author: { id: ada.user.id, displayName: "Ada" } });
+    expect((await threads(b)).threads.map((t) => [t.root.id, t.unread, t.lastReadMessageId])).toEqual([
+      [root.id, 1, first.id],
+      [older.id, 0, expect.any(String)],
+    ]);
+    // Paged.
+    const page = await threads(a, { limit: 1 });
+    expect(page.threads.map((t) => t.root.id)).toEqual([root.id]);
+    expect((await threads(a, { limit: 1, before: page.nextCursor })).threads.map((t) => t.root.id)).toEqual([older.id]);
+
+    // Reading a thread: every tab of the reader is told, and the count follows; markers only move forward.
+    const a2 = await connect(server.url, ada.token);
+    const told = next(a2, "thread:read");
+    await call(a, "thread:read", { roomId: room.id, threadId: root.id, messageId: first.id });
+    expect(await told).toEqual({ roomId: room.id, threadId: root.id, messageId: first.id });
+    expect((await threads(a)).threads[0]!.unread).toBe(1);
+    await call(a, "thread:read", { roomId: room.id, threadId: root.id, messageId: second.id });
+    await call(a, "thread:read", { roomId: room.id, threadId: root.id, messageId: first.id });
+    expect((await threads(a)).threads[0]).toMatchObject({ unread: 0, lastReadMessageId: second.id });
+    // A reply of another thread, or of another room, is not this thread's.
+    expect(await request(a, "thread:read", { roomId: room.id, threadId: root.id, messageId: older.id })).toMatchObject({ ok: false, error: { code: "not_found" } });
+
+    // Someone who leaves the room no longer lists its threads nor hears of them.
+    await call(b, "room:leave", { roomId: room.id });
+    const gone = collect(b, "thread:reply");
+    await send(a, "last call", { threadId: root.id });
+    await settle(b);
+    expect(gone).toEqual([]);
+    expect((await threads(b)).threads).toEqual([]);
+  });
+
+  it("keeps a private room's threads to its members", async () => {
+    const { a, room, send } = await setup("private");
+    const root = await send(a, "secret");
+    const reply = await send(a, "more secret", { threadId: root.id });
+    const mallory = await connect(server.url, (await register(server.url)).token);
+    expect(await request(mallory, "thread:read", { roomId: room.id, threadId: root.id, messageId: reply.id })).toMatchObject({
+      ok: false,
+      error: { code: "forbidden" },
+    });
+    expect((await call<{ threads: FollowedThread[] }>(mallory, "thread:list", {})).threads).toEqual([]);
   });
 });

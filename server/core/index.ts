@@ -15,6 +15,7 @@ import { Presence, type PresenceStore } from "./presence";
 import { Reactions } from "./reactions";
 import { RoomEvents } from "./room-events";
 import { Rooms } from "./rooms";
+import { Threads } from "./threads";
 import { MessageSearcher } from "./search";
 
 export interface Core {
@@ -22,6 +23,7 @@ export interface Core {
   rooms: Rooms;
   messages: Messages;
   reactions: Reactions;
+  threads: Threads;
   search: MessageSearcher;
   presence: Presence;
   gateway: Gateway;
@@ -48,9 +50,10 @@ export function createCore(deps: {
   const roomEvents = new RoomEvents(db);
   const rooms = new Rooms(db, delivery, presenceStore, roomEvents);
   const reactions = new Reactions(db, delivery, rooms);
-  const messages = new Messages(db, new MessageWriter(db), rooms, roomEvents, delivery, reactions, deps.hooks ?? [], deps.onHookError ?? (() => {}));
+  const threads = new Threads(db, delivery, rooms);
+  const messages = new Messages(db, new MessageWriter(db), rooms, roomEvents, delivery, reactions, threads, deps.hooks ?? [], deps.onHookError ?? (() => {}));
   const presence = new Presence(presenceStore, delivery, (userId) => rooms.idsOf(userId));
   const channels = new Channels(db, deps.connections, deps.channels ?? {});
   const gateway = createGateway({ connections: deps.connections, rooms, messages, reactions, channels });
-  return { accounts, rooms, messages, reactions, search: new MessageSearcher(db), presence, gateway, channels };
+  return { accounts, rooms, messages, reactions, threads, search: new MessageSearcher(db), presence, gateway, channels };
 }

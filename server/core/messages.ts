@@ -8,10 +8,11 @@ import type { MessageAround, MessageDelete, MessageEdit, MessageHistory, Message
 import { AppError } from "./errors";
 import type { PrismaClient } from "../db/generated/client";
 import type { Delivery } from "./delivery";
-import type { MessageWriter } from "./message-writer";
+import type { MessageWriter, NewMessage } from "./message-writer";
 import type { Reactions } from "./reactions";
 import type { RoomEvents } from "./room-events";
 import type { Rooms } from "./rooms";
+import type { Threads } from "./threads";
 import { toMessage } from "./wire";
 
 /** A page of a room's history: its messages, oldest first, and the membership lines of its span of time. */
@@ -36,6 +37,7 @@ export class Messages {
     private readonly roomEvents: RoomEvents,
     private readonly delivery: Delivery,
     private readonly reactions: Reactions,
+    private readonly threads: Threads,
     private readonly hooks: NamedHooks[],
     private readonly onHookError: (err: unknown, plugin: string, hook: keyof MessageHooks) => void,
   ) {}
@@ -59,17 +61,29 @@ export class Messages {
    */
   async send(actor: User, input: MessageSend): Promise<Message> {
     const body = await this.beforeMessage(actor, input.roomId, input.body);
-    const { row, created } = await this.writer.write({
-      roomId: input.roomId,
-      authorId: actor.id,
-      body,
-      clientMsgId: input.clientMsgId ?? null,
-      mentions: mentionsIn(body),
-      ...(await this.threadOf(input.roomId, input)),
-    });
-    const message = toMessage(row, actor);
-    this.deliver(message, created);
-    return message;
+    return this.store(
+      { roomId: input.roomId, authorId: actor.id, body, clientMsgId: input.clientMsgId ?? null, mentions: mentionsIn(body) },
+      actor,
+      await this.threadOf(input.roomId, input),
+    );
+  }
+
+  /**
+   * Writes a message (into its thread, if any) and delivers it; a new reply
+   * also makes its author and the thread's starter follow the thread, whose
+   * followers are told.
+   */
+  private async store(
+    message: NewMessage,
+    author: { id: string; displayName: string },
+    thread: Awaited<ReturnType<Messages["threadOf"]>>,
+  ): Promise<Message> {
+    const target = thread ? { threadId: thread.threadId, alsoInRoom: thread.alsoInRoom } : {};
+    const { row, created } = await this.writer.write({ ...message, ...target });
+    const stored = toMessage(row, author);
+    this.deliver(stored, created);
+    if (thread && created) await this.threads.replied(stored, thread.starterId);
+    return stored;
   }
 
   /**
@@ -115,10 +129,13 @@ export class Messages {
    * otherwise. Nothing for a message to the room.
    */
   private async threadOf(roomId: string, { threadId, alsoToRoom }: { threadId?: string; alsoToRoom?: boolean }) {
-    if (threadId === undefined) return {};
-    const root = await this.db.message.count({ where: { id: BigInt(threadId), roomId, threadId: null, deletedAt: null } });
-    if (root === 0) throw new AppError("not_found", "threadId: no such message to reply to in this room");
-    return { threadId: BigInt(threadId), alsoInRoom: alsoToRoom === true };
+    if (threadId === undefined) return null;
+    const root = await this.db.message.findFirst({
+      where: { id: BigInt(threadId), roomId, threadId: null, deletedAt: null },
+      select: { authorId: true },
+    });
+    if (!root) throw new AppError("not_found", "threadId: no such message to reply to in this room");
+    return { threadId: BigInt(threadId), alsoInRoom: alsoToRoom === true, starterId: root.authorId };
   }
 
   /** A page of a thread's replies, oldest first, with its first message. */
@@ -224,18 +241,11 @@ export class Messages {
     // missing one must not fail the whole batch on its foreign key.
     if ((await this.db.room.count({ where: { id: roomId } })) === 0) throw new AppError("not_found", "no such room");
     const author = await this.backendAuthor(input);
-    const { row, created } = await this.writer.write({
-      roomId,
-      authorId: author.id,
-      body: input.body,
-      clientMsgId: input.clientMsgId ?? null,
-      mentions: mentionsIn(input.body),
-      ...(await this.threadOf(roomId, input)),
-      trusted: true,
-    });
-    const message = toMessage(row, author);
-    this.deliver(message, created);
-    return message;
+    return this.store(
+      { roomId, authorId: author.id, body: input.body, clientMsgId: input.clientMsgId ?? null, mentions: mentionsIn(input.body), trusted: true },
+      author,
+      await this.threadOf(roomId, input),
+    );
   }
 
   historyForBackend({ roomId, before, limit }: MessageHistory): Promise<HistoryPage> {

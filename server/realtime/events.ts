@@ -14,6 +14,8 @@ import {
   messageNewerInput,
   messageSearchInput,
   messageThreadInput,
+  threadListInput,
+  threadReadInput,
   messageSendInput,
   presenceQueryInput,
   reactionInput,
@@ -115,6 +117,16 @@ export const clientEvents = {
     schema: messageThreadInput,
     ackRequired: true,
     run: ({ core, user }, input) => core.messages.thread(user, input),
+  }),
+  "thread:list": event({
+    schema: threadListInput,
+    ackRequired: true,
+    run: ({ core, user }, input) => core.threads.list(user, input),
+  }),
+  "thread:read": event({
+    schema: threadReadInput,
+    ackRequired: true,
+    run: async ({ core, user }, input) => (await core.threads.read(user, input), {}),
   }),
   "message:around": event({
     schema: messageAroundInput,
