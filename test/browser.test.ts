@@ -581,6 +581,21 @@ describe("web UI in Chromium", { timeout: 90_000 }, () => {
     expect(await log(bob).getByText("March works for me").count()).toBe(0);
     await thread.getByRole("button", { name: "Close thread" }).click();
     await expect.poll(() => thread.count()).toBe(0);
+
+    // A reply while Bob's thread is closed: his Threads list counts it until he opens the thread there.
+    await aliceThread.getByLabel("Reply", { exact: true }).fill("Bring the slides");
+    await aliceThread.getByLabel("Reply", { exact: true }).press("Enter");
+    const threads = bob.getByRole("navigation").getByRole("button", { name: /^Threads/ });
+    await threads.getByLabel("1 thread with unread replies").waitFor();
+    await threads.click();
+    const list = bob.getByRole("dialog", { name: "Threads" });
+    const item = list.getByRole("button", { name: /Offsite in March\?/ });
+    await item.getByLabel("1 unread reply").waitFor();
+    await expect.poll(() => item.textContent()).toContain("3 replies · last by");
+    await screenshot(bob, "threads-list");
+    await item.click();
+    await thread.getByRole("list", { name: "Replies" }).getByText("Bring the slides").waitFor();
+    await expect.poll(() => threads.getByLabel(/unread replies/).count()).toBe(0);
   });
 
   it("names the tab with the room and the unread count, has a favicon, focuses the message box, and asks before leaving", async () => {

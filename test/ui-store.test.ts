@@ -34,7 +34,7 @@ describe("the web UI's store, over a real server", () => {
     roomInUrl = "",
     visible = true,
     messageInUrl = "",
-  ): Page & { shown: string[]; notices: Array<{ title: string; body: string; open(): void }>; visible: () => boolean; hide(): void } {
+  ): Page & { shown: string[]; notices: Array<{ title: string; body: string; open(): void }>; visible: () => boolean; hide(): void; show(): void } {
     const shown: string[] = [];
     const notices: Array<{ title: string; body: string; open(): void }> = [];
     let seen = visible;
@@ -44,6 +44,7 @@ describe("the web UI's store, over a real server", () => {
       showRoom: (id, at) => void shown.push(at ? `${id}@${at}` : id),
       visible: () => seen,
       hide: () => (seen = false),
+      show: () => (seen = true),
       notify: ({ title, body }, open) => void notices.push({ title, body, open }),
       shown,
       notices,
@@ -316,6 +317,17 @@ describe("the web UI's store, over a real server", () => {
     expect(state(store).timelines[general]!.items.map((m) => m.body)).toEqual(["plan for friday?", "snacks confirmed, everyone", "unrelated"]);
     // While hidden, Bob's message to the room counted as unread; his thread-only replies did not.
     expect(state(store).rooms.find((r) => r.id === general)!.unread).toBe(2);
+    // Ada takes part in the thread: it is listed with Bob's reply after hers unread, until she reads it (with the tab seen).
+    const followed = () => state(store).followed[root.id];
+    await vi.waitFor(() => expect(followed()).toMatchObject({ unread: 1, root: { id: root.id, thread: { replies: 4 } } }), WAIT);
+    expect(state(store).followed[other.id]).toBeUndefined();
+    store.markThreadRead(root.id);
+    expect(followed()!.unread).toBe(1);
+    p.show();
+    store.markThreadRead(root.id);
+    expect(followed()!.unread).toBe(0);
+    const fresh = open(ada, page(general));
+    await vi.waitFor(() => expect(state(fresh).followed[root.id]).toMatchObject({ unread: 0, lastReadMessageId: view().replies.items.at(-1)!.id }), WAIT);
     store.closeThread();
     expect(state(store).openThread).toBeNull();
   });

@@ -7,10 +7,11 @@ import { roomTitle, useChat, useStore } from "../_lib/use-chat";
 import { BrowseDialog } from "./BrowseDialog";
 import { DmDialog } from "./DmDialog";
 import { NewRoomDialog } from "./NewRoomDialog";
+import { ThreadsDialog } from "./ThreadsDialog";
 
 export const Sidebar = memo(function Sidebar() {
   const rooms = useChat((s) => s.rooms);
-  const [dialog, setDialog] = useState<"new" | "browse" | "dm" | null>(null);
+  const [dialog, setDialog] = useState<"new" | "browse" | "dm" | "threads" | null>(null);
   const groups = rooms.filter((r) => r.kind === "group");
   const dms = rooms.filter((r) => r.kind === "dm");
 
@@ -23,6 +24,7 @@ export const Sidebar = memo(function Sidebar() {
         <button onClick={() => setDialog("browse")}>Browse rooms</button>
       </div>
       <NotificationPermission />
+      <ThreadsLink onOpen={() => setDialog("threads")} />
       <RoomSection title="Rooms" rooms={groups} empty="No rooms yet: create one or browse." />
       <RoomSection
         title="Direct messages"
@@ -37,7 +39,26 @@ export const Sidebar = memo(function Sidebar() {
       {dialog === "new" && <NewRoomDialog onClose={() => setDialog(null)} />}
       {dialog === "browse" && <BrowseDialog onClose={() => setDialog(null)} />}
       {dialog === "dm" && <DmDialog onClose={() => setDialog(null)} />}
+      {dialog === "threads" && <ThreadsDialog onClose={() => setDialog(null)} />}
     </nav>
+  );
+});
+
+/** "Threads": the threads I take part in, with how many have replies I have not read. */
+const ThreadsLink = memo(function ThreadsLink({ onOpen }: { onOpen: () => void }) {
+  const unread = useChat((s) => Object.values(s.followed).filter((t) => t.unread > 0).length);
+  return (
+    <button className={`room-link threads-link ${unread > 0 ? "has-unread" : ""}`} onClick={onOpen}>
+      <span className="room-icon" aria-hidden="true">
+        ⤷
+      </span>
+      <span className="room-name">Threads</span>
+      {unread > 0 && (
+        <span className="badge" aria-label={`${unread} ${unread === 1 ? "thread" : "threads"} with unread replies`}>
+          {unread}
+        </span>
+      )}
+    </button>
   );
 });
 

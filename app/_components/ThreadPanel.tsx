@@ -22,11 +22,18 @@ export const ThreadPanel = memo(function ThreadPanel({ roomId, rootId }: { roomI
   const list = useRef<HTMLOListElement>(null);
   const count = view?.replies.items.length ?? 0;
 
-  // New replies keep the newest in sight.
+  // New replies keep the newest in sight, and are read (when the tab is seen).
+  const unread = useChat((s) => s.followed[rootId]?.unread ?? 0);
   useEffect(() => {
     const el = list.current?.parentElement;
     if (el) el.scrollTop = el.scrollHeight;
   }, [count]);
+  useEffect(() => {
+    const read = () => store.markThreadRead(rootId);
+    read();
+    document.addEventListener("visibilitychange", read);
+    return () => document.removeEventListener("visibilitychange", read);
+  }, [store, rootId, count, unread]);
 
   useEffect(() => {
     const onKey = (e: globalThis.KeyboardEvent) => e.key === "Escape" && !document.querySelector("dialog[open]") && store.closeThread();

@@ -17,7 +17,7 @@
  */
 import { createStore, type StoreApi } from "zustand/vanilla";
 import { ROOM_MENTION } from "../../shared/mentions";
-import type { Member, Message, NotifyLevel, PublicRoom, ReactionEvent, Room, RoomEvent, RoomSummary, SearchHit, User } from "../../shared/protocol";
+import type { FollowedThread, Member, Message, NotifyLevel, PublicRoom, ReactionEvent, Room, RoomEvent, RoomSummary, SearchHit, User } from "../../shared/protocol";
 import type { MessageSearchInput } from "../../shared/schemas";
 import { newClientMsgId, Outbox } from "./outbox";
 import type { SessionEnd } from "./session-notice";
@@ -72,6 +72,8 @@ export interface ChatState {
   openThread: { roomId: string; rootId: string } | null;
   /** Threads loaded so far, by their first message's id: it, and its replies as a timeline. */
   threads: Record<string, ThreadView>;
+  /** The threads I take part in (the latest ones, as `thread:list` gave them and replies since), by their first message's id. */
+  followed: Record<string, FollowedThread>;
 }
 
 export interface ThreadView {
@@ -136,6 +138,8 @@ export interface ChatStoreOptions {
 }
 
 const PAGE = 50;
+/** How many of the threads I take part in are loaded (the latest). */
+const FOLLOWED_PAGE = 50;
 const TYPING_TTL_MS = 6000;
 /** How far back a reconnect catches up before it starts the room afresh at its newest page. */
 const MAX_CATCH_UP_PAGES = 10;
@@ -167,6 +171,7 @@ export class ChatStore {
       unreadFrom: {},
       openThread: null,
       threads: {},
+      followed: {},
     }));
     this.transport = new ChatTransport({
       ...options.connection,
@@ -198,6 +203,8 @@ export class ChatStore {
     on("room:left", ({ roomId }) => this.onRoomLeft(roomId));
     on("room:read", ({ roomId, messageId }) => this.onRead(roomId, messageId));
     on("room:notifications", ({ roomId, level }) => this.onNotifications(roomId, level));
+    on("thread:reply", (reply) => this.onFollowedReply(reply));
+    on("thread:read", ({ threadId, messageId }) => this.onThreadRead(threadId, messageId));
     on("presence", ({ userId, online }) => this.set({ online: { ...this.get().online, [userId]: online } }));
     on("typing", ({ roomId, userId, typing }) => this.onTyping(roomId, userId, typing));
     this.typingTimer = setInterval(() => this.expireTyping(), 1000);
@@ -229,6 +236,7 @@ export class ChatStore {
     if (!first && thread) void this.openThread(thread.roomId, thread.rootId);
     try {
       await this.refreshRooms();
+      void this.loadFollowed().catch(() => {});
       // Catch up every room on screen, then resend what was pending.
       await Promise.all(shown.map(([roomId, shownId]) => this.catchUp(roomId, shownId)));
       this.outbox.resend(Object.values(this.get().timelines).flatMap((tl) => unsentMessages(tl)));
@@ -393,7 +401,8 @@ export class ChatStore {
     if (this.get().openThread?.roomId === roomId) this.closeThread();
     const rooms = this.get().rooms.filter((r) => r.id !== roomId);
     const { [roomId]: _gone, ...timelines } = this.get().timelines;
-    this.set({ rooms, timelines });
+    const followed = Object.fromEntries(Object.entries(this.get().followed).filter(([, t]) => t.root.roomId !== roomId));
+    this.set({ rooms, timelines, followed });
     if (this.get().activeRoomId === roomId) {
       const next = rooms[0];
       if (next) this.openRoom(next.id);
@@ -543,6 +552,8 @@ export class ChatStore {
   private changed(message: Message): void {
     const myId = this.get().me.id;
     this.updateTimeline(message.roomId, (tl) => changeMessage(tl, message, myId));
+    const followed = this.get().followed[message.id];
+    if (followed) this.setFollowed({ ...followed, root: changedMessage(followed.root, message) });
     // A reply, or a thread's first message, changes in the thread too.
     const threadId = message.threadId ?? message.id;
     const view = this.get().threads[threadId];
@@ -588,18 +599,28 @@ export class ChatStore {
       typing: typists?.[message.authorId] ? { ...typing, [message.roomId]: without(typists, message.authorId) } : typing,
     });
     const room = rooms.find((r) => r.id === message.roomId);
-    // Everything in the room, and replies in threads I take part in; or only what mentions me.
-    const wanted = room?.notifications === "all" ? inRoom || mentioned || this.takesPart(message) : room?.notifications === "mentions" && mentioned;
-    if (room && wanted && !this.page.visible()) {
-      this.page.notify(
-        {
-          title: room.kind === "dm" ? message.author.displayName : `${message.author.displayName} in #${room.name}`,
-          body: message.body.length > 200 ? `${message.body.slice(0, 200)}…` : message.body,
-          tag: message.roomId,
-        },
-        () => void this.openMessage(message).catch(() => this.openRoom(message.roomId)),
-      );
-    }
+    // Everything in the room, or only what mentions me (replies in threads I take part in come as thread:reply).
+    const wanted = room?.notifications === "all" ? inRoom || mentioned : room?.notifications === "mentions" && mentioned;
+    if (wanted) this.notifyOf(message);
+  }
+
+  /** Message ids notified of lately: a reply that mentions me comes both as message:new and thread:reply. */
+  private readonly notified = new Set<string>();
+
+  /** Shows a notification of a message, once, while the tab is hidden; clicking it opens the message. */
+  private notifyOf(message: Message): void {
+    const room = this.get().rooms.find((r) => r.id === message.roomId);
+    if (!room || this.page.visible() || this.notified.has(message.id)) return;
+    this.notified.add(message.id);
+    if (this.notified.size > 200) this.notified.delete(this.notified.values().next().value!);
+    this.page.notify(
+      {
+        title: room.kind === "dm" ? message.author.displayName : `${message.author.displayName} in #${room.name}`,
+        body: message.body.length > 200 ? `${message.body.slice(0, 200)}…` : message.body,
+        tag: message.roomId,
+      },
+      () => void this.openMessage(message).catch(() => this.openRoom(message.roomId)),
+    );
   }
 
   /** Opens a room at a message; a reply that lives in its thread opens at the thread's first message, the thread beside it. */
@@ -661,6 +682,48 @@ export class ChatStore {
     this.addReply(message);
     const tl = this.get().timelines[roomId];
     if (alsoToRoom && tl && !tl.hasNewer) this.merge(roomId, [message]);
+    // My reply reads the thread up to it; a thread I just began to follow is listed afresh.
+    const followed = this.get().followed[rootId];
+    if (followed) this.setFollowed({ ...followed, root: withReply(followed.root, message), unread: 0, lastReadMessageId: message.id });
+    else void this.loadFollowed().catch(() => {});
+  }
+
+  // ---- threads I take part in ------------------------------------------------------
+
+  /** Reads the latest threads I take part in, with their unread replies (on connect, and when one is new here). */
+  async loadFollowed(): Promise<void> {
+    const { threads } = await this.transport.request("thread:list", { limit: FOLLOWED_PAGE });
+    this.set({ followed: Object.fromEntries(threads.map((t) => [t.root.id, t])) });
+  }
+
+  /** A reply by someone else in a thread I take part in: counted unread, and notified as the room's level says. */
+  private onFollowedReply(reply: Message): void {
+    const followed = this.get().followed[reply.threadId!];
+    if (!followed) void this.loadFollowed().catch(() => {});
+    else if (compareIds(reply.id, followed.lastReadMessageId ?? "0") > 0) {
+      this.setFollowed({ ...followed, root: withReply(followed.root, reply), unread: followed.unread + 1 });
+    }
+    const room = this.get().rooms.find((r) => r.id === reply.roomId);
+    if (room?.notifications === "all") this.notifyOf(reply);
+  }
+
+  /** Marks a thread I take part in read up to its newest reply shown (when it is shown with unread replies). */
+  markThreadRead(rootId: string): void {
+    const followed = this.get().followed[rootId];
+    const newest = newestStored(this.get().threads[rootId]?.replies);
+    if (!followed || followed.unread === 0 || !newest || !this.page.visible()) return;
+    this.onThreadRead(rootId, newest.id);
+    this.transport.request("thread:read", { roomId: followed.root.roomId, threadId: rootId, messageId: newest.id }).catch(() => {});
+  }
+
+  private onThreadRead(rootId: string, messageId: string): void {
+    const followed = this.get().followed[rootId];
+    if (!followed || compareIds(messageId, followed.lastReadMessageId ?? "0") <= 0) return;
+    this.setFollowed({ ...followed, unread: 0, lastReadMessageId: messageId });
+  }
+
+  private setFollowed(thread: FollowedThread): void {
+    this.set({ followed: { ...this.get().followed, [thread.root.id]: thread } });
   }
 
   /**
@@ -675,14 +738,6 @@ export class ChatStore {
     if (view) this.setThread(rootId, { ...view, root: withReply(view.root, reply), replies: mergeMessages(view.replies, [reply], this.get().me.id) });
     this.updateTimeline(reply.roomId, (tl) => countReply(tl, reply));
     return true;
-  }
-
-  /** Whether I take part in a reply's thread: I started it, or replied in it (as far as this tab knows). */
-  private takesPart(reply: Message): boolean {
-    if (!reply.threadId) return false;
-    const { me, timelines, threads } = this.get();
-    const root = threads[reply.threadId]?.root ?? timelines[reply.roomId]?.items.find((m) => m.id === reply.threadId);
-    return root?.authorId === me.id || (threads[reply.threadId]?.replies.items.some((m) => m.authorId === me.id) ?? false);
   }
 
   private setThread(rootId: string, view: ThreadView): void {
