@@ -5,7 +5,7 @@
  * gracefully with exit code 1, for its supervisor to start a clean one.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import type { Room } from "../shared/protocol";
+import type { Message, Room } from "../shared/protocol";
 import { api, call, closeAll, connect, register, request } from "./support/clients";
 import { testPlugins, type TestPlugins } from "./support/plugins";
 import { startServerProcess, type ServerProcess } from "./support/process";
@@ -50,6 +50,12 @@ export default definePlugin({
       return undefined;
     }) as never,
     afterMessage: (() => { throw new Error("after, thrown at once"); }) as never,
+    beforeReaction: (({ emoji }: { emoji: string }) => {
+      if (emoji === "💥") throw new Error("reaction hook thrown at once");
+      if (emoji === "🤪") return { rewrite: "👍" };
+      return undefined;
+    }) as never,
+    afterReaction: (async () => { throw new Error("after a reaction, rejected"); }) as never,
   },
 });
 `;
@@ -88,7 +94,15 @@ describe("a plugin's handlers and hooks", () => {
     expect(await request(socket, "message:send", { roomId: room.id, body: "explode" })).toEqual(internal);
     expect(await request(socket, "message:send", { roomId: room.id, body: "nonsense" })).toEqual(internal);
     // afterMessage throwing does not touch the send.
-    expect(await request(socket, "message:send", { roomId: room.id, body: "fine" })).toMatchObject({ ok: true, message: { body: "fine" } });
+    const sent = await request<{ message: Message }>(socket, "message:send", { roomId: room.id, body: "fine" });
+    expect(sent).toMatchObject({ ok: true, message: { body: "fine" } });
+    // The same for reactions: a before-hook that throws or answers nonsense refuses; an after-hook that fails changes nothing.
+    const ref = { roomId: room.id, messageId: sent.ok ? sent.message.id : "" };
+    expect(await request(socket, "reaction:add", { ...ref, emoji: "💥" })).toEqual(internal);
+    expect(await request(socket, "reaction:add", { ...ref, emoji: "🤪" })).toEqual(internal);
+    expect(await request(socket, "reaction:add", { ...ref, emoji: "👍" })).toEqual({ ok: true });
+    const history = await call<{ messages: Message[] }>(socket, "message:history", { roomId: room.id });
+    expect(history.messages.at(-1)!.reactions).toEqual([{ emoji: "👍", count: 1, userIds: [expect.any(String)] }]);
     expect(socket.connected).toBe(true);
     expect((await api(server.url, "GET", "/healthz")).status).toBe(200);
   });

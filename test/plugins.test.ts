@@ -4,7 +4,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import type { Message, Room } from "../shared/protocol";
+import type { Message, ReactionEvent, Room } from "../shared/protocol";
 import { call, closeAll, connect, register, request } from "./support/clients";
 import { startTestServer, type TestServer } from "./support/server";
 
@@ -15,19 +15,22 @@ describe("plugins", () => {
   let webhook: Server;
   let dir: string;
   const forwarded: Message[] = [];
+  const reactions: Array<ReactionEvent & { added: boolean }> = [];
 
   beforeAll(async () => {
     webhook = createServer((req, res) => {
       let raw = "";
       req.on("data", (c) => (raw += c));
       req.on("end", () => {
-        forwarded.push(JSON.parse(raw));
+        const body = JSON.parse(raw);
+        if (req.url === "/reaction") reactions.push(body);
+        else forwarded.push(body);
         res.end();
       });
     });
     await new Promise<void>((r) => webhook.listen(0, "127.0.0.1", r));
     // A plugin written for this test (inside the repo so it can import the API), forwarding
-    // stored messages to a webhook and refusing a banned word.
+    // stored messages and reactions to a webhook, refusing a banned word and a banned emoji.
     dir = mkdtempSync(path.join(root, "test", ".tmp-plugins-"));
     const forwarder = path.join(dir, "forwarder.ts");
     writeFileSync(
@@ -39,6 +42,10 @@ export default definePlugin({
     beforeMessage: ({ body }) => (body.includes("forbidden-word") ? { reject: "that word is not allowed here" } : undefined),
     afterMessage: async (message) => {
       await fetch("http://127.0.0.1:${(webhook.address() as AddressInfo).port}/hook", { method: "POST", body: JSON.stringify(message) });
+    },
+    beforeReaction: ({ emoji, user }) => (emoji === "👎" ? { reject: \`no thumbs down here, \${user.displayName}\` } : undefined),
+    afterReaction: async (change) => {
+      await fetch("http://127.0.0.1:${(webhook.address() as AddressInfo).port}/reaction", { method: "POST", body: JSON.stringify(change) });
     },
   },
 });
@@ -103,6 +110,28 @@ export default definePlugin({
     await vi.waitFor(() => expect(forwarded.map((m) => m.id)).toContain(message.id));
     expect(forwarded.find((m) => m.id === message.id)).toEqual(message);
     expect(forwarded.some((m) => m.body.includes("forbidden-word"))).toBe(false);
+  });
+
+  it("lets a hook refuse a reaction before it is added, and see each one added or taken back", async () => {
+    const { socket, room: r, user } = await room();
+    const { message } = await call<{ message: Message }>(socket, "message:send", { roomId: r.id, body: "react to me" });
+    const ref = { roomId: r.id, messageId: message.id };
+    expect(await request(socket, "reaction:add", { ...ref, emoji: "👎" })).toEqual({
+      ok: false,
+      error: { code: "forbidden", message: "no thumbs down here, Ada" },
+    });
+    await call(socket, "reaction:add", { ...ref, emoji: "🎉" });
+    await call(socket, "reaction:add", { ...ref, emoji: "🎉" }); // again: nothing changed, nothing to see
+    await call(socket, "reaction:remove", { ...ref, emoji: "🎉" });
+    // A backend's reaction is seen too (its hooks do not refuse: backends are trusted).
+    await server.core.gateway.addReaction({ ...ref, emoji: "👎", bot: "judge" });
+    const change = (emoji: string, userId: string, added: boolean) => ({ ...ref, emoji, userId, added });
+    // (Each hook call posts on its own: they may reach the webhook in any order.)
+    const seen = () => reactions.filter((c) => c.messageId === message.id);
+    await vi.waitFor(() => expect(seen()).toHaveLength(3));
+    expect(seen()).toEqual(expect.arrayContaining([change("🎉", user.id, true), change("🎉", user.id, false), change("👎", "bot:judge", true)]));
+    const h = await call<{ messages: Message[] }>(socket, "message:history", { roomId: r.id });
+    expect(h.messages.at(-1)!.reactions).toEqual([{ emoji: "👎", count: 1, userIds: ["bot:judge"] }]);
   });
 
   it("refuses to start with a plugin that redefines a built-in event", async () => {

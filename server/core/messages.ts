@@ -1,9 +1,7 @@
 import type { Message, RoomEvent, User } from "../../shared/protocol";
 import type { PostMessageBody } from "../../shared/gateway";
-import { MAX_BODY_LENGTH } from "../../shared/limits";
 import { mentionsIn } from "../../shared/mentions";
-import { isSafeText } from "../../shared/text";
-import type { MessageHooks } from "./hooks";
+import type { Hooks } from "./hooks";
 import type { MessageAround, MessageDelete, MessageEdit, MessageHistory, MessageNewer, MessageSend, MessageThread, Typing } from "../../shared/schemas";
 import { AppError } from "./errors";
 import type { PrismaClient } from "../db/generated/client";
@@ -22,12 +20,6 @@ export interface HistoryPage {
   events: RoomEvent[];
 }
 
-/** A plugin's hooks, with its name for the logs. */
-export interface NamedHooks {
-  name: string;
-  hooks: MessageHooks;
-}
-
 /** Sending and reading messages. */
 export class Messages {
   constructor(
@@ -38,8 +30,7 @@ export class Messages {
     private readonly delivery: Delivery,
     private readonly reactions: Reactions,
     private readonly threads: Threads,
-    private readonly hooks: NamedHooks[],
-    private readonly onHookError: (err: unknown, plugin: string, hook: keyof MessageHooks) => void,
+    private readonly hooks: Hooks,
   ) {}
 
   /** Resolves when every accepted send has been written; called before shutdown. */
@@ -60,7 +51,7 @@ export class Messages {
    * drop a message whose id they already have.
    */
   async send(actor: User, input: MessageSend): Promise<Message> {
-    const body = await this.beforeMessage(actor, input.roomId, input.body);
+    const body = await this.hooks.beforeMessage({ author: actor, roomId: input.roomId, body: input.body });
     return this.store(
       { roomId: input.roomId, authorId: actor.id, body, clientMsgId: input.clientMsgId ?? null, mentions: mentionsIn(body) },
       actor,
@@ -96,7 +87,7 @@ export class Messages {
     await this.rooms.assertMember(actor, roomId);
     const current = await this.live(roomId, messageId);
     if (current.authorId !== actor.id) throw new AppError("forbidden", "only its author can edit a message");
-    return this.change(current, await this.beforeMessage(actor, roomId, body));
+    return this.change(current, await this.hooks.beforeMessage({ author: actor, roomId, body }));
   }
 
   /**
@@ -190,45 +181,10 @@ export class Messages {
     this.delivery.toRoom(current.roomId, "message:deleted", [toMessage({ ...current, ...gone }, current.author)]);
   }
 
-  /**
-   * Plugins' `beforeMessage` hooks, in order: each may rewrite the body or
-   * reject the message. A hook that throws or answers nonsense fails the
-   * send as `internal`, logged with the plugin's name.
-   */
-  private async beforeMessage(author: User, roomId: string, body: string): Promise<string> {
-    for (const { name, hooks } of this.hooks) {
-      if (!hooks.beforeMessage) continue;
-      let result: unknown;
-      try {
-        result = await hooks.beforeMessage({ author, roomId, body });
-      } catch (err) {
-        this.onHookError(err, name, "beforeMessage");
-        throw new AppError("internal", "internal error");
-      }
-      if (result === undefined || result === null) continue;
-      if (typeof result === "object" && "reject" in result && typeof result.reject === "string") {
-        throw new AppError("forbidden", result.reject.slice(0, 500));
-      }
-      const rewritten = typeof result === "object" && "body" in result ? result.body : undefined;
-      if (typeof rewritten !== "string" || !rewritten.trim() || rewritten.length > MAX_BODY_LENGTH || !isSafeText(rewritten)) {
-        this.onHookError(new Error("beforeMessage answered neither {body} (1–4,000 characters of storable text) nor {reject}"), name, "beforeMessage");
-        throw new AppError("internal", "internal error");
-      }
-      body = rewritten;
-    }
-    return body;
-  }
-
   /** Delivers a stored message; a newly stored one then goes to plugins' `afterMessage` hooks (once). */
   private deliver(message: Message, created: boolean): void {
     this.delivery.toRoom(message.roomId, "message:new", [message]);
-    if (!created) return;
-    for (const { name, hooks } of this.hooks) {
-      if (!hooks.afterMessage) continue;
-      Promise.resolve()
-        .then(() => hooks.afterMessage!(message))
-        .catch((err: unknown) => this.onHookError(err, name, "afterMessage"));
-    }
+    if (created) this.hooks.afterMessage(message);
   }
 
   /**

@@ -5,6 +5,7 @@ import type { User } from "../../shared/protocol";
 import type { PrismaClient } from "../db/generated/client";
 import type { Delivery } from "./delivery";
 import { AppError } from "./errors";
+import type { Hooks } from "./hooks";
 import type { Rooms } from "./rooms";
 
 /**
@@ -18,11 +19,16 @@ export class Reactions {
     private readonly db: PrismaClient,
     private readonly delivery: Delivery,
     private readonly rooms: Rooms,
+    private readonly hooks: Hooks,
   ) {}
 
-  /** A user reacts to a message of a room they may read (a public room's, even before joining it). */
+  /**
+   * A user reacts to a message of a room they may read (a public room's,
+   * even before joining it); plugins' `beforeReaction` hooks may refuse it.
+   */
   async add(actor: User, input: ReactionChange): Promise<void> {
     await this.rooms.assertReadable(actor, input.roomId);
+    await this.hooks.beforeReaction({ user: actor, ...input });
     await this.put(actor.id, input);
   }
 
@@ -46,7 +52,7 @@ export class Reactions {
       throw new AppError("limit_exceeded", `a message carries at most ${MAX_REACTIONS_PER_MESSAGE} different emoji`);
     }
     const { count } = await this.db.reaction.createMany({ data: [{ messageId: id, emoji, userId: userId }], skipDuplicates: true });
-    if (count > 0) this.announce("reaction:added", { roomId, messageId, emoji, userId: userId });
+    if (count > 0) this.announce({ roomId, messageId, emoji, userId }, true);
   }
 
   /** Takes a user's emoji off a message; one that is not there changes nothing. */
@@ -54,7 +60,7 @@ export class Reactions {
     const id = BigInt(messageId);
     await this.liveMessage(roomId, id);
     const { count } = await this.db.reaction.deleteMany({ where: { messageId: id, emoji, userId: userId } });
-    if (count > 0) this.announce("reaction:removed", { roomId, messageId, emoji, userId: userId });
+    if (count > 0) this.announce({ roomId, messageId, emoji, userId }, false);
   }
 
   /** Drops a message's reactions (it was deleted: a tombstone carries none). */
@@ -99,7 +105,9 @@ export class Reactions {
     if (found === 0) throw new AppError("not_found", "no such message in this room");
   }
 
-  private announce(event: "reaction:added" | "reaction:removed", payload: ReactionEvent): void {
-    this.delivery.toRoom(payload.roomId, event, [payload]);
+  /** Tells the room of a reaction added or taken back, then plugins' `afterReaction` hooks. */
+  private announce(change: ReactionEvent, added: boolean): void {
+    this.delivery.toRoom(change.roomId, added ? "reaction:added" : "reaction:removed", [change]);
+    this.hooks.afterReaction({ ...change, added });
   }
 }

@@ -1,7 +1,7 @@
 /**
  * The extension API. A plugin is a module whose default export is
  * `definePlugin({...})`: its own client events (schema, handler, ack) in the
- * chat namespace, and hooks around sending messages. See docs/plugins.md.
+ * chat namespace, and hooks around messages and reactions. See docs/plugins.md.
  *
  * ```ts
  * import { z } from "zod";
@@ -21,7 +21,7 @@ import type { User } from "../../shared/protocol";
 import type { Core } from "../core";
 import type { MessageHooks } from "../core/hooks";
 
-export type { BeforeMessageResult, DraftMessage } from "../core/hooks";
+export type { BeforeMessageResult, BeforeReactionResult, DraftMessage, DraftReaction, ReactionChangeEvent } from "../core/hooks";
 
 export interface PluginEventContext {
   /** The connected user who sent the event. */
@@ -41,7 +41,11 @@ export interface PluginEvent<S extends z.ZodType = z.ZodType> {
   handler(ctx: PluginEventContext, input: z.output<S>): Promise<object>;
 }
 
-/** `beforeMessage` (may rewrite or reject a client's message) and `afterMessage` (sees every stored one). */
+/**
+ * `beforeMessage` (may rewrite or reject a client's message), `afterMessage`
+ * (sees every stored one), `beforeReaction` (may reject a client's reaction)
+ * and `afterReaction` (sees every reaction added or taken back).
+ */
 export type PluginHooks = MessageHooks;
 
 export interface SwitchboardPlugin {
