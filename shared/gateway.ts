@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import { errorBodyShape } from "./errors";
-import { alsoNeedsThread, messageBody, messageHistoryInput, roomCreateInput, threadTarget } from "./schemas";
+import { alsoNeedsThread, messageBody, messageHistoryInput, messageSearchInput, roomCreateInput, threadTarget } from "./schemas";
 import { displayName, identifier, jsonData, text } from "./text";
 
 /** Names Socket.IO reserves on the client side; a backend may not emit them. */
@@ -72,6 +72,10 @@ export const reactorQuery = z.strictObject({
 });
 export const historyQuery = messageHistoryInput.omit({ roomId: true }).extend({
   limit: z.coerce.number().int().min(1).max(100).default(50),
+});
+/** `message:search`'s filters, from a query string. */
+export const searchQuery = messageSearchInput.extend({
+  limit: z.coerce.number().int().min(1).max(50).default(20),
 });
 export const namespaceQuery = z.strictObject({ namespace: namespaceName });
 export const pageQuery = z.strictObject({

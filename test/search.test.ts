@@ -5,15 +5,16 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { Message, Room, SearchHit } from "../shared/protocol";
-import { call, closeAll, connect, register, request, type ChatSocket } from "./support/clients";
+import { api, call, closeAll, connect, register, request, type ChatSocket } from "./support/clients";
 import { backends, startTestServer, type TestServer } from "./support/server";
 
 type Found = { hits: SearchHit[]; terms: string[]; nextCursor?: string };
+const KEY = "test-api-key-0123456789abcdef";
 
 describe.each(await backends())("searching messages (%s)", (backend) => {
   let server: TestServer;
   beforeAll(async () => {
-    server = await startTestServer(backend);
+    server = await startTestServer(backend, { SWITCHBOARD_API_KEYS: KEY });
   });
   afterEach(() => closeAll());
   afterAll(async () => server?.destroy());
@@ -31,7 +32,7 @@ describe.each(await backends())("searching messages (%s)", (backend) => {
   const bodies = (found: Found) => found.hits.map((h) => h.message.body);
 
   it("finds, newest first, what the asker may read: their rooms, their DMs and public rooms — never others' private rooms or DMs", async () => {
-    const { bob, a, b, c } = await people();
+    const { bob, carol, a, b, c } = await people();
     const key = word();
     const { room: open } = await call<{ room: Room }>(b, "room:create", { name: "open" });
     const { room: secret } = await call<{ room: Room }>(b, "room:create", { name: "secret", visibility: "private" });
@@ -52,7 +53,20 @@ describe.each(await backends())("searching messages (%s)", (backend) => {
     expect(bodies(await search(a, { query: `DEPLO ${key}` }))).toEqual([`${key} deployed, thanks`, `deploying ${key} now`]);
     expect((await search(a, { query: `deplo ${key}` })).terms).toEqual(["deplo", key]);
     expect(bodies(await search(a, { query: `${key} nothingmatchesthis` }))).toEqual([]);
-    void bob;
+
+    // A backend searches as a user: what that user would find, no more.
+    const asUser = async (userId: string, query: string) =>
+      api(server.url, "GET", `/api/v1/users/${encodeURIComponent(userId)}/messages/search?query=${encodeURIComponent(query)}&limit=5`, undefined, {
+        authorization: `Bearer ${KEY}`,
+      });
+    const asCarol = await asUser(carol.user.id, key);
+    expect(asCarol.body.hits.map((h: SearchHit) => h.message.body)).toEqual([`deploying ${key} now`]);
+    const asBob = await asUser(bob.user.id, key);
+    expect(asBob.status).toBe(200);
+    const { ok: _ok, ...bobFinds } = (await search(b, { query: key, limit: 5 })) as Found & { ok: true };
+    expect(asBob.body).toEqual(bobFinds);
+    expect((await asUser("no-such-user", key)).status).toBe(404);
+    expect((await asUser(bob.user.id, "")).status).toBe(400);
   });
 
   it("filters by room, author and time, and pages with nextCursor", async () => {

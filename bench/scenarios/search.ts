@@ -15,7 +15,6 @@ import pg from "pg";
 import { MessageSearcher } from "../../server/core/search";
 import { searchTerms } from "../../shared/search";
 import { Prisma, type PrismaClient } from "../../server/db/generated/client";
-import type { User } from "../../shared/protocol";
 import type { MessageSearch } from "../../shared/schemas";
 import { COMMON_WORDS, fillDatabase, wordOfRank } from "../lib/fill";
 import { monotonicMicros } from "../lib/profile";
@@ -73,7 +72,7 @@ async function searchSql(actorId: string, input: SearchInput): Promise<{ text: s
       return Promise.resolve([]);
     },
   };
-  await new MessageSearcher(db as unknown as PrismaClient).search({ id: actorId } as User, { limit: 20, ...input });
+  await new MessageSearcher(db as unknown as PrismaClient).search(actorId, { limit: 20, ...input });
   const sql = caught as Prisma.Sql | null;
   if (!sql) throw new Error("the searcher sent no query");
   // pg sends BigInt as text; PostgreSQL casts it back from the column's type.

@@ -28,17 +28,19 @@ import {
   postMessageBody,
   publishBody,
   reactorQuery,
+  searchQuery,
 } from "../../shared/gateway";
 import { messageId } from "../../shared/schemas";
 import { emoji } from "../../shared/text";
-import { messageShape, roomEventShape, roomShape } from "../../shared/shapes";
+import { messageShape, roomEventShape, roomShape, searchHitShape } from "../../shared/shapes";
 import type { Channels } from "./channels";
 import type { Connections, Selector } from "./connections";
 import { AppError, parseInput } from "./errors";
 import type { Messages } from "./messages";
-import type { Reactions } from "./reactions";
 import { pageOf } from "./paging";
+import type { Reactions } from "./reactions";
 import type { Rooms } from "./rooms";
+import type { MessageSearcher } from "./search";
 
 /** What the operations work on. */
 export interface GatewayDeps {
@@ -46,6 +48,7 @@ export interface GatewayDeps {
   rooms: Rooms;
   messages: Messages;
   reactions: Reactions;
+  search: MessageSearcher;
   channels: Channels;
 }
 
@@ -332,6 +335,16 @@ export const operations = {
     summary: "Take that reaction back (the room gets `reaction:removed`; one not there changes nothing)",
     output: null,
     run: async ({ messages, reactions }, input) => reactions.take(await reactor(messages, input), input),
+  }),
+  searchMessages: operation({
+    tag: "Users", http: { method: "get", path: "/users/{userId}/messages/search" }, query: searchQuery,
+    summary: "Search the messages a user may read (their rooms and DMs, and public rooms), newest first, as `message:search` does for them",
+    output: z.object({
+      hits: z.array(searchHitShape),
+      terms: z.array(z.string()).describe("the words searched for (a client marks them in the results)"),
+      nextCursor: z.string().optional().describe("present when there are more: pass it as `before` for the next page"),
+    }),
+    run: async ({ messages, search }, { userId, ...input }) => search.search((await messages.backendAuthor({ userId })).id, input),
   }),
   history: operation({
     tag: "Rooms", http: { method: "get", path: "/rooms/{roomId}/messages" }, query: historyQuery,

@@ -10,7 +10,8 @@ import type { Connections } from "./connections";
 import type { Delivery } from "./delivery";
 import { createGateway, type Gateway } from "./gateway";
 import { MessageWriter } from "./message-writer";
-import { Messages, type NamedHooks } from "./messages";
+import { Hooks, type NamedHooks } from "./hooks";
+import { Messages } from "./messages";
 import { Presence, type PresenceStore } from "./presence";
 import { Reactions } from "./reactions";
 import { RoomEvents } from "./room-events";
@@ -49,11 +50,13 @@ export function createCore(deps: {
   const accounts = new Accounts(db, deps.connections, deps.accounts, deps.loginGuard);
   const roomEvents = new RoomEvents(db);
   const rooms = new Rooms(db, delivery, presenceStore, roomEvents);
-  const reactions = new Reactions(db, delivery, rooms);
+  const hooks = new Hooks(deps.hooks ?? [], deps.onHookError ?? (() => {}));
+  const reactions = new Reactions(db, delivery, rooms, hooks);
   const threads = new Threads(db, delivery, rooms);
-  const messages = new Messages(db, new MessageWriter(db), rooms, roomEvents, delivery, reactions, threads, deps.hooks ?? [], deps.onHookError ?? (() => {}));
+  const messages = new Messages(db, new MessageWriter(db), rooms, roomEvents, delivery, reactions, threads, hooks);
   const presence = new Presence(presenceStore, delivery, (userId) => rooms.idsOf(userId));
   const channels = new Channels(db, deps.connections, deps.channels ?? {});
-  const gateway = createGateway({ connections: deps.connections, rooms, messages, reactions, channels });
-  return { accounts, rooms, messages, reactions, threads, search: new MessageSearcher(db), presence, gateway, channels };
+  const search = new MessageSearcher(db);
+  const gateway = createGateway({ connections: deps.connections, rooms, messages, reactions, search, channels });
+  return { accounts, rooms, messages, reactions, threads, search, presence, gateway, channels };
 }

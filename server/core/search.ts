@@ -1,4 +1,4 @@
-import type { Message, SearchHit, User } from "../../shared/protocol";
+import type { Message, SearchHit } from "../../shared/protocol";
 import type { MessageSearch } from "../../shared/schemas";
 import { Prisma, type PrismaClient } from "../db/generated/client";
 import { searchTerms } from "../../shared/search";
@@ -16,11 +16,11 @@ export class MessageSearcher {
   constructor(private readonly db: PrismaClient) {}
 
   /**
-   * Messages the actor may read (their rooms, and public rooms) that contain
+   * Messages the asker may read (their rooms, and public rooms) that contain
    * every word of the query, newest first, not deleted; filtered by room,
    * author and time. `nextCursor` (pass it as `before`) pages on.
    */
-  async search(actor: User, input: MessageSearch): Promise<{ hits: SearchHit[]; terms: string[]; nextCursor?: string }> {
+  async search(askerId: string, input: MessageSearch): Promise<{ hits: SearchHit[]; terms: string[]; nextCursor?: string }> {
     const terms = searchTerms(input.query);
     if (terms.length === 0) throw new AppError("invalid_payload", "query: no words to search for");
     const query = terms.map((t) => `'${t}':*`).join(" & ");
@@ -44,7 +44,7 @@ export class MessageSearcher {
         -- walk back through every message re-parsing bodies.
         AND m."roomId" = ANY(ARRAY(
           SELECT id FROM "Room" WHERE visibility = 'public'
-          UNION SELECT "roomId" FROM "Membership" WHERE "userId" = ${actor.id}))
+          UNION SELECT "roomId" FROM "Membership" WHERE "userId" = ${askerId}))
         ${Prisma.join(filters, " ")}
       ORDER BY m.id DESC
       LIMIT ${input.limit + 1}`;

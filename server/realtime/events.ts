@@ -141,7 +141,7 @@ export const clientEvents = {
   "message:search": event({
     schema: messageSearchInput,
     ackRequired: true,
-    run: ({ core, user }, input) => core.search.search(user, input),
+    run: ({ core, user }, input) => core.search.search(user.id, input),
   }),
   "message:edit": event({
     schema: messageEditInput,
