@@ -598,6 +598,32 @@ describe("web UI in Chromium", { timeout: 90_000 }, () => {
     await expect.poll(() => threads.getByLabel(/unread replies/).count()).toBe(0);
   });
 
+  it("opens a direct message from the people picker, and shows Seen once the other person (long-polling) has read it", async () => {
+    const alice = await newPage();
+    const bob = await newPage({ noWebSocket: true });
+    const bobName = await signUp(bob);
+    const aliceName = await signUp(alice);
+    await createRoom(bob, "Desk"); // Bob is busy elsewhere when Alice writes
+    await alice.getByRole("button", { name: "New message", exact: true }).click();
+    const dialog = alice.getByRole("dialog", { name: "New message" });
+    await dialog.getByLabel("Find people").fill(bobName);
+    await dialog.getByRole("listitem").filter({ hasText: bobName }).getByRole("button", { name: "Message" }).click();
+    await alice.getByRole("heading", { level: 1, name: bobName }).waitFor();
+    await send(alice, "are you there?");
+    await seeMessage(alice, "are you there?");
+
+    // Bob gets the conversation, unread; until he opens it, Alice's message is not seen.
+    const atBob = bob.getByRole("navigation").getByRole("button", { name: aliceName });
+    await atBob.getByLabel("1 unread").waitFor();
+    expect(await log(alice).getByText("Seen", { exact: true }).count()).toBe(0);
+    await atBob.click();
+    await seeMessage(bob, "are you there?");
+    await log(alice).getByText("Seen", { exact: true }).waitFor();
+    await send(bob, "yes, here");
+    await seeMessage(alice, "yes, here");
+    await screenshot(alice, "dm-seen");
+  });
+
   it("names the tab with the room and the unread count, has a favicon, focuses the message box, and asks before leaving", async () => {
     const alice = await newPage();
     const bob = await newPage();

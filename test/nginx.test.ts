@@ -164,7 +164,7 @@ describe.runIf(ready && existsSync(NGINX))("behind nginx (deploy/nginx.conf)", {
     expect(new Set(messages.map((m) => m.id)).size).toBe(1);
   });
 
-  it("carries edits, reactions and deletions to members on every instance, polling clients included", async () => {
+  it("carries edits, reactions, thread replies, deletions and membership lines to members on every instance, polling clients included", async () => {
     const users = await Promise.all(["n1", "n2", "n3"].map(async (id) => ({ id, ...(await register(lb)) })));
     const [author, ...others] = await Promise.all(users.map((u, i) => client(u.id, u.token, i === 1 ? ["polling"] : ["websocket"])));
     const joined = others.map((s) => new Promise((resolve) => s.on("room:joined", (r: Room) => r.name === "edits" && resolve(r))));
@@ -179,6 +179,10 @@ describe.runIf(ready && existsSync(NGINX))("behind nginx (deploy/nginx.conf)", {
     await call(others[0]!, "reaction:add", { roomId: room.id, messageId: message.id, emoji: "🎉" });
     const reactor = users[1]!.user.id;
     expect(await Promise.all(reacted)).toEqual(Array(2).fill({ roomId: room.id, messageId: message.id, emoji: "🎉", userId: reactor }));
+    // A reply in the message's thread: its author, on another instance, is told (thread:reply) as one who takes part.
+    const told = new Promise<Message>((resolve) => author!.on("thread:reply", resolve));
+    const { message: reply } = await call<{ message: Message }>(others[0]!, "message:send", { roomId: room.id, body: "in thread", threadId: message.id });
+    expect(await told).toEqual(reply);
     await call(author!, "message:delete", { roomId: room.id, messageId: message.id });
     expect((await Promise.all(deleted)).map((m) => [m.body, typeof m.deletedAt])).toEqual([["", "string"], ["", "string"]]);
     // A member leaving: the line for the timeline reaches those who stay, on their instances.
