@@ -1,6 +1,6 @@
 "use client";
 
-import { useCallback, useEffect, useState } from "react";
+import { useCallback, useEffect, useMemo, useState } from "react";
 import type { SearchHit } from "../../shared/protocol";
 import { excerpt, fullTime, highlight, timeOf } from "../_lib/format";
 import { useSearch } from "../_lib/use-search";
@@ -39,7 +39,13 @@ export function SearchDialog({ onClose }: { onClose: () => void }) {
   const activeRoomId = useChat((s) => s.activeRoomId);
   const [query, setQuery] = useState("");
   const [roomId, setRoomId] = useState("");
-  const [fromMe, setFromMe] = useState(false);
+  const [authorId, setAuthorId] = useState("");
+  // Anyone whose name this tab has seen (members, authors, search results), by name.
+  const names = useChat((s) => s.names);
+  const people = useMemo(
+    () => Object.entries(names).filter(([id]) => id !== me.id).sort(([, a], [, b]) => a.localeCompare(b)),
+    [names, me.id],
+  );
   const [days, setDays] = useState(0);
   const [paged, setPaged] = useState<Results | null>(null);
   const [actionError, setActionError] = useState<string | null>(null);
@@ -50,10 +56,10 @@ export function SearchDialog({ onClose }: { onClose: () => void }) {
   const filters = useCallback(
     () => ({
       ...(roomId ? { roomId } : {}),
-      ...(fromMe ? { authorId: me.id } : {}),
+      ...(authorId ? { authorId } : {}),
       ...(days ? { since: new Date(Date.now() - days * 86_400_000).toISOString() } : {}),
     }),
-    [roomId, fromMe, me.id, days],
+    [roomId, authorId, days],
   );
   // A moment after typing stops; answers to earlier queries are dropped. Without words there is nothing to ask.
   const find = useCallback(
@@ -122,9 +128,14 @@ export function SearchDialog({ onClose }: { onClose: () => void }) {
           </label>
           <label className="inline">
             From
-            <select value={fromMe ? "me" : ""} onChange={(e) => setFromMe(e.target.value === "me")}>
+            <select value={authorId} onChange={(e) => setAuthorId(e.target.value)}>
               <option value="">Anyone</option>
-              <option value="me">Me</option>
+              <option value={me.id}>Me</option>
+              {people.map(([id, name]) => (
+                <option key={id} value={id}>
+                  {name}
+                </option>
+              ))}
             </select>
           </label>
           <label className="inline">
