@@ -27,6 +27,8 @@ import type {
   RoomBrowseInput,
   RoomCreateInput,
   RoomIdInput,
+  RoomRoleInput,
+  RoomUpdateInput,
   RoomInviteInput,
   RoomListInput,
   RoomMembersInput,
@@ -82,6 +84,10 @@ export interface ClientToServerEvents {
   "room:create": (payload: RoomCreateInput, ack: AckFn<{ room: Room }>) => void;
   "room:join": (payload: RoomIdInput, ack: AckFn<{ room: Room }>) => void;
   "room:leave": (payload: RoomIdInput, ack: AckFn) => void;
+  /** Renames a group room or sets its topic (its owner and admins); the members get `room:updated`. */
+  "room:update": (payload: RoomUpdateInput, ack: AckFn<{ room: Room }>) => void;
+  /** Makes a member an admin, or a member again (the owner); the members get `member:role`. */
+  "room:role": (payload: RoomRoleInput, ack: AckFn) => void;
   /** A page of the user's rooms; `nextCursor` (as `after`) fetches the next one. */
   "room:list": (payload: RoomListInput, ack: AckFn<{ rooms: RoomSummary[]; nextCursor?: string }>) => void;
   /** A page of a room's members; `nextCursor` (as `after`) fetches the next one. */
@@ -144,6 +150,10 @@ export interface ServerToClientEvents {
   "member:left": (payload: { roomId: string; userId: string }) => void;
   /** To the room's members: a line for its timeline when someone joins, is added, leaves or is removed. */
   "room:event": (event: RoomEvent) => void;
+  /** To the room's members when its name or topic changed: the room as it is now. */
+  "room:updated": (room: Room) => void;
+  /** To the room's members when one of them became an admin, or a member again. */
+  "member:role": (payload: { roomId: string; userId: string; role: Member["role"] }) => void;
   /** Sent to every tab of a user who left (or was removed from) a room. */
   "room:left": (payload: { roomId: string }) => void;
   /** Sent to every tab of a user when one of them changes what they are notified of in a room. */

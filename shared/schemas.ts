@@ -50,12 +50,24 @@ export const passwordChangeInput = z.strictObject({
 /** `POST /api/auth/logout`: this session, or `everywhere` (every session of the account). */
 export const logoutInput = z.strictObject({ everywhere: z.boolean().default(false) }).default({ everywhere: false });
 
+/** A group room's name: cleaned as display names are, then 1–80 characters. */
+const roomName = text().transform(cleanDisplayName).pipe(z.string().min(1, "name is empty").max(80));
+/** A room's topic: one line (cleaned as names are), at most 250 characters; "" clears it. */
+const roomTopic = text().transform(cleanDisplayName).pipe(z.string().max(250));
 export const roomCreateInput = z.strictObject({
-  name: text().transform(cleanDisplayName).pipe(z.string().min(1, "name is empty").max(80)),
+  name: roomName,
   visibility: z.enum(["public", "private"]).default("public"),
   memberIds: z.array(id).max(100).default([]),
 });
 export const roomIdInput = z.strictObject({ roomId: id });
+/** What changes in a group room: its name, its topic, or both (its owner and admins may; a backend too). */
+export const roomSettings = z
+  .strictObject({ name: roomName.optional(), topic: roomTopic.optional() })
+  .refine((u) => u.name !== undefined || u.topic !== undefined, "give name, topic or both");
+export const roomUpdateInput = roomSettings.safeExtend({ roomId: id });
+/** A member made an admin of a group room, or a member again (its owner may; a backend too). */
+export const memberRole = z.strictObject({ role: z.enum(["admin", "member"]) });
+export const roomRoleInput = memberRole.extend({ roomId: id, userId: id });
 /** A position in a paged list: the `nextCursor` of the previous page. */
 const cursor = text().min(1).max(400);
 /** `room:list` takes `{}` (the first page); a client may also send no payload at all. */
@@ -142,6 +154,8 @@ export type RegisterInput = z.input<typeof registerInput>;
 export type LoginInput = z.input<typeof loginInput>;
 export type RoomCreateInput = z.input<typeof roomCreateInput>;
 export type RoomIdInput = z.input<typeof roomIdInput>;
+export type RoomUpdateInput = z.input<typeof roomUpdateInput>;
+export type RoomRoleInput = z.input<typeof roomRoleInput>;
 export type RoomListInput = z.input<typeof roomListInput>;
 export type RoomMembersInput = z.input<typeof roomMembersInput>;
 export type RoomReadInput = z.input<typeof roomReadInput>;
@@ -170,6 +184,8 @@ export type Login = z.output<typeof loginInput>;
 export type PasswordChange = z.output<typeof passwordChangeInput>;
 export type RoomCreate = z.output<typeof roomCreateInput>;
 export type RoomRef = z.output<typeof roomIdInput>;
+export type RoomUpdate = z.output<typeof roomUpdateInput>;
+export type RoomRoleChange = z.output<typeof roomRoleInput>;
 export type RoomListPage = z.output<typeof roomListInput>;
 export type RoomMembersPage = z.output<typeof roomMembersInput>;
 export type RoomRead = z.output<typeof roomReadInput>;

@@ -16,6 +16,7 @@ export const roomShape = z.object({
   name: z.string(),
   kind: z.enum(["group", "dm"]),
   visibility: z.enum(["public", "private"]),
+  topic: z.string().optional().describe("what the room is for, set by its owner or admins (absent when none)"),
   createdAt: z.string().describe("ISO-8601"),
 });
 
@@ -36,7 +37,7 @@ export const publicRoomShape = roomShape.extend({
 
 export const memberShape = z.object({
   user: userShape,
-  role: z.enum(["owner", "member"]),
+  role: z.enum(["owner", "admin", "member"]).describe("the owner and admins change the room and delete any message in it"),
   online: z.boolean(),
   lastReadMessageId: z.string().nullable().describe("the member's read marker: they have read up to this message (read receipts)"),
 });

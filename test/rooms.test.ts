@@ -190,6 +190,53 @@ describe.each(await backends())("rooms, DMs and presence (%s)", (backend) => {
     expect((await call<{ events: RoomEvent[] }>(ada.socket, "message:history", { roomId: dm.id })).events).toEqual([]);
   });
 
+  it("lets the owner and admins rename a group room and set its topic, and the owner name admins; every member is told, the rest refused", async () => {
+    const ada = await user();
+    const bob = await user();
+    const cy = await user();
+    const { room } = await call<{ room: Room }>(ada.socket, "room:create", { name: "plans", memberIds: [bob.user.id, cy.user.id] });
+    const cyHears = collect(cy.socket, "room:updated");
+    const roles = collect(cy.socket, "member:role");
+
+    // A member may not; the owner may (cleaned as names are), and everyone is told.
+    expect(await request(bob.socket, "room:update", { roomId: room.id, name: "mine" })).toMatchObject({ ok: false, error: { code: "forbidden" } });
+    const renamed = await call<{ room: Room }>(ada.socket, "room:update", { roomId: room.id, name: "  Launch   plans ", topic: "ship it\tby Friday" });
+    expect(renamed.room).toEqual({ ...room, name: "Launch plans", topic: "ship it by Friday" });
+    // The owner names Bob admin: he may change the room, and delete others' messages; Cy may not name admins.
+    expect(await request(cy.socket, "room:role", { roomId: room.id, userId: cy.user.id, role: "admin" })).toMatchObject({ ok: false, error: { code: "forbidden" } });
+    await call(ada.socket, "room:role", { roomId: room.id, userId: bob.user.id, role: "admin" });
+    await call(ada.socket, "room:role", { roomId: room.id, userId: bob.user.id, role: "admin" }); // again: nothing to tell
+    const cleared = await call<{ room: Room }>(bob.socket, "room:update", { roomId: room.id, topic: "" });
+    expect(cleared.room.topic).toBeUndefined();
+    const { message } = await call<{ message: Message }>(cy.socket, "message:send", { roomId: room.id, body: "off topic" });
+    await call(bob.socket, "message:delete", { roomId: room.id, messageId: message.id });
+    // Nobody changes the owner's role; an admin made a member again loses the right.
+    expect(await request(ada.socket, "room:role", { roomId: room.id, userId: ada.user.id, role: "member" })).toMatchObject({ ok: false, error: { code: "forbidden" } });
+    await call(ada.socket, "room:role", { roomId: room.id, userId: bob.user.id, role: "member" });
+    expect(await request(bob.socket, "room:update", { roomId: room.id, name: "again" })).toMatchObject({ ok: false, error: { code: "forbidden" } });
+    await settle(cy.socket);
+    expect(cyHears.map((r) => [r.name, r.topic])).toEqual([["Launch plans", "ship it by Friday"], ["Launch plans", undefined]]);
+    expect(roles).toEqual([
+      { roomId: room.id, userId: bob.user.id, role: "admin" },
+      { roomId: room.id, userId: bob.user.id, role: "member" },
+    ]);
+    const { members } = await call<{ members: Member[] }>(cy.socket, "room:members", { roomId: room.id });
+    expect(Object.fromEntries(members.map((m) => [m.user.id, m.role]))).toEqual({ [ada.user.id]: "owner", [bob.user.id]: "member", [cy.user.id]: "member" });
+    const { rooms } = await call<{ rooms: RoomSummary[] }>(cy.socket, "room:list", {});
+    expect(rooms.find((r) => r.id === room.id)).toMatchObject({ name: "Launch plans" });
+
+    // Bad input changes nothing; a DM has no name, topic or admins; a backend may do both.
+    expect(await request(ada.socket, "room:update", { roomId: room.id })).toMatchObject({ ok: false, error: { code: "invalid_payload" } });
+    expect(await request(ada.socket, "room:update", { roomId: room.id, name: " " })).toMatchObject({ ok: false, error: { code: "invalid_payload" } });
+    expect(await request(ada.socket, "room:update", { roomId: room.id, topic: "x".repeat(251) })).toMatchObject({ ok: false, error: { code: "too_large" } });
+    const { room: dm } = await call<{ room: Room }>(ada.socket, "dm:open", { userId: bob.user.id });
+    expect(await request(ada.socket, "room:update", { roomId: dm.id, name: "us" })).toMatchObject({ ok: false, error: { code: "forbidden" } });
+    await expect(server.core.gateway.updateRoom({ roomId: dm.id, topic: "x" })).rejects.toMatchObject({ code: "forbidden" });
+    expect(await server.core.gateway.updateRoom({ roomId: room.id, topic: "from the backend" })).toEqual({ room: expect.objectContaining({ topic: "from the backend" }) });
+    await server.core.gateway.setMemberRole({ roomId: room.id, userId: cy.user.id, role: "admin" });
+    await expect(server.core.gateway.setMemberRole({ roomId: room.id, userId: "nobody", role: "admin" })).rejects.toMatchObject({ code: "not_found" });
+  });
+
   it("answers not_found for a room that does not exist", async () => {
     const alice = await user();
     const res = await request(alice.socket, "room:join", { roomId: "00000000-0000-0000-0000-000000000000" });

@@ -30,7 +30,7 @@ import {
   reactorQuery,
   searchQuery,
 } from "../../shared/gateway";
-import { messageId } from "../../shared/schemas";
+import { memberRole, messageId, roomSettings } from "../../shared/schemas";
 import { emoji } from "../../shared/text";
 import { messageShape, roomEventShape, roomShape, searchHitShape } from "../../shared/shapes";
 import type { Channels } from "./channels";
@@ -301,6 +301,18 @@ export const operations = {
     tag: "Rooms", http: { method: "post", path: "/rooms/{roomId}/members" }, query: none, body: addMembersBody,
     summary: "Add members to a room; answers the ids that were not members yet", output: z.object({ added: z.array(z.string()) }),
     run: async ({ rooms }, { roomId, userIds }) => ({ added: await rooms.addMembersForBackend(roomId, userIds) }),
+  }),
+  updateRoom: operation({
+    tag: "Rooms", http: { method: "patch", path: "/rooms/{roomId}" }, query: none, body: roomSettings,
+    summary: "Rename a group room or set its topic (\"\" clears it); the members get `room:updated`",
+    output: z.object({ room: roomShape }),
+    run: async ({ rooms }, input) => ({ room: await rooms.updateForBackend(input) }),
+  }),
+  setMemberRole: operation({
+    tag: "Rooms", http: { method: "put", path: "/rooms/{roomId}/members/{userId}/role" }, query: none, body: memberRole,
+    summary: "Make a member an admin of a group room, or a member again (the owner's role does not change); the members get `member:role`",
+    output: null,
+    run: ({ rooms }, input) => rooms.setRoleForBackend(input),
   }),
   removeMember: operation({
     tag: "Rooms", http: { method: "delete", path: "/rooms/{roomId}/members/{userId}" }, query: none,

@@ -91,15 +91,15 @@ export class Messages {
   }
 
   /**
-   * Deletes a message: its author, or the room's owner, may. Its body is not
+   * Deletes a message: its author, or the room's owner or an admin, may. Its body is not
    * kept; what is left (`deletedAt`, an empty body) stays in the history in
    * its place and goes to the room as `message:deleted`.
    */
   async delete(actor: User, { roomId, messageId }: MessageDelete): Promise<void> {
     const role = await this.rooms.roleOf(actor, roomId);
     const current = await this.live(roomId, messageId);
-    if (current.authorId !== actor.id && role !== "owner") {
-      throw new AppError("forbidden", "only its author or the room's owner can delete a message");
+    if (current.authorId !== actor.id && role === "member") {
+      throw new AppError("forbidden", "only its author, or the room's owner or an admin, can delete a message");
     }
     await this.remove(current);
   }

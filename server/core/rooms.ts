@@ -12,6 +12,8 @@ import type {
   RoomNotifications,
   RoomRead,
   RoomRef,
+  RoomRoleChange,
+  RoomUpdate,
 } from "../../shared/schemas";
 import type { NotifyLevel, PrismaClient } from "../db/generated/client";
 import { isUniqueViolation } from "../db/errors";
@@ -176,7 +178,7 @@ export class Rooms {
     const rows = await this.db.$queryRaw<
       Array<RoomRow & { lastReadMessageId: bigint | null; unread: number; mentions: number; notify: NotifyLevel; peerId: string | null }>
     >`
-      SELECT r.id, r.name, r.kind::text AS kind, r.visibility::text AS visibility, r."createdAt",
+      SELECT r.id, r.name, r.kind::text AS kind, r.visibility::text AS visibility, r.topic, r."createdAt",
              m."lastReadMessageId", m.notify::text AS notify,
              c.unread, c.mentions,
              CASE WHEN r.kind = 'dm' THEN COALESCE(
@@ -265,6 +267,59 @@ export class Rooms {
       : { members };
   }
 
+  /**
+   * Renames a group room or sets its topic: its owner and admins may (a
+   * DM has neither). Every member's tabs get the room as it is now
+   * (`room:updated`); the same name and topic again change nothing.
+   */
+  async update(actor: User, input: RoomUpdate): Promise<Room> {
+    const role = await this.roleOf(actor, input.roomId);
+    if (role === "member") throw new AppError("forbidden", "only the room's owner and admins can change it");
+    return this.change(input);
+  }
+
+  /** A backend renames a group room or sets its topic. */
+  async updateForBackend(input: RoomUpdate): Promise<Room> {
+    if ((await this.db.room.count({ where: { id: input.roomId } })) === 0) throw new AppError("not_found", "no such room");
+    return this.change(input);
+  }
+
+  private async change({ roomId, name, topic }: RoomUpdate): Promise<Room> {
+    const { count } = await this.db.room.updateMany({
+      where: { id: roomId, kind: "group", OR: [...(name !== undefined ? [{ name: { not: name } }] : []), ...(topic !== undefined ? [{ topic: { not: topic } }] : [])] },
+      data: { ...(name !== undefined ? { name } : {}), ...(topic !== undefined ? { topic } : {}) },
+    });
+    const room = toRoom(await this.db.room.findUniqueOrThrow({ where: { id: roomId } }));
+    if (room.kind === "dm") throw new AppError("forbidden", "a direct message has no name or topic to change");
+    if (count > 0) this.delivery.toRoom(roomId, "room:updated", [room]);
+    return room;
+  }
+
+  /**
+   * The owner makes a member an admin, or an admin a member again; the
+   * members' tabs are told (`member:role`). The owner's own role stays.
+   */
+  async setRole(actor: User, input: RoomRoleChange): Promise<void> {
+    if ((await this.roleOf(actor, input.roomId)) !== "owner") throw new AppError("forbidden", "only the room's owner can name admins");
+    return this.assignRole(input);
+  }
+
+  /** A backend makes a member an admin, or a member again. */
+  async setRoleForBackend(input: RoomRoleChange): Promise<void> {
+    if ((await this.db.room.count({ where: { id: input.roomId } })) === 0) throw new AppError("not_found", "no such room");
+    return this.assignRole(input);
+  }
+
+  private async assignRole({ roomId, userId, role }: RoomRoleChange): Promise<void> {
+    const member = await this.db.membership.findUnique({ where: { roomId_userId: { roomId, userId } }, select: { role: true, room: { select: { kind: true } } } });
+    if (!member) throw new AppError("not_found", "no such member in this room");
+    if (member.room.kind === "dm") throw new AppError("forbidden", "a direct message has no admins");
+    if (member.role === "owner") throw new AppError("forbidden", "the owner's role does not change");
+    if (member.role === role) return;
+    await this.db.membership.update({ where: { roomId_userId: { roomId, userId } }, data: { role } });
+    this.delivery.toRoom(roomId, "member:role", [{ roomId, userId, role }]);
+  }
+
   /** What the actor is notified of in a room; every tab of theirs hears it (`room:notifications`). */
   async setNotifications(actor: User, { roomId, level }: RoomNotifications): Promise<void> {
     const { count } = await this.db.membership.updateMany({ where: { roomId, userId: actor.id }, data: { notify: level } });
@@ -344,7 +399,7 @@ export class Rooms {
   }
 
   /** The actor's role in the room; throws unless a member (as assertMember does). */
-  async roleOf(actor: User, roomId: string): Promise<"owner" | "member"> {
+  async roleOf(actor: User, roomId: string): Promise<Member["role"]> {
     const member = await this.db.membership.findUnique({
       where: { roomId_userId: { roomId, userId: actor.id } },
       select: { role: true },

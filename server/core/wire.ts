@@ -10,6 +10,7 @@ export function toRoom(row: {
   name: string;
   kind: Room["kind"];
   visibility: Room["visibility"];
+  topic?: string;
   createdAt: Date;
 }): Room {
   return {
@@ -17,6 +18,7 @@ export function toRoom(row: {
     name: row.name,
     kind: row.kind,
     visibility: row.visibility,
+    ...(row.topic ? { topic: row.topic } : {}),
     createdAt: row.createdAt.toISOString(),
   };
 }

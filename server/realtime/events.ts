@@ -27,6 +27,8 @@ import {
   roomMembersInput,
   roomNotificationsInput,
   roomReadInput,
+  roomRoleInput,
+  roomUpdateInput,
   typingInput,
   userSearchInput,
 } from "../../shared/schemas";
@@ -87,6 +89,16 @@ export const clientEvents = {
     schema: roomMembersInput,
     ackRequired: true,
     run: ({ core, user }, input) => core.rooms.members(user, input),
+  }),
+  "room:update": event({
+    schema: roomUpdateInput,
+    ackRequired: true,
+    run: async ({ core, user }, input) => ({ room: await core.rooms.update(user, input) }),
+  }),
+  "room:role": event({
+    schema: roomRoleInput,
+    ackRequired: true,
+    run: async ({ core, user }, input) => (await core.rooms.setRole(user, input), {}),
   }),
   "room:read": event({
     schema: roomReadInput,

@@ -1,0 +1,7 @@
+-- AlterEnum
+ALTER TYPE "MemberRole" ADD VALUE 'admin';
+
+-- AlterTable
+ALTER TABLE "Room" ADD COLUMN     "topic" TEXT NOT NULL DEFAULT '';
+
+
