@@ -8,7 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest
 import { ChatStore, type ChatState, type Page } from "../app/_lib/chat-store";
 import type { SessionEnd } from "../app/_lib/session-notice";
 import { MAX_BODY_LENGTH } from "../shared/limits";
-import type { User } from "../shared/protocol";
+import type { Message, User } from "../shared/protocol";
 import { api, call, closeAll, connect, register, type ChatSocket } from "./support/clients";
 import { startTestServer, type TestServer } from "./support/server";
 
@@ -146,12 +146,17 @@ describe("the web UI's store, over a real server", () => {
     });
     await backOnline;
 
-    const expected = [...Array.from({ length: 61 }, (_, i) => `m${i}`), "live", "written offline"];
-    await vi.waitFor(() => {
+    // The timeline is the room's history, in its order: every missed message, the live one and the
+    // one written offline (sent once back — when the reconnect beat the last posts, among them).
+    const stored = async () => (await call<{ messages: Message[] }>(bobSocket, "message:history", { roomId: general, limit: 100 })).messages.map((m) => m.body);
+    await vi.waitFor(async () => {
       const items = state(store).timelines[general]!.items;
-      expect(items.map((m) => m.body)).toEqual(expected);
       expect(items.every((m) => !m.status)).toBe(true);
+      expect(items.map((m) => m.body)).toEqual(await stored());
     }, WAIT);
+    const all = await stored();
+    expect(all.filter((b) => /^m\d+$/.test(b))).toEqual(Array.from({ length: 61 }, (_, i) => `m${i}`));
+    expect(all.filter((b) => !/^m\d+$/.test(b)).sort()).toEqual(["live", "written offline"]);
     expect(state(store).status).toBe("online");
   });
 
@@ -339,6 +344,15 @@ describe("the web UI's store, over a real server", () => {
     await vi.waitFor(() => expect(ids()).toHaveLength(2), WAIT);
     const first = ids()!;
     expect([...first].sort()).toEqual([ada.user.id, bob.user.id].sort());
+    // Bob (the owner) renames the room and sets its topic, then makes Ada an admin: her tab follows each.
+    await call(bobSocket, "room:update", { roomId: general, name: "General chat", topic: "say hi" });
+    const summary = () => state(store).rooms.find((r) => r.id === general)!;
+    await vi.waitFor(() => expect(summary()).toMatchObject({ name: "General chat", topic: "say hi", unread: 0 }), WAIT);
+    await call(bobSocket, "room:role", { roomId: general, userId: ada.user.id, role: "admin" });
+    await vi.waitFor(() => expect(state(store).members[general]?.find((m) => m.user.id === ada.user.id)?.role).toBe("admin"), WAIT);
+    await store.updateRoom(general, { topic: "" });
+    expect(summary().topic).toBeUndefined();
+    expect(summary().name).toBe("General chat");
     const carol = await register(server.url, undefined, "Carol");
     await call(bobSocket, "room:invite", { roomId: general, userIds: [carol.user.id] });
     await vi.waitFor(() => expect(ids()).toEqual([...first, carol.user.id]), WAIT);

@@ -199,6 +199,8 @@ export class ChatStore {
     on("member:left", ({ roomId, userId }) => this.onMemberLeft(roomId, userId));
     on("room:event", (event) => this.onRoomEvent(event));
     on("member:read", ({ roomId, userId, messageId }) => this.onMemberRead(roomId, userId, messageId));
+    on("member:role", ({ roomId, userId, role }) => this.onMemberRole(roomId, userId, role));
+    on("room:updated", (room) => this.onRoomUpdated(room));
     on("room:joined", (room) => this.onRoomJoined(room));
     on("room:left", ({ roomId }) => this.onRoomLeft(roomId));
     on("room:read", ({ roomId, messageId }) => this.onRead(roomId, messageId));
@@ -395,6 +397,33 @@ export class ChatStore {
     this.set({ rooms: [...this.get().rooms, summary] });
     // DMs need their peer: the list has it.
     if (room.kind === "dm") void this.refreshRooms().catch(() => {});
+  }
+
+  /** Renames a group room and/or sets its topic (its owner and admins; throws a RequestError when refused). */
+  async updateRoom(roomId: string, settings: { name?: string; topic?: string }): Promise<void> {
+    const { room } = await this.transport.request("room:update", { roomId, ...settings });
+    this.onRoomUpdated(room);
+  }
+
+  /** The owner makes a member an admin, or a member again (throws a RequestError when refused). */
+  async setRole(roomId: string, userId: string, role: "admin" | "member"): Promise<void> {
+    await this.transport.request("room:role", { roomId, userId, role });
+    this.onMemberRole(roomId, userId, role);
+  }
+
+  /** A room's new name or topic (a topic absent is cleared). */
+  private onRoomUpdated(room: Room): void {
+    this.set({
+      rooms: this.get().rooms.map((r) => {
+        if (r.id !== room.id || (r.name === room.name && r.topic === room.topic)) return r;
+        const { topic: _cleared, ...rest } = r;
+        return { ...rest, ...room };
+      }),
+    });
+  }
+
+  private onMemberRole(roomId: string, userId: string, role: Member["role"]): void {
+    this.updateMembers(roomId, (list) => list.map((m) => (m.user.id === userId && m.role !== role ? { ...m, role } : m)));
   }
 
   private onRoomLeft(roomId: string): void {
