@@ -630,6 +630,37 @@ describe("web UI in Chromium", { timeout: 90_000 }, () => {
     await screenshot(alice, "dm-seen");
   });
 
+  it("lets the owner rename a room, set its topic and name an admin, and the other person (long-polling) sees each live", async () => {
+    const alice = await newPage();
+    const bob = await newPage({ noWebSocket: true });
+    const bobName = await signUp(bob);
+    await signUp(alice);
+    await createRoom(alice, "Ops", { invite: [bobName] });
+    await openRoom(bob, "Ops");
+    await bob.getByRole("complementary", { name: "Members" }).getByRole("listitem").nth(1).waitFor();
+    expect(await bob.getByRole("button", { name: "Settings" }).count()).toBe(0); // a member has none
+
+    await alice.getByRole("button", { name: "Settings" }).click();
+    const settings = alice.getByRole("dialog", { name: "Room settings" });
+    await settings.getByLabel("Name").fill("Operations");
+    await settings.getByLabel("Topic").fill("Deploys and incidents");
+    await settings.getByRole("button", { name: "Save" }).click();
+    await bob.getByRole("navigation").getByRole("button", { name: "Operations" }).waitFor();
+    await bob.getByRole("heading", { level: 1, name: /Operations/ }).locator(".room-topic", { hasText: "Deploys and incidents" }).waitFor();
+
+    // Alice makes Bob an admin: everyone's list says so, and Bob may change the room.
+    const bobAtAlice = alice.getByRole("complementary", { name: "Members" }).getByRole("listitem").filter({ hasText: bobName });
+    await bobAtAlice.hover();
+    await bobAtAlice.getByRole("button", { name: "Make admin" }).click();
+    await bob.getByRole("complementary", { name: "Members" }).getByRole("listitem").filter({ hasText: bobName }).getByText("· admin").waitFor();
+    await screenshot(alice, "room-settings");
+    await bob.getByRole("button", { name: "Settings" }).click();
+    const bobSettings = bob.getByRole("dialog", { name: "Room settings" });
+    await bobSettings.getByLabel("Topic").fill("");
+    await bobSettings.getByRole("button", { name: "Save" }).click();
+    await expect.poll(() => alice.locator(".room-header .room-topic").count()).toBe(0);
+  });
+
   it("names the tab with the room and the unread count, has a favicon, focuses the message box, and asks before leaving", async () => {
     const alice = await newPage();
     const bob = await newPage();

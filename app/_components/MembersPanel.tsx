@@ -1,9 +1,9 @@
 "use client";
 
-import { memo } from "react";
+import { memo, useState } from "react";
 import type { Member } from "../../shared/protocol";
-import { useChat, useShallow } from "../_lib/use-chat";
-import { Dialog } from "./Dialog";
+import { useChat, useShallow, useStore } from "../_lib/use-chat";
+import { Dialog, errorText } from "./Dialog";
 
 const NO_MEMBERS: Member[] = [];
 
@@ -29,10 +29,36 @@ export function MembersDialog({ roomId, onClose }: { roomId: string; onClose: ()
   );
 }
 
+/** One member: online or not, their role, and — for the room's owner — making them an admin or a member again. */
+function MemberRow({ roomId, member: m, online, owner }: { roomId: string; member: Member; online: boolean; owner: boolean }) {
+  const store = useStore();
+  const [error, setError] = useState<string | null>(null);
+  const next = m.role === "admin" ? "member" : "admin";
+  return (
+    <li className={online ? undefined : "away"}>
+      <span className={`dot ${online ? "online" : ""}`} aria-hidden="true" />
+      <span className="member-name" title={m.user.displayName}>
+        {m.user.displayName}
+      </span>
+      {m.role !== "member" && <span className="hint"> · {m.role}</span>}
+      {owner && m.role !== "owner" && (
+        <button
+          className="link member-action"
+          title={error ?? undefined}
+          onClick={() => store.setRole(roomId, m.user.id, next).catch((err: unknown) => setError(errorText(err)))}
+        >
+          {next === "admin" ? "Make admin" : "Remove admin"}
+        </button>
+      )}
+    </li>
+  );
+}
+
 function MembersList({ roomId }: { roomId: string }) {
   const list = useChat((s) => s.members[roomId]) ?? NO_MEMBERS;
   // One flag per member: presence changes of people outside the room do not re-render the list.
   const online = useChat(useShallow((s) => list.map((m) => s.online[m.user.id] === true)));
+  const iOwn = useChat((s) => list.some((m) => m.user.id === s.me.id && m.role === "owner"));
   const here = list.filter((_, i) => online[i]);
   const away = list.filter((_, i) => !online[i]);
   return (
@@ -40,13 +66,7 @@ function MembersList({ roomId }: { roomId: string }) {
       <h2>Online — {here.length}</h2>
       <ul aria-label="Online members">
         {here.map((m) => (
-          <li key={m.user.id}>
-            <span className="dot online" aria-hidden="true" />
-            <span className="member-name" title={m.user.displayName}>
-              {m.user.displayName}
-            </span>
-            {m.role === "owner" && <span className="hint"> · owner</span>}
-          </li>
+          <MemberRow key={m.user.id} roomId={roomId} member={m} online owner={iOwn} />
         ))}
       </ul>
       {away.length > 0 && (
@@ -54,13 +74,7 @@ function MembersList({ roomId }: { roomId: string }) {
           <h2>Offline — {away.length}</h2>
           <ul aria-label="Offline members">
             {away.map((m) => (
-              <li key={m.user.id} className="away">
-                <span className="dot" aria-hidden="true" />
-                <span className="member-name" title={m.user.displayName}>
-                  {m.user.displayName}
-                </span>
-                {m.role === "owner" && <span className="hint"> · owner</span>}
-              </li>
+              <MemberRow key={m.user.id} roomId={roomId} member={m} online={false} owner={iOwn} />
             ))}
           </ul>
         </>

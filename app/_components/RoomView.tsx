@@ -9,6 +9,7 @@ import { ConfirmDialog, errorText } from "./Dialog";
 import { InviteDialog } from "./InviteDialog";
 import { MembersDialog } from "./MembersPanel";
 import { MessageList } from "./MessageList";
+import { RoomSettingsDialog } from "./RoomSettingsDialog";
 
 export const RoomView = memo(function RoomView() {
   // The open room's summary: the same object until this room itself changes.
@@ -17,6 +18,9 @@ export const RoomView = memo(function RoomView() {
   const [inviting, setInviting] = useState(false);
   const [leaving, setLeaving] = useState(false);
   const [showingMembers, setShowingMembers] = useState(false);
+  const [editing, setEditing] = useState(false);
+  // The owner and admins change the room.
+  const manages = useChat((s) => s.members[s.activeRoomId ?? ""]?.some((m) => m.user.id === s.me.id && m.role !== "member") ?? false);
 
   if (!room) {
     return (
@@ -41,6 +45,11 @@ export const RoomView = memo(function RoomView() {
           <span className="room-title" title={roomTitle(room)}>
             {roomTitle(room)}
           </span>
+          {room.topic && (
+            <span className="room-topic" title={room.topic}>
+              {room.topic}
+            </span>
+          )}
         </h1>
         <div className="row">
           <button className="ghost members-toggle" onClick={() => setShowingMembers(true)}>
@@ -49,6 +58,11 @@ export const RoomView = memo(function RoomView() {
           <NotifyLevelPicker roomId={room.id} level={room.notifications} />
           {room.kind === "group" && (
             <>
+              {manages && (
+                <button className="ghost" onClick={() => setEditing(true)}>
+                  Settings
+                </button>
+              )}
               <button onClick={() => setInviting(true)}>Invite</button>
               <button className="ghost" onClick={() => setLeaving(true)}>
                 Leave
@@ -62,6 +76,7 @@ export const RoomView = memo(function RoomView() {
       <Composer roomId={room.id} placeholder={`Message ${room.kind === "dm" ? roomTitle(room) : `#${room.name}`}`} />
       {showingMembers && <MembersDialog roomId={room.id} onClose={() => setShowingMembers(false)} />}
       {inviting && <InviteDialog roomId={room.id} onClose={() => setInviting(false)} />}
+      {editing && <RoomSettingsDialog room={room} onClose={() => setEditing(false)} />}
       {leaving && <LeaveDialog roomId={room.id} name={room.name} privateRoom={room.visibility === "private"} onClose={() => setLeaving(false)} />}
     </main>
   );

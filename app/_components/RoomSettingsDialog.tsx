@@ -1,0 +1,58 @@
+"use client";
+
+import { useState, type FormEvent } from "react";
+import type { RoomSummary } from "../../shared/protocol";
+import { useStore } from "../_lib/use-chat";
+import { Dialog, errorText } from "./Dialog";
+
+/** A group room's name and topic, for its owner and admins to change. */
+export function RoomSettingsDialog({ room, onClose }: { room: RoomSummary; onClose: () => void }) {
+  const store = useStore();
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  async function onSubmit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const form = new FormData(event.currentTarget);
+    const name = String(form.get("name") ?? "").trim();
+    const topic = String(form.get("topic") ?? "").trim();
+    if (!name) return setError("Give the room a name.");
+    setBusy(true);
+    setError(null);
+    try {
+      await store.updateRoom(room.id, { name, topic });
+      onClose();
+    } catch (err) {
+      setError(errorText(err));
+      setBusy(false);
+    }
+  }
+
+  return (
+    <Dialog title="Room settings" onClose={onClose}>
+      <form onSubmit={onSubmit} className="stack">
+        <label>
+          Name
+          <input name="name" maxLength={80} required defaultValue={room.name} data-autofocus />
+        </label>
+        <label>
+          Topic
+          <input name="topic" maxLength={250} defaultValue={room.topic ?? ""} placeholder="What this room is for" />
+        </label>
+        {error && (
+          <p className="form-error" role="alert">
+            {error}
+          </p>
+        )}
+        <div className="row end">
+          <button type="button" onClick={onClose}>
+            Cancel
+          </button>
+          <button type="submit" className="primary" disabled={busy}>
+            Save
+          </button>
+        </div>
+      </form>
+    </Dialog>
+  );
+}
