@@ -96,6 +96,8 @@ export interface ClientToServerEvents {
   /** What the user is notified of in a room they are a member of: every message, mentions only, or nothing. */
   "room:notifications": (payload: RoomNotificationsInput, ack: AckFn) => void;
   "dm:open": (payload: DmOpenInput, ack: AckFn<{ room: Room }>) => void;
+  /** Hides a DM from the user's list until a newer message arrives or they open it again; their tabs get `room:hidden`. */
+  "dm:hide": (payload: RoomIdInput, ack: AckFn) => void;
   "message:send": (payload: MessageSendInput, ack: AckFn<{ message: Message }>) => void;
   "message:history": (
     payload: MessageHistoryInput,
@@ -154,6 +156,8 @@ export interface ServerToClientEvents {
   "room:updated": (room: Room) => void;
   /** To the room's members when one of them became an admin, or a member again. */
   "member:role": (payload: { roomId: string; userId: string; role: Member["role"] }) => void;
+  /** Sent to every tab of a user who hid a DM (`dm:hide`): drop it from the list; its messages still come, and bring it back. */
+  "room:hidden": (payload: { roomId: string }) => void;
   /** Sent to every tab of a user who left (or was removed from) a room. */
   "room:left": (payload: { roomId: string }) => void;
   /** Sent to every tab of a user when one of them changes what they are notified of in a room. */

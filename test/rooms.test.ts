@@ -237,6 +237,38 @@ describe.each(await backends())("rooms, DMs and presence (%s)", (backend) => {
     await expect(server.core.gateway.setMemberRole({ roomId: room.id, userId: "nobody", role: "admin" })).rejects.toMatchObject({ code: "not_found" });
   });
 
+  it("hides a DM from one's list (every tab told) until a newer message arrives or it is opened again", async () => {
+    const ada = await user();
+    const bob = await user();
+    const { room: dm } = await call<{ room: Room }>(ada.socket, "dm:open", { userId: bob.user.id });
+    await call(bob.socket, "message:send", { roomId: dm.id, body: "hi" });
+    const listed = async () => (await call<{ rooms: RoomSummary[] }>(ada.socket, "room:list", {})).rooms.map((r) => r.id);
+    const otherTab = await connect(server.url, ada.token);
+    const hidden = next(otherTab, "room:hidden");
+    await call(ada.socket, "dm:hide", { roomId: dm.id });
+    expect(await hidden).toEqual({ roomId: dm.id });
+    expect(await listed()).not.toContain(dm.id);
+    // Bob still lists it; his next message brings it back for Ada (who still receives it).
+    expect((await call<{ rooms: RoomSummary[] }>(bob.socket, "room:list", {})).rooms.map((r) => r.id)).toContain(dm.id);
+    const arrives = next(ada.socket, "message:new");
+    await call(bob.socket, "message:send", { roomId: dm.id, body: "still there?" });
+    expect((await arrives).body).toBe("still there?");
+    expect(await listed()).toContain(dm.id);
+    // Hidden again, then opened again by Ada: listed, and her tabs are told.
+    await call(ada.socket, "dm:hide", { roomId: dm.id });
+    expect(await listed()).not.toContain(dm.id);
+    const back = next(otherTab, "room:joined");
+    expect((await call<{ room: Room }>(ada.socket, "dm:open", { userId: bob.user.id })).room.id).toBe(dm.id);
+    expect((await back).id).toBe(dm.id);
+    expect(await listed()).toContain(dm.id);
+    // Only DMs, only one's own.
+    const { room: group } = await call<{ room: Room }>(ada.socket, "room:create", { name: "not a dm" });
+    expect(await request(ada.socket, "dm:hide", { roomId: group.id })).toMatchObject({ ok: false, error: { code: "forbidden" } });
+    const cy = await user();
+    expect(await request(cy.socket, "dm:hide", { roomId: dm.id })).toMatchObject({ ok: false, error: { code: "not_found" } });
+    expect(await request(cy.socket, "dm:hide", { roomId: "no-such-room" })).toMatchObject({ ok: false, error: { code: "not_found" } });
+  });
+
   it("answers not_found for a room that does not exist", async () => {
     const alice = await user();
     const res = await request(alice.socket, "room:join", { roomId: "00000000-0000-0000-0000-000000000000" });

@@ -197,6 +197,9 @@ export class Rooms {
       ) c
       WHERE m."userId" = ${actor.id}
         AND (${from}::timestamptz IS NULL OR (r."createdAt", r.id) > (${from}::timestamptz, ${afterId ?? ""}))
+        -- A DM the member hid is back once a newer message arrived.
+        AND (m."hiddenThrough" IS NULL
+             OR EXISTS (SELECT 1 FROM "Message" x WHERE x."roomId" = r.id AND x.id > m."hiddenThrough"))
       ORDER BY r."createdAt", r.id
       LIMIT ${limit + 1}`;
     const more = rows.length > limit;
@@ -357,7 +360,13 @@ export class Rooms {
     if (!peer) throw new AppError("not_found", "no such user");
     const dmKey = dmKeyOf(actor.id, userId);
     const existing = await this.db.room.findUnique({ where: { dmKey } });
-    if (existing) return toRoom(existing);
+    if (existing) {
+      const room = toRoom(existing);
+      // Opening a DM one hid shows it again, in every tab.
+      const { count } = await this.db.membership.updateMany({ where: { roomId: room.id, userId: actor.id, hiddenThrough: { not: null } }, data: { hiddenThrough: null } });
+      if (count > 0) this.delivery.toUser(actor.id, "room:joined", [room]);
+      return room;
+    }
     const participants = [...new Set([actor.id, userId])];
     try {
       const row = await this.db.room.create({
@@ -379,6 +388,21 @@ export class Rooms {
       if (isUniqueViolation(err)) return toRoom(await this.db.room.findUniqueOrThrow({ where: { dmKey } }));
       throw err;
     }
+  }
+
+  /**
+   * Hides a DM from the actor's list (Slack's "close"): it stays hidden
+   * until a newer message arrives in it or they open it again. Every tab of
+   * theirs is told (`room:hidden`); they still receive its messages.
+   */
+  async hideDm(actor: User, { roomId }: RoomRef): Promise<void> {
+    const room = await this.db.room.findUnique({ where: { id: roomId }, select: { kind: true } });
+    if (!room) throw new AppError("not_found", "no such room");
+    if (room.kind !== "dm") throw new AppError("forbidden", "only a direct message can be hidden: leave a room instead");
+    const newest = await this.db.message.findFirst({ where: { roomId }, orderBy: { id: "desc" }, select: { id: true } });
+    const { count } = await this.db.membership.updateMany({ where: { roomId, userId: actor.id }, data: { hiddenThrough: newest?.id ?? 0n } });
+    if (count === 0) throw new AppError("not_found", "you are not in this conversation");
+    this.delivery.toUser(actor.id, "room:hidden", [{ roomId }]);
   }
 
   /** Throws unless the actor may read the room: members always, anyone for public groups. */

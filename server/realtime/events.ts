@@ -115,6 +115,11 @@ export const clientEvents = {
     ackRequired: true,
     run: async ({ core, user }, input) => ({ room: await core.rooms.openDm(user, input) }),
   }),
+  "dm:hide": event({
+    schema: roomIdInput,
+    ackRequired: true,
+    run: async ({ core, user }, input) => (await core.rooms.hideDm(user, input), {}),
+  }),
   "message:send": event({
     schema: messageSendInput,
     ackRequired: true,

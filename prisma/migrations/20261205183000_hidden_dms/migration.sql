@@ -1,0 +1,4 @@
+-- AlterTable
+ALTER TABLE "Membership" ADD COLUMN     "hiddenThrough" BIGINT;
+
+
