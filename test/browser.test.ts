@@ -604,7 +604,7 @@ describe("web UI in Chromium", { timeout: 90_000 }, () => {
     await expect.poll(() => threads.getByLabel(/unread replies/).count()).toBe(0);
   });
 
-  it("opens a direct message from the people picker, and shows Seen once the other person (long-polling) has read it", async () => {
+  it("opens a direct message from the people picker, shows Seen once the other person (long-polling) has read it, and hides it until a new message", async () => {
     const alice = await newPage();
     const bob = await newPage({ noWebSocket: true });
     const bobName = await signUp(bob);
@@ -628,6 +628,13 @@ describe("web UI in Chromium", { timeout: 90_000 }, () => {
     await send(bob, "yes, here");
     await seeMessage(alice, "yes, here");
     await screenshot(alice, "dm-seen");
+
+    // Alice hides the conversation; Bob's next message brings it back to her list, unread.
+    await alice.getByRole("button", { name: "Hide", exact: true }).click();
+    const atAlice = alice.getByRole("navigation").getByRole("button", { name: bobName });
+    await expect.poll(() => atAlice.count()).toBe(0);
+    await send(bob, "one more thing");
+    await atAlice.getByLabel("1 unread").waitFor();
   });
 
   it("lets the owner rename a room, set its topic and name an admin, and the other person (long-polling) sees each live", async () => {

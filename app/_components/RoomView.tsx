@@ -56,6 +56,11 @@ export const RoomView = memo(function RoomView() {
             Members
           </button>
           <NotifyLevelPicker roomId={room.id} level={room.notifications} />
+          {room.kind === "dm" && (
+            <button className="ghost" title="Hide this conversation until a new message arrives" onClick={() => void store.hideDm(room.id).catch(() => {})}>
+              Hide
+            </button>
+          )}
           {room.kind === "group" && (
             <>
               {manages && (

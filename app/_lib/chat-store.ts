@@ -203,6 +203,7 @@ export class ChatStore {
     on("room:updated", (room) => this.onRoomUpdated(room));
     on("room:joined", (room) => this.onRoomJoined(room));
     on("room:left", ({ roomId }) => this.onRoomLeft(roomId));
+    on("room:hidden", ({ roomId }) => this.dropRoom(roomId));
     on("room:read", ({ roomId, messageId }) => this.onRead(roomId, messageId));
     on("room:notifications", ({ roomId, level }) => this.onNotifications(roomId, level));
     on("thread:reply", (reply) => this.onFollowedReply(reply));
@@ -426,12 +427,24 @@ export class ChatStore {
     this.updateMembers(roomId, (list) => list.map((m) => (m.user.id === userId && m.role !== role ? { ...m, role } : m)));
   }
 
+  /** Hides a DM from my list until a newer message arrives or I open it again (all my tabs follow). */
+  async hideDm(roomId: string): Promise<void> {
+    await this.transport.request("dm:hide", { roomId });
+    this.dropRoom(roomId);
+  }
+
   private onRoomLeft(roomId: string): void {
+    this.dropRoom(roomId);
+    this.set({ followed: Object.fromEntries(Object.entries(this.get().followed).filter(([, t]) => t.root.roomId !== roomId)) });
+  }
+
+  /** A room off the list (left, or a DM hidden): its timeline goes, and another room opens if it was the open one. */
+  private dropRoom(roomId: string): void {
+    if (!this.get().rooms.some((r) => r.id === roomId)) return;
     if (this.get().openThread?.roomId === roomId) this.closeThread();
     const rooms = this.get().rooms.filter((r) => r.id !== roomId);
     const { [roomId]: _gone, ...timelines } = this.get().timelines;
-    const followed = Object.fromEntries(Object.entries(this.get().followed).filter(([, t]) => t.root.roomId !== roomId));
-    this.set({ rooms, timelines, followed });
+    this.set({ rooms, timelines });
     if (this.get().activeRoomId === roomId) {
       const next = rooms[0];
       if (next) this.openRoom(next.id);
@@ -603,6 +616,8 @@ export class ChatStore {
   }
 
   private onMessage(message: Message): void {
+    // A message in a DM I hid brings it back to the list.
+    if (!this.get().rooms.some((r) => r.id === message.roomId)) void this.refreshRooms().catch(() => {});
     const { me, activeRoomId, timelines, typing } = this.get();
     const tl = timelines[message.roomId];
     const known = tl?.items.some((m) => m.id === message.id);
