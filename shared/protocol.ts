@@ -27,6 +27,7 @@ import type {
   RoomBrowseInput,
   RoomCreateInput,
   RoomIdInput,
+  RoomMemberInput,
   RoomRoleInput,
   RoomUpdateInput,
   RoomInviteInput,
@@ -86,6 +87,8 @@ export interface ClientToServerEvents {
   "room:leave": (payload: RoomIdInput, ack: AckFn) => void;
   /** Renames a group room or sets its topic (its owner and admins); the members get `room:updated`. */
   "room:update": (payload: RoomUpdateInput, ack: AckFn<{ room: Room }>) => void;
+  /** The owner or an admin removes someone from a group room (an admin: members only); their tabs get `room:left`. */
+  "room:remove": (payload: RoomMemberInput, ack: AckFn) => void;
   /** Makes a member an admin, or a member again (the owner); the members get `member:role`. */
   "room:role": (payload: RoomRoleInput, ack: AckFn) => void;
   /** A page of the user's rooms; `nextCursor` (as `after`) fetches the next one. */

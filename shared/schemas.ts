@@ -65,6 +65,8 @@ export const roomSettings = z
   .strictObject({ name: roomName.optional(), topic: roomTopic.optional() })
   .refine((u) => u.name !== undefined || u.topic !== undefined, "give name, topic or both");
 export const roomUpdateInput = roomSettings.safeExtend({ roomId: id });
+/** A member of a room, named by its owner or an admin (`room:remove`). */
+export const roomMemberInput = z.strictObject({ roomId: id, userId: id });
 /** A member made an admin of a group room, or a member again (its owner may; a backend too). */
 export const memberRole = z.strictObject({ role: z.enum(["admin", "member"]) });
 export const roomRoleInput = memberRole.extend({ roomId: id, userId: id });
@@ -156,6 +158,7 @@ export type RoomCreateInput = z.input<typeof roomCreateInput>;
 export type RoomIdInput = z.input<typeof roomIdInput>;
 export type RoomUpdateInput = z.input<typeof roomUpdateInput>;
 export type RoomRoleInput = z.input<typeof roomRoleInput>;
+export type RoomMemberInput = z.input<typeof roomMemberInput>;
 export type RoomListInput = z.input<typeof roomListInput>;
 export type RoomMembersInput = z.input<typeof roomMembersInput>;
 export type RoomReadInput = z.input<typeof roomReadInput>;
@@ -186,6 +189,7 @@ export type RoomCreate = z.output<typeof roomCreateInput>;
 export type RoomRef = z.output<typeof roomIdInput>;
 export type RoomUpdate = z.output<typeof roomUpdateInput>;
 export type RoomRoleChange = z.output<typeof roomRoleInput>;
+export type RoomMemberRef = z.output<typeof roomMemberInput>;
 export type RoomListPage = z.output<typeof roomListInput>;
 export type RoomMembersPage = z.output<typeof roomMembersInput>;
 export type RoomRead = z.output<typeof roomReadInput>;

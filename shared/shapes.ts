@@ -89,7 +89,7 @@ export const roomEventShape = z.object({
   roomId: z.string(),
   kind: z.enum(["created", "joined", "left", "removed"]).describe("created the room, joined it (or was added), left it, was removed"),
   user: z.object({ id: z.string(), displayName: z.string() }),
-  by: z.object({ id: z.string(), displayName: z.string() }).optional().describe("who added the user (an invitation), when not themselves"),
+  by: z.object({ id: z.string(), displayName: z.string() }).optional().describe("who added or removed the user, when a person did (not themselves, not a backend)"),
   at: z.string().describe("ISO-8601"),
 });
 

@@ -637,7 +637,7 @@ describe("web UI in Chromium", { timeout: 90_000 }, () => {
     await atAlice.getByLabel("1 unread").waitFor();
   });
 
-  it("lets the owner rename a room, set its topic and name an admin, and the other person (long-polling) sees each live", async () => {
+  it("lets the owner rename a room, set its topic, name an admin and remove people, and the other person (long-polling) sees each live", async () => {
     const alice = await newPage();
     const bob = await newPage({ noWebSocket: true });
     const bobName = await signUp(bob);
@@ -666,6 +666,13 @@ describe("web UI in Chromium", { timeout: 90_000 }, () => {
     await bobSettings.getByLabel("Topic").fill("");
     await bobSettings.getByRole("button", { name: "Save" }).click();
     await expect.poll(() => alice.locator(".room-header .room-topic").count()).toBe(0);
+
+    // The owner removes Bob (asked first): the room leaves his sidebar, and Alice's timeline says so.
+    await bobAtAlice.hover();
+    await bobAtAlice.getByRole("button", { name: "Remove", exact: true }).click();
+    await alice.getByRole("dialog", { name: /^Remove .* from #Operations\?$/ }).getByRole("button", { name: "Remove" }).click();
+    await expect.poll(() => bob.getByRole("navigation").getByRole("button", { name: "Operations" }).count()).toBe(0);
+    await log(alice).locator(".room-event", { hasText: `removed ${bobName}` }).waitFor();
   });
 
   it("names the tab with the room and the unread count, has a favicon, focuses the message box, and asks before leaving", async () => {

@@ -146,6 +146,7 @@ describe("roomEventLines (membership lines in a timeline)", () => {
     ]);
     expect(texts([event("left", "Bob"), event("removed", "Cy"), event("removed", "Dee")])).toEqual(["Bob left", "Cy and Dee were removed"]);
     expect(texts([event("removed", "Cy")])).toEqual(["Cy was removed"]);
+    expect(texts([event("removed", "Cy", "Ada"), event("removed", "Dee", "Ada")])).toEqual(["Ada removed Cy and Dee"]);
     expect(texts(["A", "B", "C", "D", "E"].map((n) => event("joined", n)))).toEqual(["A, B and 3 others joined"]);
   });
   it("lists up to three names, then counts", () => {

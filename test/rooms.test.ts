@@ -237,6 +237,28 @@ describe.each(await backends())("rooms, DMs and presence (%s)", (backend) => {
     await expect(server.core.gateway.setMemberRole({ roomId: room.id, userId: "nobody", role: "admin" })).rejects.toMatchObject({ code: "not_found" });
   });
 
+  it("lets the owner remove anyone and an admin remove members, said in the timeline; the rest refused", async () => {
+    const [ada, bob, cy, dee] = [await user(), await user(), await user(), await user()];
+    const { room } = await call<{ room: Room }>(ada.socket, "room:create", { name: "crew", memberIds: [bob.user.id, cy.user.id, dee.user.id] });
+    await call(ada.socket, "room:role", { roomId: room.id, userId: bob.user.id, role: "admin" });
+    const removed = next(cy.socket, "room:left");
+    const line = next(ada.socket, "room:event", (e) => e.kind === "removed");
+    await call(bob.socket, "room:remove", { roomId: room.id, userId: cy.user.id });
+    expect(await removed).toEqual({ roomId: room.id });
+    expect(await line).toMatchObject({ kind: "removed", user: { id: cy.user.id }, by: { id: bob.user.id } });
+    const refused = async (who: typeof ada, userId: string, code: string) =>
+      expect(await request(who.socket, "room:remove", { roomId: room.id, userId })).toMatchObject({ ok: false, error: { code } });
+    await refused(bob, ada.user.id, "forbidden"); // an admin cannot remove the owner
+    await refused(dee, bob.user.id, "forbidden"); // a member removes nobody
+    await refused(bob, bob.user.id, "forbidden"); // oneself: leave instead
+    await refused(bob, cy.user.id, "not_found"); // gone already
+    await call(ada.socket, "room:remove", { roomId: room.id, userId: bob.user.id }); // the owner removes an admin
+    const { members } = await call<{ members: Member[] }>(ada.socket, "room:members", { roomId: room.id });
+    expect(members.map((m) => m.user.id).sort()).toEqual([ada.user.id, dee.user.id].sort());
+    const { room: dm } = await call<{ room: Room }>(ada.socket, "dm:open", { userId: dee.user.id });
+    expect(await request(ada.socket, "room:remove", { roomId: dm.id, userId: dee.user.id })).toMatchObject({ ok: false, error: { code: "forbidden" } });
+  });
+
   it("hides a DM from one's list (every tab told) until a newer message arrives or it is opened again", async () => {
     const ada = await user();
     const bob = await user();

@@ -3,7 +3,7 @@
 import { memo, useState } from "react";
 import type { Member } from "../../shared/protocol";
 import { useChat, useShallow, useStore } from "../_lib/use-chat";
-import { Dialog, errorText } from "./Dialog";
+import { ConfirmDialog, Dialog, errorText } from "./Dialog";
 
 const NO_MEMBERS: Member[] = [];
 
@@ -29,11 +29,19 @@ export function MembersDialog({ roomId, onClose }: { roomId: string; onClose: ()
   );
 }
 
-/** One member: online or not, their role, and — for the room's owner — making them an admin or a member again. */
-function MemberRow({ roomId, member: m, online, owner }: { roomId: string; member: Member; online: boolean; owner: boolean }) {
+/**
+ * One member: online or not, their role and, for who may: making them an
+ * admin or a member again (the owner), removing them (the owner anyone, an
+ * admin members).
+ */
+function MemberRow({ roomId, member: m, online, myRole }: { roomId: string; member: Member; online: boolean; myRole: Member["role"] | null }) {
   const store = useStore();
   const [error, setError] = useState<string | null>(null);
+  const [removing, setRemoving] = useState(false);
+  const roomName = useChat((s) => s.rooms.find((r) => r.id === roomId)?.name ?? "");
+  const isMe = useChat((s) => s.me.id === m.user.id);
   const next = m.role === "admin" ? "member" : "admin";
+  const mayRemove = !isMe && (myRole === "owner" ? m.role !== "owner" : myRole === "admin" && m.role === "member");
   return (
     <li className={online ? undefined : "away"}>
       <span className={`dot ${online ? "online" : ""}`} aria-hidden="true" />
@@ -41,14 +49,33 @@ function MemberRow({ roomId, member: m, online, owner }: { roomId: string; membe
         {m.user.displayName}
       </span>
       {m.role !== "member" && <span className="hint"> · {m.role}</span>}
-      {owner && m.role !== "owner" && (
-        <button
-          className="link member-action"
-          title={error ?? undefined}
-          onClick={() => store.setRole(roomId, m.user.id, next).catch((err: unknown) => setError(errorText(err)))}
+      {(mayRemove || (myRole === "owner" && m.role !== "owner")) && (
+        <span className="member-action" title={error ?? undefined}>
+          {myRole === "owner" && m.role !== "owner" && (
+            <button className="link" onClick={() => store.setRole(roomId, m.user.id, next).catch((err: unknown) => setError(errorText(err)))}>
+              {next === "admin" ? "Make admin" : "Remove admin"}
+            </button>
+          )}
+          {mayRemove && (
+            <button className="link" onClick={() => setRemoving(true)}>
+              Remove
+            </button>
+          )}
+        </span>
+      )}
+      {removing && (
+        <ConfirmDialog
+          title={`Remove ${m.user.displayName} from #${roomName}?`}
+          confirm="Remove"
+          danger
+          onConfirm={async () => {
+            await store.removeMember(roomId, m.user.id);
+            setRemoving(false);
+          }}
+          onClose={() => setRemoving(false)}
         >
-          {next === "admin" ? "Make admin" : "Remove admin"}
-        </button>
+          <p className="flush">They stop seeing the room, and its timeline says you removed them. They can be invited again.</p>
+        </ConfirmDialog>
       )}
     </li>
   );
@@ -58,7 +85,7 @@ function MembersList({ roomId }: { roomId: string }) {
   const list = useChat((s) => s.members[roomId]) ?? NO_MEMBERS;
   // One flag per member: presence changes of people outside the room do not re-render the list.
   const online = useChat(useShallow((s) => list.map((m) => s.online[m.user.id] === true)));
-  const iOwn = useChat((s) => list.some((m) => m.user.id === s.me.id && m.role === "owner"));
+  const myRole = useChat((s) => list.find((m) => m.user.id === s.me.id)?.role ?? null);
   const here = list.filter((_, i) => online[i]);
   const away = list.filter((_, i) => !online[i]);
   return (
@@ -66,7 +93,7 @@ function MembersList({ roomId }: { roomId: string }) {
       <h2>Online — {here.length}</h2>
       <ul aria-label="Online members">
         {here.map((m) => (
-          <MemberRow key={m.user.id} roomId={roomId} member={m} online owner={iOwn} />
+          <MemberRow key={m.user.id} roomId={roomId} member={m} online myRole={myRole} />
         ))}
       </ul>
       {away.length > 0 && (
@@ -74,7 +101,7 @@ function MembersList({ roomId }: { roomId: string }) {
           <h2>Offline — {away.length}</h2>
           <ul aria-label="Offline members">
             {away.map((m) => (
-              <MemberRow key={m.user.id} roomId={roomId} member={m} online={false} owner={iOwn} />
+              <MemberRow key={m.user.id} roomId={roomId} member={m} online={false} myRole={myRole} />
             ))}
           </ul>
         </>

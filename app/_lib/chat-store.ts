@@ -406,6 +406,11 @@ export class ChatStore {
     this.onRoomUpdated(room);
   }
 
+  /** The owner or an admin removes someone from a group room (throws a RequestError when refused; member:left updates the list). */
+  async removeMember(roomId: string, userId: string): Promise<void> {
+    await this.transport.request("room:remove", { roomId, userId });
+  }
+
   /** The owner makes a member an admin, or a member again (throws a RequestError when refused). */
   async setRole(roomId: string, userId: string, role: "admin" | "member"): Promise<void> {
     await this.transport.request("room:role", { roomId, userId, role });

@@ -124,6 +124,7 @@ export function roomEventLines(run: RoomEvent[]): Array<{ text: string; at: stri
       first.kind === "created" ? `${names} created the room`
       : first.kind === "joined" ? (first.by ? `${first.by.displayName} added ${names}` : `${names} joined`)
       : first.kind === "left" ? `${names} left`
+      : first.by ? `${first.by.displayName} removed ${names}`
       : `${names} ${many ? "were" : "was"} removed`;
     lines.push({ text, at: first.at });
     i = end;

@@ -37,14 +37,14 @@ export class RoomEvents {
     return rows.sort((a, b) => order.get(a.userId)! - order.get(b.userId)!).map(toRoomEvent);
   }
 
-  /** Ends a membership, recording that the user left or was removed; null when they were not a member. */
-  async leave(roomId: string, userId: string, kind: "left" | "removed"): Promise<RoomEvent | null> {
+  /** Ends a membership, recording that the user left or was removed (by `byId`, if a person did it); null when they were not a member. */
+  async leave(roomId: string, userId: string, kind: "left" | "removed", byId: string | null = null): Promise<RoomEvent | null> {
     const [row] = await this.db.$queryRaw<RoomEventRow[]>`
       WITH gone AS (
         DELETE FROM "Membership" WHERE "roomId" = ${roomId} AND "userId" = ${userId} RETURNING "userId"
       ), e AS (
-        INSERT INTO "RoomEvent" ("roomId", kind, "userId")
-        SELECT ${roomId}, ${kind}::"RoomEventKind", "userId" FROM gone RETURNING *
+        INSERT INTO "RoomEvent" ("roomId", kind, "userId", "byId")
+        SELECT ${roomId}, ${kind}::"RoomEventKind", "userId", ${byId} FROM gone RETURNING *
       )
       SELECT ${COLUMNS} FROM e ${PEOPLE}`;
     return row ? toRoomEvent(row) : null;

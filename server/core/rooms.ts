@@ -11,6 +11,7 @@ import type {
   RoomMembersPage,
   RoomNotifications,
   RoomRead,
+  RoomMemberRef,
   RoomRef,
   RoomRoleChange,
   RoomUpdate,
@@ -128,6 +129,25 @@ export class Rooms {
     if ((await this.db.room.count({ where: { id: roomId } })) === 0) throw new AppError("not_found", "no such room");
     await this.ensureUsers(userIds);
     return this.addMembers(roomId, userIds, null);
+  }
+
+  /**
+   * The owner or an admin removes someone from a group room: the owner
+   * anyone else, an admin only members. Their tabs get `room:left`; the
+   * room's timeline says who removed them.
+   */
+  async remove(actor: User, { roomId, userId }: RoomMemberRef): Promise<void> {
+    const role = await this.roleOf(actor, roomId);
+    if (role === "member") throw new AppError("forbidden", "only the room's owner and admins can remove people");
+    if (userId === actor.id) throw new AppError("forbidden", "leave the room instead");
+    const target = await this.db.membership.findUnique({ where: { roomId_userId: { roomId, userId } }, select: { role: true, room: { select: { kind: true } } } });
+    if (!target) throw new AppError("not_found", "no such member in this room");
+    if (target.room.kind === "dm") throw new AppError("forbidden", "a direct message has exactly two members");
+    if (target.role === "owner" || (target.role === "admin" && role !== "owner")) {
+      throw new AppError("forbidden", "only the owner can remove an admin, and nobody the owner");
+    }
+    const event = await this.events.leave(roomId, userId, "removed", actor.id);
+    if (event) this.announceLeave(userId, roomId, event);
   }
 
   /** Removes a member (a backend's operation): their tabs get `room:left`. */

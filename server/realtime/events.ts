@@ -27,6 +27,7 @@ import {
   roomMembersInput,
   roomNotificationsInput,
   roomReadInput,
+  roomMemberInput,
   roomRoleInput,
   roomUpdateInput,
   typingInput,
@@ -94,6 +95,11 @@ export const clientEvents = {
     schema: roomUpdateInput,
     ackRequired: true,
     run: async ({ core, user }, input) => ({ room: await core.rooms.update(user, input) }),
+  }),
+  "room:remove": event({
+    schema: roomMemberInput,
+    ackRequired: true,
+    run: async ({ core, user }, input) => (await core.rooms.remove(user, input), {}),
   }),
   "room:role": event({
     schema: roomRoleInput,
