@@ -9,7 +9,7 @@ import type { z } from "zod";
 import type { ChannelHistoryInput, ChannelInput, ChannelPresenceInput, ChannelPublishInput, Publication } from "./channels";
 import type { ErrorBody } from "./errors";
 export { MAX_BODY_LENGTH, MAX_REACTIONS_PER_MESSAGE, REACTION_USERS_LISTED, UNREAD_CAP } from "./limits";
-import type { followedThreadShape, memberShape, messageShape, notifyLevel, publicRoomShape, reactionShape, roomEventShape, roomShape, roomSummaryShape, searchHitShape, userShape } from "./shapes";
+import type { followedThreadShape, memberShape, roomBanShape, messageShape, notifyLevel, publicRoomShape, reactionShape, roomEventShape, roomShape, roomSummaryShape, searchHitShape, userShape } from "./shapes";
 import type {
   DmOpenInput,
   MessageDeleteInput,
@@ -28,6 +28,7 @@ import type {
   RoomCreateInput,
   RoomIdInput,
   RoomMemberInput,
+  RoomRemoveInput,
   RoomRoleInput,
   RoomUpdateInput,
   RoomInviteInput,
@@ -64,6 +65,8 @@ export interface ReactionEvent {
   userId: string;
 }
 
+/** Someone banned from a group room, as `room:bans` lists them. */
+export type RoomBanEntry = z.output<typeof roomBanShape>;
 /** A thread the user takes part in (started it, or replied in it), as `thread:list` lists it. */
 export type FollowedThread = z.output<typeof followedThreadShape>;
 
@@ -88,7 +91,11 @@ export interface ClientToServerEvents {
   /** Renames a group room or sets its topic (its owner and admins); the members get `room:updated`. */
   "room:update": (payload: RoomUpdateInput, ack: AckFn<{ room: Room }>) => void;
   /** The owner or an admin removes someone from a group room (an admin: members only); their tabs get `room:left`. */
-  "room:remove": (payload: RoomMemberInput, ack: AckFn) => void;
+  "room:remove": (payload: RoomRemoveInput, ack: AckFn) => void;
+  /** The owner or an admin lifts a ban. */
+  "room:unban": (payload: RoomMemberInput, ack: AckFn) => void;
+  /** Who is banned from a group room, the latest first (for its owner and admins). */
+  "room:bans": (payload: RoomIdInput, ack: AckFn<{ bans: RoomBanEntry[] }>) => void;
   /** Makes a member an admin, or a member again (the owner); the members get `member:role`. */
   "room:role": (payload: RoomRoleInput, ack: AckFn) => void;
   /** A page of the user's rooms; `nextCursor` (as `after`) fetches the next one. */

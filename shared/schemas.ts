@@ -65,8 +65,10 @@ export const roomSettings = z
   .strictObject({ name: roomName.optional(), topic: roomTopic.optional() })
   .refine((u) => u.name !== undefined || u.topic !== undefined, "give name, topic or both");
 export const roomUpdateInput = roomSettings.safeExtend({ roomId: id });
-/** A member of a room, named by its owner or an admin (`room:remove`). */
+/** A member of a room, named by its owner or an admin (`room:unban`). */
 export const roomMemberInput = z.strictObject({ roomId: id, userId: id });
+/** Someone removed from a room by its owner or an admin, and with `ban` kept out of it. */
+export const roomRemoveInput = roomMemberInput.extend({ ban: z.boolean().optional().describe("also ban them: no joining or invitation until unbanned") });
 /** A member made an admin of a group room, or a member again (its owner may; a backend too). */
 export const memberRole = z.strictObject({ role: z.enum(["admin", "member"]) });
 export const roomRoleInput = memberRole.extend({ roomId: id, userId: id });
@@ -159,6 +161,7 @@ export type RoomIdInput = z.input<typeof roomIdInput>;
 export type RoomUpdateInput = z.input<typeof roomUpdateInput>;
 export type RoomRoleInput = z.input<typeof roomRoleInput>;
 export type RoomMemberInput = z.input<typeof roomMemberInput>;
+export type RoomRemoveInput = z.input<typeof roomRemoveInput>;
 export type RoomListInput = z.input<typeof roomListInput>;
 export type RoomMembersInput = z.input<typeof roomMembersInput>;
 export type RoomReadInput = z.input<typeof roomReadInput>;
@@ -190,6 +193,7 @@ export type RoomRef = z.output<typeof roomIdInput>;
 export type RoomUpdate = z.output<typeof roomUpdateInput>;
 export type RoomRoleChange = z.output<typeof roomRoleInput>;
 export type RoomMemberRef = z.output<typeof roomMemberInput>;
+export type RoomRemoval = z.output<typeof roomRemoveInput>;
 export type RoomListPage = z.output<typeof roomListInput>;
 export type RoomMembersPage = z.output<typeof roomMembersInput>;
 export type RoomRead = z.output<typeof roomReadInput>;

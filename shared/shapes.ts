@@ -78,6 +78,12 @@ export const messageShape = z.object({
     .describe("in history: the message's reactions, oldest emoji first (absent when none; a new message has none)"),
 });
 
+export const roomBanShape = z.object({
+  user: userShape,
+  by: z.object({ id: z.string(), displayName: z.string() }).optional().describe("who banned them (absent once that account is gone)"),
+  at: z.string().describe("ISO-8601"),
+});
+
 export const followedThreadShape = z.object({
   root: messageShape.describe("the thread's first message, with its `thread` summary (replies, the latest)"),
   unread: z.number().int().describe("replies by others after the user's read marker, counted up to UNREAD_CAP"),

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import type { Member, Message, PublicRoom, Room, RoomEvent, RoomSummary, User } from "../shared/protocol";
+import type { Member, Message, PublicRoom, Room, RoomBanEntry, RoomEvent, RoomSummary, User } from "../shared/protocol";
 import { call, closeAll, collect, connect, next, register, request, settle } from "./support/clients";
 import { backends, startTestServer, type TestServer } from "./support/server";
 
@@ -257,6 +257,30 @@ describe.each(await backends())("rooms, DMs and presence (%s)", (backend) => {
     expect(members.map((m) => m.user.id).sort()).toEqual([ada.user.id, dee.user.id].sort());
     const { room: dm } = await call<{ room: Room }>(ada.socket, "dm:open", { userId: dee.user.id });
     expect(await request(ada.socket, "room:remove", { roomId: dm.id, userId: dee.user.id })).toMatchObject({ ok: false, error: { code: "forbidden" } });
+  });
+
+  it("bans: removed and kept out (no join, no invitation) until unbanned; a ban may come first; only moderators see or lift them", async () => {
+    const [ada, bob, dee, eve] = [await user(), await user(), await user(), await user()];
+    const { room } = await call<{ room: Room }>(ada.socket, "room:create", { name: "banned", memberIds: [bob.user.id, dee.user.id] });
+    const gone = next(dee.socket, "room:left");
+    await call(ada.socket, "room:remove", { roomId: room.id, userId: dee.user.id, ban: true });
+    expect(await gone).toEqual({ roomId: room.id });
+    await call(ada.socket, "room:remove", { roomId: room.id, userId: eve.user.id, ban: true }); // not a member yet: banned ahead
+    for (const who of [dee, eve]) {
+      expect(await request(who.socket, "room:join", { roomId: room.id })).toMatchObject({ ok: false, error: { code: "forbidden", message: "you are banned from this room" } });
+    }
+    expect(await request(bob.socket, "room:invite", { roomId: room.id, userIds: [dee.user.id] })).toMatchObject({ ok: false, error: { code: "forbidden" } });
+    const { bans } = await call<{ bans: RoomBanEntry[] }>(ada.socket, "room:bans", { roomId: room.id });
+    expect(bans.map((b) => [b.user.id, b.by?.id])).toEqual(expect.arrayContaining([[dee.user.id, ada.user.id], [eve.user.id, ada.user.id]]));
+    expect(bans).toHaveLength(2);
+    expect(await request(bob.socket, "room:bans", { roomId: room.id })).toMatchObject({ ok: false, error: { code: "forbidden" } });
+    expect(await request(bob.socket, "room:unban", { roomId: room.id, userId: dee.user.id })).toMatchObject({ ok: false, error: { code: "forbidden" } });
+    expect(await request(ada.socket, "room:remove", { roomId: room.id, userId: "nobody", ban: true })).toMatchObject({ ok: false, error: { code: "not_found" } });
+
+    await call(ada.socket, "room:unban", { roomId: room.id, userId: dee.user.id });
+    expect(await request(ada.socket, "room:unban", { roomId: room.id, userId: dee.user.id })).toMatchObject({ ok: false, error: { code: "not_found" } });
+    await call(dee.socket, "room:join", { roomId: room.id });
+    expect((await call<{ bans: RoomBanEntry[] }>(ada.socket, "room:bans", { roomId: room.id })).bans.map((b) => b.user.id)).toEqual([eve.user.id]);
   });
 
   it("hides a DM from one's list (every tab told) until a newer message arrives or it is opened again", async () => {

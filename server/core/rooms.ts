@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { Member, PublicRoom, Room, RoomEvent, RoomSummary, User } from "../../shared/protocol";
+import type { Member, PublicRoom, Room, RoomBanEntry, RoomEvent, RoomSummary, User } from "../../shared/protocol";
 import { UNREAD_CAP } from "../../shared/limits";
 import { ROOM_MENTION } from "../../shared/mentions";
 import type {
@@ -13,6 +13,7 @@ import type {
   RoomRead,
   RoomMemberRef,
   RoomRef,
+  RoomRemoval,
   RoomRoleChange,
   RoomUpdate,
 } from "../../shared/schemas";
@@ -110,6 +111,7 @@ export class Rooms {
     if (row.kind === "dm" || row.visibility === "private") {
       throw new AppError("forbidden", "this room is private: a member must invite you");
     }
+    await this.assertNotBanned(roomId, [actor.id], "you");
     // Another tab joining at the same moment makes no second membership (nor event): already a member is success.
     const events = await this.events.join(roomId, [actor.id], null);
     if (events.length === 0) return room;
@@ -121,6 +123,7 @@ export class Rooms {
   /** Adds users to a group room the actor belongs to; returns the ids that were not members yet. */
   async invite(actor: User, { roomId, userIds }: RoomInvite): Promise<string[]> {
     await this.assertMember(actor, roomId);
+    await this.assertNotBanned(roomId, userIds, "them");
     return this.addMembers(roomId, userIds, actor.id);
   }
 
@@ -136,18 +139,56 @@ export class Rooms {
    * anyone else, an admin only members. Their tabs get `room:left`; the
    * room's timeline says who removed them.
    */
-  async remove(actor: User, { roomId, userId }: RoomMemberRef): Promise<void> {
-    const role = await this.roleOf(actor, roomId);
-    if (role === "member") throw new AppError("forbidden", "only the room's owner and admins can remove people");
+  async remove(actor: User, { roomId, userId, ban }: RoomRemoval): Promise<void> {
+    const role = await this.moderatorOf(actor, roomId);
     if (userId === actor.id) throw new AppError("forbidden", "leave the room instead");
-    const target = await this.db.membership.findUnique({ where: { roomId_userId: { roomId, userId } }, select: { role: true, room: { select: { kind: true } } } });
-    if (!target) throw new AppError("not_found", "no such member in this room");
-    if (target.room.kind === "dm") throw new AppError("forbidden", "a direct message has exactly two members");
-    if (target.role === "owner" || (target.role === "admin" && role !== "owner")) {
+    const target = await this.db.membership.findUnique({ where: { roomId_userId: { roomId, userId } }, select: { role: true } });
+    if (target?.role === "owner" || (target?.role === "admin" && role !== "owner")) {
       throw new AppError("forbidden", "only the owner can remove an admin, and nobody the owner");
     }
-    const event = await this.events.leave(roomId, userId, "removed", actor.id);
+    // A ban needs no membership (it may come first); a removal does.
+    if (ban) {
+      if ((await this.db.user.count({ where: { id: userId } })) === 0) throw new AppError("not_found", "no such user");
+      await this.db.roomBan.upsert({ where: { roomId_userId: { roomId, userId } }, create: { roomId, userId, byId: actor.id }, update: {} });
+    } else if (!target) {
+      throw new AppError("not_found", "no such member in this room");
+    }
+    const event = target ? await this.events.leave(roomId, userId, "removed", actor.id) : null;
     if (event) this.announceLeave(userId, roomId, event);
+  }
+
+  /** The owner or an admin lifts a ban: the user may join or be invited again. */
+  async unban(actor: User, { roomId, userId }: RoomMemberRef): Promise<void> {
+    await this.moderatorOf(actor, roomId);
+    const { count } = await this.db.roomBan.deleteMany({ where: { roomId, userId } });
+    if (count === 0) throw new AppError("not_found", "this user is not banned from this room");
+  }
+
+  /** Who is banned from a group room, the latest first (at most 500): for its owner and admins. */
+  async bans(actor: User, { roomId }: RoomRef): Promise<{ bans: RoomBanEntry[] }> {
+    await this.moderatorOf(actor, roomId);
+    const rows = await this.db.roomBan.findMany({
+      where: { roomId },
+      orderBy: [{ createdAt: "desc" }, { userId: "asc" }],
+      take: 500,
+      include: { user: true, by: { select: { id: true, displayName: true } } },
+    });
+    return {
+      bans: rows.map((b) => ({ user: toUser(b.user), ...(b.by ? { by: b.by } : {}), at: b.createdAt.toISOString() })),
+    };
+  }
+
+  /** The actor's role in a group room where they moderate (owner or admin); `forbidden` otherwise. */
+  private async moderatorOf(actor: User, roomId: string): Promise<"owner" | "admin"> {
+    const role = await this.roleOf(actor, roomId);
+    if (role === "member") throw new AppError("forbidden", "only the room's owner and admins can do that");
+    return role;
+  }
+
+  /** Throws `forbidden` when one of the users is banned from the room (a client's join or invitation). */
+  private async assertNotBanned(roomId: string, userIds: string[], who: "you" | "them"): Promise<void> {
+    const banned = await this.db.roomBan.count({ where: { roomId, userId: { in: userIds } } });
+    if (banned > 0) throw new AppError("forbidden", who === "you" ? "you are banned from this room" : "banned from this room: an admin must unban them first");
   }
 
   /** Removes a member (a backend's operation): their tabs get `room:left`. */

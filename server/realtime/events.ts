@@ -28,6 +28,7 @@ import {
   roomNotificationsInput,
   roomReadInput,
   roomMemberInput,
+  roomRemoveInput,
   roomRoleInput,
   roomUpdateInput,
   typingInput,
@@ -97,9 +98,19 @@ export const clientEvents = {
     run: async ({ core, user }, input) => ({ room: await core.rooms.update(user, input) }),
   }),
   "room:remove": event({
-    schema: roomMemberInput,
+    schema: roomRemoveInput,
     ackRequired: true,
     run: async ({ core, user }, input) => (await core.rooms.remove(user, input), {}),
+  }),
+  "room:unban": event({
+    schema: roomMemberInput,
+    ackRequired: true,
+    run: async ({ core, user }, input) => (await core.rooms.unban(user, input), {}),
+  }),
+  "room:bans": event({
+    schema: roomIdInput,
+    ackRequired: true,
+    run: ({ core, user }, input) => core.rooms.bans(user, input),
   }),
   "room:role": event({
     schema: roomRoleInput,
