@@ -637,7 +637,7 @@ describe("web UI in Chromium", { timeout: 90_000 }, () => {
     await atAlice.getByLabel("1 unread").waitFor();
   });
 
-  it("lets the owner rename a room, set its topic, name an admin and remove people, and the other person (long-polling) sees each live", async () => {
+  it("lets the owner rename a room, set its topic, name an admin, remove and ban people, and the other person (long-polling) sees each live", async () => {
     const alice = await newPage();
     const bob = await newPage({ noWebSocket: true });
     const bobName = await signUp(bob);
@@ -670,9 +670,17 @@ describe("web UI in Chromium", { timeout: 90_000 }, () => {
     // The owner removes Bob (asked first): the room leaves his sidebar, and Alice's timeline says so.
     await bobAtAlice.hover();
     await bobAtAlice.getByRole("button", { name: "Remove", exact: true }).click();
-    await alice.getByRole("dialog", { name: /^Remove .* from #Operations\?$/ }).getByRole("button", { name: "Remove" }).click();
+    const removal = alice.getByRole("dialog", { name: /^Remove .* from #Operations\?$/ });
+    await removal.getByLabel(/Also ban them/).check();
+    await removal.getByRole("button", { name: "Remove" }).click();
     await expect.poll(() => bob.getByRole("navigation").getByRole("button", { name: "Operations" }).count()).toBe(0);
     await log(alice).locator(".room-event", { hasText: `removed ${bobName}` }).waitFor();
+    // Banned: Settings lists him, and Unban lifts it.
+    await alice.getByRole("button", { name: "Settings" }).click();
+    const banned = alice.getByRole("dialog", { name: "Room settings" }).getByRole("list", { name: "Banned people" });
+    await banned.getByText(bobName).first().waitFor();
+    await banned.getByRole("button", { name: "Unban" }).click();
+    await expect.poll(() => banned.count()).toBe(0);
   });
 
   it("names the tab with the room and the unread count, has a favicon, focuses the message box, and asks before leaving", async () => {

@@ -38,6 +38,7 @@ function MemberRow({ roomId, member: m, online, myRole }: { roomId: string; memb
   const store = useStore();
   const [error, setError] = useState<string | null>(null);
   const [removing, setRemoving] = useState(false);
+  const [ban, setBan] = useState(false);
   const roomName = useChat((s) => s.rooms.find((r) => r.id === roomId)?.name ?? "");
   const isMe = useChat((s) => s.me.id === m.user.id);
   const next = m.role === "admin" ? "member" : "admin";
@@ -69,12 +70,16 @@ function MemberRow({ roomId, member: m, online, myRole }: { roomId: string; memb
           confirm="Remove"
           danger
           onConfirm={async () => {
-            await store.removeMember(roomId, m.user.id);
+            await store.removeMember(roomId, m.user.id, ban);
             setRemoving(false);
           }}
           onClose={() => setRemoving(false)}
         >
-          <p className="flush">They stop seeing the room, and its timeline says you removed them. They can be invited again.</p>
+          <p className="flush">They stop seeing the room, and its timeline says you removed them.</p>
+          <label className="inline">
+            <input type="checkbox" checked={ban} onChange={(e) => setBan(e.target.checked)} /> Also ban them: they cannot join or be invited
+            again until unbanned (in the room's Settings)
+          </label>
         </ConfirmDialog>
       )}
     </li>

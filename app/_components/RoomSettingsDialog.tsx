@@ -1,7 +1,7 @@
 "use client";
 
-import { useState, type FormEvent } from "react";
-import type { RoomSummary } from "../../shared/protocol";
+import { useEffect, useState, type FormEvent } from "react";
+import type { RoomBanEntry, RoomSummary } from "../../shared/protocol";
 import { useStore } from "../_lib/use-chat";
 import { Dialog, errorText } from "./Dialog";
 
@@ -10,6 +10,20 @@ export function RoomSettingsDialog({ room, onClose }: { room: RoomSummary; onClo
   const store = useStore();
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  const [bans, setBans] = useState<RoomBanEntry[]>([]);
+
+  useEffect(() => {
+    store.bans(room.id).then(setBans, (err: unknown) => setError(errorText(err)));
+  }, [store, room.id]);
+
+  async function unban(userId: string) {
+    try {
+      await store.unban(room.id, userId);
+      setBans((list) => list.filter((b) => b.user.id !== userId));
+    } catch (err) {
+      setError(errorText(err));
+    }
+  }
 
   async function onSubmit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -39,6 +53,23 @@ export function RoomSettingsDialog({ room, onClose }: { room: RoomSummary; onClo
           Topic
           <input name="topic" maxLength={250} defaultValue={room.topic ?? ""} placeholder="What this room is for" />
         </label>
+        {bans.length > 0 && (
+          <fieldset>
+            <legend>Banned</legend>
+            <ul className="picker" aria-label="Banned people">
+              {bans.map((b) => (
+                <li key={b.user.id}>
+                  <span>
+                    {b.user.displayName} <span className="hint">@{b.user.username}{b.by ? ` · by ${b.by.displayName}` : ""}</span>
+                  </span>
+                  <button type="button" onClick={() => void unban(b.user.id)}>
+                    Unban
+                  </button>
+                </li>
+              ))}
+            </ul>
+          </fieldset>
+        )}
         {error && (
           <p className="form-error" role="alert">
             {error}

@@ -17,7 +17,20 @@
  */
 import { createStore, type StoreApi } from "zustand/vanilla";
 import { ROOM_MENTION } from "../../shared/mentions";
-import type { FollowedThread, Member, Message, NotifyLevel, PublicRoom, ReactionEvent, Room, RoomEvent, RoomSummary, SearchHit, User } from "../../shared/protocol";
+import type {
+  FollowedThread,
+  Member,
+  Message,
+  NotifyLevel,
+  PublicRoom,
+  ReactionEvent,
+  Room,
+  RoomBanEntry,
+  RoomEvent,
+  RoomSummary,
+  SearchHit,
+  User,
+} from "../../shared/protocol";
 import type { MessageSearchInput } from "../../shared/schemas";
 import { newClientMsgId, Outbox } from "./outbox";
 import type { SessionEnd } from "./session-notice";
@@ -407,8 +420,18 @@ export class ChatStore {
   }
 
   /** The owner or an admin removes someone from a group room (throws a RequestError when refused; member:left updates the list). */
-  async removeMember(roomId: string, userId: string): Promise<void> {
-    await this.transport.request("room:remove", { roomId, userId });
+  async removeMember(roomId: string, userId: string, ban = false): Promise<void> {
+    await this.transport.request("room:remove", { roomId, userId, ...(ban ? { ban } : {}) });
+  }
+
+  /** Who is banned from a room (its owner and admins may ask; throws a RequestError otherwise). */
+  async bans(roomId: string): Promise<RoomBanEntry[]> {
+    return (await this.transport.request("room:bans", { roomId })).bans;
+  }
+
+  /** Lifts a ban (throws a RequestError when refused). */
+  async unban(roomId: string, userId: string): Promise<void> {
+    await this.transport.request("room:unban", { roomId, userId });
   }
 
   /** The owner makes a member an admin, or a member again (throws a RequestError when refused). */
