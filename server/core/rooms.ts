@@ -337,8 +337,7 @@ export class Rooms {
    * (`room:updated`); the same name and topic again change nothing.
    */
   async update(actor: User, input: RoomUpdate): Promise<Room> {
-    const role = await this.roleOf(actor, input.roomId);
-    if (role === "member") throw new AppError("forbidden", "only the room's owner and admins can change it");
+    await this.moderatorOf(actor, input.roomId);
     return this.change(input);
   }
 
