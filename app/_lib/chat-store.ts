@@ -35,6 +35,7 @@ import type { MessageSearchInput } from "../../shared/schemas";
 import { newClientMsgId, Outbox } from "./outbox";
 import type { SessionEnd } from "./session-notice";
 import { errorText } from "./errors";
+import { clip } from "./format";
 import {
   appendUnsent,
   applyReaction,
@@ -167,6 +168,8 @@ export class ChatStore {
   private readonly page: Page;
   private readonly typingTimer: ReturnType<typeof setInterval>;
   private typingSent: { roomId: string; at: number } | null = null;
+  /** A reading of the room list in flight, started by a message for a room the list lacks. */
+  private listing: Promise<void> | null = null;
 
   constructor(me: User, options: ChatStoreOptions) {
     this.page = options.page ?? browserPage;
@@ -644,8 +647,12 @@ export class ChatStore {
   }
 
   private onMessage(message: Message): void {
-    // A message in a DM I hid brings it back to the list.
-    if (!this.get().rooms.some((r) => r.id === message.roomId)) void this.refreshRooms().catch(() => {});
+    // A message in a DM I hid brings it back to the list (one reading of the list for a burst of them).
+    if (!this.get().rooms.some((r) => r.id === message.roomId)) {
+      this.listing ??= this.refreshRooms()
+        .catch(() => {})
+        .finally(() => (this.listing = null));
+    }
     const { me, activeRoomId, timelines, typing } = this.get();
     const tl = timelines[message.roomId];
     const known = tl?.items.some((m) => m.id === message.id);
@@ -688,7 +695,7 @@ export class ChatStore {
     this.page.notify(
       {
         title: room.kind === "dm" ? message.author.displayName : `${message.author.displayName} in #${room.name}`,
-        body: message.body.length > 200 ? `${message.body.slice(0, 200)}…` : message.body,
+        body: clip(message.body, 200),
         tag: message.roomId,
       },
       () => void this.openMessage(message).catch(() => this.openRoom(message.roomId)),

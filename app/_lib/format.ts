@@ -101,6 +101,11 @@ export function typingText(names: string[]): string {
   return names.length > 2 ? "Several people are typing…" : "";
 }
 
+/** A text shortened to `max` characters, with an ellipsis when it was longer (notifications, lists). */
+export function clip(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max)}…` : text;
+}
+
 /** Names as a sentence's subject: "Ada", "Ada and Bob", "Ada, Bob and Cy", "Ada, Bob and 3 others". */
 export function nameList(names: string[]): string {
   if (names.length <= 2) return names.join(" and ");
