@@ -54,6 +54,8 @@ const envSchema = z.object({
   SWITCHBOARD_AUTH_RATE_LIMIT: z.coerce.number().int().min(1).max(1_000_000).default(20),
   /** Failed sign-ins per username per 15 minutes; then that username is locked for 15 minutes. */
   SWITCHBOARD_LOGIN_FAILURE_LIMIT: z.coerce.number().int().min(1).max(1_000_000).default(10),
+  /** Files each user may upload per minute. */
+  SWITCHBOARD_UPLOAD_RATE_LIMIT: z.coerce.number().int().min(1).max(1_000_000).default(30),
   /** Accounts created per client IP per hour. */
   SWITCHBOARD_SIGNUP_LIMIT: z.coerce.number().int().min(1).max(1_000_000).default(10),
   /**
@@ -104,6 +106,23 @@ const envSchema = z.object({
   SWITCHBOARD_PLUGINS_DIR: z.string().min(1).default("./plugins"),
   /** Path of the config file; default: switchboard.config.{json,yaml,yml} in the working directory, if present. */
   SWITCHBOARD_CONFIG: z.string().min(1).optional(),
+  /** Where uploaded files are kept: `database` (the default; nothing else to run) or `directory`. */
+  SWITCHBOARD_UPLOAD_STORE: z.enum(["database", "directory"]).default("database"),
+  /** The folder of the `directory` store (shared by every instance); default DATA_DIR/uploads. */
+  SWITCHBOARD_UPLOAD_DIR: z.string().min(1).optional(),
+  /** Largest file one may upload: bytes, or with a unit (`10MB`, `512KB`, `1GB`; units of 1024). */
+  SWITCHBOARD_UPLOAD_MAX_SIZE: z
+    .string()
+    .regex(/^[0-9]+(\.[0-9]+)?\s*(B|KB|MB|GB)?$/i, "a size such as 10MB, 512KB or 1048576")
+    .default("10MB")
+    .transform(parseSize)
+    .pipe(z.number().int().min(1, "must be at least one byte").max(2 ** 31 - 1, "must be under 2 GB")),
+  /** MIME types one may upload, comma-separated: `image/png`, `image/*`, or `*` + `/*` (the default) for any. */
+  SWITCHBOARD_UPLOAD_TYPES: z
+    .string()
+    .default("*/*")
+    .transform((s) => s.split(",").map((t) => t.trim().toLowerCase()).filter(Boolean))
+    .pipe(z.array(z.string().regex(/^([a-z0-9][a-z0-9!#$&^_.+-]*|\*)\/([a-z0-9][a-z0-9!#$&^_.+-]*|\*)$/, "each type is type/subtype, type/* or */*")).min(1)),
   /** API keys for /api/v1, comma-separated; replaces the config file's `apiKeys`. */
   SWITCHBOARD_API_KEYS: z
     .string()
@@ -242,6 +261,8 @@ export interface Config {
   clusterTimeoutMs: number;
   instanceId: string;
   queue: { stream: string; claimIdleMs: number; maxAttempts: number };
+  /** Uploaded files: where they are kept, the largest accepted, the types accepted. */
+  uploads: { store: "database" | "directory"; directory: string; maxBytes: number; allowedTypes: string[] };
   /** The config file read, if any. */
   configFile: string | null;
 }
@@ -254,6 +275,7 @@ export interface Limits {
   authAttemptsPerIpPerMinute: number;
   loginFailuresPerUsername: number;
   signupsPerIpPerHour: number;
+  uploadsPerUserPerMinute: number;
 }
 
 export class ConfigError extends Error {
@@ -305,6 +327,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       authAttemptsPerIpPerMinute: e.SWITCHBOARD_AUTH_RATE_LIMIT,
       loginFailuresPerUsername: e.SWITCHBOARD_LOGIN_FAILURE_LIMIT,
       signupsPerIpPerHour: e.SWITCHBOARD_SIGNUP_LIMIT,
+      uploadsPerUserPerMinute: e.SWITCHBOARD_UPLOAD_RATE_LIMIT,
     },
     trustProxy: e.SWITCHBOARD_TRUST_PROXY,
     instanceHeader: e.SWITCHBOARD_INSTANCE_HEADER,
@@ -332,8 +355,21 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       claimIdleMs: e.SWITCHBOARD_QUEUE_CLAIM_MS,
       maxAttempts: e.SWITCHBOARD_QUEUE_MAX_ATTEMPTS,
     },
+    uploads: {
+      store: e.SWITCHBOARD_UPLOAD_STORE,
+      directory: path.resolve(e.SWITCHBOARD_UPLOAD_DIR ?? path.join(dataDir, "uploads")),
+      maxBytes: e.SWITCHBOARD_UPLOAD_MAX_SIZE,
+      allowedTypes: e.SWITCHBOARD_UPLOAD_TYPES,
+    },
     configFile,
   };
+}
+
+/** `10MB` → 10485760 (units of 1024, as file managers show sizes). */
+function parseSize(s: string): number {
+  const [, amount, unit = "B"] = /^([0-9.]+)\s*([A-Z]*)$/i.exec(s.trim())!;
+  const factor = { B: 1, KB: 1024, MB: 1024 ** 2, GB: 1024 ** 3 }[unit.toUpperCase() as "B"];
+  return Math.round(Number(amount) * factor);
 }
 
 function loadConfigFile(explicit: string | undefined): { file: string | null; settings: z.output<typeof fileSchema> } {

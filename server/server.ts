@@ -18,6 +18,7 @@ import { attachRedis, type RedisLink } from "./scale/redis";
 import { RedisPresenceStore } from "./scale/redis-presence";
 import { stickyWorker } from "./scale/sticky";
 import { openDatabase, type Database } from "./db/client";
+import { DatabaseFileStore, DirectoryFileStore } from "./files/store";
 import { createHttpApp } from "./http/app";
 import { QueueInlet } from "./inlet/queue";
 import type { Logger } from "./logger";
@@ -108,10 +109,18 @@ export async function startSwitchboard(config: Config, log: Logger, options: Sta
       hostJwt: config.hostJwt,
       tokenTtlSeconds: config.tokenTtlSeconds,
     },
+    files: {
+      store: config.uploads.store === "directory" ? new DirectoryFileStore(config.uploads.directory) : new DatabaseFileStore(db.prisma),
+      limits: { maxBytes: config.uploads.maxBytes, allowedTypes: config.uploads.allowedTypes },
+    },
     loginGuard: throttles.loginGuard,
     hooks: plugins.flatMap((p) => (p.hooks ? [{ name: p.name, hooks: p.hooks }] : [])),
     onHookError: (err, plugin, hook) => log.error({ err, plugin, hook }, "plugin hook failed"),
   });
+  // Uploads no message carried are swept (every instance does; they share the work harmlessly).
+  const sweepUploads = () =>
+    void core.attachments.sweep().catch((err: unknown) => log.warn({ err }, "sweeping unsent uploads failed"));
+  const uploadSweep = setInterval(sweepUploads, 10 * 60_000).unref();
   presenceStore.start((users) => void core.presence.expired(users).catch((err: unknown) => log.warn({ err }, "presence expiry failed")));
 
   io.engine.opts.allowRequest = throttleHandshakes(throttles, config.trustProxy);
@@ -200,6 +209,7 @@ export async function startSwitchboard(config: Config, log: Logger, options: Sta
     inlet,
     close: () =>
       (closing ??= (async () => {
+        clearInterval(uploadSweep);
         await inlet?.stop();
         // Disconnects every client and closes the HTTP server; then lets the
         // presence updates of those disconnects and the messages already

@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import { errorBodyShape } from "./errors";
-import { alsoNeedsThread, messageBody, messageHistoryInput, messageSearchInput, roomCreateInput, threadTarget } from "./schemas";
+import { alsoNeedsThread, bodyOrFiles, caption, messageBody, messageHistoryInput, messageSearchInput, roomCreateInput, threadTarget, withFiles } from "./schemas";
 import { displayName, identifier, jsonData, text } from "./text";
 
 /** Names Socket.IO reserves on the client side; a backend may not emit them. */
@@ -53,7 +53,7 @@ export const createRoomBody = roomCreateInput;
 export const addMembersBody = z.strictObject({ userIds: z.array(id).min(1).max(100) });
 export const postMessageBody = z
   .strictObject({
-    body: messageBody(),
+    body: caption(),
     clientMsgId: identifier(64).optional().describe("makes the call idempotent, as for clients"),
     userId: id.optional().describe("post as this existing user"),
     bot: z
@@ -61,7 +61,9 @@ export const postMessageBody = z
       .optional()
       .describe("post as a named bot (created on first use); neither userId nor bot: as the system"),
     ...threadTarget,
+    ...withFiles,
   })
+  .refine(...bodyOrFiles)
   .refine((b) => !(b.userId && b.bot), "give userId or bot, not both")
   .refine(...alsoNeedsThread);
 export const editMessageBody = z.strictObject({ body: messageBody() });
@@ -70,6 +72,13 @@ export const reactorQuery = z.strictObject({
   userId: id.optional().describe("react as this existing user"),
   bot: z.string().regex(/^[a-z0-9_-]{1,40}$/).optional().describe("react as this bot (`bot:<id>`; created on first use, named by its id until it posts)"),
 });
+/** Who a backend uploads a file as (`userId` or `bot`, not both; neither: the system) — the message carrying it must post as the same. */
+export const uploaderQuery = z
+  .strictObject({
+    userId: id.optional().describe("upload as this existing user"),
+    bot: z.string().regex(/^[a-z0-9_-]{1,40}$/).optional().describe("upload as this bot (`bot:<id>`)"),
+  })
+  .refine((q) => !(q.userId && q.bot), "give userId or bot, not both");
 export const historyQuery = messageHistoryInput.omit({ roomId: true }).extend({
   limit: z.coerce.number().int().min(1).max(100).default(50),
 });

@@ -12,3 +12,6 @@ export const REACTION_USERS_LISTED = 50;
 
 /** Membership lines ("Ada joined") one history page carries at most: the newest of its span of time. */
 export const ROOM_EVENTS_PER_PAGE = 100;
+
+/** Files one message can carry. */
+export const MAX_ATTACHMENTS_PER_MESSAGE = 10;

@@ -9,7 +9,7 @@ import type { z } from "zod";
 import type { ChannelHistoryInput, ChannelInput, ChannelPresenceInput, ChannelPublishInput, Publication } from "./channels";
 import type { ErrorBody } from "./errors";
 export { MAX_BODY_LENGTH, MAX_REACTIONS_PER_MESSAGE, REACTION_USERS_LISTED, UNREAD_CAP } from "./limits";
-import type { followedThreadShape, memberShape, roomBanShape, messageShape, notifyLevel, publicRoomShape, reactionShape, roomEventShape, roomShape, roomSummaryShape, searchHitShape, userShape } from "./shapes";
+import type { attachmentShape, followedThreadShape, memberShape, roomBanShape, messageShape, notifyLevel, publicRoomShape, reactionShape, roomEventShape, roomShape, roomSummaryShape, searchHitShape, userShape } from "./shapes";
 import type {
   DmOpenInput,
   MessageDeleteInput,
@@ -57,6 +57,7 @@ export type Member = z.output<typeof memberShape>;
 export type SearchHit = z.output<typeof searchHitShape>;
 /** One emoji's reactions on a message, as history carries them. */
 export type Reaction = z.output<typeof reactionShape>;
+export type Attachment = z.output<typeof attachmentShape>;
 /** A reaction added or removed, as `reaction:added` / `reaction:removed` carry it. */
 export interface ReactionEvent {
   roomId: string;

@@ -3,7 +3,7 @@
  * The server validates with them; the UI may reuse them for forms.
  */
 import { z } from "zod";
-import { MAX_BODY_LENGTH } from "./limits";
+import { MAX_ATTACHMENTS_PER_MESSAGE, MAX_BODY_LENGTH } from "./limits";
 import { notifyLevel } from "./shapes";
 import { cleanDisplayName, displayName, emoji, identifier, text } from "./text";
 
@@ -91,16 +91,35 @@ const threadTarget = {
   threadId: messageId.optional().describe("reply in the thread of this message of the room"),
   alsoToRoom: z.boolean().optional().describe("a reply also shown in the room's timeline"),
 };
+/** Files uploaded into the room (`POST /api/rooms/{roomId}/files`) that the message carries; its body is then a caption and may be empty. */
+const withFiles = {
+  attachmentIds: z
+    .array(z.uuid())
+    .min(1)
+    .max(MAX_ATTACHMENTS_PER_MESSAGE)
+    .refine((ids) => new Set(ids).size === ids.length, "an attachment is given twice")
+    .optional()
+    .describe("uploads of the sender's in this room, not yet sent"),
+};
+/** A body, or files with an optional caption. */
+const bodyOrFiles = [
+  (m: { body: string; attachmentIds?: string[] }) => m.body.trim().length > 0 || (m.attachmentIds?.length ?? 0) > 0,
+  { message: "body is empty", path: ["body"] as string[] },
+] as const;
+/** Text sent with files: may be empty. */
+const caption = () => text().max(MAX_BODY_LENGTH).default("");
 const alsoNeedsThread = [(m: { threadId?: string; alsoToRoom?: boolean }) => !m.alsoToRoom || m.threadId !== undefined, "alsoToRoom is for replies (give threadId)"] as const;
 export const messageSendInput = z
   .strictObject({
     roomId: id,
-    body: messageBody(),
+    body: caption(),
     clientMsgId: identifier(64).optional(),
     ...threadTarget,
+    ...withFiles,
   })
+  .refine(...bodyOrFiles)
   .refine(...alsoNeedsThread);
-export { alsoNeedsThread, threadTarget };
+export { alsoNeedsThread, bodyOrFiles, caption, threadTarget, withFiles };
 /** The message a change names, in its room. */
 const messageRef = { roomId: id, messageId };
 export const messageEditInput = z.strictObject({ ...messageRef, body: messageBody() });

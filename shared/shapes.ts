@@ -48,6 +48,17 @@ export const reactionShape = z.object({
   userIds: z.array(z.string()).describe("who, in the order they reacted: up to REACTION_USERS_LISTED of them, the asker always among them"),
 });
 
+export const attachmentShape = z.object({
+  id: z.string().describe("download it from /api/files/{id} (web UI and user tokens) or /api/v1/files/{id} (API keys)"),
+  name: z.string().describe("the file's name as uploaded"),
+  type: z.string().describe("MIME type: as uploaded, or what the server found an image to be"),
+  size: z.number().int().describe("bytes"),
+  image: z
+    .object({ width: z.number().int(), height: z.number().int() })
+    .optional()
+    .describe("an image the server could read (JPEG, PNG, GIF, WebP, AVIF): its upright size; a thumbnail is at …/files/{id}/thumbnail"),
+});
+
 export const messageShape = z.object({
   id: z.string().describe("decimal integer, ascending in sending order"),
   roomId: z.string(),
@@ -76,6 +87,7 @@ export const messageShape = z.object({
     .array(reactionShape)
     .optional()
     .describe("in history: the message's reactions, oldest emoji first (absent when none; a new message has none)"),
+  attachments: z.array(attachmentShape).optional().describe("files sent with the message, in the order given (absent when none; gone once it is deleted)"),
 });
 
 export const roomBanShape = z.object({

@@ -4,6 +4,9 @@
  * else; none of them touch the database or Socket.IO rooms directly.
  */
 import type { PrismaClient } from "../db/generated/client";
+import { Thumbnailer } from "../files/images";
+import type { FileStore } from "../files/store";
+import { Attachments, type UploadLimits } from "./attachments";
 import { Accounts, type AccountsOptions, type LoginGuard } from "./accounts";
 import { type ChannelRules, Channels } from "./channels";
 import type { Connections } from "./connections";
@@ -23,6 +26,7 @@ export interface Core {
   accounts: Accounts;
   rooms: Rooms;
   messages: Messages;
+  attachments: Attachments;
   reactions: Reactions;
   threads: Threads;
   search: MessageSearcher;
@@ -39,6 +43,8 @@ export function createCore(deps: {
   channels?: Record<string, ChannelRules>;
   presenceStore: PresenceStore;
   accounts: AccountsOptions;
+  /** Where uploaded files are kept, and what is accepted. */
+  files: { store: FileStore; limits: UploadLimits };
   /** Limits on guessing passwords (none by default). */
   loginGuard?: LoginGuard;
   /** Plugin hooks around sending messages, in order. */
@@ -53,10 +59,11 @@ export function createCore(deps: {
   const hooks = new Hooks(deps.hooks ?? [], deps.onHookError ?? (() => {}));
   const reactions = new Reactions(db, delivery, rooms, hooks);
   const threads = new Threads(db, delivery, rooms);
-  const messages = new Messages(db, new MessageWriter(db), rooms, roomEvents, delivery, reactions, threads, hooks);
+  const attachments = new Attachments(db, deps.files.store, new Thumbnailer(), rooms, deps.files.limits);
+  const messages = new Messages(db, new MessageWriter(db), rooms, roomEvents, delivery, reactions, threads, hooks, attachments);
   const presence = new Presence(presenceStore, delivery, (userId) => rooms.idsOf(userId));
   const channels = new Channels(db, deps.connections, deps.channels ?? {});
   const search = new MessageSearcher(db);
   const gateway = createGateway({ connections: deps.connections, rooms, messages, reactions, search, channels });
-  return { accounts, rooms, messages, reactions, threads, search, presence, gateway, channels };
+  return { accounts, rooms, messages, attachments, reactions, threads, search, presence, gateway, channels };
 }

@@ -1,6 +1,7 @@
 import type { Message, RoomEvent, User } from "../../shared/protocol";
 import type { PostMessageBody } from "../../shared/gateway";
 import { mentionsIn } from "../../shared/mentions";
+import type { Attachments } from "./attachments";
 import type { Hooks } from "./hooks";
 import type { MessageAround, MessageDelete, MessageEdit, MessageHistory, MessageNewer, MessageSend, MessageThread, Typing } from "../../shared/schemas";
 import { AppError } from "./errors";
@@ -31,6 +32,7 @@ export class Messages {
     private readonly reactions: Reactions,
     private readonly threads: Threads,
     private readonly hooks: Hooks,
+    private readonly attachments: Attachments,
   ) {}
 
   /** Resolves when every accepted send has been written; called before shutdown. */
@@ -56,22 +58,34 @@ export class Messages {
       { roomId: input.roomId, authorId: actor.id, body, clientMsgId: input.clientMsgId ?? null, mentions: mentionsIn(body) },
       actor,
       await this.threadOf(input.roomId, input),
+      input.attachmentIds ?? [],
     );
   }
 
   /**
-   * Writes a message (into its thread, if any) and delivers it; a new reply
-   * also makes its author and the thread's starter follow the thread, whose
-   * followers are told.
+   * Writes a message (into its thread, if any) with the files it carries and
+   * delivers it; a new reply also makes its author and the thread's starter
+   * follow the thread, whose followers are told.
    */
   private async store(
     message: NewMessage,
     author: { id: string; displayName: string },
     thread: Awaited<ReturnType<Messages["threadOf"]>>,
+    attachmentIds: string[],
   ): Promise<Message> {
+    if (attachmentIds.length > 0 && !(await this.isResend(message))) {
+      await this.attachments.assertSendable(message.authorId, message.roomId, attachmentIds);
+    }
     const target = thread ? { threadId: thread.threadId, alsoInRoom: thread.alsoInRoom } : {};
     const { row, created } = await this.writer.write({ ...message, ...target });
     const stored = toMessage(row, author);
+    // A resend carries what the first attempt stored.
+    const files = created
+      ? attachmentIds.length > 0
+        ? await this.attachments.attach(row.id, message.authorId, message.roomId, attachmentIds)
+        : []
+      : ((await this.attachments.of(row.roomId, [row.id])).get(stored.id) ?? []);
+    if (files.length > 0) stored.attachments = files;
     this.deliver(stored, created);
     if (thread && created) await this.threads.replied(stored, thread.starterId);
     return stored;
@@ -169,6 +183,8 @@ export class Messages {
     const { count } = await this.db.message.updateMany({ where: { id: current.id, deletedAt: null }, data: { body, editedAt, mentions } });
     if (count === 0) throw new AppError("not_found", "no such message in this room");
     const message = toMessage({ ...current, body, editedAt, mentions }, current.author);
+    const files = (await this.attachments.of(current.roomId, [current.id])).get(message.id);
+    if (files) message.attachments = files;
     this.delivery.toRoom(message.roomId, "message:updated", [message]);
     return message;
   }
@@ -177,8 +193,13 @@ export class Messages {
     const gone = { body: "", deletedAt: new Date(), mentions: [] };
     const { count } = await this.db.message.updateMany({ where: { id: current.id, deletedAt: null }, data: gone });
     if (count === 0) throw new AppError("not_found", "no such message in this room");
-    await this.reactions.clear(current.id);
+    await Promise.all([this.reactions.clear(current.id), this.attachments.deleteOf(current.id)]);
     this.delivery.toRoom(current.roomId, "message:deleted", [toMessage({ ...current, ...gone }, current.author)]);
+  }
+
+  /** Whether the author already stored a message with this `clientMsgId` (its files are then sent already). */
+  private async isResend({ authorId, clientMsgId }: NewMessage): Promise<boolean> {
+    return clientMsgId !== null && (await this.db.message.count({ where: { authorId, clientMsgId } })) > 0;
   }
 
   /** Delivers a stored message; a newly stored one then goes to plugins' `afterMessage` hooks (once). */
@@ -201,6 +222,7 @@ export class Messages {
       { roomId, authorId: author.id, body: input.body, clientMsgId: input.clientMsgId ?? null, mentions: mentionsIn(input.body), trusted: true },
       author,
       await this.threadOf(roomId, input),
+      input.attachmentIds ?? [],
     );
   }
 
@@ -308,13 +330,16 @@ export class Messages {
     const messages = rows.map((r) => toMessage(r, r.author));
     if (rows.length === 0) return messages;
     const [first, last] = [rows[0]!.id, rows.at(-1)!.id];
-    const [reactions, threads] = await Promise.all([
+    const [reactions, threads, files] = await Promise.all([
       this.reactions.of(roomId, first, last, askerId),
       threadSummaries ? this.threadSummaries(roomId, first, last) : new Map<string, NonNullable<Message["thread"]>>(),
+      this.attachments.of(roomId, rows.map((r) => r.id)),
     ]);
     for (const message of messages) {
       const list = reactions.get(message.id);
       if (list) message.reactions = list;
+      const attached = files.get(message.id);
+      if (attached) message.attachments = attached;
       const thread = threads.get(message.id);
       if (thread) message.thread = thread;
     }

@@ -5,7 +5,7 @@
  * (openapi.ts), so the two cannot disagree.
  */
 import { createHash, timingSafeEqual } from "node:crypto";
-import type { Hono } from "hono";
+import type { Context, Hono } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { z } from "zod";
 import type { ApiKey } from "../config";
@@ -13,6 +13,7 @@ import type { Core } from "../core";
 import { AppError, parseInput } from "../core/errors";
 import { type HttpMethod, type Operation, type OperationName, operationList, pathParams } from "../core/gateway";
 import { TokenBucket } from "../limits/token-bucket";
+import { mountBackendFiles } from "./files";
 import { readJsonBody } from "./json-body";
 import { openApiDocument } from "./openapi";
 
@@ -43,6 +44,8 @@ export interface ApiV1Options {
   apiKeys: ApiKey[];
   /** Requests per second per API key (bursts of twice that). */
   rateLimitPerSecond?: number;
+  /** Counts an upload against its author's limit (none by default). */
+  throttleUploads?: (userId: string) => Promise<void>;
 }
 
 /** Mounts the routes on `app` (which is mounted at /api/v1), behind API keys. */
@@ -69,6 +72,15 @@ export function mountApiV1(app: Hono, options: ApiV1Options): void {
     if (!bucket.take()) throw new AppError("rate_limited", "too many requests for this API key; slow down", bucket.secondsUntilNext());
     await next();
   });
+
+  /** Files belong to the chat namespace's rooms: a key kept to other namespaces may not touch them, a read-only one not upload. */
+  const mayUse = (c: Context, write: boolean) => {
+    const key = keyOf.get(c.req.raw);
+    if (!key) throw new AppError("unauthorized", "send an API key: `Authorization: Bearer <key>`");
+    if (write && key.readOnly) throw new AppError("forbidden", "this API key is read-only");
+    if (key.namespaces && !key.namespaces.includes("/")) throw new AppError("forbidden", 'this API key may not address namespace "/"');
+  };
+  mountBackendFiles(app, options.core, mayUse, options.throttleUploads ?? (async () => {}));
 
   for (const r of routes) {
     app.on(r.method.toUpperCase(), r.path.replace(/\{(\w+)\}/g, ":$1"), async (c) => {

@@ -15,6 +15,7 @@ import { clientAddress } from "../limits/client-address";
 import type { Throttles } from "../limits/throttles";
 import type { Logger } from "../logger";
 import { mountApiV1 } from "./api-v1";
+import { mountUserFiles } from "./files";
 import { peerAddress, readJsonBody } from "./json-body";
 import { TOKEN_COOKIE } from "../cookies";
 
@@ -123,8 +124,12 @@ export function createHttpApp(deps: HttpDeps): Hono {
     return c.json({ user });
   });
 
+  const identify = async (c: Context) => (await core.accounts.identify(presentedToken(c))).user;
+  const throttleUploads = (userId: string) => deps.throttles.upload(userId);
+  mountUserFiles(api, core, identify, throttleUploads);
+
   const v1 = new Hono();
-  mountApiV1(v1, { core, apiKeys: deps.apiKeys, rateLimitPerSecond: deps.apiRateLimitPerSecond });
+  mountApiV1(v1, { core, apiKeys: deps.apiKeys, rateLimitPerSecond: deps.apiRateLimitPerSecond, throttleUploads });
   api.route("/v1", v1);
 
   api.all("*", () => {

@@ -90,6 +90,7 @@ export class Throttles {
   private readonly connects: Throttle;
   private readonly handshakes: Throttle;
   private readonly logins: Throttle;
+  private readonly uploads: Throttle;
 
   constructor(limits: Limits, store: ThrottleStore, onLimited: OnLimited = () => {}) {
     const throttle = (rule: Rule) => new Throttle(rule, store, onLimited);
@@ -124,6 +125,17 @@ export class Throttles {
       durationSeconds: 15 * 60,
       message: "too many failed sign-ins for this username; wait and try again",
     });
+    this.uploads = throttle({
+      name: "upload",
+      points: limits.uploadsPerUserPerMinute,
+      durationSeconds: 60,
+      message: "too many files uploaded; wait and try again",
+    });
+  }
+
+  /** A file about to be uploaded by a user (or a backend's author). */
+  upload(userId: string): Promise<void> {
+    return this.uploads.consume(userId);
   }
 
   /** A sign-in or sign-up attempt from an address. */
