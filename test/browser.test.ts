@@ -3,7 +3,7 @@
  * against the production build served by the real server process.
  * Needs `npm run build` first (`npm test` does it).
  */
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -681,6 +681,83 @@ describe("web UI in Chromium", { timeout: 90_000 }, () => {
     await banned.getByText(bobName).first().waitFor();
     await banned.getByRole("button", { name: "Unban" }).click();
     await expect.poll(() => banned.count()).toBe(0);
+  });
+
+  it("exchanges pictures and files (button, drop, paste), with progress, cancel and limits, and the other person (long-polling) sees them live", async () => {
+    const fixture = (name: string) => path.join(import.meta.dirname, "fixtures", name);
+    const alice = await newPage();
+    const bob = await newPage({ noWebSocket: true });
+    const bobName = await signUp(bob);
+    await signUp(alice);
+    await createRoom(alice, "Photos", { invite: [bobName] });
+    await openRoom(bob, "Photos");
+
+    // By the button: a photo taken turned (EXIF) and a PDF, with a caption.
+    const [chooser] = await Promise.all([alice.waitForEvent("filechooser"), alice.getByRole("button", { name: "Attach files" }).click()]);
+    await chooser.setFiles([fixture("rotated.jpg"), fixture("report.pdf")]);
+    const tray = alice.getByRole("list", { name: "Files to send" });
+    await expect.poll(() => tray.locator(".upload.done").count()).toBe(2);
+    await send(alice, "from the trip");
+
+    const photo = log(bob).locator("li.message.stored", { hasText: "from the trip" }).locator(".attachment-image img");
+    // The thumbnail is upright: 32 wide, 64 tall.
+    await expect.poll(() => photo.evaluate((img: HTMLImageElement) => [img.naturalWidth, img.naturalHeight])).toEqual([32, 64]);
+    const pdf = log(bob).locator(".attachment-file", { hasText: "report.pdf" });
+    await pdf.getByText("application/pdf").waitFor();
+    const [download] = await Promise.all([bob.waitForEvent("download"), pdf.click()]);
+    expect(download.suggestedFilename()).toBe("report.pdf");
+    expect(readFileSync(await download.path()).equals(readFileSync(fixture("report.pdf")))).toBe(true);
+    // The viewer shows the picture at full size, upright.
+    await log(bob).getByRole("button", { name: "Open picture rotated.jpg" }).click();
+    const viewer = bob.getByRole("dialog", { name: "rotated.jpg" });
+    await expect.poll(() => viewer.locator("img").evaluate((img: HTMLImageElement) => [img.naturalWidth, img.naturalHeight])).toEqual([32, 64]);
+    await screenshot(bob, "image-viewer");
+    await viewer.getByRole("button", { name: "Close" }).click();
+
+    // Bob drops a picture on the room and sends it without a caption.
+    const dropped = await bob.evaluateHandle((bytes) => {
+      const data = new DataTransfer();
+      data.items.add(new File([new Uint8Array(bytes)], "badge.png", { type: "image/png" }));
+      return data;
+    }, [...readFileSync(fixture("badge.png"))]);
+    await bob.dispatchEvent("main.room", "dragover", { dataTransfer: dropped });
+    await bob.dispatchEvent("main.room", "drop", { dataTransfer: dropped });
+    await bob.getByRole("list", { name: "Files to send" }).locator(".upload.done").waitFor();
+    await bob.getByRole("button", { name: "Send", exact: true }).click();
+    await expect
+      .poll(() => log(alice).getByRole("button", { name: "Open picture badge.png" }).locator("img").evaluate((img: HTMLImageElement) => img.naturalWidth))
+      .toBe(48);
+
+    // Alice pastes a screenshot; one too large is refused before it is sent.
+    await alice.getByLabel("Message", { exact: true }).evaluate((box, bytes) => {
+      const data = new DataTransfer();
+      data.items.add(new File([new Uint8Array(bytes)], "image.png", { type: "image/png" }));
+      data.items.add(new File([new Uint8Array(11 * 1024 * 1024)], "huge.bin"));
+      box.dispatchEvent(new ClipboardEvent("paste", { clipboardData: data, bubbles: true, cancelable: true }));
+    }, [...readFileSync(fixture("badge.png"))]);
+    await tray.locator(".upload.failed", { hasText: "Files may be at most 10 MB." }).waitFor();
+    await tray.locator(".upload.done", { hasText: "image.png" }).waitFor();
+    await alice.getByRole("button", { name: "Remove huge.bin" }).click();
+
+    // A slow upload shows its progress and can be cancelled.
+    const cdp = await alice.context().newCDPSession(alice);
+    await cdp.send("Network.enable");
+    await cdp.send("Network.emulateNetworkConditions", { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 64 * 1024 });
+    await alice.getByLabel("Message", { exact: true }).evaluate((box) => {
+      const data = new DataTransfer();
+      data.items.add(new File([new Uint8Array(3 * 1024 * 1024).fill(7)], "slow.bin"));
+      box.dispatchEvent(new ClipboardEvent("paste", { clipboardData: data, bubbles: true, cancelable: true }));
+    });
+    const progress = tray.getByRole("progressbar", { name: "Uploading slow.bin" });
+    await expect.poll(() => progress.evaluate((p: HTMLProgressElement) => p.value)).toBeGreaterThan(0);
+    expect(await alice.getByRole("button", { name: "Send", exact: true }).isDisabled()).toBe(true);
+    await screenshot(alice, "uploading");
+    await alice.getByRole("button", { name: "Cancel slow.bin" }).click();
+    await cdp.send("Network.emulateNetworkConditions", { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+    expect(await tray.locator(".upload").allTextContents()).toEqual([expect.stringContaining("image.png")]);
+    await send(alice, "pasted");
+    await log(bob).locator("li.message.stored", { hasText: "pasted" }).getByRole("button", { name: "Open picture image.png" }).waitFor();
+    await screenshot(bob, "attachments");
   });
 
   it("names the tab with the room and the unread count, has a favicon, focuses the message box, and asks before leaving", async () => {

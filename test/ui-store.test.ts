@@ -384,4 +384,55 @@ describe("the web UI's store, over a real server", () => {
     open(ada, page(), refused);
     await vi.waitFor(() => expect(refused).toEqual(["unauthorized"]), WAIT);
   });
+
+  it("uploads files for the next message with progress, refuses one over the limit unsent, cancels, and sends the rest with a caption", async () => {
+    const { ada, bobSocket, general } = await twoPeople();
+    const aborted: string[] = [];
+    let release: (() => void) | null = null;
+    const store = new ChatStore(ada.user, {
+      onSessionEnded: () => {},
+      page: page(general),
+      connection: { url: server.url, socket: { auth: { token: ada.token }, transports: ["websocket"] } },
+      uploadLimits: async () => (await api(server.url, "GET", "/api/upload-limits", undefined, { authorization: `Bearer ${ada.token}` })).body,
+      // The browser's XMLHttpRequest, done with fetch: the same request; "slow.txt" waits until cancelled or released.
+      uploader: (roomId, file, onProgress) => {
+        const controller = new AbortController();
+        const done = (async () => {
+          if (file.name === "slow.txt") await new Promise<void>((resolve, reject) => {
+            release = resolve;
+            controller.signal.addEventListener("abort", () => reject(new DOMException("cancelled", "AbortError")));
+          });
+          onProgress(1);
+          const res = await fetch(`${server.url}/api/rooms/${roomId}/files`, {
+            method: "POST",
+            headers: { authorization: `Bearer ${ada.token}`, "content-type": file.type, "content-disposition": `attachment; filename="${file.name}"` },
+            body: file,
+          });
+          return (await res.json()).attachment;
+        })();
+        return { done, abort: () => (aborted.push(file.name), controller.abort()) };
+      },
+    });
+    stores.push(store);
+    await vi.waitFor(() => expect(state(store).status).toBe("online"), WAIT);
+
+    const huge = new File([new Uint8Array(10 * 1024 * 1024 + 1)], "huge.bin", { type: "application/octet-stream" });
+    store.attach(general, [new File(["%PDF-1.4 notes"], "notes.pdf", { type: "application/pdf" }), huge, new File(["wait"], "slow.txt", { type: "text/plain" })]);
+    expect(state(store).uploads[general]!.map((u) => [u.name, u.status])).toEqual([["notes.pdf", "uploading"], ["huge.bin", "uploading"], ["slow.txt", "uploading"]]);
+    await vi.waitFor(() => expect(state(store).uploads[general]!.map((u) => u.status)).toEqual(["done", "failed", "uploading"]), WAIT);
+    expect(state(store).uploads[general]![1]!.error).toBe("Files may be at most 10 MB.");
+    const slow = state(store).uploads[general]![2]!;
+    store.removeUpload(general, slow.key);
+    expect(aborted).toEqual(["slow.txt"]);
+    expect(release).not.toBeNull();
+
+    const arrived = new Promise<Message>((resolve) => bobSocket.once("message:new", resolve));
+    store.send(general, "");
+    const message = await arrived;
+    expect(message.body).toBe("");
+    expect(message.attachments!.map((a) => [a.name, a.type, a.size])).toEqual([["notes.pdf", "application/pdf", 14]]);
+    // The sent file left the tray; the refused one stays to be read and removed.
+    expect(state(store).uploads[general]!.map((u) => u.name)).toEqual(["huge.bin"]);
+    await vi.waitFor(() => expect(state(store).timelines[general]!.items.at(-1)).toMatchObject({ id: message.id, attachments: message.attachments }), WAIT);
+  });
 });

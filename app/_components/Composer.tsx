@@ -1,16 +1,19 @@
 "use client";
 
-import { memo, useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from "react";
+import { memo, useEffect, useRef, useState, type ClipboardEvent, type FormEvent, type KeyboardEvent } from "react";
 import { MAX_BODY_LENGTH } from "../../shared/limits";
 import { overLimitText } from "../_lib/errors";
 import { sendsMessage } from "../_lib/keys";
-import { useStore } from "../_lib/use-chat";
+import { useChat, useStore } from "../_lib/use-chat";
+import { UploadTray } from "./Attachments";
 import { mentionAt, MentionList, type MentionOption, useMentionOptions } from "./MentionPicker";
 
 /**
  * Enter sends, Shift+Enter starts a new line; drafts are kept per room. A
  * quiet line below says how to format. Typing `@` offers people to mention
- * (↑/↓ to choose, Enter or Tab to take, Esc to dismiss).
+ * (↑/↓ to choose, Enter or Tab to take, Esc to dismiss). Files come by the
+ * Attach button, by pasting, or by dropping them on the room (RoomView); they
+ * upload at once and go with the next message, whose text is then their caption.
  */
 export const Composer = memo(function Composer({ roomId, placeholder }: { roomId: string; placeholder: string }) {
   const store = useStore();
@@ -25,6 +28,12 @@ export const Composer = memo(function Composer({ roomId, placeholder }: { roomId
   const mention = typed && typed.start !== dismissed ? typed : null;
   const options = useMentionOptions(roomId, mention?.query ?? null);
   const suggesting = mention !== null && options.length > 0;
+  const uploads = useChat((s) => s.uploads[roomId]);
+  const filePicker = useRef<HTMLInputElement>(null);
+  const uploading = uploads?.some((u) => u.status === "uploading") ?? false;
+  const files = uploads?.some((u) => u.status === "done") ?? false;
+  // Files alone may go without a caption; none go while one is still uploading.
+  const canSend = (text.trim() !== "" || files) && !tooLong && !uploading;
 
   useEffect(() => input.current?.focus(), [roomId]);
   useEffect(() => setActive(0), [mention?.query]);
@@ -40,7 +49,7 @@ export const Composer = memo(function Composer({ roomId, placeholder }: { roomId
 
   function send(event?: FormEvent) {
     event?.preventDefault();
-    if (!text.trim() || tooLong) return;
+    if (!canSend) return;
     store.send(roomId, text);
     setDrafts((d) => ({ ...d, [roomId]: "" }));
   }
@@ -63,8 +72,33 @@ export const Composer = memo(function Composer({ roomId, placeholder }: { roomId
     }
   }
 
+  /** Pasted files (a screenshot, files copied in a file manager) are attached; pasted text is typed as usual. */
+  function onPaste(event: ClipboardEvent<HTMLTextAreaElement>) {
+    const pasted = [...event.clipboardData.files];
+    if (pasted.length === 0) return;
+    event.preventDefault();
+    store.attach(roomId, pasted);
+  }
+
   return (
     <form className="composer" onSubmit={send}>
+      <UploadTray roomId={roomId} />
+      <input
+        ref={filePicker}
+        type="file"
+        multiple
+        hidden
+        aria-hidden="true"
+        tabIndex={-1}
+        data-testid="file-input"
+        onChange={(e) => {
+          store.attach(roomId, [...(e.target.files ?? [])]);
+          e.target.value = "";
+        }}
+      />
+      <button type="button" className="ghost attach" aria-label="Attach files" title="Attach files (or paste, or drop them here)" onClick={() => filePicker.current?.click()}>
+        📎
+      </button>
       <label htmlFor="composer-input" className="visually-hidden">
         Message
       </label>
@@ -87,9 +121,10 @@ export const Composer = memo(function Composer({ roomId, placeholder }: { roomId
         }}
         onSelect={(e) => setCaret(e.currentTarget.selectionStart)}
         onKeyDown={onKeyDown}
+        onPaste={onPaste}
       />
       {suggesting && <MentionList options={options} active={active} onPick={pick} />}
-      <button type="submit" className="primary" disabled={!text.trim() || tooLong}>
+      <button type="submit" className="primary" disabled={!canSend}>
         Send
       </button>
       {tooLong && (

@@ -12,6 +12,7 @@ import { useChat, useShallow, useStore } from "../_lib/use-chat";
 import { ConfirmDialog, errorText } from "./Dialog";
 import { EmojiPicker, rememberEmoji } from "./EmojiPicker";
 import { MessageText, ReaderName } from "./MessageBody";
+import { AttachmentList } from "./Attachments";
 
 const NO_ITEMS: TimelineMessage[] = [];
 
@@ -338,7 +339,8 @@ const MessageItem = memo(function MessageItem({
           )}
         </div>
       )}
-      {editing && !m.deletedAt ? <MessageEditor roomId={roomId} message={m} /> : <MessageText message={m} />}
+      {editing && !m.deletedAt ? <MessageEditor roomId={roomId} message={m} /> : (m.body !== "" || !m.attachments) && <MessageText message={m} />}
+      {m.attachments && !m.deletedAt && <AttachmentList files={m.attachments} />}
       {m.alsoInRoom && m.threadId && (
         <button className="link thread-link hint" onClick={() => void store.openThread(roomId, m.threadId!)}>
           Replied in a thread

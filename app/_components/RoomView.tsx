@@ -19,6 +19,7 @@ export const RoomView = memo(function RoomView() {
   const [leaving, setLeaving] = useState(false);
   const [showingMembers, setShowingMembers] = useState(false);
   const [editing, setEditing] = useState(false);
+  const [dropping, setDropping] = useState(false);
   // The owner and admins change the room.
   const manages = useChat((s) => s.members[s.activeRoomId ?? ""]?.some((m) => m.user.id === s.me.id && m.role !== "member") ?? false);
 
@@ -34,7 +35,25 @@ export const RoomView = memo(function RoomView() {
   }
 
   return (
-    <main className="room" aria-labelledby="room-title">
+    <main
+      className={dropping ? "room dropping" : "room"}
+      aria-labelledby="room-title"
+      // Files dropped anywhere on the room go with the next message.
+      onDragOver={(e) => {
+        if (!e.dataTransfer.types.includes("Files")) return;
+        e.preventDefault();
+        setDropping(true);
+      }}
+      onDragLeave={(e) => {
+        if (!e.currentTarget.contains(e.relatedTarget as Node | null)) setDropping(false);
+      }}
+      onDrop={(e) => {
+        setDropping(false);
+        if (e.dataTransfer.files.length === 0) return;
+        e.preventDefault();
+        store.attach(room.id, [...e.dataTransfer.files]);
+      }}
+    >
       <header className="room-header">
         <h1 id="room-title">
           {room.kind === "group" && (

@@ -3,7 +3,7 @@
 import { useEffect, useMemo, useState } from "react";
 import type { FollowedThread } from "../../shared/protocol";
 import { UNREAD_CAP } from "../../shared/limits";
-import { clip, fullTime, timeOf } from "../_lib/format";
+import { clip, fullTime, summary, timeOf } from "../_lib/format";
 import { roomTitle, useChat, useStore } from "../_lib/use-chat";
 import { Dialog, errorText } from "./Dialog";
 
@@ -70,7 +70,7 @@ export function ThreadsDialog({ onClose }: { onClose: () => void }) {
                     )}
                   </span>
                   <span className="search-hit-body" dir="auto">
-                    {root.deletedAt ? <span className="hint">Message deleted</span> : clip(root.body, 160)}
+                    {root.deletedAt ? <span className="hint">Message deleted</span> : clip(summary(root), 160)}
                   </span>
                   {last && (
                     <span className="search-hit-meta">

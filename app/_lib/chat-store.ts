@@ -18,6 +18,7 @@
 import { createStore, type StoreApi } from "zustand/vanilla";
 import { ROOM_MENTION } from "../../shared/mentions";
 import type {
+  Attachment,
   FollowedThread,
   Member,
   Message,
@@ -34,8 +35,9 @@ import type {
 import type { MessageSearchInput } from "../../shared/schemas";
 import { newClientMsgId, Outbox } from "./outbox";
 import type { SessionEnd } from "./session-notice";
-import { errorText } from "./errors";
-import { clip } from "./format";
+import { errorText, uploadErrorText } from "./errors";
+import { fileSize, typeAllowed, type Uploader, type UploadLimits, xhrUploader } from "./upload";
+import { clip, summary } from "./format";
 import {
   appendUnsent,
   applyReaction,
@@ -88,6 +90,22 @@ export interface ChatState {
   threads: Record<string, ThreadView>;
   /** The threads I take part in (the latest ones, as `thread:list` gave them and replies since), by their first message's id. */
   followed: Record<string, FollowedThread>;
+  /** Per room, the files chosen for the next message: uploading, uploaded, or refused. */
+  uploads: Record<string, Upload[]>;
+}
+
+/** A file on its way into a room, shown above the message box until the message is sent. */
+export interface Upload {
+  /** This upload in this tab. */
+  key: string;
+  name: string;
+  size: number;
+  /** Share sent so far, 0–1. */
+  progress: number;
+  status: "uploading" | "done" | "failed";
+  error?: string;
+  /** Once uploaded. */
+  attachment?: Attachment;
 }
 
 export interface ThreadView {
@@ -149,6 +167,10 @@ export interface ChatStoreOptions {
   page?: Page;
   /** Where and how to connect (the page's origin and cookie by default). */
   connection?: Pick<TransportOptions, "url" | "socket">;
+  /** How files are uploaded (XMLHttpRequest to the page's origin by default). */
+  uploader?: Uploader;
+  /** What the server accepts; asked of `/api/upload-limits` by default. */
+  uploadLimits?: () => Promise<UploadLimits>;
 }
 
 const PAGE = 50;
@@ -170,9 +192,19 @@ export class ChatStore {
   private typingSent: { roomId: string; at: number } | null = null;
   /** A reading of the room list in flight, started by a message for a room the list lacks. */
   private listing: Promise<void> | null = null;
+  private readonly uploader: Uploader;
+  private readonly uploadLimits: () => Promise<UploadLimits>;
+  /** Cancels each upload in flight, by its key. */
+  private readonly cancels = new Map<string, () => void>();
+  private uploadCount = 0;
 
   constructor(me: User, options: ChatStoreOptions) {
     this.page = options.page ?? browserPage;
+    this.uploader = options.uploader ?? xhrUploader;
+    let limits: Promise<UploadLimits> | null = null;
+    const askLimits = options.uploadLimits ?? (() => fetch("/api/upload-limits").then((r) => r.json() as Promise<UploadLimits>));
+    // Asked once; a failed answer is asked again next time.
+    this.uploadLimits = () => (limits ??= askLimits().catch((err: unknown) => ((limits = null), Promise.reject(err))));
     this.state = createStore<ChatState>()(() => ({
       me,
       status: "connecting",
@@ -188,6 +220,7 @@ export class ChatStore {
       openThread: null,
       threads: {},
       followed: {},
+      uploads: {},
     }));
     this.transport = new ChatTransport({
       ...options.connection,
@@ -559,12 +592,62 @@ export class ChatStore {
     return found;
   }
 
+  /**
+   * Sends a message with the files uploaded for it (those still uploading or
+   * refused stay behind); the files leave the tray.
+   */
   send(roomId: string, body: string): void {
     // Writing while reading the past: the message goes where it will be, at the present.
     if (this.get().timelines[roomId]?.hasNewer) void this.jumpToPresent(roomId).catch(() => {});
-    const pending = this.outbox.compose(roomId, body, this.get().me);
+    const uploads = this.get().uploads[roomId] ?? [];
+    const files = uploads.flatMap((u) => (u.status === "done" && u.attachment ? [u.attachment] : []));
+    const pending = this.outbox.compose(roomId, body, this.get().me, files);
     this.setTimeline(roomId, appendUnsent(this.get().timelines[roomId], pending));
+    if (files.length > 0) this.set({ uploads: { ...this.get().uploads, [roomId]: uploads.filter((u) => u.status !== "done") } });
     this.setTyping(roomId, false);
+  }
+
+  /**
+   * Starts uploading files for the next message in a room (from the button,
+   * a drop or a paste); each shows its progress, and one the server would
+   * refuse (too large, a type it does not take) says so without being sent.
+   */
+  attach(roomId: string, files: File[]): void {
+    for (const file of files) {
+      const key = `upload-${++this.uploadCount}`;
+      this.setUploads(roomId, (list) => [...list, { key, name: file.name || "file", size: file.size, progress: 0, status: "uploading" }]);
+      void this.upload(roomId, key, file);
+    }
+  }
+
+  private async upload(roomId: string, key: string, file: File): Promise<void> {
+    const update = (patch: Partial<Upload>) => this.setUploads(roomId, (list) => list.map((u) => (u.key === key ? { ...u, ...patch } : u)));
+    try {
+      const limits = await this.uploadLimits().catch(() => null);
+      if (limits && file.size > limits.maxBytes) throw new Error(`Files may be at most ${fileSize(limits.maxBytes)}.`);
+      if (limits && !typeAllowed(file.type, limits.allowedTypes)) throw new Error(`Files of this type are not accepted here.`);
+      if (!this.get().uploads[roomId]?.some((u) => u.key === key)) return; // cancelled meanwhile
+      const task = this.uploader(roomId, file, (progress) => update({ progress }));
+      this.cancels.set(key, task.abort);
+      const attachment = await task.done;
+      update({ status: "done", progress: 1, attachment });
+    } catch (err) {
+      if (err instanceof DOMException && err.name === "AbortError") return;
+      update({ status: "failed", error: uploadErrorText(err) });
+    } finally {
+      this.cancels.delete(key);
+    }
+  }
+
+  /** Takes a file out of the next message: stops its upload if it is still going. */
+  removeUpload(roomId: string, key: string): void {
+    this.cancels.get(key)?.();
+    this.setUploads(roomId, (list) => list.filter((u) => u.key !== key));
+  }
+
+  private setUploads(roomId: string, change: (list: Upload[]) => Upload[]): void {
+    const uploads = this.get().uploads;
+    this.set({ uploads: { ...uploads, [roomId]: change(uploads[roomId] ?? []) } });
   }
 
   retry(roomId: string, clientMsgId: string): void {
@@ -695,7 +778,7 @@ export class ChatStore {
     this.page.notify(
       {
         title: room.kind === "dm" ? message.author.displayName : `${message.author.displayName} in #${room.name}`,
-        body: clip(message.body, 200),
+        body: clip(summary(message), 200),
         tag: message.roomId,
       },
       () => void this.openMessage(message).catch(() => this.openRoom(message.roomId)),

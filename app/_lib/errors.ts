@@ -34,6 +34,12 @@ export function errorText(err: unknown): string {
   return err instanceof Error ? capitalize(err.message) : "Something went wrong.";
 }
 
+/** Why an upload failed: for a file too large or of a refused type, the server's own words name the limit. */
+export function uploadErrorText(err: unknown): string {
+  if (err instanceof RequestError && (err.body.code === "too_large" || err.body.code === "unsupported_media_type")) return capitalize(err.body.message);
+  return errorText(err);
+}
+
 function capitalize(text: string): string {
   const sentence = text.charAt(0).toUpperCase() + text.slice(1);
   return /[.!?…]$/.test(sentence) ? sentence : `${sentence}.`;

@@ -102,6 +102,12 @@ export function typingText(names: string[]): string {
 }
 
 /** A text shortened to `max` characters, with an ellipsis when it was longer (notifications, lists). */
+/** What a message says in a line of its own (a notification, a list): its text, else the files it carries. */
+export function summary(message: { body: string; attachments?: Array<{ name: string }> }): string {
+  if (message.body.trim() !== "" || !message.attachments?.length) return message.body;
+  return `📎 ${message.attachments.map((a) => a.name).join(", ")}`;
+}
+
 export function clip(text: string, max: number): string {
   return text.length > max ? `${text.slice(0, max)}…` : text;
 }

@@ -10,14 +10,14 @@
  * they are shown; the outbox decides when each is sent and what its outcome
  * does to it.
  */
-import type { Message, User } from "../../shared/protocol";
+import type { Attachment, Message, User } from "../../shared/protocol";
 import { plainError, RequestError } from "./errors";
 import type { TimelineMessage } from "./timeline";
 
 export interface OutboxDeps {
   connected(): boolean;
   /** `message:send`: resolves with the stored message; rejects with a RequestError, or anything else when there was no answer. */
-  send(input: { roomId: string; body: string; clientMsgId: string }): Promise<Message>;
+  send(input: { roomId: string; body: string; clientMsgId: string; attachmentIds?: string[] }): Promise<Message>;
   /** The message is stored: it replaces its pending copy. */
   stored(message: Message): void;
   /** The message failed: its copy says why, with a retry action. */
@@ -33,8 +33,8 @@ export function newClientMsgId(): string {
 export class Outbox {
   constructor(private readonly deps: OutboxDeps) {}
 
-  /** A new message from `me`: its pending copy, for the timeline; sent now if connected. */
-  compose(roomId: string, body: string, me: User): TimelineMessage {
+  /** A new message from `me` (with files uploaded for it): its pending copy, for the timeline; sent now if connected. */
+  compose(roomId: string, body: string, me: User, attachments: Attachment[] = []): TimelineMessage {
     const clientMsgId = newClientMsgId();
     const pending: TimelineMessage = {
       id: `pending:${clientMsgId}`,
@@ -45,6 +45,7 @@ export class Outbox {
       createdAt: new Date().toISOString(),
       clientMsgId,
       status: "pending",
+      ...(attachments.length > 0 ? { attachments } : {}),
     };
     this.deliver(pending);
     return pending;
@@ -54,7 +55,8 @@ export class Outbox {
   deliver(m: TimelineMessage): void {
     const { clientMsgId } = m;
     if (!this.deps.connected() || !clientMsgId) return;
-    this.deps.send({ roomId: m.roomId, body: m.body, clientMsgId }).then(
+    const attachmentIds = m.attachments?.map((a) => a.id);
+    this.deps.send({ roomId: m.roomId, body: m.body, clientMsgId, ...(attachmentIds ? { attachmentIds } : {}) }).then(
       (message) => this.deps.stored(message),
       (err: unknown) => {
         // No answer because the connection dropped is not a failure: it goes out again on reconnect.

@@ -28,6 +28,12 @@ const roomParam = z.strictObject({ roomId: z.string().min(1).max(128) });
 
 /** The signed-in user uploads into a room of theirs and downloads what they may read. */
 export function mountUserFiles(api: Hono, core: Core, identify: (c: Context) => Promise<User>, throttle: (userId: string) => Promise<void>): void {
+  /** What uploads the server takes, so a client can refuse a file before sending it. */
+  api.get("/upload-limits", async (c) => {
+    await identify(c);
+    const { maxBytes, allowedTypes } = core.attachments.limits;
+    return c.json({ maxBytes, allowedTypes });
+  });
   api.post("/rooms/:roomId/files", closeOnRefusal, async (c) => {
     const user = await identify(c);
     const { roomId } = parseInput(roomParam, c.req.param());
