@@ -8,57 +8,18 @@
  */
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { request as httpRequest } from "node:http";
 import { connect as tcpConnect } from "node:net";
 import path from "node:path";
 import sharp from "sharp";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { Attachment, Message, Room } from "../shared/protocol";
 import { api, call, closeAll, connect, next, register, request } from "./support/clients";
+import { download, upload } from "./support/files";
 import { backends, startTestServer, type Backend, type TestServer } from "./support/server";
 
 const KEY = "files-test-api-key-0123456789abc";
 const READ_ONLY_KEY = "files-test-read-only-key-0123456789";
 const fixture = (name: string) => readFileSync(path.join(import.meta.dirname, "fixtures", name));
-
-/** POSTs a file as the body, as the web UI and curl do; answers even if the server stops reading early. */
-function upload(
-  url: string,
-  route: string,
-  data: Buffer,
-  { name, type, token, chunked = false, headers = {} }: { name?: string; type?: string; token?: string; chunked?: boolean; headers?: Record<string, string> },
-): Promise<{ status: number; body: any; headers: Record<string, string | string[] | undefined> }> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(`${url}${route}`, {
-      method: "POST",
-      headers: {
-        ...(type ? { "content-type": type } : {}),
-        ...(name !== undefined ? { "content-disposition": `attachment; filename*=UTF-8''${encodeURIComponent(name)}` } : {}),
-        ...(token ? { authorization: `Bearer ${token}` } : {}),
-        ...(chunked ? { "transfer-encoding": "chunked" } : { "content-length": String(data.length) }),
-        ...headers,
-      },
-    });
-    req.on("response", (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("end", () => {
-        const text = Buffer.concat(chunks).toString("utf8");
-        resolve({ status: res.statusCode!, body: text ? JSON.parse(text) : null, headers: res.headers });
-      });
-    });
-    // The server may answer (413) and close while this is still sending.
-    req.on("error", (err) => (/EPIPE|ECONNRESET/.test(String(err)) ? undefined : reject(err)));
-    // In pieces, as a network delivers a large body.
-    for (let i = 0; i < data.length; i += 1 << 20) req.write(data.subarray(i, i + (1 << 20)));
-    req.end();
-  });
-}
-
-async function download(url: string, route: string, token?: string) {
-  const res = await fetch(`${url}${route}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
-  return { status: res.status, headers: res.headers, data: Buffer.from(await res.arrayBuffer()) };
-}
 
 async function storedCounts(server: TestServer) {
   const db = server.db.prisma;

@@ -14,6 +14,7 @@ import { io, type Socket } from "socket.io-client";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { Message, ReactionEvent, Room, RoomEvent } from "../shared/protocol";
 import { register } from "./support/clients";
+import { download, upload } from "./support/files";
 import { createTestDatabase, postgresAvailable } from "./support/postgres";
 import { startServerProcess, type ServerProcess } from "./support/process";
 import { redisAvailable } from "./support/redis";
@@ -190,6 +191,35 @@ describe.runIf(ready && existsSync(NGINX))("behind nginx (deploy/nginx.conf)", {
     await call(others[1]!, "room:leave", { roomId: room.id });
     const leaver = users[2]!.user;
     expect((await Promise.all(lines)).map((e) => [e.kind, e.user.id])).toEqual(Array(2).fill(["left", leaver.id]));
+  });
+
+  it("streams an upload through nginx to one instance, and a member on another instance receives and downloads it", async () => {
+    const [u1, u2] = await Promise.all(["n1", "n2"].map(async (id) => ({ id, ...(await register(lb)) })));
+    const s1 = await client("n1", u1!.token, ["websocket"]);
+    const s2 = await client("n2", u2!.token, ["polling"]);
+    const { room } = await call<{ room: Room }>(s1, "room:create", { name: "files", memberIds: [u2!.user.id] });
+    const photo = readFileSync(path.join(root, "test/fixtures/rotated.jpg"));
+    // Bigger than nginx's default body limit (1 MB), and streamed through, not buffered.
+    const archive = Buffer.alloc(3 * 1024 * 1024, 5);
+    const from1 = { token: u1!.token, localAddress: addressOf.get("n1")! };
+    const sent = await Promise.all([
+      upload(lb, `/api/rooms/${room.id}/files`, photo, { ...from1, name: "photo.jpg", type: "image/jpeg" }),
+      upload(lb, `/api/rooms/${room.id}/files`, archive, { ...from1, name: "logs.tar", type: "application/x-tar" }),
+    ]);
+    expect(sent.map((r) => [r.status, r.body.error?.code ?? "ok"])).toEqual([[201, "ok"], [201, "ok"]]);
+    const arrived = new Promise<Message>((resolve) => s2.on("message:new", resolve));
+    await call(s1, "message:send", { roomId: room.id, body: "both", attachmentIds: sent.map((r) => r.body.attachment.id) });
+    const files = (await arrived).attachments!;
+    expect(files.map((f) => [f.name, f.size])).toEqual([["photo.jpg", photo.length], ["logs.tar", archive.length]]);
+    const at2 = addressOf.get("n2")!;
+    expect((await download(lb, `/api/files/${files[0]!.id}`, u2!.token, at2)).data.equals(photo)).toBe(true);
+    expect((await download(lb, `/api/files/${files[1]!.id}`, u2!.token, at2)).data.equals(archive)).toBe(true);
+    expect((await download(lb, `/api/files/${files[0]!.id}/thumbnail`, u2!.token, at2)).headers.get("content-type")).toBe("image/jpeg");
+    // Over Switchboard's limit, said up front or found part-way: its own answer (JSON, stable code), not nginx's page.
+    for (const chunked of [false, true]) {
+      const tooBig = await upload(lb, `/api/rooms/${room.id}/files`, Buffer.alloc(20 * 1024 * 1024), { ...from1, name: "big.bin", chunked });
+      expect([tooBig.status, tooBig.body?.error?.code ?? tooBig.body]).toEqual([413, "too_large"]);
+    }
   });
 
   it("carries typing, DMs, presence and gateway operations across instances behind nginx", async () => {

@@ -16,7 +16,7 @@ import type { HttpBindings } from "@hono/node-server";
 import { create as dispositionHeader, parse as parseDisposition } from "content-disposition";
 import type { Context, Hono } from "hono";
 import { z } from "zod";
-import { uploaderQuery } from "../../shared/gateway";
+import { id, uploaderQuery } from "../../shared/gateway";
 import type { User } from "../../shared/protocol";
 import { isSafeText } from "../../shared/text";
 import type { Core } from "../core";
@@ -24,7 +24,8 @@ import type { Download, UploadMeta } from "../core/attachments";
 import { AppError, parseInput } from "../core/errors";
 
 const fileId = z.strictObject({ id: z.string().min(1).max(100) });
-const roomParam = z.strictObject({ roomId: z.string().min(1).max(128) });
+/** A room id as every other route takes it: text the database can hold (no U+0000, no unpaired surrogate), no control characters. */
+const roomParam = z.strictObject({ roomId: id });
 
 /** The signed-in user uploads into a room of theirs and downloads what they may read. */
 export function mountUserFiles(api: Hono, core: Core, identify: (c: Context) => Promise<User>, throttle: (userId: string) => Promise<void>): void {
@@ -34,7 +35,7 @@ export function mountUserFiles(api: Hono, core: Core, identify: (c: Context) => 
     const { maxBytes, allowedTypes } = core.attachments.limits;
     return c.json({ maxBytes, allowedTypes });
   });
-  api.post("/rooms/:roomId/files", closeOnRefusal, async (c) => {
+  api.post("/rooms/:roomId/files", async (c) => {
     const user = await identify(c);
     const { roomId } = parseInput(roomParam, c.req.param());
     const meta = uploadMeta(c);
@@ -50,7 +51,7 @@ export function mountUserFiles(api: Hono, core: Core, identify: (c: Context) => 
 
 /** A backend (behind its API key) uploads as a user, a bot or the system, and downloads any sent file. */
 export function mountBackendFiles(v1: Hono, core: Core, mayUse: (c: Context, write: boolean) => void, throttle: (userId: string) => Promise<void>): void {
-  v1.post("/rooms/:roomId/files", closeOnRefusal, async (c) => {
+  v1.post("/rooms/:roomId/files", async (c) => {
     mayUse(c, true);
     const { roomId } = parseInput(roomParam, c.req.param());
     const as = parseInput(uploaderQuery, c.req.query());
@@ -69,16 +70,13 @@ export function mountBackendFiles(v1: Hono, core: Core, mayUse: (c: Context, wri
 }
 
 /**
- * A refused upload closes the connection after the answer: the client may
- * still be sending megabytes nobody will read.
+ * The request body as it arrives. An upload refused part-way (too large) stops
+ * reading but leaves the request open: the answer goes out, and Node reads
+ * and drops the rest of the body, so a proxy in front (still sending it) gets
+ * the 413 rather than a broken connection.
  */
-async function closeOnRefusal(c: Context, next: () => Promise<void>): Promise<void> {
-  await next();
-  if (c.res.status >= 400) c.res.headers.set("connection", "close");
-}
-
 function requestBody(c: Context): AsyncIterable<Buffer> {
-  return (c.env as HttpBindings).incoming as AsyncIterable<Buffer>;
+  return ((c.env as HttpBindings).incoming as Readable).iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>;
 }
 
 /** The file's name, type and length, from the request's headers. */
