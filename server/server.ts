@@ -27,7 +27,7 @@ import { KeyedBuckets } from "./limits/token-bucket";
 import { loadPlugins } from "./plugins/load";
 import { attachRealtime } from "./realtime";
 import { SocketConnections } from "./realtime/connections";
-import { SocketDelivery } from "./realtime/delivery";
+import { SocketDelivery, updateConnections } from "./realtime/delivery";
 import { throttleHandshakes } from "./realtime/admission";
 import { attachNamespaces } from "./realtime/namespaces";
 import { resyncer } from "./realtime/subscriptions";
@@ -123,6 +123,8 @@ export async function startSwitchboard(config: Config, log: Logger, options: Sta
   const uploadSweep = setInterval(sweepUploads, 10 * 60_000).unref();
   presenceStore.start((users) => void core.presence.expired(users).catch((err: unknown) => log.warn({ err }, "presence expiry failed")));
 
+  // Another instance changed a person's profile: this one's connections of theirs carry it too.
+  io.on("sb:user", (user) => updateConnections(io, user));
   io.engine.opts.allowRequest = throttleHandshakes(throttles, config.trustProxy);
   const socketOptions = {
     corsOrigins: config.corsOrigins,

@@ -38,6 +38,8 @@ import type {
   RoomReadInput,
   TypingInput,
   UserSearchInput,
+  ProfileUpdateInput,
+  UserGetInput,
 } from "./schemas";
 
 // The shapes themselves are schemas (shared/shapes.ts), which also describe them in the OpenAPI document.
@@ -141,6 +143,10 @@ export interface ClientToServerEvents {
   "room:invite": (payload: RoomInviteInput, ack: AckFn<{ added: string[] }>) => void;
   "room:browse": (payload: RoomBrowseInput, ack: AckFn<{ rooms: PublicRoom[] }>) => void;
   "user:search": (payload: UserSearchInput, ack: AckFn<{ users: User[] }>) => void;
+  /** One person and whether they are online (a user card); `not_found` for an unknown id. */
+  "user:get": (payload: UserGetInput, ack: AckFn<{ user: User; online: boolean }>) => void;
+  /** Changes your display name; everyone who shares a room with you, and your tabs, get `user:updated`. */
+  "user:update": (payload: ProfileUpdateInput, ack: AckFn<{ user: User }>) => void;
   "presence:query": (payload: PresenceQueryInput, ack: AckFn<{ online: string[] }>) => void;
 }
 
@@ -163,6 +169,8 @@ export interface ServerToClientEvents {
   "member:left": (payload: { roomId: string; userId: string }) => void;
   /** To the room's members: a line for its timeline when someone joins, is added, leaves or is removed. */
   "room:event": (event: RoomEvent) => void;
+  /** To everyone who shares a room with a person, and to their own tabs, when their name or picture changed: who they are now. */
+  "user:updated": (user: User) => void;
   /** To the room's members when its name or topic changed: the room as it is now. */
   "room:updated": (room: Room) => void;
   /** To the room's members when one of them became an admin, or a member again. */
@@ -223,6 +231,8 @@ export interface ChannelServerToClientEvents {
 export interface InterServerEvents {
   /** An instance's Redis came back after an outage: every instance re-checks its connections' rooms and sessions. */
   "sb:resync": () => void;
+  /** A person's profile changed: each instance updates its connections of theirs. */
+  "sb:user": (user: User) => void;
 }
 
 /** What the server keeps on each socket (`socket.data`): the user, or null for an anonymous connection. */

@@ -170,6 +170,10 @@ export const messageSearchInput = z.strictObject({
 export const typingInput = z.strictObject({ roomId: id, typing: z.boolean() });
 export const roomInviteInput = z.strictObject({ roomId: id, userIds: z.array(id).min(1).max(100) });
 export const userSearchInput = z.strictObject({ query: text().trim().min(1).max(64) });
+/** What a person changes of how they show (their picture goes over HTTP: `PUT /api/me/avatar`). */
+export const profileUpdateInput = z.strictObject({ displayName: displayName() });
+/** One person, by id (a user card). */
+export const userGetInput = z.strictObject({ userId: id });
 export const roomBrowseInput = z.strictObject({ query: text().trim().max(80).default("") }).default({ query: "" });
 export const presenceQueryInput = z.strictObject({ userIds: z.array(id).max(500) });
 
@@ -200,6 +204,8 @@ export type ReactionInput = z.input<typeof reactionInput>;
 export type TypingInput = z.input<typeof typingInput>;
 export type RoomInviteInput = z.input<typeof roomInviteInput>;
 export type UserSearchInput = z.input<typeof userSearchInput>;
+export type ProfileUpdateInput = z.input<typeof profileUpdateInput>;
+export type UserGetInput = z.input<typeof userGetInput>;
 export type RoomBrowseInput = z.input<typeof roomBrowseInput>;
 export type PresenceQueryInput = z.input<typeof presenceQueryInput>;
 
@@ -232,5 +238,6 @@ export type ReactionChange = z.output<typeof reactionInput>;
 export type Typing = z.output<typeof typingInput>;
 export type RoomInvite = z.output<typeof roomInviteInput>;
 export type UserSearch = z.output<typeof userSearchInput>;
+export type ProfileUpdate = z.output<typeof profileUpdateInput>;
 export type RoomBrowse = z.output<typeof roomBrowseInput>;
 export type PresenceQuery = z.output<typeof presenceQueryInput>;

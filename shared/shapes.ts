@@ -9,6 +9,14 @@ export const userShape = z.object({
   id: z.string(),
   username: z.string(),
   displayName: z.string(),
+  avatar: z.string().optional().describe("URL path of their picture, 256×256 (absent: none; show their initials)"),
+});
+
+/** Who wrote a message, as it carries them. */
+const authorShape = z.object({
+  id: z.string(),
+  displayName: z.string(),
+  avatar: z.string().optional().describe("URL path of their picture when the message was read or sent (absent: none)"),
 });
 
 export const roomShape = z.object({
@@ -63,7 +71,7 @@ export const messageShape = z.object({
   id: z.string().describe("decimal integer, ascending in sending order"),
   roomId: z.string(),
   authorId: z.string(),
-  author: z.object({ id: z.string(), displayName: z.string() }),
+  author: authorShape,
   body: z.string(),
   createdAt: z.string().describe("ISO-8601"),
   clientMsgId: z.string().optional(),

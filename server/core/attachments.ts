@@ -8,8 +8,8 @@
 import { randomUUID } from "node:crypto";
 import type { Attachment, User } from "../../shared/protocol";
 import type { PrismaClient } from "../db/generated/client";
-import type { FileStore } from "../files/store";
-import { type Thumbnailer, mayBeImage } from "../files/images";
+import { type FileStore, fromBuffer } from "../files/store";
+import { type Images, mayBeImage } from "../files/images";
 import { AppError } from "./errors";
 import type { Rooms } from "./rooms";
 
@@ -49,7 +49,7 @@ export class Attachments {
   constructor(
     private readonly db: PrismaClient,
     private readonly store: FileStore,
-    private readonly thumbnails: Thumbnailer,
+    private readonly images: Images,
     private readonly rooms: Rooms,
     readonly limits: UploadLimits,
   ) {}
@@ -80,8 +80,8 @@ export class Attachments {
     await this.db.attachment.create({ data: { id, roomId, uploaderId, name: meta.name, type: meta.type } });
     try {
       const size = await this.store.put(id, capped(body, this.limits.maxBytes, () => this.tooLarge()));
-      const image = mayBeImage(meta.type) ? await this.thumbnails.make(this.store.get(id)) : null;
-      if (image) await this.store.put(thumbKey(id), once(image.data));
+      const image = mayBeImage(meta.type) ? await this.images.thumbnail(this.store.get(id)) : null;
+      if (image) await this.store.put(thumbKey(id), fromBuffer(image.data));
       const row = await this.db.attachment.update({
         where: { id },
         data: { size, complete: true, ...(image ? { type: image.type, width: image.width, height: image.height } : {}) },
@@ -182,7 +182,7 @@ export class Attachments {
       const chunks: Buffer[] = [];
       for await (const chunk of this.store.get(thumbKey(row.id))) chunks.push(chunk);
       const data = Buffer.concat(chunks);
-      return { name: row.name, type: thumbnailType(data), size: data.length, inline: true, body: once(data) };
+      return { name: row.name, type: thumbnailType(data), size: data.length, inline: true, body: fromBuffer(data) };
     }
     return { name: row.name, type: row.type, size: row.size, inline: image, body: this.store.get(row.id) };
   }
@@ -231,10 +231,6 @@ async function* capped(source: AsyncIterable<Buffer>, max: number, tooLarge: () 
     if (total > max) throw tooLarge();
     yield chunk;
   }
-}
-
-async function* once(data: Buffer): AsyncIterable<Buffer> {
-  yield data;
 }
 
 export function formatBytes(n: number): string {

@@ -4,7 +4,7 @@
  * else; none of them touch the database or Socket.IO rooms directly.
  */
 import type { PrismaClient } from "../db/generated/client";
-import { Thumbnailer } from "../files/images";
+import { Images } from "../files/images";
 import type { FileStore } from "../files/store";
 import { Attachments, type UploadLimits } from "./attachments";
 import { Accounts, type AccountsOptions, type LoginGuard } from "./accounts";
@@ -16,6 +16,7 @@ import { MessageWriter } from "./message-writer";
 import { Hooks, type NamedHooks } from "./hooks";
 import { Messages } from "./messages";
 import { Presence, type PresenceStore } from "./presence";
+import { Profiles } from "./profiles";
 import { Reactions } from "./reactions";
 import { RoomEvents } from "./room-events";
 import { Rooms } from "./rooms";
@@ -27,6 +28,7 @@ export interface Core {
   rooms: Rooms;
   messages: Messages;
   attachments: Attachments;
+  profiles: Profiles;
   reactions: Reactions;
   threads: Threads;
   search: MessageSearcher;
@@ -59,11 +61,13 @@ export function createCore(deps: {
   const hooks = new Hooks(deps.hooks ?? [], deps.onHookError ?? (() => {}));
   const reactions = new Reactions(db, delivery, rooms, hooks);
   const threads = new Threads(db, delivery, rooms);
-  const attachments = new Attachments(db, deps.files.store, new Thumbnailer(), rooms, deps.files.limits);
+  const images = new Images();
+  const attachments = new Attachments(db, deps.files.store, images, rooms, deps.files.limits);
+  const profiles = new Profiles(db, deps.files.store, images, rooms, delivery, presenceStore);
   const messages = new Messages(db, new MessageWriter(db), rooms, roomEvents, delivery, reactions, threads, hooks, attachments);
   const presence = new Presence(presenceStore, delivery, (userId) => rooms.idsOf(userId));
   const channels = new Channels(db, deps.connections, deps.channels ?? {});
   const search = new MessageSearcher(db);
   const gateway = createGateway({ connections: deps.connections, rooms, messages, reactions, search, channels });
-  return { accounts, rooms, messages, attachments, reactions, threads, search, presence, gateway, channels };
+  return { accounts, rooms, messages, attachments, profiles, reactions, threads, search, presence, gateway, channels };
 }

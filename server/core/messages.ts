@@ -12,7 +12,10 @@ import type { Reactions } from "./reactions";
 import type { RoomEvents } from "./room-events";
 import type { Rooms } from "./rooms";
 import type { Threads } from "./threads";
-import { toMessage } from "./wire";
+import { type AuthorRow, toMessage } from "./wire";
+
+/** What a message's author is read with. */
+const AUTHOR = { id: true, displayName: true, avatarKey: true } as const;
 
 /** A page of a room's history: its messages, oldest first, and the membership lines of its span of time. */
 export interface HistoryPage {
@@ -69,7 +72,7 @@ export class Messages {
    */
   private async store(
     message: NewMessage,
-    author: { id: string; displayName: string },
+    author: AuthorRow,
     thread: Awaited<ReturnType<Messages["threadOf"]>>,
     attachmentIds: string[],
   ): Promise<Message> {
@@ -148,14 +151,14 @@ export class Messages {
     await this.rooms.assertReadable(actor, roomId);
     const root = await this.db.message.findFirst({
       where: { id: BigInt(threadId), roomId, threadId: null },
-      include: { author: { select: { id: true, displayName: true } } },
+      include: { author: { select: AUTHOR } },
     });
     if (!root) throw new AppError("not_found", "no such thread in this room");
     const rows = await this.db.message.findMany({
       where: { threadId: root.id, ...(before ? { id: { lt: BigInt(before) } } : {}) },
       orderBy: { id: "desc" },
       take: limit + 1,
-      include: { author: { select: { id: true, displayName: true } } },
+      include: { author: { select: AUTHOR } },
     });
     const [first] = await this.decorate(roomId, [root], actor.id);
     return {
@@ -169,7 +172,7 @@ export class Messages {
   private async live(roomId: string, messageId: string) {
     const row = await this.db.message.findUnique({
       where: { id: BigInt(messageId) },
-      include: { author: { select: { id: true, displayName: true } } },
+      include: { author: { select: AUTHOR } },
     });
     if (!row || row.roomId !== roomId || row.deletedAt) throw new AppError("not_found", "no such message in this room");
     return row;
@@ -313,7 +316,7 @@ export class Messages {
       where: { roomId, id, OR: [{ threadId: null }, { alsoInRoom: true }] },
       orderBy: { id: order },
       take,
-      include: { author: { select: { id: true, displayName: true } } },
+      include: { author: { select: AUTHOR } },
     });
   }
 

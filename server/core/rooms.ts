@@ -203,7 +203,7 @@ export class Rooms {
     const row = await this.db.room.findUniqueOrThrow({ where: { id: roomId } });
     if (row.kind === "dm") throw new AppError("forbidden", "a direct message has exactly two members");
     const ids = [...new Set(userIds)];
-    const found = await this.db.user.findMany({ where: { id: { in: ids } }, select: { id: true, username: true, displayName: true } });
+    const found = await this.db.user.findMany({ where: { id: { in: ids } }, select: { id: true, username: true, displayName: true, avatarKey: true } });
     if (found.length !== ids.length) throw new AppError("not_found", "userIds: unknown user");
     const events = await this.events.join(roomId, ids, byId);
     const added = events.map((e) => e.user.id);

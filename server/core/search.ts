@@ -31,9 +31,9 @@ export class MessageSearcher {
       input.until ? Prisma.sql`AND m."createdAt" < ${new Date(input.until)}` : Prisma.empty,
       input.before ? Prisma.sql`AND m.id < ${BigInt(input.before)}` : Prisma.empty,
     ];
-    const rows = await this.db.$queryRaw<Array<MessageRow & { authorName: string; roomName: string; roomKind: "group" | "dm" }>>`
+    const rows = await this.db.$queryRaw<Array<MessageRow & { authorName: string; authorAvatar: string | null; roomName: string; roomKind: "group" | "dm" }>>`
       SELECT m.id, m."roomId", m."authorId", m.body, m."clientMsgId", m."createdAt", m."editedAt", m.mentions, m."threadId", m."alsoInRoom",
-             u."displayName" AS "authorName", r.name AS "roomName", r.kind::text AS "roomKind"
+             u."displayName" AS "authorName", u."avatarKey" AS "authorAvatar", r.name AS "roomName", r.kind::text AS "roomKind"
       FROM "Message" m
       JOIN "Room" r ON r.id = m."roomId"
       JOIN "User" u ON u.id = m."authorId"
@@ -50,7 +50,7 @@ export class MessageSearcher {
       LIMIT ${input.limit + 1}`;
     const page = rows.slice(0, input.limit);
     const hits = page.map((r) => ({
-      message: toMessage(r, { id: r.authorId, displayName: r.authorName }) satisfies Message,
+      message: toMessage(r, { id: r.authorId, displayName: r.authorName, avatarKey: r.authorAvatar }) satisfies Message,
       room: { id: r.roomId, name: r.roomName, kind: r.roomKind },
     }));
     return { hits, terms, ...(rows.length > input.limit ? { nextCursor: page.at(-1)!.id.toString() } : {}) };

@@ -53,13 +53,13 @@ export class Threads {
   async list(actor: User, { before, limit }: ThreadList): Promise<{ threads: FollowedThread[]; nextCursor?: string }> {
     const rows = await this.db.$queryRaw<
       Array<{
-        id: bigint; roomId: string; authorId: string; authorName: string; body: string; clientMsgId: string | null;
+        id: bigint; roomId: string; authorId: string; authorName: string; authorAvatar: string | null; body: string; clientMsgId: string | null;
         createdAt: Date; editedAt: Date | null; deletedAt: Date | null; mentions: string[];
         lastId: bigint; lastReplyAt: Date; lastReplierId: string; lastReplierName: string; replies: number;
         unread: number; lastReadMessageId: bigint | null;
       }>
     >`
-      SELECT r.id, r."roomId", r."authorId", a."displayName" AS "authorName", r.body, r."clientMsgId",
+      SELECT r.id, r."roomId", r."authorId", a."displayName" AS "authorName", a."avatarKey" AS "authorAvatar", r.body, r."clientMsgId",
              r."createdAt", r."editedAt", r."deletedAt", r.mentions,
              l.id AS "lastId", l."createdAt" AS "lastReplyAt", l."authorId" AS "lastReplierId", l."displayName" AS "lastReplierName",
              (SELECT count(*)::int FROM "Message" x WHERE x."threadId" = f."threadId") AS replies,
@@ -83,7 +83,7 @@ export class Threads {
       LIMIT ${limit + 1}`;
     const more = rows.length > limit;
     const threads = rows.slice(0, limit).map((r): FollowedThread => {
-      const root = toMessage(r, { id: r.authorId, displayName: r.authorName });
+      const root = toMessage(r, { id: r.authorId, displayName: r.authorName, avatarKey: r.authorAvatar });
       root.thread = { replies: r.replies, lastReplyAt: r.lastReplyAt.toISOString(), lastReplier: { id: r.lastReplierId, displayName: r.lastReplierName } };
       return { root, unread: r.unread, lastReadMessageId: r.lastReadMessageId?.toString() ?? null };
     });

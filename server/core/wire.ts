@@ -1,8 +1,28 @@
 /** Database rows to the wire shapes of contract v1 (ids as strings, times ISO-8601). */
 import type { Message, Room, RoomEvent, User } from "../../shared/protocol";
 
-export function toUser(row: { id: string; username: string; displayName: string }): User {
-  return { id: row.id, username: row.username, displayName: row.displayName };
+export function toUser(row: { id: string; username: string; displayName: string; avatarKey?: string | null }): User {
+  const user: User = { id: row.id, username: row.username, displayName: row.displayName };
+  if (row.avatarKey) user.avatar = avatarUrl(row.avatarKey);
+  return user;
+}
+
+/** Where a profile picture is served (its key changes with every new picture, so the URL can be cached for good). */
+export function avatarUrl(key: string): string {
+  return `/api/avatars/${key}`;
+}
+
+/** A message's author: as the database row holds them (`avatarKey`) or as a user (`avatar`). */
+export interface AuthorRow {
+  id: string;
+  displayName: string;
+  avatarKey?: string | null;
+  avatar?: string;
+}
+
+function toAuthor(a: AuthorRow): Message["author"] {
+  const avatar = a.avatar ?? (a.avatarKey ? avatarUrl(a.avatarKey) : undefined);
+  return avatar ? { id: a.id, displayName: a.displayName, avatar } : { id: a.id, displayName: a.displayName };
 }
 
 export function toRoom(row: {
@@ -38,12 +58,12 @@ export interface MessageRow {
   alsoInRoom?: boolean;
 }
 
-export function toMessage(row: MessageRow, author: { id: string; displayName: string }): Message {
+export function toMessage(row: MessageRow, author: AuthorRow): Message {
   const message: Message = {
     id: row.id.toString(),
     roomId: row.roomId,
     authorId: row.authorId,
-    author: { id: author.id, displayName: author.displayName },
+    author: toAuthor(author),
     body: row.body,
     createdAt: row.createdAt.toISOString(),
   };

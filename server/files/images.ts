@@ -35,10 +35,11 @@ export function mayBeImage(type: string): boolean {
 }
 
 /**
- * Makes thumbnails, at most two at once per instance (decoding an image can
- * take tens of MB while it runs; the rest wait their turn).
+ * Decodes images — thumbnails, profile pictures — at most two at once per
+ * instance (decoding an image can take tens of MB while it runs; the rest
+ * wait their turn).
  */
-export class Thumbnailer {
+export class Images {
   private running = 0;
   private readonly waiting: Array<() => void> = [];
 
@@ -48,11 +49,20 @@ export class Thumbnailer {
    * Reads `source` as an image: its thumbnail and upright size, or null when
    * it is not an image of a format shown inline (or cannot be decoded).
    */
-  async make(source: AsyncIterable<Buffer>): Promise<Thumbnail | null> {
+  thumbnail(source: AsyncIterable<Buffer>): Promise<Thumbnail | null> {
+    return this.inTurn(() => thumbnail(source));
+  }
+
+  /** A profile picture: see {@link makeAvatar}. */
+  avatar(input: Buffer, crop: Crop | null): Promise<{ data: Buffer; type: string } | null> {
+    return this.inTurn(() => makeAvatar(input, crop));
+  }
+
+  private async inTurn<T>(task: () => Promise<T>): Promise<T> {
     if (this.running >= this.maxAtOnce) await new Promise<void>((resolve) => this.waiting.push(resolve));
     this.running += 1;
     try {
-      return await thumbnail(source);
+      return await task();
     } finally {
       this.running -= 1;
       this.waiting.shift()?.();
@@ -77,4 +87,45 @@ async function thumbnail(source: AsyncIterable<Buffer>): Promise<Thumbnail | nul
   } catch {
     return null;
   }
+}
+
+/** Side of a profile picture, in pixels (the web UI shows it at up to 128 CSS pixels, on sharp screens twice that). */
+export const AVATAR_SIZE = 256;
+
+/** A square of the upright picture, in its pixels. */
+export interface Crop {
+  x: number;
+  y: number;
+  size: number;
+}
+
+/**
+ * A profile picture from an uploaded image: turned upright, the square
+ * `crop` (or the middle square) cut out and scaled to 256×256, written
+ * without metadata — a JPEG, or a PNG where the image has transparency.
+ * Null when it is not an image of a format shown inline; `RangeError` when the
+ * square does not fit in the picture.
+ */
+async function makeAvatar(input: Buffer, crop: Crop | null): Promise<{ data: Buffer; type: string } | null> {
+  let upright: { data: Buffer; info: { width: number; height: number; channels: number } };
+  try {
+    const image = sharp(input, { limitInputPixels: MAX_PIXELS, failOn: "error" });
+    const meta = await image.metadata();
+    if (!meta.format || !INLINE_FORMATS[meta.format]) return null;
+    upright = await image.rotate().ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+  } catch {
+    return null;
+  }
+  const { width, height } = upright.info;
+  const square = crop ?? { x: Math.floor((width - Math.min(width, height)) / 2), y: Math.floor((height - Math.min(width, height)) / 2), size: Math.min(width, height) };
+  if (square.x + square.size > width || square.y + square.size > height) {
+    throw new RangeError(`the square (${square.x}, ${square.y}, ${square.size}) does not fit in the ${width}×${height} picture`);
+  }
+  const cut = sharp(upright.data, { raw: { width, height, channels: upright.info.channels as 4 } })
+    .extract({ left: square.x, top: square.y, width: square.size, height: square.size })
+    .resize(AVATAR_SIZE, AVATAR_SIZE);
+  const { isOpaque } = await sharp(upright.data, { raw: { width, height, channels: 4 } }).stats();
+  return isOpaque
+    ? { data: await cut.flatten().jpeg({ quality: 85, mozjpeg: true }).toBuffer(), type: "image/jpeg" }
+    : { data: await cut.png({ compressionLevel: 9 }).toBuffer(), type: "image/png" };
 }

@@ -105,6 +105,11 @@ export class DirectoryFileStore implements FileStore {
   }
 }
 
+/** A buffer as a stream of one chunk (what `put` takes). */
+export async function* fromBuffer(data: Buffer): AsyncIterable<Buffer> {
+  yield data;
+}
+
 /** Regroups a stream's chunks into pieces of `size` bytes (the last may be shorter). */
 export async function* pieces(source: AsyncIterable<Buffer>, size: number): AsyncIterable<Buffer> {
   let held: Buffer[] = [];

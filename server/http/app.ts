@@ -16,6 +16,7 @@ import type { Throttles } from "../limits/throttles";
 import type { Logger } from "../logger";
 import { mountApiV1 } from "./api-v1";
 import { mountUserFiles } from "./files";
+import { mountProfile } from "./profile";
 import { peerAddress, readJsonBody } from "./json-body";
 import { TOKEN_COOKIE } from "../cookies";
 
@@ -127,6 +128,7 @@ export function createHttpApp(deps: HttpDeps): Hono {
   const identify = async (c: Context) => (await core.accounts.identify(presentedToken(c))).user;
   const throttleUploads = (userId: string) => deps.throttles.upload(userId);
   mountUserFiles(api, core, identify, throttleUploads);
+  mountProfile(api, core, identify);
 
   const v1 = new Hono();
   mountApiV1(v1, { core, apiKeys: deps.apiKeys, rateLimitPerSecond: deps.apiRateLimitPerSecond, throttleUploads });

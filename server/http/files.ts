@@ -75,7 +75,7 @@ export function mountBackendFiles(v1: Hono, core: Core, mayUse: (c: Context, wri
  * and drops the rest of the body, so a proxy in front (still sending it) gets
  * the 413 rather than a broken connection.
  */
-function requestBody(c: Context): AsyncIterable<Buffer> {
+export function requestBody(c: Context): AsyncIterable<Buffer> {
   return ((c.env as HttpBindings).incoming as Readable).iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>;
 }
 
@@ -110,7 +110,7 @@ function cleanName(raw: string): string {
 }
 
 /** `image/PNG; charset=x` → `image/png`; none or nonsense → `application/octet-stream`. */
-function mimeType(header: string | undefined): string {
+export function mimeType(header: string | undefined): string {
   const type = header?.split(";")[0]?.trim().toLowerCase() ?? "";
   return /^[a-z0-9][a-z0-9!#$&^_.+-]{0,63}\/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}$/.test(type) ? type : "application/octet-stream";
 }

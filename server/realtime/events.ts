@@ -33,6 +33,8 @@ import {
   roomUpdateInput,
   typingInput,
   userSearchInput,
+  userGetInput,
+  profileUpdateInput,
 } from "../../shared/schemas";
 import type { Core } from "../core";
 
@@ -216,6 +218,16 @@ export const clientEvents = {
     schema: userSearchInput,
     ackRequired: true,
     run: async ({ core }, input) => ({ users: await core.accounts.search(input) }),
+  }),
+  "user:get": event({
+    schema: userGetInput,
+    ackRequired: true,
+    run: async ({ core }, input) => core.profiles.get(input.userId),
+  }),
+  "user:update": event({
+    schema: profileUpdateInput,
+    ackRequired: true,
+    run: async ({ core, user }, input) => ({ user: await core.profiles.update(user, input) }),
   }),
   "presence:query": event({
     schema: presenceQueryInput,

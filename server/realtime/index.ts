@@ -60,7 +60,9 @@ export function attachRealtime(io: IoServer, core: Core, log: Logger, options: R
     const user = socket.data.user!;
     const limiter = new TokenBucket(options.rateLimitPerSecond);
     const allow = () => limiter.take() && userBudgets.take(user.id);
-    const deps = { log, allow, events, context: { core, user, connectionId: socket.id } };
+    // The user as they are now: a profile change (server/core/profiles.ts) updates socket.data.
+    const context = { core, connectionId: socket.id, get user() { return socket.data.user ?? user; } };
+    const deps = { log, allow, events, context };
     // Listeners go on before any await so no early event is missed; events
     // for rooms arrive once the subscriptions below are in place.
     socket.onAny((event: string, ...args: unknown[]) => dispatch(socket, deps, event, args));
