@@ -12,8 +12,9 @@ import { fanOut } from "./fan-out";
 import { httpPublish } from "./http-publish";
 import { idle } from "./idle";
 import { search } from "./search";
+import { uploads } from "./uploads";
 
-export const scenarios: Scenario[] = [fanOut, chatMix, idle, httpPublish, search];
+export const scenarios: Scenario[] = [fanOut, chatMix, idle, httpPublish, search, uploads];
 
 export interface Suite {
   name: string;
