@@ -760,6 +760,64 @@ describe("web UI in Chromium", { timeout: 90_000 }, () => {
     await screenshot(bob, "attachments");
   });
 
+  it("changes a picture (framed in a square) and a name, and the other person (long-polling) sees both everywhere; a name opens a card", async () => {
+    const alice = await newPage();
+    const bob = await newPage({ noWebSocket: true });
+    const bobName = await signUp(bob);
+    const aliceName = await signUp(alice);
+    await createRoom(alice, "Faces", { invite: [bobName] });
+    await send(alice, "hello from me");
+    await openRoom(bob, "Faces");
+    await seeMessage(bob, "hello from me");
+    // Without a picture: initials on a colour.
+    const aliceAtBob = log(bob).locator("li.message", { hasText: "hello from me" });
+    await aliceAtBob.locator(".avatar .initials").waitFor();
+
+    await accountMenu(alice, "Profile…");
+    const profile = alice.getByRole("dialog", { name: "Profile" });
+    const [chooser] = await Promise.all([alice.waitForEvent("filechooser"), profile.getByRole("button", { name: "Add a picture…" }).click()]);
+    await chooser.setFiles(path.join(import.meta.dirname, "fixtures", "rotated.jpg"));
+    const frame = profile.getByRole("application", { name: /Picture framing/ });
+    // Upright the picture is 32×64: framed, it shows its middle; move it up to its bottom (green).
+    await expect.poll(() => frame.locator("img").evaluate((img: HTMLImageElement) => [img.naturalWidth, img.naturalHeight])).toEqual([32, 64]);
+    await frame.focus();
+    for (let i = 0; i < 20; i++) await frame.press("ArrowUp");
+    await screenshot(alice, "profile-framing");
+    await profile.getByRole("button", { name: "Save picture" }).click();
+    await profile.getByRole("status").filter({ hasText: "Picture saved." }).waitFor();
+    await profile.getByLabel("Display name").fill("Alice Liddell");
+    await profile.getByRole("button", { name: "Save" }).click();
+    await profile.getByRole("status").filter({ hasText: "Name saved." }).waitFor();
+    await profile.getByRole("button", { name: "Close" }).click();
+
+    // Bob sees both live: on her message, in the members panel.
+    const picture = aliceAtBob.locator(".avatar img");
+    await expect.poll(() => picture.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth)).toBe(256);
+    // The lower square: green, not the red top.
+    const red = await picture.evaluate((img: HTMLImageElement) => {
+      const canvas = document.createElement("canvas");
+      [canvas.width, canvas.height] = [img.naturalWidth, img.naturalHeight];
+      const g = canvas.getContext("2d")!;
+      g.drawImage(img, 0, 0);
+      return g.getImageData(128, 200, 1, 1).data[0];
+    });
+    expect(red).toBeLessThan(100);
+    await aliceAtBob.getByRole("button", { name: "Alice Liddell" }).waitFor();
+    const members = bob.getByRole("complementary", { name: "Members" });
+    await members.getByRole("listitem").filter({ hasText: "Alice Liddell" }).locator(".avatar img").waitFor();
+
+    // Her name opens her card; Message opens a DM with her, her picture beside it in the sidebar.
+    await aliceAtBob.getByRole("button", { name: "Alice Liddell" }).click();
+    const card = bob.getByRole("dialog", { name: "Alice Liddell" });
+    await card.getByText(`@${aliceName}`).waitFor();
+    await card.getByText("Online").waitFor();
+    await screenshot(bob, "user-card");
+    await card.getByRole("button", { name: "Message", exact: true }).click();
+    await bob.getByRole("heading", { level: 1, name: "Alice Liddell" }).waitFor();
+    await bob.getByRole("navigation").getByRole("button", { name: /Alice Liddell/ }).locator(".avatar img").waitFor();
+    await screenshot(bob, "profile");
+  });
+
   it("names the tab with the room and the unread count, has a favicon, focuses the message box, and asks before leaving", async () => {
     const alice = await newPage();
     const bob = await newPage();

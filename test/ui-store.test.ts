@@ -393,7 +393,7 @@ describe("the web UI's store, over a real server", () => {
       onSessionEnded: () => {},
       page: page(general),
       connection: { url: server.url, socket: { auth: { token: ada.token }, transports: ["websocket"] } },
-      uploadLimits: async () => (await api(server.url, "GET", "/api/upload-limits", undefined, { authorization: `Bearer ${ada.token}` })).body,
+      http: (path, init) => fetch(`${server.url}${path}`, { ...init, headers: { ...init?.headers, authorization: `Bearer ${ada.token}` } }),
       // The browser's XMLHttpRequest, done with fetch: the same request; "slow.txt" waits until cancelled or released.
       uploader: (roomId, file, onProgress) => {
         const controller = new AbortController();

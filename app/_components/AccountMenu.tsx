@@ -3,7 +3,9 @@
 import { useEffect, useRef, useState, type KeyboardEvent } from "react";
 import type { User } from "../../shared/protocol";
 import type { SignOutAction } from "../_lib/auth";
+import { Avatar } from "./Avatar";
 import { ChangePasswordDialog } from "./ChangePasswordDialog";
+import { ProfileDialog } from "./ProfileDialog";
 import { SignOutEverywhereDialog } from "./SignOutEverywhereDialog";
 
 /**
@@ -14,7 +16,7 @@ import { SignOutEverywhereDialog } from "./SignOutEverywhereDialog";
  */
 export function AccountMenu({ me, onSignOut }: { me: User; onSignOut: SignOutAction }) {
   const [open, setOpen] = useState(false);
-  const [dialog, setDialog] = useState<"password" | "everywhere" | null>(null);
+  const [dialog, setDialog] = useState<"profile" | "password" | "everywhere" | null>(null);
   const button = useRef<HTMLButtonElement>(null);
   const menu = useRef<HTMLUListElement>(null);
   const focusOnOpen = useRef<"first" | "last">("first");
@@ -94,6 +96,7 @@ export function AccountMenu({ me, onSignOut }: { me: User; onSignOut: SignOutAct
         onClick={() => (open ? setOpen(false) : openAt("first"))}
         onKeyDown={onButtonKeyDown}
       >
+        <Avatar person={me} size={24} />
         <span className="me">{me.displayName}</span>
         <span className="visually-hidden">, account menu</span>
         <span className="caret" aria-hidden="true">
@@ -102,6 +105,11 @@ export function AccountMenu({ me, onSignOut }: { me: User; onSignOut: SignOutAct
       </button>
       {open && (
         <ul id="account-menu" ref={menu} className="menu" role="menu" aria-label="Account" onKeyDown={onMenuKeyDown}>
+          <li role="none">
+            <button role="menuitem" tabIndex={-1} onClick={() => choose(() => setDialog("profile"))}>
+              Profile…
+            </button>
+          </li>
           <li role="none">
             <button role="menuitem" tabIndex={-1} onClick={() => choose(() => setDialog("password"))}>
               Change password…
@@ -119,6 +127,7 @@ export function AccountMenu({ me, onSignOut }: { me: User; onSignOut: SignOutAct
           </li>
         </ul>
       )}
+      {dialog === "profile" && <ProfileDialog onClose={() => setDialog(null)} />}
       {dialog === "password" && <ChangePasswordDialog me={me} onClose={() => setDialog(null)} />}
       {dialog === "everywhere" && <SignOutEverywhereDialog onSignOut={onSignOut} onClose={() => setDialog(null)} />}
     </div>

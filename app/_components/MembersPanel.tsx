@@ -1,5 +1,6 @@
 "use client";
 
+import { Avatar, PersonName } from "./Avatar";
 import { memo, useState } from "react";
 import type { Member } from "../../shared/protocol";
 import { useChat, useShallow, useStore } from "../_lib/use-chat";
@@ -45,10 +46,8 @@ function MemberRow({ roomId, member: m, online, myRole }: { roomId: string; memb
   const mayRemove = !isMe && (myRole === "owner" ? m.role !== "owner" : myRole === "admin" && m.role === "member");
   return (
     <li className={online ? undefined : "away"}>
-      <span className={`dot ${online ? "online" : ""}`} aria-hidden="true" />
-      <span className="member-name" title={m.user.displayName}>
-        {m.user.displayName}
-      </span>
+      <Avatar person={m.user} size={24} dot />
+      <PersonName person={m.user} className="member-name" />
       {m.role !== "member" && <span className="hint"> · {m.role}</span>}
       {(mayRemove || (myRole === "owner" && m.role !== "owner")) && (
         <span className="member-action" title={error ?? undefined}>

@@ -13,6 +13,7 @@ import { ConfirmDialog, errorText } from "./Dialog";
 import { EmojiPicker, rememberEmoji } from "./EmojiPicker";
 import { MessageText, ReaderName } from "./MessageBody";
 import { AttachmentList } from "./Attachments";
+import { Avatar, PersonName } from "./Avatar";
 
 const NO_ITEMS: TimelineMessage[] = [];
 
@@ -308,9 +309,10 @@ const MessageItem = memo(function MessageItem({
       aria-busy={m.status === "pending" || undefined}
       tabIndex={live ? -1 : undefined}
     >
+      {!grouped && <Avatar person={m.author} size={36} />}
       {!grouped && (
         <div className="message-meta">
-          <span className="author">{m.author.displayName}</span>
+          <PersonName person={m.author} />
           <time dateTime={m.createdAt} title={fullTime(m.createdAt)}>
             {timeOf(m.createdAt)}
           </time>

@@ -4,6 +4,7 @@ import { memo, useState, type ReactNode } from "react";
 import type { RoomSummary } from "../../shared/protocol";
 import { UNREAD_CAP } from "../../shared/limits";
 import { roomTitle, useChat, useStore } from "../_lib/use-chat";
+import { Avatar } from "./Avatar";
 import { BrowseDialog } from "./BrowseDialog";
 import { DmDialog } from "./DmDialog";
 import { NewRoomDialog } from "./NewRoomDialog";
@@ -96,7 +97,11 @@ const RoomLink = memo(function RoomLink({ room }: { room: RoomSummary }) {
         aria-current={active ? "page" : undefined}
         onClick={() => store.openRoom(room.id)}
       >
-        {room.kind === "dm" ? (
+        {room.kind === "dm" && room.peer ? (
+          <span className="peer" role="img" aria-label={peerOnline ? "online" : "offline"}>
+            <Avatar person={room.peer} size={20} dot />
+          </span>
+        ) : room.kind === "dm" ? (
           <span className={`dot ${peerOnline ? "online" : ""}`} role="img" aria-label={peerOnline ? "online" : "offline"} />
         ) : (
           <span className="room-icon" aria-hidden="true">

@@ -35,7 +35,8 @@ import type {
 import type { MessageSearchInput } from "../../shared/schemas";
 import { newClientMsgId, Outbox } from "./outbox";
 import type { SessionEnd } from "./session-notice";
-import { errorText, uploadErrorText } from "./errors";
+import { errorText, RequestError, uploadErrorText } from "./errors";
+import type { ErrorBody } from "../../shared/errors";
 import { fileSize, typeAllowed, type Uploader, type UploadLimits, xhrUploader } from "./upload";
 import { clip, summary } from "./format";
 import {
@@ -76,6 +77,8 @@ export interface ChatState {
   typing: Record<string, Record<string, number>>;
   /** userId → display name, from every message, member and search seen. */
   names: Record<string, string>;
+  /** userId → their picture's URL, or null: none (initials) — from the latest profile, member, room or message seen. */
+  avatars: Record<string, string | null>;
   /** The message being edited in place, if any. */
   editing: { roomId: string; messageId: string } | null;
   /**
@@ -169,8 +172,8 @@ export interface ChatStoreOptions {
   connection?: Pick<TransportOptions, "url" | "socket">;
   /** How files are uploaded (XMLHttpRequest to the page's origin by default). */
   uploader?: Uploader;
-  /** What the server accepts; asked of `/api/upload-limits` by default. */
-  uploadLimits?: () => Promise<UploadLimits>;
+  /** HTTP requests to the server's API (the page's `fetch`, with its cookie, by default). */
+  http?: (path: string, init?: RequestInit) => Promise<Response>;
 }
 
 const PAGE = 50;
@@ -194,6 +197,7 @@ export class ChatStore {
   private listing: Promise<void> | null = null;
   private readonly uploader: Uploader;
   private readonly uploadLimits: () => Promise<UploadLimits>;
+  private readonly http: (path: string, init?: RequestInit) => Promise<Response>;
   /** Cancels each upload in flight, by its key. */
   private readonly cancels = new Map<string, () => void>();
   private uploadCount = 0;
@@ -202,7 +206,8 @@ export class ChatStore {
     this.page = options.page ?? browserPage;
     this.uploader = options.uploader ?? xhrUploader;
     let limits: Promise<UploadLimits> | null = null;
-    const askLimits = options.uploadLimits ?? (() => fetch("/api/upload-limits").then((r) => r.json() as Promise<UploadLimits>));
+    this.http = options.http ?? ((path, init) => fetch(path, init));
+    const askLimits = () => this.http("/api/upload-limits").then((r) => r.json() as Promise<UploadLimits>);
     // Asked once; a failed answer is asked again next time.
     this.uploadLimits = () => (limits ??= askLimits().catch((err: unknown) => ((limits = null), Promise.reject(err))));
     this.state = createStore<ChatState>()(() => ({
@@ -215,6 +220,7 @@ export class ChatStore {
       online: { [me.id]: true },
       typing: {},
       names: { [me.id]: me.displayName },
+      avatars: { [me.id]: me.avatar ?? null },
       editing: null,
       unreadFrom: {},
       openThread: null,
@@ -250,6 +256,7 @@ export class ChatStore {
     on("member:read", ({ roomId, userId, messageId }) => this.onMemberRead(roomId, userId, messageId));
     on("member:role", ({ roomId, userId, role }) => this.onMemberRole(roomId, userId, role));
     on("room:updated", (room) => this.onRoomUpdated(room));
+    on("user:updated", (user) => this.onUserUpdated(user));
     on("room:joined", (room) => this.onRoomJoined(room));
     on("room:left", ({ roomId }) => this.onRoomLeft(roomId));
     on("room:hidden", ({ roomId }) => this.dropRoom(roomId));
@@ -308,9 +315,7 @@ export class ChatStore {
       rooms.push(...page.rooms);
       after = page.nextCursor;
     } while (after);
-    const names = { ...this.get().names };
-    for (const r of rooms) if (r.peer) names[r.peer.id] = r.peer.displayName;
-    this.set({ rooms, names });
+    this.set({ rooms, ...this.learn(rooms.flatMap((r) => (r.peer ? [r.peer] : []))) });
     const peers = rooms.flatMap((r) => (r.peer ? [r.peer.id] : []));
     if (peers.length > 0) {
       const { online } = await this.transport.request("presence:query", { userIds: peers.slice(0, 500) });
@@ -368,7 +373,7 @@ export class ChatStore {
   }
 
   async openDm(user: User): Promise<void> {
-    this.set({ names: { ...this.get().names, [user.id]: user.displayName } });
+    this.set(this.learn([user]));
     const { room } = await this.transport.request("dm:open", { userId: user.id });
     if (!this.get().rooms.some((r) => r.id === room.id)) await this.refreshRooms();
     this.openRoom(room.id);
@@ -392,14 +397,9 @@ export class ChatStore {
         members.push(...page.members);
         after = page.nextCursor;
       } while (after && members.length < MAX_MEMBERS_LOADED);
-      const { online, names } = this.get();
-      const nextOnline = { ...online };
-      const nextNames = { ...names };
-      for (const m of members) {
-        nextOnline[m.user.id] = m.online;
-        nextNames[m.user.id] = m.user.displayName;
-      }
-      this.set({ members: { ...this.get().members, [roomId]: members }, online: nextOnline, names: nextNames });
+      const nextOnline = { ...this.get().online };
+      for (const m of members) nextOnline[m.user.id] = m.online;
+      this.set({ members: { ...this.get().members, [roomId]: members }, online: nextOnline, ...this.learn(members.map((m) => m.user)) });
     } catch {
       // Not readable (left meanwhile): nothing to show.
     }
@@ -409,8 +409,7 @@ export class ChatStore {
   private onMemberJoined(roomId: string, member: Member): void {
     const id = member.user.id;
     this.updateMembers(roomId, (list) => (list.some((m) => m.user.id === id) ? list : [...list, member]));
-    const { online, names } = this.get();
-    this.set({ online: { ...online, [id]: member.online }, names: { ...names, [id]: member.user.displayName } });
+    this.set({ online: { ...this.get().online, [id]: member.online }, ...this.learn([member.user]) });
   }
 
   /** A member read further (their receipts move); markers only go forward. */
@@ -477,6 +476,57 @@ export class ChatStore {
   }
 
   /** A room's new name or topic (a topic absent is cleared). */
+  /**
+   * Someone's name or picture changed: every place that shows them (names,
+   * pictures, members, DM peers, me) shows them as they are now.
+   */
+  private onUserUpdated(user: User): void {
+    const { me, members, rooms } = this.get();
+    const forMembers = Object.fromEntries(
+      Object.entries(members).map(([roomId, list]) => [roomId, list.some((m) => m.user.id === user.id) ? list.map((m) => (m.user.id === user.id ? { ...m, user } : m)) : list]),
+    );
+    this.set({
+      ...this.learn([user]),
+      members: forMembers,
+      rooms: rooms.some((r) => r.peer?.id === user.id) ? rooms.map((r) => (r.peer?.id === user.id ? { ...r, peer: user } : r)) : rooms,
+      ...(user.id === me.id ? { me: user } : {}),
+    });
+  }
+
+  /** Changes my display name (throws a RequestError when refused); every tab and everyone who sees me is told. */
+  async updateProfile(displayName: string): Promise<void> {
+    const { user } = await this.transport.request("user:update", { displayName });
+    this.onUserUpdated(user);
+  }
+
+  /**
+   * Makes a picture mine: the square `crop` of it, in the upright picture's
+   * pixels (none: its middle). Throws a RequestError when refused.
+   */
+  async setAvatar(file: Blob, crop: { x: number; y: number; size: number } | null): Promise<void> {
+    const query = crop ? `?x=${Math.round(crop.x)}&y=${Math.round(crop.y)}&size=${Math.round(crop.size)}` : "";
+    this.onUserUpdated(await this.profileRequest(`/api/me/avatar${query}`, { method: "PUT", headers: { "content-type": file.type || "application/octet-stream" }, body: file }));
+  }
+
+  /** Back to initials. */
+  async clearAvatar(): Promise<void> {
+    this.onUserUpdated(await this.profileRequest("/api/me/avatar", { method: "DELETE" }));
+  }
+
+  private async profileRequest(path: string, init: RequestInit): Promise<User> {
+    const res = await this.http(path, init);
+    const body = (await res.json().catch(() => null)) as { user?: User; error?: ErrorBody } | null;
+    if (!res.ok || !body?.user) throw new RequestError(body?.error ?? { code: "internal", message: `the server answered ${res.status}` });
+    return body.user;
+  }
+
+  /** One person as a card shows them, and whether they are online. */
+  async getUser(userId: string): Promise<{ user: User; online: boolean }> {
+    const found = await this.transport.request("user:get", { userId });
+    this.set({ ...this.learn([found.user]), online: { ...this.get().online, [userId]: found.online } });
+    return found;
+  }
+
   private onRoomUpdated(room: Room): void {
     this.set({
       rooms: this.get().rooms.map((r) => {
@@ -586,9 +636,7 @@ export class ChatStore {
   /** Full-text search over every message I may read (throws a RequestError when refused). */
   async search(input: MessageSearchInput): Promise<{ hits: SearchHit[]; terms: string[]; nextCursor?: string }> {
     const found = await this.transport.request("message:search", input);
-    const names = { ...this.get().names };
-    for (const hit of found.hits) names[hit.message.authorId] = hit.message.author.displayName;
-    this.set({ names });
+    this.set(this.learn(found.hits.map((hit) => hit.message.author)));
     return found;
   }
 
@@ -749,10 +797,10 @@ export class ChatStore {
     if (known || (message.threadId && !newReply) || message.authorId === me.id) return;
     const seen = message.roomId === activeRoomId && this.page.visible();
     const typists = typing[message.roomId];
-    const { rooms, names } = this.get();
+    const { rooms } = this.get();
     const mentioned = mentionsMe(message, me);
     this.set({
-      names: { ...names, [message.authorId]: message.author.displayName },
+      ...this.learn([message.author]),
       rooms: seen
         ? rooms
         : rooms.map((r) =>
@@ -918,10 +966,19 @@ export class ChatStore {
 
   /** Adds stored messages (and membership lines) to a room's timeline (timeline.ts) and learns their authors' names. */
   private merge(roomId: string, messages: Message[], patch: Partial<Timeline> = {}, events: RoomEvent[] = []): void {
-    const { me, names, timelines } = this.get();
-    const nextNames = { ...names };
-    for (const m of messages) nextNames[m.authorId] = m.author.displayName;
-    this.set({ names: nextNames, timelines: { ...timelines, [roomId]: mergeMessages(timelines[roomId], messages, me.id, patch, events) } });
+    const { me, timelines } = this.get();
+    this.set({ ...this.learn(messages.map((m) => m.author)), timelines: { ...timelines, [roomId]: mergeMessages(timelines[roomId], messages, me.id, patch, events) } });
+  }
+
+  /** The state's names and pictures with these people's (the latest seen wins). */
+  private learn(people: Array<{ id: string; displayName: string; avatar?: string }>): Pick<ChatState, "names" | "avatars"> {
+    const names = { ...this.get().names };
+    const avatars = { ...this.get().avatars };
+    for (const p of people) {
+      names[p.id] = p.displayName;
+      avatars[p.id] = p.avatar ?? null;
+    }
+    return { names, avatars };
   }
 
   private setTimeline(roomId: string, timeline: Timeline): void {

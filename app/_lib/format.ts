@@ -187,3 +187,17 @@ export function excerpt(parts: Array<{ text: string; match: boolean }>, max = 24
   if (end < full.length) out.push({ text: "…", match: false });
   return out;
 }
+
+/** "Ada Lovelace" → "AL", "ada" → "A": what stands for someone without a picture. */
+export function initials(name: string): string {
+  const words = name.trim().split(/\s+/).filter(Boolean);
+  const first = (w: string | undefined) => (w ? (Array.from(w)[0] ?? "") : "");
+  return (first(words[0]) + (words.length > 1 ? first(words.at(-1)) : "")).toUpperCase() || "?";
+}
+
+/** A colour of someone's own, the same on every screen: a hue from their id, dark enough for white letters. */
+export function avatarColour(id: string): string {
+  let hash = 0;
+  for (const c of id) hash = (hash * 31 + c.codePointAt(0)!) >>> 0;
+  return `hsl(${hash % 360} 55% 38%)`;
+}
