@@ -367,8 +367,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 
 /** `10MB` → 10485760 (units of 1024, as file managers show sizes). */
 function parseSize(s: string): number {
-  const [, amount, unit = "B"] = /^([0-9.]+)\s*([A-Z]*)$/i.exec(s.trim())!;
-  const factor = { B: 1, KB: 1024, MB: 1024 ** 2, GB: 1024 ** 3 }[unit.toUpperCase() as "B"];
+  // A bare number of bytes matches an empty unit (""), not a missing one.
+  const [, amount, unit] = /^([0-9.]+)\s*([A-Z]*)$/i.exec(s.trim())!;
+  const factor = { B: 1, KB: 1024, MB: 1024 ** 2, GB: 1024 ** 3 }[(unit || "B").toUpperCase() as "B"];
   return Math.round(Number(amount) * factor);
 }
 

@@ -32,6 +32,17 @@ describe("configuration", () => {
     expect(readFileSync(path.join(short, "secret"), "utf8")).toBe("too-short\n");
   });
 
+  it("reads upload sizes in bytes or with a unit", () => {
+    const size = (value: string) => loadConfig({ DATA_DIR: dir, SWITCHBOARD_UPLOAD_MAX_SIZE: value }).uploads.maxBytes;
+    expect(loadConfig({ DATA_DIR: dir }).uploads.maxBytes).toBe(10 * 1024 * 1024);
+    expect(size("1048576")).toBe(1048576);
+    expect(size("65536 B")).toBe(65536);
+    expect(size("512KB")).toBe(512 * 1024);
+    expect(size("1.5 mb")).toBe(1.5 * 1024 * 1024);
+    expect(() => size("0")).toThrow(/SWITCHBOARD_UPLOAD_MAX_SIZE/);
+    expect(() => size("10 TB")).toThrow(/SWITCHBOARD_UPLOAD_MAX_SIZE/);
+  });
+
   it("names every bad variable in one error", () => {
     let error: unknown;
     try {

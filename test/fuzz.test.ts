@@ -4,7 +4,8 @@
  * Socket.IO packets), every `/api/v1` route, the `/api/auth` routes and every
  * queue command, with random JSON and hostile values, as whole payloads and
  * as the right field names holding hostile values (so the handlers run, not
- * only the schemas).
+ * only the schemas); and the file routes (uploads, downloads), which stream,
+ * byte for byte: hostile headers, damaged files, framing that lies.
  *
  * For every call: the answer is `ok` or an error whose code is in the
  * catalogue and is not `internal`; HTTP never answers 5xx; the server stays
@@ -26,7 +27,7 @@
  * default limits.
  */
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import fc from "fast-check";
@@ -35,18 +36,26 @@ import { io, type Socket } from "socket.io-client";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import slashCommands from "../plugins/slash-commands";
+import { CHUNK_BYTES } from "../server/files/store";
 import { routes } from "../server/http/api-v1";
 import { queueCommands } from "../server/inlet/commands";
 import { QUEUE_GROUP } from "../server/inlet/queue";
 import { clientEvents } from "../server/realtime/events";
-import type { Message, Room, User } from "../shared/protocol";
+import type { Attachment, Message, Room, User } from "../shared/protocol";
 import { loginInput, logoutInput, passwordChangeInput, registerInput } from "../shared/schemas";
 import { api, register, uniqueName } from "./support/clients";
 import {
+  bodyBytes,
+  type BodyDesc,
   byName,
+  dispositionArb,
+  dispositionText,
   encodePathPart,
   eventPayloadArb,
   fieldsOf,
+  framingArb,
+  type FramingDesc,
+  headerValue,
   hostileString,
   hostileValueArb,
   jsonText,
@@ -59,6 +68,8 @@ import {
   payloadArb,
   Ref,
   type RefKind,
+  uploadBodyArb,
+  uploadTypeArb,
   type World,
 } from "./support/fuzz-values";
 import {
@@ -71,6 +82,7 @@ import {
   fail,
   FuzzSocket,
   httpProblem,
+  rawExchange,
   setCurrentServer,
   type RunningServer,
 } from "./support/fuzz-world";
@@ -109,6 +121,14 @@ let bystander: { user: User; token: string };
 /** Rooms of the fuzzer's world: its own, the bystander's, a DM between them. */
 let rooms: Record<"fuzzPublic" | "fuzzPrivate" | "bystanderPublic" | "fuzzDm", Room>;
 let messageIds: string[] = [];
+/**
+ * Files of the fuzzer's world: the fuzzer's sent (an image, a PDF in its private room) and waiting
+ * uploads, the bystander's sent (in its public room) and waiting ones, and one the canary sent in
+ * its private health room.
+ */
+let files: Record<"fuzzImage" | "fuzzPrivatePdf" | "fuzzWaiting" | "bystanderSent" | "bystanderWaiting" | "canarySent", Attachment>;
+/** Uploads the fuzz made lately: downloads and `attachmentIds` try them too. */
+const uploadedIds: string[] = [];
 let sockets: { chat: FuzzSocket; fuzz: FuzzSocket; push: FuzzSocket; strict: FuzzSocket };
 const socketList = () => [sockets.chat, sockets.fuzz, sockets.push, sockets.strict];
 /** Client-facing phases leave the canary's user id out (a DM with it, or an invitation, is something anyone may do); privileged phases may name it. */
@@ -133,6 +153,7 @@ const pools: Record<RefKind, () => string[]> = {
   user: () => [fuzzer.user.id, bystander.user.id, "no-such-user", ...(privileged ? [canary.user.id] : [])],
   client: () => [...socketList().map((s) => s.id), "no-such-client", ...(privileged ? [canary.socket.id ?? ""] : [])],
   message: () => messageIds,
+  file: () => [...(files ? Object.values(files).map((f) => f.id) : []), ...uploadedIds, "00000000-0000-4000-8000-000000000000"],
   group: () => ["vip", "g1", "news"],
   channel: () => ["news", "fuzz-1", "user:1"],
   username: () => [fuzzer.user.username, bystander.user.username, authState.username, ...(privileged ? [canary.user.username] : [])],
@@ -217,12 +238,33 @@ const RAISED = {
   SWITCHBOARD_USER_RATE_LIMIT: "100000",
   SWITCHBOARD_API_RATE_LIMIT: "1000000",
   SWITCHBOARD_MAX_CONNECTIONS_PER_USER: "1000",
+  SWITCHBOARD_UPLOAD_RATE_LIMIT: "1000000",
 };
+/** The largest upload in the first phase: small, so that the fuzz tries sizes at and past it cheaply. */
+const UPLOAD_LIMIT = 64 * 1024;
+/** The types uploads may have in the first phase (not `text/html`, say: 415). */
+const UPLOAD_TYPES = ["image/*", "application/*", "text/plain", "video/*"];
+
+const fixture = (name: string) => readFileSync(path.join(import.meta.dirname, "fixtures", name));
+
+/** Uploads a file as the web UI and curl do (the raw body, its name in Content-Disposition); answers the attachment. */
+async function putFile(url: string, route: string, file: string, type: string, token: string): Promise<Attachment> {
+  const data = fixture(file);
+  const outcome = await rawExchange(
+    Number(new URL(url).port),
+    `POST ${route} HTTP/1.1\r\nHost: fuzz\r\nAuthorization: Bearer ${token}\r\nContent-Type: ${type}\r\n` +
+      `Content-Disposition: attachment; filename*=UTF-8''${encodeURIComponent(file)}\r\nContent-Length: ${data.length}\r\n\r\n`,
+    [data],
+    10_000,
+  );
+  if (outcome.kind !== "answer" || outcome.status !== 201) fail(`set-up: uploading ${file} failed`, outcome.kind === "answer" ? outcome.body.toString() : outcome);
+  return (JSON.parse(outcome.body.toString()) as { attachment: Attachment }).attachment;
+}
 
 // ---------------------------------------------------------------------------
 describe("fuzz: client events and HTTP routes (limits raised)", () => {
   beforeAll(async () => {
-    base = await startTestServer(BACKEND, { ...common(), ...RAISED });
+    base = await startTestServer(BACKEND, { ...common(), ...RAISED, SWITCHBOARD_UPLOAD_MAX_SIZE: String(UPLOAD_LIMIT), SWITCHBOARD_UPLOAD_TYPES: UPLOAD_TYPES.join(",") });
     server = base;
     setCurrentServer(base);
     fuzzer = await register(base.url, uniqueName("fuzzer"));
@@ -248,6 +290,28 @@ describe("fuzz: client events and HTTP routes (limits raised)", () => {
       messageIds.push((await call<{ message: Message }>(setup, "message:send", { roomId: rooms.fuzzPublic.id, body })).message.id);
     }
     messageIds.push(...(await canary.messageIds()));
+
+    const sendFiles = (s: Socket, roomId: string, attachment: Attachment) => call(s, "message:send", { roomId, body: "", attachmentIds: [attachment.id] });
+    const roomFiles = (room: Room) => `/api/rooms/${room.id}/files`;
+    files = {
+      fuzzImage: await putFile(base.url, roomFiles(rooms.fuzzPublic), "rotated.jpg", "image/jpeg", fuzzer.token),
+      fuzzPrivatePdf: await putFile(base.url, roomFiles(rooms.fuzzPrivate), "report.pdf", "application/pdf", fuzzer.token),
+      fuzzWaiting: await putFile(base.url, roomFiles(rooms.fuzzPublic), "script.svg", "image/svg+xml", fuzzer.token),
+      bystanderSent: await putFile(base.url, roomFiles(rooms.bystanderPublic), "badge.png", "image/png", bystander.token),
+      bystanderWaiting: await putFile(base.url, roomFiles(rooms.bystanderPublic), "report.pdf", "application/pdf", bystander.token),
+      canarySent: await putFile(base.url, `/api/v1/rooms/${canary.rooms.health.id}/files?userId=${canary.user.id}`, "badge.png", "image/png", KEYS.full),
+    };
+    await sendFiles(setup, rooms.fuzzPublic.id, files.fuzzImage);
+    await sendFiles(setup, rooms.fuzzPrivate.id, files.fuzzPrivatePdf);
+    await sendFiles(other, rooms.bystanderPublic.id, files.bystanderSent);
+    const posted = await api(
+      base.url,
+      "POST",
+      `/api/v1/rooms/${canary.rooms.health.id}/messages`,
+      { body: "", userId: canary.user.id, attachmentIds: [files.canarySent.id] },
+      { authorization: `Bearer ${KEYS.full}` },
+    );
+    if (posted.status !== 201) fail("set-up: the canary's file was not sent", posted.body);
     setup.close();
     other.close();
 
@@ -504,6 +568,58 @@ describe("fuzz: client events and HTTP routes (limits raised)", () => {
     );
   }, TIMEOUT);
 
+  // ---- HTTP: API keys and URL parts (API v1 and the file routes) ----
+
+  const apiKeyArb = fc.oneof(
+    { weight: 8, arbitrary: fc.constant("full") },
+    { weight: 1, arbitrary: fc.constantFrom("readOnly", "scoped", "wrong", "none", "x-api-key", "basic", "lower", "empty") },
+  );
+  const authHeaders = (key: string): Record<string, string> => {
+    switch (key) {
+      case "full":
+        return { authorization: `Bearer ${KEYS.full}` };
+      case "readOnly":
+        return { authorization: `Bearer ${KEYS.readOnly}` };
+      case "scoped":
+        return { authorization: `Bearer ${KEYS.scoped}` };
+      case "wrong":
+        return { authorization: `Bearer ${KEYS.full}x` };
+      case "x-api-key":
+        return { "x-api-key": KEYS.full };
+      case "basic":
+        return { authorization: `Basic ${Buffer.from(`a:${KEYS.full}`).toString("base64")}` };
+      case "lower":
+        return { authorization: `bearer ${KEYS.full}` };
+      case "empty":
+        return { authorization: "Bearer " };
+      default:
+        return {};
+    }
+  };
+
+  /** A path parameter or query value: plausible or hostile text, or raw bytes that are not valid percent-encoding. */
+  const urlPart = (name: string) => {
+    const n = name.toLowerCase();
+    const kind: RefKind = n.includes("room") ? "room" : n.includes("user") ? "user" : n.includes("group") ? "group" : n === "id" ? "file" : "client";
+    return fc.oneof(
+      { weight: 5, arbitrary: fc.nat({ max: 31 }).map((i) => new Ref(kind, i) as unknown) },
+      { weight: 3, arbitrary: hostileString as fc.Arbitrary<unknown> },
+      { weight: 1, arbitrary: fc.constantFrom(...MALFORMED_URL_PARTS).map((raw) => ({ raw })) },
+    );
+  };
+  /**
+   * A URL past Node's 16 KiB limit for a request head is answered 431 before
+   * Switchboard sees it, however long it is: parts are cut at 32 KiB, so the
+   * fuzzer does not spend seconds building megabyte URLs (a cursor of a
+   * megabyte of NUL was 8.5 MB; encoding it starved the fuzzer's own
+   * connections of their heartbeats, and the canary's was closed).
+   */
+  const urlText = (value: unknown): string => {
+    if (typeof value === "object" && value !== null && "raw" in value) return String((value as { raw: string }).raw);
+    const v = materialize(value, world);
+    return encodePathPart((typeof v === "string" ? v : JSON.stringify(v) ?? "").slice(0, 32 * 1024));
+  };
+
   // ---- HTTP API v1 (privileged: may reach everyone) ----
 
   describe("HTTP API v1", () => {
@@ -513,56 +629,6 @@ describe("fuzz: client events and HTTP routes (limits raised)", () => {
     afterAll(() => {
       privileged = false;
     });
-
-    const apiKeyArb = fc.oneof(
-      { weight: 8, arbitrary: fc.constant("full") },
-      { weight: 1, arbitrary: fc.constantFrom("readOnly", "scoped", "wrong", "none", "x-api-key", "basic", "lower", "empty") },
-    );
-    const authHeaders = (key: string): Record<string, string> => {
-      switch (key) {
-        case "full":
-          return { authorization: `Bearer ${KEYS.full}` };
-        case "readOnly":
-          return { authorization: `Bearer ${KEYS.readOnly}` };
-        case "scoped":
-          return { authorization: `Bearer ${KEYS.scoped}` };
-        case "wrong":
-          return { authorization: `Bearer ${KEYS.full}x` };
-        case "x-api-key":
-          return { "x-api-key": KEYS.full };
-        case "basic":
-          return { authorization: `Basic ${Buffer.from(`a:${KEYS.full}`).toString("base64")}` };
-        case "lower":
-          return { authorization: `bearer ${KEYS.full}` };
-        case "empty":
-          return { authorization: "Bearer " };
-        default:
-          return {};
-      }
-    };
-
-    /** A path parameter or query value: plausible or hostile text, or raw bytes that are not valid percent-encoding. */
-    const urlPart = (name: string) => {
-      const n = name.toLowerCase();
-      const kind: RefKind = n.includes("room") ? "room" : n.includes("user") ? "user" : n.includes("group") ? "group" : "client";
-      return fc.oneof(
-        { weight: 5, arbitrary: fc.nat({ max: 31 }).map((i) => new Ref(kind, i) as unknown) },
-        { weight: 3, arbitrary: hostileString as fc.Arbitrary<unknown> },
-        { weight: 1, arbitrary: fc.constantFrom(...MALFORMED_URL_PARTS).map((raw) => ({ raw })) },
-      );
-    };
-    /**
-     * A URL past Node's 16 KiB limit for a request head is answered 431 before
-     * Switchboard sees it, however long it is: parts are cut at 32 KiB, so the
-     * fuzzer does not spend seconds building megabyte URLs (a cursor of a
-     * megabyte of NUL was 8.5 MB; encoding it starved the fuzzer's own
-     * connections of their heartbeats, and the canary's was closed).
-     */
-    const urlText = (value: unknown): string => {
-      if (typeof value === "object" && value !== null && "raw" in value) return String((value as { raw: string }).raw);
-      const v = materialize(value, world);
-      return encodePathPart((typeof v === "string" ? v : JSON.stringify(v) ?? "").slice(0, 32 * 1024));
-    };
 
     const queryArb = (schema: z.ZodType | undefined) => {
       const fields = schema ? fieldsOf(schema).map(([n]) => n) : [];
@@ -654,7 +720,7 @@ describe("fuzz: client events and HTTP routes (limits raised)", () => {
 
     it("HTTP random paths and methods under /api", async () => {
       const segment = fc.oneof(
-        fc.constantFrom("v1", "auth", "clients", "users", "groups", "rooms", "messages", "members", "send", "close", "count", "publish", "broadcast", "openapi.json", "me", "login", "..", ".", ""),
+        fc.constantFrom("v1", "auth", "clients", "users", "groups", "rooms", "messages", "members", "send", "close", "count", "publish", "broadcast", "openapi.json", "me", "login", "files", "thumbnail", "upload-limits", "..", ".", ""),
         hostileString.map((s) => encodePathPart(s instanceof Long ? s.text.slice(0, 5000) : s)),
         fc.constantFrom(...MALFORMED_URL_PARTS),
       );
@@ -801,6 +867,557 @@ describe("fuzz: client events and HTTP routes (limits raised)", () => {
       }, TIMEOUT);
     }
   });
+
+  // ---- HTTP file uploads and downloads (streamed: not in the gateway's table) ----
+
+  /**
+   * The file routes read their body and headers themselves, so the fuzz sends
+   * them byte for byte (`rawExchange`): hostile `Content-Disposition` and
+   * `Content-Type` headers, hostile room and file ids, random and damaged real
+   * files, and framing that lies (a `Content-Length` too short or too long,
+   * none, chunked, what Node's parser refuses). Beyond what every answer must
+   * be: an accepted upload is a well-formed attachment, in a room its uploader
+   * may upload into, holding exactly the bytes the server was to read; a
+   * download goes only to whoever may read it, with headers that keep it from
+   * running in this origin (and to each of them); and whatever became of the
+   * request, nothing is left half stored.
+   */
+  describe("HTTP file uploads and downloads", () => {
+    /** The MIME types shown inline when the server could decode the image (server/files/images.ts). */
+    const INLINE_TYPES = new Set(["image/jpeg", "image/png", "image/gif", "image/webp", "image/avif"]);
+    const MIME = /^[a-z0-9][a-z0-9!#$&^_.+-]{0,63}\/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}$/;
+    const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+    /** API keys (as `authHeaders` sends them) that may upload, and that may download. */
+    const WRITER_KEYS = new Set(["full", "x-api-key", "lower"]);
+    const READER_KEYS = new Set([...WRITER_KEYS, "readOnly"]);
+    const prisma = () => server.db.prisma;
+    const bigints = (_: string, v: unknown) => (typeof v === "bigint" ? v.toString() : v);
+
+    // -- who calls --
+
+    const tokenArb = fc.oneof(
+      { weight: 8, arbitrary: fc.constant<unknown>("fuzzer") },
+      { weight: 1, arbitrary: fc.constantFrom<unknown>("bystander", "none", "garbage", "api-key") },
+      { weight: 1, arbitrary: hostileString as fc.Arbitrary<unknown> },
+    );
+    const userAuthArb = fc.record({ token: tokenArb, via: fc.constantFrom("bearer", "bearer", "cookie", "both") });
+    /** A user's credentials as headers, and whose they are (null: nobody's). */
+    function userCredentials({ token, via }: { token: unknown; via: string }): { headers: Record<string, string>; actor: User | null } {
+      const account = token === "fuzzer" ? fuzzer : token === "bystander" ? bystander : null;
+      const text =
+        account ? account.token
+        : token === "none" ? undefined
+        : token === "garbage" ? "a.b.c"
+        : token === "api-key" ? KEYS.full
+        : headerValue(token instanceof Long ? token.text.slice(0, 6_000) : String(token));
+      return {
+        headers: {
+          ...(text !== undefined && via !== "cookie" ? { authorization: `Bearer ${text}` } : {}),
+          ...(text !== undefined && via !== "bearer" ? { cookie: `sb_token=${text}` } : {}),
+        },
+        actor: account?.user ?? null,
+      };
+    }
+
+    /** Whether the server must let `actorId` download the file (its room readable; an unsent upload only its uploader's). */
+    async function mayRead(actorId: string, row: { complete: boolean; messageId: bigint | null; uploaderId: string; roomId: string }): Promise<boolean> {
+      if (!row.complete) return false;
+      if (row.messageId === null) return row.uploaderId === actorId;
+      const room = await prisma().room.findUnique({ where: { id: row.roomId }, select: { visibility: true, memberships: { where: { userId: actorId } } } });
+      return room !== null && (room.visibility !== "private" || room.memberships.length > 0);
+    }
+
+    /** The stored bytes of a file (or a thumbnail, `<id>.thumb`). */
+    async function storedBytes(key: string): Promise<Buffer> {
+      const chunks = await prisma().fileChunk.findMany({ where: { key }, orderBy: { seq: "asc" } });
+      return Buffer.concat(chunks.map((c) => Buffer.from(c.data)));
+    }
+
+    // -- what must not change, and nothing left behind --
+
+    /** The world's files as stored: no call of these routes may change them. */
+    async function worldFiles(): Promise<string> {
+      const ids = Object.values(files).map((f) => f.id);
+      const rows = await prisma().attachment.findMany({ where: { id: { in: ids } }, orderBy: { id: "asc" } });
+      const chunks = await prisma().fileChunk.count({ where: { key: { in: ids.flatMap((id) => [id, `${id}.thumb`]) } } });
+      return JSON.stringify({ rows, chunks }, bigints);
+    }
+    let worldBefore = "";
+    async function checkWorldFiles(): Promise<void> {
+      const now = await worldFiles();
+      if (now !== worldBefore) fail("the world's files changed", { before: JSON.parse(worldBefore), now: JSON.parse(now) });
+    }
+
+    /** The uploads stored (their ids) and the pieces of bytes stored. */
+    const storedState = async () => ({
+      ids: new Set((await prisma().attachment.findMany({ select: { id: true } })).map((r) => r.id)),
+      chunks: await prisma().fileChunk.count(),
+    });
+
+    /**
+     * After an upload, once the server is done with it (a request cut off is
+     * cleaned up after its connection closes): no upload is left half stored,
+     * and the rows and pieces added are exactly those of the upload accepted —
+     * the one answered, or none after a refusal; at most one when the answer
+     * was lost (Node answered malformed framing itself, or the connection closed).
+     */
+    async function checkNothingLeft(before: Awaited<ReturnType<typeof storedState>>, outcome: { attachment?: Attachment; lost?: boolean }): Promise<void> {
+      const state = async () => {
+        const rows = await prisma().attachment.findMany({ select: { id: true, size: true, width: true, complete: true } });
+        const added = rows.filter((r) => !before.ids.has(r.id));
+        const expectedChunks = before.chunks + added.reduce((n, r) => n + Math.ceil(r.size / CHUNK_BYTES) + (r.width !== null ? 1 : 0), 0);
+        const chunks = await prisma().fileChunk.count();
+        const problem =
+          rows.some((r) => !r.complete) ? "an upload is stored incomplete"
+          : rows.length !== before.ids.size + added.length ? "stored uploads disappeared"
+          : chunks !== expectedChunks ? `${chunks} pieces stored, for ${expectedChunks}`
+          : outcome.attachment ? (added.length !== 1 || added[0]!.id !== outcome.attachment.id ? "other uploads than the one accepted were stored" : null)
+          : outcome.lost ? (added.length > 1 ? "one request stored several uploads" : null)
+          : added.length > 0 ? "a refused upload was stored"
+          : null;
+        return { problem, added: added.map((r) => r.id), chunks, expectedChunks };
+      };
+      for (let i = 0; i < 500; i++) {
+        if ((await state()).problem === null) return;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      const last = await state();
+      if (last.problem) fail(`after an upload: ${last.problem}`, last);
+    }
+
+    /** Drops uploads waiting to be sent (but the world's), so that the next runs are not all `limit_exceeded`. */
+    async function dropWaitingUploads(): Promise<void> {
+      const keep = Object.values(files).map((f) => f.id);
+      const rows = await prisma().attachment.findMany({ where: { messageId: null, id: { notIn: keep } }, select: { id: true } });
+      const ids = rows.map((r) => r.id);
+      await prisma().attachment.deleteMany({ where: { id: { in: ids } } });
+      await prisma().fileChunk.deleteMany({ where: { key: { in: ids.flatMap((id) => [id, `${id}.thumb`]) } } });
+    }
+
+    // -- uploads --
+
+    interface UploadCall {
+      method: string;
+      path: string;
+      head: string;
+      body: Buffer[];
+      /** What the server is to store if it accepts (null: it must not accept; undefined: framing Node may read either way). */
+      stored: Buffer | null | undefined;
+      /** The server is left waiting for bytes that never come: no answer is fine (the connection is then closed). */
+      mayHang: boolean;
+      /** Framing Node's parser may refuse itself, with a 400 without a body, before Switchboard sees the request. */
+      malformed: boolean;
+      /** The body is over the limit: the server may stop reading and close before the client has read its answer. */
+      oversized: boolean;
+      disposition: string | undefined;
+    }
+
+    function uploadCall(
+      method: string,
+      path: string,
+      credentials: Record<string, string>,
+      disposition: string | undefined,
+      type: string | undefined,
+      data: Buffer,
+      framing: FramingDesc,
+      expectContinue: boolean,
+    ): UploadCall {
+      const headers: Array<[string, string]> = [["host", "fuzz"], ...Object.entries(credentials)];
+      if (type !== undefined) headers.push(["content-type", type]);
+      if (disposition !== undefined) headers.push(["content-disposition", disposition]);
+      if (expectContinue) headers.push(["expect", "100-continue"]);
+      const chunked = (pieces: number, extension: boolean): Buffer[] => {
+        const out: Buffer[] = [];
+        const size = Math.max(1, Math.ceil(data.length / pieces));
+        for (let at = 0; at < data.length; at += size) {
+          const piece = data.subarray(at, at + size);
+          out.push(Buffer.from(`${piece.length.toString(16)}${extension ? ";x=y" : ""}\r\n`), piece, Buffer.from("\r\n"));
+        }
+        return [...out, Buffer.from("0\r\n\r\n")];
+      };
+      let body: Buffer[] = [data];
+      let stored: Buffer | null | undefined = data;
+      let mayHang = false;
+      let malformed = false;
+      switch (framing.kind) {
+        case "exact":
+          headers.push(["content-length", String(data.length)]);
+          break;
+        case "none":
+          // Without a length or chunks HTTP has no body: the server reads none.
+          body = [];
+          stored = Buffer.alloc(0);
+          break;
+        case "chunked":
+          headers.push(["transfer-encoding", "chunked"]);
+          body = chunked(framing.pieces, framing.extension);
+          break;
+        case "short": {
+          // The server reads what was declared; the rest is taken for the next request (which Node may refuse first).
+          const length = Math.max(0, data.length - framing.by);
+          headers.push(["content-length", String(length)]);
+          stored = data.subarray(0, length);
+          malformed = length < data.length;
+          break;
+        }
+        case "long":
+          headers.push(["content-length", String(data.length + framing.by)]);
+          stored = null;
+          mayHang = true;
+          break;
+        case "declared":
+          headers.push(["content-length", framing.length]);
+          malformed = true;
+          if (framing.length === "0") stored = Buffer.alloc(0);
+          else {
+            stored = null;
+            mayHang = true;
+          }
+          break;
+        case "malformed": {
+          const encoding = framing.headers.find(([k]) => k === "transfer-encoding")?.[1];
+          headers.push(...framing.headers.filter(([k]) => k !== "x-broken-chunks"));
+          if (framing.headers.some(([k]) => k === "x-broken-chunks")) body = [Buffer.from("zz\r\n"), data, Buffer.from("\r\n0\r\n\r\n")];
+          else if (encoding && /chunked\s*$/.test(encoding)) body = chunked(2, false);
+          stored = undefined;
+          mayHang = true;
+          malformed = true;
+        }
+      }
+      const head = `${method} ${path} HTTP/1.1\r\n${headers.map(([k, v]) => `${k}: ${v}\r\n`).join("")}\r\n`;
+      return { method, path, head, body, stored, mayHang, malformed, oversized: data.length > UPLOAD_LIMIT, disposition };
+    }
+
+    /**
+     * Sends an upload and checks its answer; an accepted one is checked in the
+     * database (`uploaders`: whom it may be stored as). Answers the error code
+     * or the attachment.
+     */
+    async function upload(call: UploadCall, may: { write: boolean; uploaders: string[]; room: (roomId: string) => Promise<boolean> }): Promise<{ code?: string; attachment?: Attachment; lost?: boolean }> {
+      const outcome = await rawExchange(server.port, call.head, call.body, call.mayHang ? 250 : 10_000);
+      const what = `${call.method} ${call.path.slice(0, 200)}`;
+      if (outcome.kind === "timeout") {
+        if (!call.mayHang) fail(`${what}: no answer in 10 s`, null);
+        return { lost: true };
+      }
+      if (outcome.kind === "closed") {
+        if (!call.mayHang && !call.malformed && !call.oversized) fail(`${what}: the connection closed without an answer (${outcome.error ?? "closed"})`, null);
+        return { lost: true };
+      }
+      const { status, body } = outcome;
+      if (status === 431 && Buffer.byteLength(call.head, "latin1") > NODE_MAX_HEADER_BYTES - 512) return {};
+      // Node answers what it cannot parse (here, perhaps the bytes after the declared body) itself, even before the answer to the upload.
+      if (call.malformed && status === 400 && body.length === 0) return { lost: true };
+      let answer: unknown = body.toString("utf8");
+      try {
+        answer = JSON.parse(answer as string);
+      } catch {
+        // checked as such below
+      }
+      const problem = httpProblem(status, answer);
+      if (problem) fail(`${what} answered ${status}: ${problem}`, answer);
+      if (status !== 201) return { code: (answer as { error?: { code?: string } } | null)?.error?.code };
+
+      // Accepted: by the route, from someone who may, with a name (a page of another site cannot send one).
+      if (call.method !== "POST") fail(`${what} answered 201`, answer);
+      if (!may.write) fail(`${what}: an upload was accepted from a caller who may not upload`, answer);
+      if (call.disposition === undefined) fail(`${what}: an upload without Content-Disposition was accepted`, answer);
+      if (call.stored === null) fail(`${what}: an upload whose body never came whole was accepted`, answer);
+      const body201 = answer as { attachment?: Attachment };
+      const attachment = body201.attachment;
+      if (Object.keys(body201).join() !== "attachment" || typeof attachment !== "object" || attachment === null) fail(`${what}: 201 without an attachment`, answer);
+      const { id, name, type, size, image, ...rest } = attachment;
+      const shapeProblem =
+        Object.keys(rest).length > 0 ? "unknown fields"
+        : typeof id !== "string" || !UUID.test(id) ? "id is not a UUID"
+        : typeof name !== "string" || name.length < 1 || name.length > 255 ? "name is not 1–255 characters"
+        : /[/\\]/.test(name) ? "name holds a path"
+        : name === "." || name === ".." ? "name is a directory"
+        : /[\u0000-\u001F\u007F-\u009F]/.test(name) || /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(name) ? "name holds control characters or unpaired surrogates"
+        : name !== name.trim() || name !== name.normalize("NFC") ? "name is not trimmed and NFC"
+        : typeof type !== "string" || !MIME.test(type) ? "type is not a MIME type"
+        : !UPLOAD_TYPES.some((t) => t === type || (t.endsWith("/*") && type.startsWith(t.slice(0, -1)))) ? "type is not one accepted"
+        : !Number.isInteger(size) || size < 0 || size > UPLOAD_LIMIT ? "size is not 0 to the limit"
+        : call.stored !== undefined && size !== call.stored.length ? `size ${size}, but ${call.stored.length} bytes were to be read`
+        : image !== undefined && (!INLINE_TYPES.has(type) || !Number.isInteger(image.width) || !Number.isInteger(image.height) || image.width < 1 || image.height < 1 || Object.keys(image).length !== 2) ? "image is not a decoded image's size"
+        : null;
+      if (shapeProblem) fail(`${what}: the attachment is not well-formed (${shapeProblem})`, answer);
+
+      const row = await prisma().attachment.findUnique({ where: { id } });
+      if (!row || !row.complete || row.messageId !== null || row.size !== size || row.name !== name || row.type !== type) fail(`${what}: the attachment is not stored as answered`, { answer, row });
+      if (!may.uploaders.includes(row.uploaderId)) fail(`${what}: stored as ${row.uploaderId}, not as ${may.uploaders.join(" or ")}`, answer);
+      if (!(await may.room(row.roomId))) fail(`${what}: stored in room ${row.roomId}, where the uploader may not upload`, answer);
+      if (call.stored !== undefined && !(await storedBytes(id)).equals(call.stored)) fail(`${what}: the stored bytes are not the ones sent`, answer);
+      uploadedIds.push(id);
+      if (uploadedIds.length > 16) uploadedIds.shift();
+      return { attachment };
+    }
+
+    /** A room id: often one the fuzzer is in (`rooms`: public, private, bystander's public, DM), else as for any route. */
+    const uploadRoomArb = fc.oneof(
+      { weight: 2, arbitrary: fc.constantFrom(0, 1, 3).map((i) => new Ref("room", i) as unknown) },
+      { weight: 3, arbitrary: urlPart("roomId") },
+    );
+    /** A user's upload: as the web UI sends it, mostly, or anything else. */
+    const userUploadArb = fc.record({
+      auth: userAuthArb,
+      method: fc.oneof({ weight: 12, arbitrary: fc.constant("POST") }, { weight: 1, arbitrary: fc.constantFrom("PUT", "PATCH", "DELETE", "GET") }),
+      roomId: uploadRoomArb,
+      disposition: dispositionArb,
+      type: uploadTypeArb,
+      body: uploadBodyArb(UPLOAD_LIMIT),
+      framing: framingArb,
+      expectContinue: fc.oneof({ weight: 8, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
+    });
+    const typeText = (t: string | Long | undefined) => (t === undefined ? undefined : headerValue(t instanceof Long ? t.text : t));
+    const canaryRoomIds = () => Object.values(canary.rooms).map((r) => r.id);
+
+    it("HTTP POST /api/rooms/{roomId}/files", async () => {
+      worldBefore = await worldFiles();
+      await fuzz(
+        fc.asyncProperty(userUploadArb, async ({ auth, method, roomId, disposition, type, body, framing, expectContinue }) => {
+          const { headers, actor } = userCredentials(auth);
+          const data = bodyBytes(body as BodyDesc, fixture);
+          const call = uploadCall(method, `/api/rooms/${urlText(roomId)}/files`, headers, dispositionText(disposition), typeText(type), data, framing, expectContinue);
+          const before = await storedState();
+          const outcome = await upload(call, {
+            write: actor !== null,
+            uploaders: actor ? [actor.id] : [],
+            // A member's room, never the canary's.
+            room: async (id) =>
+              actor !== null && !canaryRoomIds().includes(id) && (await prisma().membership.count({ where: { roomId: id, userId: actor.id } })) === 1,
+          });
+          await checkNothingLeft(before, outcome);
+          const { code, attachment } = outcome;
+          if (attachment && actor) {
+            // Its uploader downloads exactly what was stored, before any message carries it.
+            const token = actor.id === fuzzer.user.id ? fuzzer.token : bystander.token;
+            const got = await fetch(`${server.url}/api/files/${attachment.id}`, { headers: { authorization: `Bearer ${token}` } });
+            const bytes = Buffer.from(await got.arrayBuffer());
+            if (got.status !== 200 || !bytes.equals(await storedBytes(attachment.id))) fail("the uploader cannot download the upload", { status: got.status, attachment });
+          }
+          if (code === "limit_exceeded") await dropWaitingUploads();
+          await checkWorldFiles();
+          await canary.check({ quiet: true });
+        }),
+      );
+    }, TIMEOUT);
+
+    // -- downloads --
+
+    /** A file id: one of the world's (or of the latest uploads), changed a little, or anything. */
+    const fileIdArb = fc.oneof(
+      {
+        weight: 8,
+        arbitrary: fc.record({
+          ref: fc.nat({ max: 31 }).map((i) => new Ref("file", i)),
+          variant: fc.oneof(
+            { weight: 6, arbitrary: fc.constant("as is") },
+            { weight: 1, arbitrary: fc.constantFrom(".thumb", "upper", "trailing slash", "with NUL", "in a path", "padded", "prefix", "dotted") },
+          ),
+        }),
+      },
+      { weight: 2, arbitrary: hostileString.map((text) => ({ text })) },
+      { weight: 1, arbitrary: fc.constantFrom(...MALFORMED_URL_PARTS, "..%2F..%2Fsecret", "%2e%2e", "..", ".", "").map((raw) => ({ raw })) },
+    );
+    type FileIdDesc = { ref: Ref; variant: string } | { text: string | Long } | { raw: string };
+    /** The id as a path part, and the file it names as is (null: it names none). */
+    function fileIdPart(desc: FileIdDesc): { part: string; intended: string | null } {
+      if ("raw" in desc) return { part: desc.raw, intended: null };
+      if ("text" in desc) return { part: urlText(desc.text), intended: null };
+      const id = world.resolve(desc.ref);
+      const variants: Record<string, string> = {
+        "as is": id,
+        ".thumb": `${id}.thumb`,
+        upper: id.toUpperCase(),
+        "trailing slash": `${id}/`,
+        "with NUL": `${id}\u0000`,
+        "in a path": `../${id}`,
+        padded: ` ${id}`,
+        prefix: id.slice(0, 35),
+        dotted: `${id}.`,
+      };
+      const changed = variants[desc.variant] ?? id;
+      return { part: encodePathPart(changed), intended: desc.variant === "as is" || changed === id ? id : null };
+    }
+    const downloadQueryArb = fc.constantFrom("", "", "", "?download", "?download=0", "?inline=1", "?download&inline", "?__proto__=1", "?download=%ZZ", "?%", "?download=1&download=2");
+
+    async function fetchAnswer(url: string, method: string, headers: Record<string, string>): Promise<{ status: number; headers: Headers; body: Buffer }> {
+      const res = await fetch(url, { method, headers });
+      return { status: res.status, headers: res.headers, body: Buffer.from(await res.arrayBuffer()) };
+    }
+
+    /**
+     * Checks a download's answer: a good error; or the file (or thumbnail) to
+     * a caller who may read it, whole, with headers that keep it from running
+     * in this origin. And a caller who may read a file gets it.
+     */
+    async function checkDownload(
+      call: { method: string; path: string; headers: Record<string, string> },
+      res: { status: number; headers: Headers; body: Buffer },
+      { intended, thumbnail, query, mayRead: reads }: { intended: string | null; thumbnail: boolean; query: string; mayRead: (row: NonNullable<Awaited<ReturnType<ReturnType<typeof prisma>["attachment"]["findUnique"]>>>) => Promise<boolean> },
+    ): Promise<void> {
+      const { method } = call;
+      const what = `${method} ${call.path.slice(0, 200)}`;
+      if (method === "HEAD") {
+        if (res.status >= 500) fail(`${what} answered ${res.status}`, null);
+        return;
+      }
+      let answer: unknown = res.body.toString("utf8");
+      if (res.status !== 200) {
+        try {
+          answer = JSON.parse(answer as string);
+        } catch {
+          // checked as such below
+        }
+        const problem = httpAnswerProblem(method, call.path, call.headers, res.status, answer);
+        if (problem) fail(problem, answer);
+        if (res.status === 431) return;
+      }
+      const row = intended === null ? null : await prisma().attachment.findUnique({ where: { id: intended } });
+      const readable = method === "GET" && row !== null && (await reads(row));
+      if (res.status !== 200) {
+        if (readable && (!thumbnail || row.width !== null)) fail(`${what}: a caller who may read the file got ${res.status}`, answer);
+        return;
+      }
+      if (!readable) fail(`${what}: served ${intended === null ? "a file for an id naming none" : "a file to a caller who may not read it"}`, { intended, row: JSON.parse(JSON.stringify(row, bigints)) });
+      const header = (name: string) => res.headers.get(name) ?? "";
+      if (header("x-content-type-options") !== "nosniff") fail(`${what}: served without X-Content-Type-Options: nosniff`, null);
+      if (!/default-src 'none'/.test(header("content-security-policy")) || !/\bsandbox\b/.test(header("content-security-policy"))) fail(`${what}: served without a sandboxing CSP`, header("content-security-policy"));
+      if (Number(header("content-length")) !== res.body.length) fail(`${what}: Content-Length ${header("content-length")} for ${res.body.length} bytes`, null);
+      const disposition = header("content-disposition");
+      // Inline only an image the server decoded (and its thumbnail), and not when a download was asked for; HTML, SVG, PDF… always download.
+      const inline = row.width !== null && !new URLSearchParams(query).has("download");
+      if (!disposition.startsWith(inline ? "inline" : "attachment")) fail(`${what}: served as ${disposition} (${row.type}, ${row.width === null ? "not decoded" : "an image"})`, null);
+      if (thumbnail) {
+        if (row.width === null) fail(`${what}: a thumbnail of a file that is not an image`, null);
+        if (!/^image\/(jpeg|png)$/.test(header("content-type"))) fail(`${what}: a thumbnail as ${header("content-type")}`, null);
+        if (!res.body.equals(await storedBytes(`${row.id}.thumb`))) fail(`${what}: the thumbnail is not the one stored`, null);
+        return;
+      }
+      if (header("content-type") !== row.type || res.body.length !== row.size || !res.body.equals(await storedBytes(row.id))) fail(`${what}: not the file stored`, { type: header("content-type"), size: res.body.length, row: JSON.parse(JSON.stringify(row, bigints)) });
+    }
+
+    for (const thumbnail of [false, true]) {
+      const route = `/api/files/{id}${thumbnail ? "/thumbnail" : ""}`;
+      it(`HTTP GET ${route}`, async () => {
+        worldBefore = await worldFiles();
+        const arb = fc.record({
+          auth: userAuthArb,
+          method: fc.oneof({ weight: 12, arbitrary: fc.constant("GET") }, { weight: 1, arbitrary: fc.constantFrom("HEAD", "POST", "DELETE", "PUT") }),
+          id: fileIdArb,
+          query: downloadQueryArb,
+        });
+        await fuzz(
+          fc.asyncProperty(arb, async ({ auth, method, id, query }) => {
+            const { headers, actor } = userCredentials(auth);
+            const { part, intended } = fileIdPart(id as FileIdDesc);
+            const path = `/api/files/${part}${thumbnail ? "/thumbnail" : ""}${query}`;
+            const res = await fetchAnswer(`${server.url}${path}`, method, headers);
+            await checkDownload({ method, path, headers }, res, {
+              intended,
+              thumbnail,
+              query,
+              mayRead: async (row) => actor !== null && (await mayRead(actor.id, row)),
+            });
+            await checkWorldFiles();
+            await canary.check({ quiet: true });
+          }),
+        );
+      }, TIMEOUT);
+    }
+
+    // -- as a backend (privileged: may name the canary) --
+
+    describe("with an API key", () => {
+      beforeAll(() => {
+        privileged = true;
+      });
+      afterAll(() => {
+        privileged = false;
+      });
+
+      /** `?userId=` / `?bot=` (both, neither, twice, or other keys). */
+      const uploaderArb = fc.array(
+        fc.oneof(
+          { weight: 4, arbitrary: fc.tuple(fc.constant("bot"), fc.oneof({ weight: 4, arbitrary: fc.constantFrom<unknown>("fuzz-bot", "fuzz_2", "x") }, { weight: 1, arbitrary: fc.constantFrom<unknown>("a".repeat(41), "Bot", "bot:x", "") }, { weight: 1, arbitrary: hostileString as fc.Arbitrary<unknown> })) },
+          { weight: 4, arbitrary: fc.tuple(fc.constant("userId"), urlPart("userId")) },
+          { weight: 1, arbitrary: fc.tuple(fc.constantFrom("namespace", "__proto__", "constructor", "roomId", ""), hostileString as fc.Arbitrary<unknown>) },
+        ),
+        { maxLength: 2 },
+      );
+
+      it("HTTP POST /api/v1/rooms/{roomId}/files", async () => {
+        worldBefore = await worldFiles();
+        const arb = fc.record({
+          key: apiKeyArb,
+          method: fc.oneof({ weight: 12, arbitrary: fc.constant("POST") }, { weight: 1, arbitrary: fc.constantFrom("PUT", "GET", "DELETE") }),
+          roomId: uploadRoomArb,
+          uploader: uploaderArb,
+          disposition: dispositionArb,
+          type: uploadTypeArb,
+          body: uploadBodyArb(UPLOAD_LIMIT),
+          framing: framingArb,
+          expectContinue: fc.oneof({ weight: 8, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
+        });
+        await fuzz(
+          fc.asyncProperty(arb, async ({ key, method, roomId, uploader, disposition, type, body, framing, expectContinue }) => {
+            const search = uploader.map(([k, v]) => `${encodePathPart(k)}=${urlText(v)}`).join("&");
+            const data = bodyBytes(body as BodyDesc, fixture);
+            const call = uploadCall(method, `/api/v1/rooms/${urlText(roomId)}/files${search ? `?${search}` : ""}`, authHeaders(key), dispositionText(disposition), typeText(type), data, framing, expectContinue);
+            // Stored as the user or bot asked for, or the system when neither was.
+            const params = new URLSearchParams(search);
+            const uploaders = [...params.getAll("userId"), ...params.getAll("bot").map((b) => `bot:${b}`)];
+            const before = await storedState();
+            const outcome = await upload(call, {
+              write: WRITER_KEYS.has(key),
+              uploaders: uploaders.length > 0 ? uploaders : ["system"],
+              room: async (id) => (await prisma().room.count({ where: { id } })) === 1,
+            });
+            await checkNothingLeft(before, outcome);
+          const { code, attachment } = outcome;
+            if (attachment) {
+              // Backends read sent files only: not this one yet.
+              const got = await fetchAnswer(`${server.url}/api/v1/files/${attachment.id}`, "GET", authHeaders("full"));
+              if (got.status !== 404) fail("a backend downloaded an upload no message carries", { status: got.status, attachment });
+            }
+            if (code === "limit_exceeded") await dropWaitingUploads();
+            await checkWorldFiles();
+            await afterPrivileged(call.path + (call.disposition ?? ""));
+          }),
+        );
+      }, TIMEOUT);
+
+      for (const thumbnail of [false, true]) {
+        const route = `/api/v1/files/{id}${thumbnail ? "/thumbnail" : ""}`;
+        it(`HTTP GET ${route}`, async () => {
+          worldBefore = await worldFiles();
+          const arb = fc.record({
+            key: apiKeyArb,
+            method: fc.oneof({ weight: 12, arbitrary: fc.constant("GET") }, { weight: 1, arbitrary: fc.constantFrom("HEAD", "POST", "DELETE", "PUT") }),
+            id: fileIdArb,
+            query: downloadQueryArb,
+          });
+          await fuzz(
+            fc.asyncProperty(arb, async ({ key, method, id, query }) => {
+              const { part, intended } = fileIdPart(id as FileIdDesc);
+              const path = `/api/v1/files/${part}${thumbnail ? "/thumbnail" : ""}${query}`;
+              const res = await fetchAnswer(`${server.url}${path}`, method, authHeaders(key));
+              await checkDownload({ method, path, headers: authHeaders(key) }, res, {
+                intended,
+                thumbnail,
+                query,
+                // Any sent file, with a key that may read the chat namespace.
+                mayRead: async (row) => READER_KEYS.has(key) && row.complete && row.messageId !== null,
+              });
+              await checkWorldFiles();
+              await afterPrivileged(path);
+            }),
+          );
+        }, TIMEOUT);
+      }
+    });
+  });
 });
 
 // ---------------------------------------------------------------------------
@@ -936,6 +1553,42 @@ describe("fuzz: floods with the default limits", () => {
         } finally {
           socket.close();
         }
+        await canary.check({ quiet: true });
+      }),
+      floodRuns,
+    );
+  }, TIMEOUT);
+
+  it("a burst of uploads is answered rate_limited past the limit (SWITCHBOARD_UPLOAD_RATE_LIMIT), and with nothing else", async () => {
+    const limit = floodServer.config.limits.uploadsPerUserPerMinute;
+    let burstNo = 0;
+    await fuzz(
+      fc.asyncProperty(fc.integer({ min: limit + 1, max: limit + 10 }), fc.constantFrom("user", "bot"), async (n, as) => {
+        // A user's budget lasts a minute; a bot of its own each burst starts with a full one.
+        const bot = `flood-${process.pid}-${burstNo++}`;
+        const route = as === "user" ? `/api/rooms/${rooms.fuzzPublic.id}/files` : `/api/v1/rooms/${rooms.fuzzPublic.id}/files?bot=${bot}`;
+        const auth = as === "user" ? `Bearer ${fuzzer.token}` : `Bearer ${KEYS.full}`;
+        const head = `POST ${route} HTTP/1.1\r\nHost: fuzz\r\nAuthorization: ${auth}\r\nContent-Type: text/plain\r\nContent-Disposition: attachment; filename=burst.txt\r\nContent-Length: 5\r\n\r\n`;
+        const outcomes = await Promise.all(Array.from({ length: n }, () => rawExchange(floodServer.port, head, [Buffer.from("burst")], 10_000)));
+        let limited = 0;
+        let accepted = 0;
+        for (const outcome of outcomes) {
+          if (outcome.kind !== "answer") fail(`an upload of a burst got no answer (${outcome.kind})`, outcome);
+          const body = JSON.parse(outcome.body.toString() || "null") as unknown;
+          const problem = httpProblem(outcome.status, body);
+          if (problem) fail(problem, body);
+          if (outcome.status === 429) {
+            limited += 1;
+            if (!outcome.headers["retry-after"]) fail("429 without Retry-After", body);
+          }
+          if (outcome.status === 201) accepted += 1;
+        }
+        if (limited === 0) fail(`a burst of ${n} uploads was never rate_limited`, null);
+        if (as === "bot" && accepted > limit) fail(`${accepted} uploads of a burst were accepted, past the limit of ${limit}`, null);
+        // Unsent uploads count against another limit (50 waiting): not this property's.
+        const waiting = await floodServer.db.prisma.attachment.findMany({ where: { messageId: null, uploaderId: { in: [fuzzer.user.id, `bot:${bot}`] }, name: "burst.txt" }, select: { id: true } });
+        await floodServer.db.prisma.attachment.deleteMany({ where: { id: { in: waiting.map((w) => w.id) } } });
+        await floodServer.db.prisma.fileChunk.deleteMany({ where: { key: { in: waiting.map((w) => w.id) } } });
         await canary.check({ quiet: true });
       }),
       floodRuns,

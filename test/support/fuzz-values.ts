@@ -14,7 +14,7 @@ import { z } from "zod";
 // ---- descriptions, materialised at call time ----
 
 /** Kinds of ids the running world resolves: rooms, users, connections… */
-export type RefKind = "room" | "user" | "client" | "message" | "group" | "channel" | "username" | "password";
+export type RefKind = "room" | "user" | "client" | "message" | "group" | "channel" | "username" | "password" | "file";
 
 /** One of the world's ids of a kind (index modulo how many there are). */
 export class Ref {
@@ -380,6 +380,7 @@ export function byName(name: string): fc.Arbitrary<unknown> {
   if (/namespace/.test(n)) return namespaceArb;
   if (/body/.test(n)) return bodyArb;
   if (/messageid|before/.test(n)) return messageIdArb;
+  if (/attachmentid|fileid/.test(n)) return fc.oneof({ weight: 4, arbitrary: ref("file") }, { weight: 1, arbitrary: fc.uuid() }, { weight: 1, arbitrary: textArb(36) });
   if (/after|cursor/.test(n)) return cursorArb;
   if (/password/.test(n))
     return fc.oneof(ref("password"), fc.constantFrom("correct horse battery", "short", "        "), fc.string({ minLength: 8, maxLength: 20 }), textArb(256));
@@ -516,3 +517,246 @@ export function encodePathPart(s: string): string {
 
 /** A path or query part: usually encoded text, sometimes raw bytes that are not valid percent-encoding. */
 export const MALFORMED_URL_PARTS = ["%", "%Z", "%ZZ", "%ED%A0%80", "%C0%80", "%FF", "%00", "%2F", "%2e%2e", "..", "%25", "a%"];
+
+// ---- file uploads (streamed routes: headers and raw bytes, not JSON) ----
+
+/**
+ * Makes a header value sendable: what no HTTP client can put in a header
+ * (controls, characters past U+00FF) is percent-encoded; tab, printable ASCII
+ * and the bytes 0x80–0xFF (as a client sending raw UTF-8 sends them) pass.
+ */
+export function headerValue(s: string): string {
+  return s.replace(/[^\t\x20-\x7e\x80-\xff]/g, (c) => encodePathPart(c));
+}
+
+/** The UTF-8 bytes of a string, as a latin1 string (a header carrying raw UTF-8). */
+export const utf8Bytes = (s: string) => Buffer.from(s, "utf8").toString("latin1");
+
+/** File names that have broken servers: paths, reserved names, tricky Unicode, names that look like others. */
+const FILE_NAMES = [
+  "report.pdf", "photo.jpg", "a", ".", "..", "...", "/", "\\", "../../../etc/passwd", "..\\..\\windows\\win.ini",
+  "/etc/passwd", "C:\\boot.ini", "a/", "a/..", "....//....//x", "%2e%2e%2fx", "..%c0%afx", "x/../../y", "a\\", "dir/ ",
+  " ", "  leading and trailing  ", "CON", "nul.txt", "com1", ".htaccess", ".env", "file.", "name with spaces.txt",
+  "résumé.pdf", "e\u0301te\u0301.txt", "😀.png", "👩‍👩‍👧.gif", "文件.docx", "ｆｕｌｌｗｉｄｔｈ.txt", "\u202egnp.exe", "a\u200b.txt",
+  "a\u0000b.txt", "\u0000", "\ud800.txt", "x\udc00", "a\tb", "line\nbreak.txt", "cr\r.txt", "\u0085next", "\u007f",
+  "quote\".txt", "semi;colon.txt", "equals=x", "star*.txt", "percent%.txt", "%41%42.txt", "back\\slash", "'single'",
+  "<script>alert(1)</script>.html", "x.svg", "x.html", "index.html", "${jndi:x}", "__proto__", "constructor",
+];
+
+export const fileNameArb: fc.Arbitrary<string | Long> = fc.oneof(
+  { weight: 4, arbitrary: fc.constantFrom(...FILE_NAMES) },
+  { weight: 3, arbitrary: hostileString },
+  {
+    // At and around the 255-character limit (UTF-16 units: 😀 is two), and far past it.
+    weight: 1,
+    arbitrary: fc
+      .tuple(fc.constantFrom("x", "é", "😀", "a/", " "), fc.constantFrom(127, 128, 254, 255, 256, 3000))
+      .map(([piece, count]) => new Long(piece, count)),
+  },
+);
+
+/** A Content-Disposition header, described (printed readably in a counterexample). */
+export type DispositionDesc =
+  | { kind: "none" }
+  /** RFC 8187: `attachment; filename*=UTF-8''…`, as the web UI sends it. */
+  | { kind: "extended"; type: string; charset: string; name: string | Long }
+  /** `filename="…"`, with the name's UTF-8 bytes raw (what many clients send) or as ISO-8859-1. */
+  | { kind: "quoted"; type: string; name: string | Long; utf8: boolean }
+  /** Both parameters, naming different files. */
+  | { kind: "both"; plain: string | Long; extended: string | Long; extendedFirst: boolean }
+  /** Anything at all. */
+  | { kind: "raw"; text: string | Long };
+
+const DISPOSITION_TYPES = ["attachment", "attachment", "inline", "ATTACHMENT", "form-data; name=\"file\"", "", "x", "attachment;"];
+
+/** Headers a hand-written or broken client sends. */
+const DISPOSITION_TEXTS = [
+  "", " ", "attachment", "inline", "attachment;", ";", ";;;", "attachment; filename", "attachment; filename=", 'attachment; filename=""',
+  'attachment; filename=" "', "attachment; filename*=", "attachment; filename*=UTF-8''", "attachment; filename*=UTF-8'en'%E2%82%AC.txt",
+  "attachment; filename*=ISO-8859-1''%E9t%E9.txt", "attachment; filename*=KOI8-R''x", "attachment; filename*=''x", "attachment; filename*=UTF-8''%",
+  "attachment; filename*=UTF-8''%ZZ", "attachment; filename*=UTF-8''%ED%A0%80", "attachment; filename*=UTF-8''%C0%AE%C0%AE", "attachment; filename*=UTF-8''%00",
+  "attachment; filename*=UTF-8''%00.txt", "attachment; filename*=UTF-8''..%2F..%2Fetc%2Fpasswd", "attachment; filename*=UTF-8''%E2%80%AEfdp.exe",
+  "attachment; filename*=utf8''x", "attachment; filename*=UTF-8''a%0D%0Ab", "attachment; filename=a; filename=b", 'attachment; filename="unterminated',
+  'attachment; filename="a\\"b"', 'attachment; filename="\\', "attachment; filename=a b c", "attachment; __proto__=x; filename=a",
+  "attachment; filename=__proto__", "attachment; constructor=x", "attachment; filename=toString", 'attachment; filename="..\\\\..\\\\x"',
+  "attachment; FILENAME=Upper.txt", "attachment; filename = spaced.txt", "attachment; filename=a.txt; size=99999999999",
+  'form-data; name="file"; filename="f.png"', "attachment\tfilename=x", "attachment; filename==", "attachment; =x", "filename=x",
+];
+
+const dispositionName = (n: string | Long) => (n instanceof Long ? n.text : n);
+
+export const dispositionArb: fc.Arbitrary<DispositionDesc> = fc.oneof(
+  { weight: 1, arbitrary: fc.constant({ kind: "none" } as const) },
+  {
+    weight: 6,
+    arbitrary: fc.record({
+      kind: fc.constant("extended" as const),
+      type: fc.oneof({ weight: 6, arbitrary: fc.constant("attachment") }, { weight: 1, arbitrary: fc.constantFrom(...DISPOSITION_TYPES) }),
+      charset: fc.oneof({ weight: 6, arbitrary: fc.constant("UTF-8''") }, { weight: 1, arbitrary: fc.constantFrom("utf-8''", "UTF-8'en'", "ISO-8859-1''", "UTF-16''", "''", "UTF-8'") }),
+      name: fileNameArb,
+    }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant("quoted" as const),
+      type: fc.constantFrom(...DISPOSITION_TYPES),
+      name: fileNameArb,
+      utf8: fc.boolean(),
+    }),
+  },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant("both" as const), plain: fileNameArb, extended: fileNameArb, extendedFirst: fc.boolean() }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant("raw" as const),
+      text: fc.oneof(fc.constantFrom(...DISPOSITION_TEXTS), hostileString, fc.constantFrom(8000, 17_000).map((n) => new Long("x", n, "attachment; filename="))),
+    }),
+  },
+);
+
+/** RFC 8187 encoding of a name in a charset (unpaired surrogates become U+FFFD, as any client sends them). */
+function extendedValue(name: string, charset: string): string {
+  if (/^iso-8859-1/i.test(charset)) {
+    return [...Buffer.from(name, "latin1")].map((b) => (/[A-Za-z0-9\-._~]/.test(String.fromCharCode(b)) ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, "0")}`)).join("");
+  }
+  return encodePathPart(name);
+}
+
+/** A quoted-string: `"` and `\` escaped. */
+const quoted = (s: string) => `"${s.replace(/[\\"]/g, "\\$&")}"`;
+
+/** The header value a description stands for (undefined: no header), sendable as is. */
+export function dispositionText(d: DispositionDesc): string | undefined {
+  switch (d.kind) {
+    case "none":
+      return undefined;
+    case "extended":
+      return headerValue(`${d.type}${d.type ? "; " : ""}filename*=${d.charset}${extendedValue(dispositionName(d.name), d.charset)}`);
+    case "quoted": {
+      const name = dispositionName(d.name);
+      return headerValue(`${d.type}${d.type ? "; " : ""}filename=${quoted(d.utf8 ? utf8Bytes(name) : name)}`);
+    }
+    case "both": {
+      const plain = `filename=${quoted(dispositionName(d.plain))}`;
+      const extended = `filename*=UTF-8''${extendedValue(dispositionName(d.extended), "UTF-8")}`;
+      return headerValue(`attachment; ${d.extendedFirst ? `${extended}; ${plain}` : `${plain}; ${extended}`}`);
+    }
+    case "raw":
+      return headerValue(dispositionName(d.text));
+  }
+}
+
+/** `Content-Type` of an upload: none, what browsers send, and what they never would. */
+export const uploadTypeArb: fc.Arbitrary<string | Long | undefined> = fc.oneof(
+  { weight: 1, arbitrary: fc.constant(undefined) },
+  {
+    weight: 6,
+    arbitrary: fc.constantFrom(
+      "image/png", "image/jpeg", "image/gif", "image/webp", "image/avif", "image/svg+xml", "text/html", "application/pdf",
+      "application/octet-stream", "text/plain; charset=utf-8", "application/json", "video/mp4", "application/zip",
+    ),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.constantFrom(
+      "", " ", "IMAGE/PNG", "image/png; charset=x", " image/png ", "image/png;", "image/", "/", "/png", "image", "*/*", "image/*",
+      "text/html, image/png", "image/png\t", "<script>", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x",
+      "text/html;charset=utf-7", "image/svg+xml; q=1", "application/pdf\u0000", "image/jpeg\u00ff", `a/${"b".repeat(127)}`, `a/${"b".repeat(200)}`,
+      "x-/y", "-x/y", "image/png image/jpeg",
+    ),
+  },
+  { weight: 1, arbitrary: hostileString },
+);
+
+/** Real files (a turned JPEG, a PNG with transparency, a PDF, an SVG with a script), cut short or with bytes changed. */
+export const FIXTURES = ["rotated.jpg", "badge.png", "report.pdf", "script.svg"] as const;
+
+/** An upload's bytes, described. */
+export type BodyDesc =
+  | { kind: "bytes"; bytes: number[] }
+  | { kind: "fixture"; name: (typeof FIXTURES)[number]; cut: number | null; flips: Array<[number, number]> }
+  /** `size` bytes of one value: at and past the size limit. */
+  | { kind: "fill"; size: number; byte: number };
+
+/** Body descriptions; `limit` is the server's largest file (sizes are tried at and around it). */
+export function uploadBodyArb(limit: number): fc.Arbitrary<BodyDesc> {
+  return fc.oneof(
+    { weight: 1, arbitrary: fc.constant<BodyDesc>({ kind: "bytes", bytes: [] }) },
+    { weight: 3, arbitrary: fc.array(fc.integer({ min: 0, max: 255 }), { maxLength: 2048 }).map((bytes) => ({ kind: "bytes", bytes }) as BodyDesc) },
+    {
+      weight: 4,
+      arbitrary: fc.record({
+        kind: fc.constant("fixture" as const),
+        name: fc.constantFrom(...FIXTURES),
+        cut: fc.option(fc.nat({ max: 4096 }), { freq: 3, nil: null }),
+        flips: fc.array(fc.tuple(fc.nat({ max: 4096 }), fc.integer({ min: 0, max: 255 })), { maxLength: 4 }),
+      }),
+    },
+    {
+      weight: 1,
+      arbitrary: fc
+        .tuple(fc.constantFrom(limit - 1, limit, limit + 1, limit * 3), fc.integer({ min: 0, max: 255 }))
+        .map(([size, byte]) => ({ kind: "fill", size, byte }) as BodyDesc),
+    },
+  );
+}
+
+/** The bytes a body description stands for; `fixture` reads a file of test/fixtures. */
+export function bodyBytes(d: BodyDesc, fixture: (name: string) => Buffer): Buffer {
+  if (d.kind === "bytes") return Buffer.from(d.bytes);
+  if (d.kind === "fill") return Buffer.alloc(d.size, d.byte);
+  const data = Buffer.from(fixture(d.name));
+  const bytes = d.cut === null ? data : data.subarray(0, d.cut % (data.length + 1));
+  for (const [at, value] of d.flips) if (bytes.length > 0) bytes[at % bytes.length] = value;
+  return bytes;
+}
+
+/**
+ * How the body is framed: its true length; none (then HTTP says there is no
+ * body); chunked; a `Content-Length` that lies (shorter: the rest is taken
+ * for the next request; longer: the server waits for bytes that never come);
+ * one far too large; or framing Node's parser refuses.
+ */
+export type FramingDesc =
+  | { kind: "exact" }
+  | { kind: "none" }
+  | { kind: "chunked"; pieces: number; extension: boolean }
+  | { kind: "short"; by: number }
+  | { kind: "long"; by: number }
+  | { kind: "declared"; length: string }
+  | { kind: "malformed"; headers: Array<[string, string]> };
+
+export const framingArb: fc.Arbitrary<FramingDesc> = fc.oneof(
+  { weight: 8, arbitrary: fc.constant<FramingDesc>({ kind: "exact" }) },
+  { weight: 1, arbitrary: fc.constant<FramingDesc>({ kind: "none" }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant("chunked" as const), pieces: fc.integer({ min: 1, max: 5 }), extension: fc.boolean() }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant("short" as const), by: fc.integer({ min: 1, max: 100 }) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant("long" as const), by: fc.constantFrom(1, 2, 1000, 5_000_000) }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant("declared" as const),
+      length: fc.constantFrom("10485761", "2147483648", "999999999999999", "9007199254740993", "99999999999999999999", "0"),
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant("malformed" as const),
+      headers: fc.constantFrom<Array<[string, string]>>(
+        [["content-length", "-1"]],
+        [["content-length", "1.5"]],
+        [["content-length", "0x10"]],
+        [["content-length", "3, 4"]],
+        [["content-length", "abc"]],
+        [["content-length", "5"], ["content-length", "6"]],
+        [["content-length", "5"], ["transfer-encoding", "chunked"]],
+        [["transfer-encoding", "gzip, chunked"]],
+        [["transfer-encoding", "chunked, gzip"]],
+        [["transfer-encoding", "identity"]],
+        [["transfer-encoding", "chunked"], ["x-broken-chunks", "1"]],
+      ),
+    }),
+  },
+);

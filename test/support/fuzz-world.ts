@@ -4,6 +4,7 @@
  * server closes one), a canary user whose data and deliveries must never
  * change because of the fuzzer, and the checks every answer must pass.
  */
+import { connect as tcpConnect } from "node:net";
 import { Encoder, PacketType } from "socket.io-parser";
 import { io, type Socket } from "socket.io-client";
 import type { Config } from "../../server/config";
@@ -77,6 +78,90 @@ export function fail(problem: string, detail: unknown): never {
     shown = String(detail);
   }
   throw new Error(`${problem}: ${shown}`);
+}
+
+// ---- raw HTTP (uploads: headers and framing no HTTP client library would send) ----
+
+export type RawOutcome =
+  | { kind: "answer"; status: number; headers: Record<string, string>; body: Buffer }
+  /** The server closed the connection without a complete answer. */
+  | { kind: "closed"; error?: string }
+  /** No answer in time (the connection is then closed). */
+  | { kind: "timeout" };
+
+/**
+ * Sends one request over a fresh TCP connection, byte for byte as given (the
+ * head as latin1, then the body's pieces), and reads the first complete
+ * answer (1xx answers skipped). The connection is never half-closed: Node
+ * drops a request whose client ends its side.
+ */
+export function rawExchange(port: number, head: string, body: Buffer[], waitMs: number): Promise<RawOutcome> {
+  return new Promise((resolve) => {
+    const socket = tcpConnect(port, "127.0.0.1");
+    let received = Buffer.alloc(0);
+    let settled = false;
+    const done = (outcome: RawOutcome) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(outcome);
+    };
+    const timer = setTimeout(() => done({ kind: "timeout" }), waitMs);
+    /** The answer in `received`, once complete (`atEnd`: the connection has ended, so a body without a length is whole). */
+    const parse = (atEnd: boolean): RawOutcome | null => {
+      let start = 0;
+      for (;;) {
+        const end = received.indexOf("\r\n\r\n", start);
+        if (end < 0) return null;
+        const lines = received.subarray(start, end).toString("latin1").split("\r\n");
+        const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(lines[0] ?? "")?.[1] ?? NaN);
+        if (Number.isNaN(status)) return { kind: "answer", status: 0, headers: {}, body: received.subarray(start) };
+        const headers: Record<string, string> = {};
+        for (const line of lines.slice(1)) {
+          const colon = line.indexOf(":");
+          if (colon > 0) headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
+        }
+        const rest = received.subarray(end + 4);
+        if (status >= 100 && status < 200) {
+          start = end + 4;
+          continue;
+        }
+        if (/chunked/i.test(headers["transfer-encoding"] ?? "")) {
+          const chunks: Buffer[] = [];
+          let at = 0;
+          for (;;) {
+            const lineEnd = rest.indexOf("\r\n", at);
+            if (lineEnd < 0) return atEnd ? { kind: "closed", error: "answer cut off" } : null;
+            const size = parseInt(rest.subarray(at, lineEnd).toString("latin1"), 16);
+            if (Number.isNaN(size)) return { kind: "closed", error: "malformed chunked answer" };
+            if (rest.length < lineEnd + 2 + size + 2) return atEnd ? { kind: "closed", error: "answer cut off" } : null;
+            if (size === 0) return { kind: "answer", status, headers, body: Buffer.concat(chunks) };
+            chunks.push(rest.subarray(lineEnd + 2, lineEnd + 2 + size));
+            at = lineEnd + 2 + size + 2;
+          }
+        }
+        if (headers["content-length"] !== undefined) {
+          const length = Number(headers["content-length"]);
+          if (rest.length >= length) return { kind: "answer", status, headers, body: rest.subarray(0, length) };
+          return atEnd ? { kind: "closed", error: "answer cut off" } : null;
+        }
+        return atEnd ? { kind: "answer", status, headers, body: rest } : null;
+      }
+    };
+    socket.on("data", (data: Buffer) => {
+      received = Buffer.concat([received, data]);
+      const outcome = parse(false);
+      if (outcome) done(outcome);
+    });
+    // Writing may fail once the server has answered and closed (it stops reading a refused upload).
+    socket.on("error", () => {});
+    socket.on("close", () => done(parse(true) ?? { kind: "closed" }));
+    socket.on("connect", () => {
+      socket.write(Buffer.from(head, "latin1"));
+      for (const piece of body) if (!socket.destroyed) socket.write(piece);
+    });
+  });
 }
 
 // ---- the fuzzer's connections ----
