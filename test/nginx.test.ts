@@ -222,6 +222,21 @@ describe.runIf(ready && existsSync(NGINX))("behind nginx (deploy/nginx.conf)", {
     }
   });
 
+  it("carries a profile change to those who share a room on other instances, and to the person's connections there", async () => {
+    const [ada, bob] = await Promise.all(["n1", "n3"].map(async (id) => ({ id, ...(await register(lb)) })));
+    const [onN1, onN2] = [await client("n1", ada!.token, ["websocket"]), await client("n2", ada!.token, ["polling"])];
+    const b = await client("n3", bob!.token, ["websocket"]);
+    const joined = new Promise((resolve) => b.on("room:joined", resolve));
+    const { room } = await call<{ room: Room }>(onN1, "room:create", { name: "faces", memberIds: [bob!.user.id] });
+    await joined;
+    const told = new Promise<{ displayName: string }>((resolve) => b.on("user:updated", resolve));
+    await call(onN1, "user:update", { displayName: "Ada Renamed" });
+    expect((await told).displayName).toBe("Ada Renamed");
+    // Her tab on another instance sends with the new name at once.
+    const { message } = await call<{ message: Message }>(onN2, "message:send", { roomId: room.id, body: "still me" });
+    expect(message.author.displayName).toBe("Ada Renamed");
+  });
+
   it("carries typing, DMs, presence and gateway operations across instances behind nginx", async () => {
     const [u1, u2, u3] = await Promise.all(["n1", "n2", "n3"].map(async (id) => ({ id, ...(await register(lb)) })));
     const s1 = await client("n1", u1!.token, ["websocket"]);
