@@ -92,6 +92,10 @@ export const uploads: Scenario = {
   compare(_relay, sb) {
     const growth = sb.headline.peakGrowthMb;
     if (growth === undefined) return [];
-    return [`${sb.label}: RSS grew at most ${fmt(growth, 1)} MB during 20 uploads of 10 MB (${fmt(sb.headline.perUploadMb!, 2)} MB per upload): streamed, not held whole`];
+    const rounds = Object.keys(sb.headline).filter((k) => /^round\d+PeakMb$/.test(k)).map((k) => fmt(sb.headline[k]!, 0));
+    return [
+      `${sb.label}: RSS grew at most ${fmt(growth, 1)} MB during a round (${fmt(sb.headline.perUploadMb!, 2)} MB per upload in flight); ` +
+        `peak RSS per round ${rounds.join(" / ")} MB (the relay takes no files: no ratio)`,
+    ];
   },
 };
