@@ -111,6 +111,8 @@ export interface ClientToServerEvents {
   "dm:open": (payload: DmOpenInput, ack: AckFn<{ room: Room }>) => void;
   /** Hides a DM from the user's list until a newer message arrives or they open it again; their tabs get `room:hidden`. */
   "dm:hide": (payload: RoomIdInput, ack: AckFn) => void;
+  /** The owner deletes a group room with its messages and files; every member's tabs get `room:left` with `reason: "deleted"`. */
+  "room:delete": (payload: RoomIdInput, ack: AckFn) => void;
   "message:send": (payload: MessageSendInput, ack: AckFn<{ message: Message }>) => void;
   "message:history": (
     payload: MessageHistoryInput,
@@ -178,7 +180,7 @@ export interface ServerToClientEvents {
   /** Sent to every tab of a user who hid a DM (`dm:hide`): drop it from the list; its messages still come, and bring it back. */
   "room:hidden": (payload: { roomId: string }) => void;
   /** Sent to every tab of a user who left (or was removed from) a room. */
-  "room:left": (payload: { roomId: string }) => void;
+  "room:left": (payload: { roomId: string; reason?: "deleted" }) => void;
   /** Sent to every tab of a user when one of them changes what they are notified of in a room. */
   "room:notifications": (payload: { roomId: string; level: NotifyLevel }) => void;
   /** To every tab of the users who take part in a thread (its author excepted): a new reply in it (the room gets `message:new` too). */

@@ -818,6 +818,26 @@ describe("web UI in Chromium", { timeout: 90_000 }, () => {
     await screenshot(bob, "profile");
   });
 
+  it("lets the owner delete a room after typing its name, and it leaves the other person's (long-polling) sidebar", async () => {
+    const alice = await newPage();
+    const bob = await newPage({ noWebSocket: true });
+    const bobName = await signUp(bob);
+    await signUp(alice);
+    await createRoom(alice, "Temporary", { invite: [bobName] });
+    await openRoom(bob, "Temporary");
+    await alice.getByRole("button", { name: "Settings" }).click();
+    await alice.getByRole("dialog", { name: "Room settings" }).getByRole("button", { name: "Delete room…" }).click();
+    const confirm = alice.getByRole("dialog", { name: "Delete #Temporary?" });
+    const button = confirm.getByRole("button", { name: "Delete room" });
+    expect(await button.isDisabled()).toBe(true);
+    await confirm.getByLabel("Type the room’s name to confirm").fill("Temporary");
+    await screenshot(alice, "delete-room");
+    await button.click();
+    await expect.poll(() => alice.getByRole("navigation").getByRole("button", { name: "Temporary" }).count()).toBe(0);
+    await expect.poll(() => bob.getByRole("navigation").getByRole("button", { name: "Temporary" }).count()).toBe(0);
+    await bob.getByRole("heading", { level: 1, name: "Welcome to Switchboard" }).waitFor();
+  });
+
   it("names the tab with the room and the unread count, has a favicon, focuses the message box, and asks before leaving", async () => {
     const alice = await newPage();
     const bob = await newPage();

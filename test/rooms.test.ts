@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import type { Member, Message, PublicRoom, Room, RoomBanEntry, RoomEvent, RoomSummary, User } from "../shared/protocol";
 import { call, closeAll, collect, connect, next, register, request, settle } from "./support/clients";
+import { download, upload } from "./support/files";
 import { backends, startTestServer, type TestServer } from "./support/server";
 
 describe.each(await backends())("rooms, DMs and presence (%s)", (backend) => {
@@ -547,5 +548,37 @@ describe.each(await backends())("rooms, DMs and presence (%s)", (backend) => {
     const dm = await call<{ room: Room }>(alice.socket, "dm:open", { userId: bob.user.id });
     const intoDm = await request(alice.socket, "room:invite", { roomId: dm.room.id, userIds: [carol.user.id] });
     expect(intoDm).toMatchObject({ ok: false, error: { code: "forbidden" } });
+  });
+
+  it("lets only the owner delete a group room: its messages and files go, every member's tabs are told, and a backend may delete any", async () => {
+    const [owner, admin, member] = [await user("Owner"), await user("Admin"), await user("Member")];
+    const { room } = await call<{ room: Room }>(owner.socket, "room:create", { name: "doomed", memberIds: [admin.user.id, member.user.id] });
+    await call(owner.socket, "room:role", { roomId: room.id, userId: admin.user.id, role: "admin" });
+    const up = await upload(server.url, `/api/rooms/${room.id}/files`, Buffer.from("%PDF-1.4 minutes"), { name: "minutes.pdf", type: "application/pdf", token: member.token });
+    await call(member.socket, "message:send", { roomId: room.id, body: "minutes", attachmentIds: [up.body.attachment.id] });
+    for (const who of [admin, member]) {
+      expect(await request(who.socket, "room:delete", { roomId: room.id })).toMatchObject({ ok: false, error: { code: "forbidden" } });
+    }
+    const { room: dm } = await call<{ room: Room }>(owner.socket, "dm:open", { userId: member.user.id });
+    expect(await request(owner.socket, "room:delete", { roomId: dm.id })).toMatchObject({ ok: false, error: { code: "forbidden" } });
+    expect(await request(owner.socket, "room:delete", { roomId: "no-such-room" })).toMatchObject({ ok: false, error: { code: "not_found" } });
+
+    const told = [owner, admin, member].map((who) => next(who.socket, "room:left"));
+    const heard = collect(member.socket, "message:new");
+    await call(owner.socket, "room:delete", { roomId: room.id });
+    expect(await Promise.all(told)).toEqual(Array(3).fill({ roomId: room.id, reason: "deleted" }));
+    expect(await request(member.socket, "message:history", { roomId: room.id })).toMatchObject({ ok: false, error: { code: "not_found" } });
+    expect((await download(server.url, `/api/files/${up.body.attachment.id}`, member.token)).status).toBe(404);
+    expect(await server.db.prisma.attachment.count({ where: { roomId: room.id } })).toBe(0);
+    expect(await server.db.prisma.fileChunk.count({ where: { key: { startsWith: up.body.attachment.id } } })).toBe(0);
+    // The connections no longer hear it (a message to it is refused, none arrives).
+    expect(await request(owner.socket, "message:send", { roomId: room.id, body: "anyone?" })).toMatchObject({ ok: false, error: { code: "not_found" } });
+    await settle(member.socket);
+    expect(heard).toEqual([]);
+    expect((await call<{ rooms: RoomSummary[] }>(member.socket, "room:list", {})).rooms.map((r) => r.id)).toEqual([dm.id]);
+
+    // A backend deletes a DM too: the operation DELETE /api/v1/rooms/{roomId} runs.
+    await server.core.gateway.run("deleteRoom", { roomId: dm.id });
+    expect((await call<{ rooms: RoomSummary[] }>(member.socket, "room:list", {})).rooms).toEqual([]);
   });
 });

@@ -1,6 +1,6 @@
 "use client";
 
-import { useEffect, useRef, useState, type ReactNode } from "react";
+import { useEffect, useId, useRef, useState, type ReactNode } from "react";
 import { errorText } from "../_lib/errors";
 
 /**
@@ -14,6 +14,8 @@ import { errorText } from "../_lib/errors";
  */
 export function Dialog(props: { title: string; onClose: () => void; children: ReactNode; wide?: boolean }) {
   const ref = useRef<HTMLDialogElement>(null);
+  // Its own id: a dialog may open over another (asking before deleting, from Settings).
+  const titleId = useId();
   useEffect(() => {
     const dialog = ref.current;
     if (dialog && !dialog.open) {
@@ -23,9 +25,9 @@ export function Dialog(props: { title: string; onClose: () => void; children: Re
     return () => dialog?.close();
   }, []);
   return (
-    <dialog ref={ref} className={props.wide ? "dialog wide" : "dialog"} aria-labelledby="dialog-title" onClose={props.onClose}>
+    <dialog ref={ref} className={props.wide ? "dialog wide" : "dialog"} aria-labelledby={titleId} onClose={props.onClose}>
       <header>
-        <h2 id="dialog-title">{props.title}</h2>
+        <h2 id={titleId}>{props.title}</h2>
         <button className="icon" aria-label="Close" onClick={props.onClose}>
           ×
         </button>
@@ -57,6 +59,8 @@ export function ConfirmDialog(props: {
   children: ReactNode;
   confirm: string;
   danger?: boolean;
+  /** The confirm button waits for something (a name typed, say). */
+  disabled?: boolean;
   onConfirm: () => Promise<void>;
   onClose: () => void;
 }) {
@@ -85,7 +89,7 @@ export function ConfirmDialog(props: {
           <button type="button" onClick={props.onClose} data-autofocus>
             Cancel
           </button>
-          <button type="button" className={props.danger ? "primary danger" : "primary"} disabled={busy} onClick={() => void run()}>
+          <button type="button" className={props.danger ? "primary danger" : "primary"} disabled={busy || props.disabled} onClick={() => void run()}>
             {props.confirm}
           </button>
         </div>

@@ -3,14 +3,15 @@
 import { useEffect, useState, type FormEvent } from "react";
 import type { RoomBanEntry, RoomSummary } from "../../shared/protocol";
 import { useStore } from "../_lib/use-chat";
-import { Dialog, errorText } from "./Dialog";
+import { ConfirmDialog, Dialog, errorText } from "./Dialog";
 
-/** A group room's name and topic, for its owner and admins to change. */
-export function RoomSettingsDialog({ room, onClose }: { room: RoomSummary; onClose: () => void }) {
+/** A group room's name and topic, for its owner and admins to change; its owner may also delete it. */
+export function RoomSettingsDialog({ room, owner, onClose }: { room: RoomSummary; owner: boolean; onClose: () => void }) {
   const store = useStore();
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const [bans, setBans] = useState<RoomBanEntry[]>([]);
+  const [deleting, setDeleting] = useState(false);
 
   useEffect(() => {
     store.bans(room.id).then(setBans, (err: unknown) => setError(errorText(err)));
@@ -76,6 +77,11 @@ export function RoomSettingsDialog({ room, onClose }: { room: RoomSummary; onClo
           </p>
         )}
         <div className="row end">
+          {owner && (
+            <button type="button" className="ghost danger-text" onClick={() => setDeleting(true)}>
+              Delete room…
+            </button>
+          )}
           <button type="button" onClick={onClose}>
             Cancel
           </button>
@@ -84,6 +90,32 @@ export function RoomSettingsDialog({ room, onClose }: { room: RoomSummary; onClo
           </button>
         </div>
       </form>
+      {deleting && <DeleteRoomDialog room={room} onDeleted={onClose} onClose={() => setDeleting(false)} />}
     </Dialog>
+  );
+}
+
+/** Asks before deleting a room for everyone: its name must be typed, as GitHub asks before deleting a repository. */
+function DeleteRoomDialog({ room, onDeleted, onClose }: { room: RoomSummary; onDeleted: () => void; onClose: () => void }) {
+  const store = useStore();
+  const [typed, setTyped] = useState("");
+  return (
+    <ConfirmDialog
+      title={`Delete #${room.name}?`}
+      confirm="Delete room"
+      danger
+      disabled={typed.trim() !== room.name}
+      onConfirm={async () => {
+        await store.deleteRoom(room.id);
+        onDeleted();
+      }}
+      onClose={onClose}
+    >
+      <p className="flush">Every message and file in it is deleted for everyone, and its members lose it. This cannot be undone.</p>
+      <label>
+        Type the room’s name to confirm
+        <input value={typed} onChange={(e) => setTyped(e.target.value)} autoComplete="off" />
+      </label>
+    </ConfirmDialog>
   );
 }

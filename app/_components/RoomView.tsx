@@ -22,6 +22,7 @@ export const RoomView = memo(function RoomView() {
   const [dropping, setDropping] = useState(false);
   // The owner and admins change the room.
   const manages = useChat((s) => s.members[s.activeRoomId ?? ""]?.some((m) => m.user.id === s.me.id && m.role !== "member") ?? false);
+  const owner = useChat((s) => s.members[s.activeRoomId ?? ""]?.some((m) => m.user.id === s.me.id && m.role === "owner") ?? false);
 
   if (!room) {
     return (
@@ -100,7 +101,7 @@ export const RoomView = memo(function RoomView() {
       <Composer roomId={room.id} placeholder={`Message ${room.kind === "dm" ? roomTitle(room) : `#${room.name}`}`} />
       {showingMembers && <MembersDialog roomId={room.id} onClose={() => setShowingMembers(false)} />}
       {inviting && <InviteDialog roomId={room.id} onClose={() => setInviting(false)} />}
-      {editing && <RoomSettingsDialog room={room} onClose={() => setEditing(false)} />}
+      {editing && <RoomSettingsDialog room={room} owner={owner} onClose={() => setEditing(false)} />}
       {leaving && <LeaveDialog roomId={room.id} name={room.name} privateRoom={room.visibility === "private"} onClose={() => setLeaving(false)} />}
     </main>
   );

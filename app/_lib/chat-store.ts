@@ -542,6 +542,12 @@ export class ChatStore {
   }
 
   /** Hides a DM from my list until a newer message arrives or I open it again (all my tabs follow). */
+  /** The owner deletes a group room (throws a RequestError when refused); every member's tabs drop it. */
+  async deleteRoom(roomId: string): Promise<void> {
+    await this.transport.request("room:delete", { roomId });
+    this.onRoomLeft(roomId);
+  }
+
   async hideDm(roomId: string): Promise<void> {
     await this.transport.request("dm:hide", { roomId });
     this.dropRoom(roomId);

@@ -127,6 +127,15 @@ export class Attachments {
     return result;
   }
 
+  /** Deletes every file of a room (the room is being deleted). */
+  async discardRoom(roomId: string): Promise<void> {
+    for (;;) {
+      const rows = await this.db.attachment.findMany({ where: { roomId }, select: { id: true }, take: 500 });
+      if (rows.length === 0) return;
+      await this.discard(rows.map((r) => r.id));
+    }
+  }
+
   /** Deletes a message's files (the message was deleted). */
   async deleteOf(messageId: bigint): Promise<void> {
     const rows = await this.db.attachment.findMany({ where: { messageId }, select: { id: true } });

@@ -319,6 +319,11 @@ export const operations = {
     summary: "Remove a member from a room (their tabs get `room:left`)", output: null,
     run: ({ rooms }, { roomId, userId }) => rooms.removeMember(roomId, userId),
   }),
+  deleteRoom: operation({
+    tag: "Rooms", http: { method: "delete", path: "/rooms/{roomId}" }, query: none,
+    summary: "Delete a room with its messages and files (its members' tabs get `room:left` with `reason: \"deleted\"`)", output: null,
+    run: ({ rooms }, input) => rooms.deleteForBackend(input),
+  }),
   postMessage: operation({
     tag: "Rooms", http: { method: "post", path: "/rooms/{roomId}/messages", status: 201 }, query: none, body: postMessageBody,
     summary: "Post a message as a user, a named bot or the system (stored, and delivered live as `message:new`)",

@@ -57,7 +57,9 @@ export function createCore(deps: {
   const { db, delivery, presenceStore } = deps;
   const accounts = new Accounts(db, deps.connections, deps.accounts, deps.loginGuard);
   const roomEvents = new RoomEvents(db);
-  const rooms = new Rooms(db, delivery, presenceStore, roomEvents);
+  // A room's files go with it: Attachments (made below, as it needs Rooms) deletes them.
+  const roomFiles = { discardRoom: (roomId: string): Promise<void> => attachments.discardRoom(roomId) };
+  const rooms = new Rooms(db, delivery, presenceStore, roomEvents, roomFiles);
   const hooks = new Hooks(deps.hooks ?? [], deps.onHookError ?? (() => {}));
   const reactions = new Reactions(db, delivery, rooms, hooks);
   const threads = new Threads(db, delivery, rooms);

@@ -35,6 +35,8 @@ export class Rooms {
     private readonly delivery: Delivery,
     private readonly presence: PresenceStore,
     private readonly events: RoomEvents,
+    /** A room's files, deleted with it (core/attachments.ts). */
+    private readonly files: { discardRoom(roomId: string): Promise<void> },
   ) {}
 
   /** Ids of the rooms a user belongs to (subscribed on connect). */
@@ -506,6 +508,37 @@ export class Rooms {
       this.delivery.toRoom(roomId, "member:joined", [{ roomId, member }]);
     }
     for (const event of events) this.delivery.toRoom(roomId, "room:event", [event]);
+  }
+
+  /**
+   * The owner deletes a group room: its messages, files and members go, and
+   * every member's tabs get `room:left` with `reason: "deleted"`.
+   */
+  async delete(actor: User, { roomId }: RoomRef): Promise<void> {
+    const room = await this.db.room.findUnique({ where: { id: roomId }, select: { kind: true } });
+    if (!room) throw new AppError("not_found", "no such room");
+    if (room.kind === "dm") throw new AppError("forbidden", "a direct message cannot be deleted: hide it instead");
+    if ((await this.roleOf(actor, roomId)) !== "owner") throw new AppError("forbidden", "only the room's owner can delete it");
+    await this.deleteRoom(roomId);
+  }
+
+  /** A backend deletes any room (a DM too). */
+  async deleteForBackend({ roomId }: RoomRef): Promise<void> {
+    if ((await this.db.room.count({ where: { id: roomId } })) === 0) throw new AppError("not_found", "no such room");
+    await this.deleteRoom(roomId);
+  }
+
+  private async deleteRoom(roomId: string): Promise<void> {
+    const members = await this.db.membership.findMany({ where: { roomId }, select: { userId: true } });
+    // Files first (their bytes live outside the row the room's deletion cascades to).
+    await this.files.discardRoom(roomId);
+    // Messages, memberships, reactions, threads, bans and lines go with the room (foreign keys cascade).
+    const { count } = await this.db.room.deleteMany({ where: { id: roomId } });
+    if (count === 0) return; // deleted meanwhile: that deletion announced it
+    for (const { userId } of members) {
+      this.delivery.removeUserFromRoom(userId, roomId);
+      this.delivery.toUser(userId, "room:left", [{ roomId, reason: "deleted" }]);
+    }
   }
 
   /** The user's tabs stop hearing the room and are told; the members who stay are told too, and get the line. */

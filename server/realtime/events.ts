@@ -134,6 +134,11 @@ export const clientEvents = {
     ackRequired: true,
     run: async ({ core, user }, input) => ({ room: await core.rooms.openDm(user, input) }),
   }),
+  "room:delete": event({
+    schema: roomIdInput,
+    ackRequired: true,
+    run: async ({ core, user }, input) => (await core.rooms.delete(user, input), {}),
+  }),
   "dm:hide": event({
     schema: roomIdInput,
     ackRequired: true,
