@@ -124,6 +124,8 @@ export { alsoNeedsThread, bodyOrFiles, caption, threadTarget, withFiles };
 const messageRef = { roomId: id, messageId };
 export const messageEditInput = z.strictObject({ ...messageRef, body: messageBody() });
 export const messageDeleteInput = z.strictObject(messageRef);
+/** `message:pin` / `message:unpin`: a message of the room's timeline. */
+export const messagePinInput = z.strictObject(messageRef);
 /** `reaction:add` / `reaction:remove`: one emoji on one message. */
 export const reactionInput = z.strictObject({ ...messageRef, emoji: emoji() });
 /** A thread's replies, oldest first, paged back with `before`. */
@@ -197,6 +199,7 @@ export type MessageSearchInput = z.input<typeof messageSearchInput>;
 export type MessageEditInput = z.input<typeof messageEditInput>;
 export type MessageDeleteInput = z.input<typeof messageDeleteInput>;
 export type ReactionInput = z.input<typeof reactionInput>;
+export type MessagePinInput = z.input<typeof messagePinInput>;
 export type TypingInput = z.input<typeof typingInput>;
 export type RoomInviteInput = z.input<typeof roomInviteInput>;
 export type UserSearchInput = z.input<typeof userSearchInput>;
@@ -229,6 +232,7 @@ export type MessageSearch = z.output<typeof messageSearchInput>;
 export type MessageEdit = z.output<typeof messageEditInput>;
 export type MessageDelete = z.output<typeof messageDeleteInput>;
 export type ReactionChange = z.output<typeof reactionInput>;
+export type MessagePin = z.output<typeof messagePinInput>;
 export type Typing = z.output<typeof typingInput>;
 export type RoomInvite = z.output<typeof roomInviteInput>;
 export type UserSearch = z.output<typeof userSearchInput>;

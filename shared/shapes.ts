@@ -59,6 +59,12 @@ export const attachmentShape = z.object({
     .describe("an image the server could read (JPEG, PNG, GIF, WebP, AVIF): its upright size; a thumbnail is at …/files/{id}/thumbnail"),
 });
 
+/** Who pinned a message, and when. */
+export const pinShape = z.object({
+  by: z.object({ id: z.string(), displayName: z.string() }).optional().describe("who pinned it (absent once that account is gone)"),
+  at: z.string().describe("ISO-8601"),
+});
+
 export const messageShape = z.object({
   id: z.string().describe("decimal integer, ascending in sending order"),
   roomId: z.string(),
@@ -88,6 +94,7 @@ export const messageShape = z.object({
     .optional()
     .describe("in history: the message's reactions, oldest emoji first (absent when none; a new message has none)"),
   attachments: z.array(attachmentShape).optional().describe("files sent with the message, in the order given (absent when none; gone once it is deleted)"),
+  pinned: pinShape.optional().describe("in history and `room:pins`: who pinned the message to the room, and when (absent when not pinned)"),
 });
 
 export const roomBanShape = z.object({

@@ -32,11 +32,13 @@ import {
 } from "../../shared/gateway";
 import { memberRole, messageId, roomSettings } from "../../shared/schemas";
 import { emoji } from "../../shared/text";
+import { MAX_PINS_PER_ROOM } from "../../shared/limits";
 import { messageShape, roomEventShape, roomShape, searchHitShape } from "../../shared/shapes";
 import type { Channels } from "./channels";
 import type { Connections, Selector } from "./connections";
 import { AppError, parseInput } from "./errors";
 import type { Messages } from "./messages";
+import type { Pins } from "./pins";
 import { pageOf } from "./paging";
 import type { Reactions } from "./reactions";
 import type { Rooms } from "./rooms";
@@ -48,6 +50,7 @@ export interface GatewayDeps {
   rooms: Rooms;
   messages: Messages;
   reactions: Reactions;
+  pins: Pins;
   search: MessageSearcher;
   channels: Channels;
 }
@@ -348,6 +351,24 @@ export const operations = {
     output: null,
     run: async ({ messages, reactions }, input) => reactions.take(await reactor(messages, input), input),
   }),
+  pinMessage: operation({
+    tag: "Rooms", http: { method: "put", path: "/rooms/{roomId}/messages/{messageId}/pin" }, query: reactorQuery,
+    summary: `Pin a message of the room's timeline as a user, a bot or the system (at most ${MAX_PINS_PER_ROOM} per room); again changes nothing (the room gets \`message:pinned\`)`,
+    output: null,
+    run: async ({ messages, pins }, input) => pins.put(await actingAs(messages, input), input),
+  }),
+  unpinMessage: operation({
+    tag: "Rooms", http: { method: "delete", path: "/rooms/{roomId}/messages/{messageId}/pin" }, query: reactorQuery,
+    summary: "Unpin it, as a user, a bot or the system (the room gets `message:unpinned`; one not pinned changes nothing)",
+    output: null,
+    run: async ({ messages, pins }, input) => pins.take(await actingAs(messages, input), input),
+  }),
+  listPins: operation({
+    tag: "Rooms", http: { method: "get", path: "/rooms/{roomId}/pins" }, query: none,
+    summary: "List a room's pinned messages, newest pin first (each with `pinned`: who and when)",
+    output: z.object({ pins: z.array(messageShape) }),
+    run: ({ pins }, { roomId }) => pins.listOf(roomId),
+  }),
   searchMessages: operation({
     tag: "Users", http: { method: "get", path: "/users/{userId}/messages/search" }, query: searchQuery,
     summary: "Search the messages a user may read (their rooms and DMs, and public rooms), newest first, as `message:search` does for them",
@@ -367,9 +388,14 @@ export const operations = {
 };
 
 /** The user a backend reacts as. */
-async function reactor(messages: Messages, { userId, bot }: { userId?: string; bot?: string }): Promise<string> {
+async function reactor(messages: Messages, input: { userId?: string; bot?: string }): Promise<string> {
+  return (await actingAs(messages, input)).id;
+}
+
+/** Who a backend acts as: a user, a bot (`bot:<id>`), or the system. */
+async function actingAs(messages: Messages, { userId, bot }: { userId?: string; bot?: string }): Promise<{ id: string; displayName: string }> {
   if (userId && bot) throw new AppError("invalid_payload", "give userId or bot, not both");
-  return (await messages.backendAuthor({ userId, bot: bot ? { id: bot } : undefined })).id;
+  return messages.backendAuthor({ userId, bot: bot ? { id: bot } : undefined });
 }
 
 export type Operations = typeof operations;

@@ -15,6 +15,7 @@ import { createGateway, type Gateway } from "./gateway";
 import { MessageWriter } from "./message-writer";
 import { Hooks, type NamedHooks } from "./hooks";
 import { Messages } from "./messages";
+import { Pins } from "./pins";
 import { Presence, type PresenceStore } from "./presence";
 import { Reactions } from "./reactions";
 import { RoomEvents } from "./room-events";
@@ -28,6 +29,7 @@ export interface Core {
   messages: Messages;
   attachments: Attachments;
   reactions: Reactions;
+  pins: Pins;
   threads: Threads;
   search: MessageSearcher;
   presence: Presence;
@@ -60,10 +62,11 @@ export function createCore(deps: {
   const reactions = new Reactions(db, delivery, rooms, hooks);
   const threads = new Threads(db, delivery, rooms);
   const attachments = new Attachments(db, deps.files.store, new Thumbnailer(), rooms, deps.files.limits);
-  const messages = new Messages(db, new MessageWriter(db), rooms, roomEvents, delivery, reactions, threads, hooks, attachments);
+  const pins = new Pins(db, delivery, rooms, attachments);
+  const messages = new Messages(db, new MessageWriter(db), rooms, roomEvents, delivery, reactions, threads, hooks, attachments, pins);
   const presence = new Presence(presenceStore, delivery, (userId) => rooms.idsOf(userId));
   const channels = new Channels(db, deps.connections, deps.channels ?? {});
   const search = new MessageSearcher(db);
-  const gateway = createGateway({ connections: deps.connections, rooms, messages, reactions, search, channels });
-  return { accounts, rooms, messages, attachments, reactions, threads, search, presence, gateway, channels };
+  const gateway = createGateway({ connections: deps.connections, rooms, messages, reactions, pins, search, channels });
+  return { accounts, rooms, messages, attachments, reactions, pins, threads, search, presence, gateway, channels };
 }

@@ -477,6 +477,11 @@ export class Rooms {
     }
   }
 
+  /** Throws unless the actor may write in the room (pin, unpin): a member. */
+  async assertCanWrite(actor: User, roomId: string): Promise<void> {
+    await this.roleOf(actor, roomId);
+  }
+
   /** Throws unless the actor is a member (needed to send or show typing). */
   async assertMember(actor: User, roomId: string): Promise<void> {
     await this.roleOf(actor, roomId);

@@ -12,6 +12,7 @@ import {
   messageAroundInput,
   messageHistoryInput,
   messageNewerInput,
+  messagePinInput,
   messageSearchInput,
   messageThreadInput,
   threadListInput,
@@ -196,6 +197,21 @@ export const clientEvents = {
     schema: reactionInput,
     ackRequired: true,
     run: async ({ core, user }, input) => (await core.reactions.remove(user, input), {}),
+  }),
+  "message:pin": event({
+    schema: messagePinInput,
+    ackRequired: true,
+    run: async ({ core, user }, input) => (await core.pins.pin(user, input), {}),
+  }),
+  "message:unpin": event({
+    schema: messagePinInput,
+    ackRequired: true,
+    run: async ({ core, user }, input) => (await core.pins.unpin(user, input), {}),
+  }),
+  "room:pins": event({
+    schema: roomIdInput,
+    ackRequired: true,
+    run: ({ core, user }, input) => core.pins.list(user, input),
   }),
   typing: event({
     schema: typingInput,

@@ -1,0 +1,23 @@
+-- CreateTable
+CREATE TABLE "PinnedMessage" (
+    "messageId" BIGINT NOT NULL,
+    "roomId" TEXT NOT NULL,
+    "byId" TEXT,
+    "createdAt" TIMESTAMPTZ(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+
+    CONSTRAINT "PinnedMessage_pkey" PRIMARY KEY ("messageId")
+);
+
+-- CreateIndex
+CREATE INDEX "PinnedMessage_roomId_createdAt_idx" ON "PinnedMessage"("roomId", "createdAt");
+
+-- AddForeignKey
+ALTER TABLE "PinnedMessage" ADD CONSTRAINT "PinnedMessage_messageId_fkey" FOREIGN KEY ("messageId") REFERENCES "Message"("id") ON DELETE CASCADE ON UPDATE CASCADE;
+
+-- AddForeignKey
+ALTER TABLE "PinnedMessage" ADD CONSTRAINT "PinnedMessage_roomId_fkey" FOREIGN KEY ("roomId") REFERENCES "Room"("id") ON DELETE CASCADE ON UPDATE CASCADE;
+
+-- AddForeignKey
+ALTER TABLE "PinnedMessage" ADD CONSTRAINT "PinnedMessage_byId_fkey" FOREIGN KEY ("byId") REFERENCES "User"("id") ON DELETE SET NULL ON UPDATE CASCADE;
+
+
