@@ -30,6 +30,7 @@ import type {
   RoomIdInput,
   RoomMemberInput,
   RoomRemoveInput,
+  RoomMuteInput,
   RoomRoleInput,
   RoomUpdateInput,
   RoomInviteInput,
@@ -109,6 +110,8 @@ export interface ClientToServerEvents {
   "room:update": (payload: RoomUpdateInput, ack: AckFn<{ room: Room }>) => void;
   /** The owner or an admin removes someone from a group room (an admin: members only); their tabs get `room:left`. */
   "room:remove": (payload: RoomRemoveInput, ack: AckFn) => void;
+  /** The owner or an admin mutes a member of a group room (read-only there), or lets them write again (an admin: members only; never the owner); the members get `member:muted`. */
+  "room:mute": (payload: RoomMuteInput, ack: AckFn) => void;
   /** The owner or an admin lifts a ban. */
   "room:unban": (payload: RoomMemberInput, ack: AckFn) => void;
   /** Who is banned from a group room, the latest first (for its owner and admins). */
@@ -193,6 +196,8 @@ export interface ServerToClientEvents {
   "room:updated": (room: Room) => void;
   /** To the room's members when one of them became an admin, or a member again. */
   "member:role": (payload: { roomId: string; userId: string; role: Member["role"] }) => void;
+  /** To the room's members when one of them was muted (read-only there) or may write again; `by`: who did it (absent for a backend). */
+  "member:muted": (payload: { roomId: string; userId: string; muted: boolean; by?: { id: string; displayName: string } }) => void;
   /** Sent to every tab of a user who hid a DM (`dm:hide`): drop it from the list; its messages still come, and bring it back. */
   "room:hidden": (payload: { roomId: string }) => void;
   /** Sent to every tab of a user who left (or was removed from) a room. */

@@ -69,6 +69,9 @@ export const roomUpdateInput = roomSettings.safeExtend({ roomId: id });
 export const roomMemberInput = z.strictObject({ roomId: id, userId: id });
 /** Someone removed from a room by its owner or an admin, and with `ban` kept out of it. */
 export const roomRemoveInput = roomMemberInput.extend({ ban: z.boolean().optional().describe("also ban them: no joining or invitation until unbanned") });
+/** Whether a member may only read a group room (muted) or write again; its owner and admins decide (a backend too). */
+export const muteState = z.strictObject({ muted: z.boolean().describe("true mutes them (read-only in this room), false lets them write again") });
+export const roomMuteInput = muteState.extend({ roomId: id, userId: id });
 /** A member made an admin of a group room, or a member again (its owner may; a backend too). */
 export const memberRole = z.strictObject({ role: z.enum(["admin", "member"]) });
 export const roomRoleInput = memberRole.extend({ roomId: id, userId: id });
@@ -183,6 +186,7 @@ export type RoomUpdateInput = z.input<typeof roomUpdateInput>;
 export type RoomRoleInput = z.input<typeof roomRoleInput>;
 export type RoomMemberInput = z.input<typeof roomMemberInput>;
 export type RoomRemoveInput = z.input<typeof roomRemoveInput>;
+export type RoomMuteInput = z.input<typeof roomMuteInput>;
 export type RoomListInput = z.input<typeof roomListInput>;
 export type RoomMembersInput = z.input<typeof roomMembersInput>;
 export type RoomReadInput = z.input<typeof roomReadInput>;
@@ -216,6 +220,7 @@ export type RoomUpdate = z.output<typeof roomUpdateInput>;
 export type RoomRoleChange = z.output<typeof roomRoleInput>;
 export type RoomMemberRef = z.output<typeof roomMemberInput>;
 export type RoomRemoval = z.output<typeof roomRemoveInput>;
+export type RoomMuteChange = z.output<typeof roomMuteInput>;
 export type RoomListPage = z.output<typeof roomListInput>;
 export type RoomMembersPage = z.output<typeof roomMembersInput>;
 export type RoomRead = z.output<typeof roomReadInput>;

@@ -28,6 +28,7 @@ export const roomSummaryShape = roomShape.extend({
   notifications: notifyLevel.describe("what the member is notified of here: every message, mentions only, or nothing"),
   lastReadMessageId: z.string().nullable(),
   peer: userShape.optional().describe("for DMs: the other participant (yourself for a DM with yourself)"),
+  muted: z.literal(true).optional().describe("the member is muted here: they read, but cannot send, reply, react or pin (absent when not)"),
 });
 
 export const publicRoomShape = roomShape.extend({
@@ -40,6 +41,7 @@ export const memberShape = z.object({
   role: z.enum(["owner", "admin", "member"]).describe("the owner and admins change the room and delete any message in it"),
   online: z.boolean(),
   lastReadMessageId: z.string().nullable().describe("the member's read marker: they have read up to this message (read receipts)"),
+  muted: z.literal(true).optional().describe("the owner or an admin muted them: they read, but cannot send, reply, react or pin here (absent when not)"),
 });
 
 export const reactionShape = z.object({

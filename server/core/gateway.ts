@@ -30,7 +30,7 @@ import {
   reactorQuery,
   searchQuery,
 } from "../../shared/gateway";
-import { memberRole, messageId, roomSettings } from "../../shared/schemas";
+import { memberRole, messageId, muteState, roomSettings } from "../../shared/schemas";
 import { emoji } from "../../shared/text";
 import { MAX_PINS_PER_ROOM } from "../../shared/limits";
 import { messageShape, roomEventShape, roomShape, searchHitShape } from "../../shared/shapes";
@@ -316,6 +316,12 @@ export const operations = {
     summary: "Make a member an admin of a group room, or a member again (the owner's role does not change); the members get `member:role`",
     output: null,
     run: ({ rooms }, input) => rooms.setRoleForBackend(input),
+  }),
+  setMemberMuted: operation({
+    tag: "Rooms", http: { method: "put", path: "/rooms/{roomId}/members/{userId}/muted" }, query: none, body: muteState,
+    summary: "Mute a member of a group room (they read, but cannot send, reply, react or pin there; never the owner), or let them write again; the members get `member:muted`",
+    output: null,
+    run: ({ rooms }, input) => rooms.muteForBackend(input),
   }),
   removeMember: operation({
     tag: "Rooms", http: { method: "delete", path: "/rooms/{roomId}/members/{userId}" }, query: none,

@@ -100,7 +100,7 @@ export class Messages {
    * nothing.
    */
   async edit(actor: User, { roomId, messageId, body }: MessageEdit): Promise<Message> {
-    await this.rooms.assertMember(actor, roomId);
+    await this.rooms.assertCanWrite(actor, roomId);
     const current = await this.live(roomId, messageId);
     if (current.authorId !== actor.id) throw new AppError("forbidden", "only its author can edit a message");
     return this.change(current, await this.hooks.beforeMessage({ author: actor, roomId, body }));
@@ -369,9 +369,9 @@ export class Messages {
     );
   }
 
-  /** Tells the room's other connections that the actor is (or stopped) typing. */
+  /** Tells the room's other connections that the actor is (or stopped) typing (not a muted member: they cannot send). */
   async typing(actor: User, { roomId, typing }: Typing, connectionId?: string): Promise<void> {
-    await this.rooms.assertMember(actor, roomId);
+    await this.rooms.assertCanWrite(actor, roomId);
     this.delivery.toRoom(roomId, "typing", [{ roomId, userId: actor.id, typing }], connectionId);
   }
 }

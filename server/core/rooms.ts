@@ -12,6 +12,7 @@ import type {
   RoomNotifications,
   RoomRead,
   RoomMemberRef,
+  RoomMuteChange,
   RoomRef,
   RoomRemoval,
   RoomRoleChange,
@@ -178,6 +179,48 @@ export class Rooms {
     };
   }
 
+  /**
+   * The owner or an admin mutes a member of a group room — they still read
+   * it, but cannot send, reply, react, edit or pin there — or lets them
+   * write again. As for removal: the owner may mute anyone else, an admin
+   * only members. The mute outlasts leaving and joining again. Every member
+   * is told (`member:muted`); the same state again changes nothing.
+   */
+  async mute(actor: User, { roomId, userId, muted }: RoomMuteChange): Promise<void> {
+    const role = await this.moderatorOf(actor, roomId);
+    if (userId === actor.id) throw new AppError("forbidden", "you cannot mute yourself");
+    const target = await this.db.membership.findUnique({ where: { roomId_userId: { roomId, userId } }, select: { role: true } });
+    if (target?.role === "owner" || (target?.role === "admin" && role !== "owner")) {
+      throw new AppError("forbidden", "only the owner can mute an admin, and nobody the owner");
+    }
+    await this.changeMute(roomId, userId, muted, target !== null, actor);
+  }
+
+  /** A backend mutes a member of a group room (never its owner), or lets them write again. */
+  async muteForBackend({ roomId, userId, muted }: RoomMuteChange): Promise<void> {
+    const room = await this.db.room.findUnique({ where: { id: roomId }, select: { kind: true, memberships: { where: { userId }, select: { role: true } } } });
+    if (!room) throw new AppError("not_found", "no such room");
+    if (room.kind === "dm") throw new AppError("forbidden", "nobody is muted in a direct message");
+    const target = room.memberships[0];
+    if (target?.role === "owner") throw new AppError("forbidden", "the owner cannot be muted");
+    await this.changeMute(roomId, userId, muted, target !== undefined, null);
+  }
+
+  /** Mutes (only a member) or unmutes (also someone who left since) and tells the room when that changed something. */
+  private async changeMute(roomId: string, userId: string, muted: boolean, isMember: boolean, by: User | null): Promise<void> {
+    let changed: boolean;
+    if (muted) {
+      if (!isMember) throw new AppError("not_found", "no such member in this room");
+      changed = (await this.db.roomMute.createMany({ data: [{ roomId, userId, byId: by?.id ?? null }], skipDuplicates: true })).count > 0;
+    } else {
+      changed = (await this.db.roomMute.deleteMany({ where: { roomId, userId } })).count > 0;
+      if (!changed && !isMember) throw new AppError("not_found", "no such member in this room");
+    }
+    if (changed) {
+      this.delivery.toRoom(roomId, "member:muted", [{ roomId, userId, muted, ...(by ? { by: { id: by.id, displayName: by.displayName } } : {}) }]);
+    }
+  }
+
   /** The actor's role in a group room where they moderate (owner or admin); `forbidden` otherwise. */
   private async moderatorOf(actor: User, roomId: string): Promise<"owner" | "admin"> {
     const role = await this.roleOf(actor, roomId);
@@ -237,14 +280,15 @@ export class Rooms {
     const [afterTime, afterId] = after ? decodeCursor(after, 2) : [];
     const from = afterTime === undefined ? null : cursorTime(afterTime);
     const rows = await this.db.$queryRaw<
-      Array<RoomRow & { lastReadMessageId: bigint | null; unread: number; mentions: number; notify: NotifyLevel; peerId: string | null }>
+      Array<RoomRow & { lastReadMessageId: bigint | null; unread: number; mentions: number; notify: NotifyLevel; peerId: string | null; muted: boolean }>
     >`
       SELECT r.id, r.name, r.kind::text AS kind, r.visibility::text AS visibility, r.topic, r."createdAt",
              m."lastReadMessageId", m.notify::text AS notify,
              c.unread, c.mentions,
              CASE WHEN r.kind = 'dm' THEN COALESCE(
                (SELECT o."userId" FROM "Membership" o WHERE o."roomId" = r.id AND o."userId" <> ${actor.id} LIMIT 1),
-               ${actor.id}) END AS "peerId"
+               ${actor.id}) END AS "peerId",
+             EXISTS (SELECT 1 FROM "RoomMute" x WHERE x."roomId" = r.id AND x."userId" = ${actor.id}) AS muted
       FROM "Membership" m JOIN "Room" r ON r.id = m."roomId"
       -- One walk over the messages after the read marker (up to UNREAD_CAP) counts both:
       -- unread (the room's timeline: no thread-only replies) and the mentions of the member.
@@ -279,6 +323,7 @@ export class Rooms {
       };
       const peer = r.peerId ? peers.get(r.peerId) : undefined;
       if (peer) summary.peer = peer;
+      if (r.muted) summary.muted = true;
       return summary;
     });
     const last = rooms.at(-1);
@@ -318,12 +363,18 @@ export class Rooms {
       take: limit + 1,
     });
     const page = rows.slice(0, limit);
-    const online = await this.presence.online(page.map((r) => r.userId));
-    const members = page.map((r) => ({
+    const ids = page.map((r) => r.userId);
+    const [online, mutes] = await Promise.all([
+      this.presence.online(ids),
+      this.db.roomMute.findMany({ where: { roomId, userId: { in: ids } }, select: { userId: true } }),
+    ]);
+    const muted = new Set(mutes.map((m) => m.userId));
+    const members: Member[] = page.map((r) => ({
       user: toUser(r.user),
       role: r.role,
       online: online.has(r.userId),
       lastReadMessageId: r.lastReadMessageId?.toString() ?? null,
+      ...(muted.has(r.userId) ? { muted: true as const } : {}),
     }));
     const last = page.at(-1);
     return rows.length > limit && last
@@ -467,19 +518,41 @@ export class Rooms {
 
   /** Throws unless the actor may read the room: members always, anyone for public groups. */
   async assertReadable(actor: User, roomId: string): Promise<void> {
+    await this.readable(actor, roomId);
+  }
+
+  /** Throws unless the actor may react in the room: read it (a public room's, even before joining) and not be muted there. */
+  async assertCanReact(actor: User, roomId: string): Promise<void> {
+    if ((await this.readable(actor, roomId)).muted) throw mutedError();
+  }
+
+  /** Whether the actor may read the room (throws otherwise), and whether they are muted there: one query. */
+  private async readable(actor: User, roomId: string): Promise<{ muted: boolean }> {
     const row = await this.db.room.findUnique({
       where: { id: roomId },
-      select: { visibility: true, memberships: { where: { userId: actor.id }, select: { userId: true } } },
+      select: {
+        visibility: true,
+        memberships: { where: { userId: actor.id }, select: { userId: true } },
+        mutes: { where: { userId: actor.id }, select: { userId: true } },
+      },
     });
     if (!row) throw new AppError("not_found", "no such room");
     if (row.visibility === "private" && row.memberships.length === 0) {
       throw new AppError("forbidden", "this room is private");
     }
+    return { muted: row.mutes.length > 0 };
   }
 
-  /** Throws unless the actor may write in the room (pin, unpin): a member. */
+  /**
+   * Throws unless the actor may write in the room (edit, pin, show typing):
+   * a member who is not muted there. One query when they may.
+   */
   async assertCanWrite(actor: User, roomId: string): Promise<void> {
-    await this.roleOf(actor, roomId);
+    const [row] = await this.db.$queryRaw<Array<{ muted: boolean }>>`
+      SELECT EXISTS (SELECT 1 FROM "RoomMute" x WHERE x."roomId" = ${roomId} AND x."userId" = ${actor.id}) AS muted
+      FROM "Membership" m WHERE m."roomId" = ${roomId} AND m."userId" = ${actor.id}`;
+    if (!row) await this.roleOf(actor, roomId); // says why: no such room, or not a member
+    else if (row.muted) throw mutedError();
   }
 
   /** Throws unless the actor is a member (needed to send or show typing). */
@@ -525,6 +598,11 @@ export class Rooms {
     this.delivery.addUserToRoom(userId, room.id);
     this.delivery.toUser(userId, "room:joined", [room]);
   }
+}
+
+/** What a muted member hears when they try to write. */
+export function mutedError(): AppError {
+  return new AppError("forbidden", "you are muted in this room");
 }
 
 /**

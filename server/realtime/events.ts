@@ -30,6 +30,7 @@ import {
   roomReadInput,
   roomMemberInput,
   roomRemoveInput,
+  roomMuteInput,
   roomRoleInput,
   roomUpdateInput,
   typingInput,
@@ -102,6 +103,11 @@ export const clientEvents = {
     schema: roomRemoveInput,
     ackRequired: true,
     run: async ({ core, user }, input) => (await core.rooms.remove(user, input), {}),
+  }),
+  "room:mute": event({
+    schema: roomMuteInput,
+    ackRequired: true,
+    run: async ({ core, user }, input) => (await core.rooms.mute(user, input), {}),
   }),
   "room:unban": event({
     schema: roomMemberInput,
