@@ -114,9 +114,12 @@ export const followedThreadShape = z.object({
 export const roomEventShape = z.object({
   id: z.string().describe("decimal integer, ascending in order of happening"),
   roomId: z.string(),
-  kind: z.enum(["created", "joined", "left", "removed"]).describe("created the room, joined it (or was added), left it, was removed"),
+  kind: z
+    .enum(["created", "joined", "left", "removed", "renamed", "topic"])
+    .describe("`user` created the room, joined it (or was added), left it, was removed, renamed the room (to `value`), set its topic (to `value`)"),
   user: z.object({ id: z.string(), displayName: z.string() }),
   by: z.object({ id: z.string(), displayName: z.string() }).optional().describe("who added or removed the user, when a person did (not themselves, not a backend)"),
+  value: z.string().optional().describe('renamed: the new name; topic: the new topic ("" when cleared); absent for the other kinds'),
   at: z.string().describe("ISO-8601"),
 });
 

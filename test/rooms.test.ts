@@ -360,6 +360,83 @@ describe.each(await backends())("rooms, DMs and presence (%s)", (backend) => {
     await expect(server.core.gateway.setMemberMuted({ roomId: room.id, userId: "nobody", muted: true })).rejects.toMatchObject({ code: "not_found" });
   });
 
+  it("leaves a timeline line for each rename and topic: live, in history, naming who did it (a backend: the system or its moderator)", async () => {
+    const ada = await user("Ada");
+    const bob = await user();
+    const { room } = await call<{ room: Room }>(ada.socket, "room:create", { name: "general", memberIds: [bob.user.id] });
+    const lines = collect(bob.socket, "room:event");
+    await call(ada.socket, "room:update", { roomId: room.id, name: "ops" });
+    await call(ada.socket, "room:update", { roomId: room.id, name: "ops", topic: "on call: Ada" }); // the name again: only the topic's line
+    await call(ada.socket, "room:update", { roomId: room.id, name: "ops", topic: "on call: Ada" }); // nothing changed: no line
+    await call(ada.socket, "room:update", { roomId: room.id, topic: "" });
+    await server.core.gateway.updateRoom({ roomId: room.id, name: "ops-2" });
+    await server.core.gateway.updateRoom({ roomId: room.id, name: "ops-3", topic: "both", by: ada.user.id });
+    await expect(server.core.gateway.updateRoom({ roomId: room.id, name: "mine", by: bob.user.id })).rejects.toMatchObject({ code: "forbidden" });
+    await expect(server.core.gateway.updateRoom({ roomId: room.id, name: "mine", by: "nobody" })).rejects.toMatchObject({ code: "not_found" });
+    await settle(bob.socket);
+    const said = (events: RoomEvent[]) => events.filter((e) => e.kind === "renamed" || e.kind === "topic").map((e) => [e.kind, e.user.displayName, e.value]);
+    const expected = [
+      ["renamed", "Ada", "ops"],
+      ["topic", "Ada", "on call: Ada"],
+      ["topic", "Ada", ""],
+      ["renamed", "System", "ops-2"],
+      ["renamed", "Ada", "ops-3"],
+      ["topic", "Ada", "both"],
+    ];
+    expect(said(lines)).toEqual(expected);
+    const { events } = await call<{ events: RoomEvent[] }>(bob.socket, "message:history", { roomId: room.id });
+    expect(said(events)).toEqual(expected);
+    expect(events.find((e) => e.kind === "renamed")).toEqual({
+      id: expect.any(String), roomId: room.id, kind: "renamed", user: { id: ada.user.id, displayName: "Ada" }, value: "ops", at: expect.any(String),
+    });
+    // Membership lines carry no value.
+    expect(events.find((e) => e.kind === "created")).not.toHaveProperty("value");
+  });
+
+  it("lets backends ban, unban, list bans, remove and mute — as the backend, or as a moderator whose rights are checked", async () => {
+    const [ada, bob, cy, dee] = [await user("Ada"), await user("Bob"), await user(), await user()];
+    const { room } = await call<{ room: Room }>(ada.socket, "room:create", { name: "moderated", memberIds: [bob.user.id, cy.user.id, dee.user.id] });
+    await call(ada.socket, "room:role", { roomId: room.id, userId: bob.user.id, role: "admin" });
+    const gw = server.core.gateway;
+
+    // The backend bans a member (removed; the line names nobody) and someone who never joined.
+    const gone = next(cy.socket, "room:left");
+    const line = next(ada.socket, "room:event", (e) => e.kind === "removed");
+    await gw.banUser({ roomId: room.id, userId: cy.user.id });
+    expect(await gone).toEqual({ roomId: room.id });
+    expect(await line).not.toHaveProperty("by");
+    const eve = await user();
+    await gw.banUser({ roomId: room.id, userId: eve.user.id });
+    expect(await request(eve.socket, "room:join", { roomId: room.id })).toMatchObject({ ok: false, error: { code: "forbidden" } });
+    await gw.banUser({ roomId: room.id, userId: eve.user.id }); // again: still banned, no error
+    expect((await gw.listBans({ roomId: room.id })).bans.map((b) => b.user.id).sort()).toEqual([cy.user.id, eve.user.id].sort());
+    await expect(gw.banUser({ roomId: room.id, userId: ada.user.id })).rejects.toMatchObject({ code: "forbidden" }); // never the owner
+    await expect(gw.banUser({ roomId: room.id, userId: "nobody" })).rejects.toMatchObject({ code: "not_found" });
+    await expect(gw.banUser({ roomId: "nowhere", userId: eve.user.id })).rejects.toMatchObject({ code: "not_found" });
+    await expect(gw.listBans({ roomId: "nowhere" })).rejects.toMatchObject({ code: "not_found" });
+    await gw.unbanUser({ roomId: room.id, userId: eve.user.id });
+    await expect(gw.unbanUser({ roomId: room.id, userId: eve.user.id })).rejects.toMatchObject({ code: "not_found" });
+    await call(eve.socket, "room:join", { roomId: room.id });
+
+    // As a moderator: Bob (an admin) bans and removes members, and the timeline names him; not the owner, and a member may not.
+    const byBob = next(ada.socket, "room:event", (e) => e.kind === "removed");
+    await gw.banUser({ roomId: room.id, userId: eve.user.id, by: bob.user.id });
+    expect(await byBob).toMatchObject({ user: { id: eve.user.id }, by: { id: bob.user.id, displayName: "Bob" } });
+    expect((await gw.listBans({ roomId: room.id })).bans.find((b) => b.user.id === eve.user.id)?.by).toEqual({ id: bob.user.id, displayName: "Bob" });
+    await expect(gw.removeMember({ roomId: room.id, userId: ada.user.id, by: bob.user.id })).rejects.toMatchObject({ code: "forbidden" });
+    await expect(gw.removeMember({ roomId: room.id, userId: bob.user.id, by: dee.user.id })).rejects.toMatchObject({ code: "forbidden" });
+    await expect(gw.unbanUser({ roomId: room.id, userId: eve.user.id, by: dee.user.id })).rejects.toMatchObject({ code: "forbidden" });
+    await expect(gw.setMemberMuted({ roomId: room.id, userId: bob.user.id, muted: true, by: dee.user.id })).rejects.toMatchObject({ code: "forbidden" });
+    const muted = next(dee.socket, "member:muted");
+    await gw.setMemberMuted({ roomId: room.id, userId: dee.user.id, muted: true, by: bob.user.id });
+    expect(await muted).toEqual({ roomId: room.id, userId: dee.user.id, muted: true, by: { id: bob.user.id, displayName: "Bob" } });
+    await gw.removeMember({ roomId: room.id, userId: dee.user.id, by: ada.user.id });
+    const { members } = await call<{ members: Member[] }>(ada.socket, "room:members", { roomId: room.id });
+    expect(members.map((m) => m.user.id).sort()).toEqual([ada.user.id, bob.user.id].sort());
+    const { room: dm } = await call<{ room: Room }>(ada.socket, "dm:open", { userId: bob.user.id });
+    await expect(gw.banUser({ roomId: dm.id, userId: bob.user.id })).rejects.toMatchObject({ code: "forbidden" });
+  });
+
   it("hides a DM from one's list (every tab told) until a newer message arrives or it is opened again", async () => {
     const ada = await user();
     const bob = await user();

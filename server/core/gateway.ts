@@ -23,6 +23,7 @@ import {
   emitBody,
   historyQuery,
   id,
+  moderatorQuery,
   namespaceQuery,
   pageQuery,
   postMessageBody,
@@ -33,7 +34,7 @@ import {
 import { memberRole, messageId, muteState, roomSettings } from "../../shared/schemas";
 import { emoji } from "../../shared/text";
 import { MAX_PINS_PER_ROOM } from "../../shared/limits";
-import { messageShape, roomEventShape, roomShape, searchHitShape } from "../../shared/shapes";
+import { messageShape, roomBanShape, roomEventShape, roomShape, searchHitShape } from "../../shared/shapes";
 import type { Channels } from "./channels";
 import type { Connections, Selector } from "./connections";
 import { AppError, parseInput } from "./errors";
@@ -306,10 +307,12 @@ export const operations = {
     run: async ({ rooms }, { roomId, userIds }) => ({ added: await rooms.addMembersForBackend(roomId, userIds) }),
   }),
   updateRoom: operation({
-    tag: "Rooms", http: { method: "patch", path: "/rooms/{roomId}" }, query: none, body: roomSettings,
-    summary: "Rename a group room or set its topic (\"\" clears it); the members get `room:updated`",
+    tag: "Rooms", http: { method: "patch", path: "/rooms/{roomId}" }, query: moderatorQuery, body: roomSettings,
+    summary: "Rename a group room or set its topic (\"\" clears it); the members get `room:updated` and a timeline line (\"System renamed the room to #ops\", or the `by` member)",
     output: z.object({ room: roomShape }),
-    run: async ({ rooms }, input) => ({ room: await rooms.updateForBackend(input) }),
+    run: async ({ rooms, messages }, { by, ...input }) => ({
+      room: by ? await rooms.update(await rooms.userById(by, "by"), input) : await rooms.updateForBackend(input, (await messages.backendAuthor({})).id),
+    }),
   }),
   setMemberRole: operation({
     tag: "Rooms", http: { method: "put", path: "/rooms/{roomId}/members/{userId}/role" }, query: none, body: memberRole,
@@ -318,15 +321,33 @@ export const operations = {
     run: ({ rooms }, input) => rooms.setRoleForBackend(input),
   }),
   setMemberMuted: operation({
-    tag: "Rooms", http: { method: "put", path: "/rooms/{roomId}/members/{userId}/muted" }, query: none, body: muteState,
+    tag: "Rooms", http: { method: "put", path: "/rooms/{roomId}/members/{userId}/muted" }, query: moderatorQuery, body: muteState,
     summary: "Mute a member of a group room (they read, but cannot send, reply, react or pin there; never the owner), or let them write again; the members get `member:muted`",
     output: null,
-    run: ({ rooms }, input) => rooms.muteForBackend(input),
+    run: async ({ rooms }, { by, ...input }) => (by ? rooms.mute(await rooms.userById(by, "by"), input) : rooms.muteForBackend(input)),
   }),
   removeMember: operation({
-    tag: "Rooms", http: { method: "delete", path: "/rooms/{roomId}/members/{userId}" }, query: none,
-    summary: "Remove a member from a room (their tabs get `room:left`)", output: null,
-    run: ({ rooms }, { roomId, userId }) => rooms.removeMember(roomId, userId),
+    tag: "Rooms", http: { method: "delete", path: "/rooms/{roomId}/members/{userId}" }, query: moderatorQuery,
+    summary: "Remove a member from a room (their tabs get `room:left`; with `by`, as that moderator: the timeline says who)", output: null,
+    run: async ({ rooms }, { by, roomId, userId }) => (by ? rooms.remove(await rooms.userById(by, "by"), { roomId, userId }) : rooms.removeMember(roomId, userId)),
+  }),
+  banUser: operation({
+    tag: "Rooms", http: { method: "put", path: "/rooms/{roomId}/bans/{userId}" }, query: moderatorQuery,
+    summary: "Ban someone from a group room: removed if a member (their tabs get `room:left`), then no joining or invitation until unbanned; a ban may come before they ever joined",
+    output: null,
+    run: async ({ rooms }, { by, roomId, userId }) =>
+      by ? rooms.remove(await rooms.userById(by, "by"), { roomId, userId, ban: true }) : rooms.banForBackend({ roomId, userId }),
+  }),
+  unbanUser: operation({
+    tag: "Rooms", http: { method: "delete", path: "/rooms/{roomId}/bans/{userId}" }, query: moderatorQuery,
+    summary: "Lift a ban (404 if there is none)", output: null,
+    run: async ({ rooms }, { by, roomId, userId }) => (by ? rooms.unban(await rooms.userById(by, "by"), { roomId, userId }) : rooms.unbanForBackend({ roomId, userId })),
+  }),
+  listBans: operation({
+    tag: "Rooms", http: { method: "get", path: "/rooms/{roomId}/bans" }, query: none,
+    summary: "List who is banned from a room, the latest first (at most 500)",
+    output: z.object({ bans: z.array(roomBanShape) }),
+    run: ({ rooms }, input) => rooms.bansForBackend(input),
   }),
   postMessage: operation({
     tag: "Rooms", http: { method: "post", path: "/rooms/{roomId}/messages", status: 201 }, query: none, body: postMessageBody,

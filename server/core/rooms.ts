@@ -38,6 +38,13 @@ export class Rooms {
     private readonly events: RoomEvents,
   ) {}
 
+  /** A user a backend names (`field`: where it named them, for the error). */
+  async userById(id: string, field: string): Promise<User> {
+    const row = await this.db.user.findUnique({ where: { id } });
+    if (!row) throw new AppError("not_found", `${field}: no such user`);
+    return toUser(row);
+  }
+
   /** Ids of the rooms a user belongs to (subscribed on connect). */
   async idsOf(userId: string): Promise<string[]> {
     const rows = await this.db.membership.findMany({ where: { userId }, select: { roomId: true } });
@@ -168,6 +175,36 @@ export class Rooms {
   /** Who is banned from a group room, the latest first (at most 500): for its owner and admins. */
   async bans(actor: User, { roomId }: RoomRef): Promise<{ bans: RoomBanEntry[] }> {
     await this.moderatorOf(actor, roomId);
+    return this.banList(roomId);
+  }
+
+  /** A backend bans someone from a group room (removing them if a member: the line names nobody); a ban may come first. */
+  async banForBackend({ roomId, userId }: RoomMemberRef): Promise<void> {
+    const room = await this.db.room.findUnique({ where: { id: roomId }, select: { kind: true } });
+    if (!room) throw new AppError("not_found", "no such room");
+    if (room.kind === "dm") throw new AppError("forbidden", "nobody is banned from a direct message");
+    const owner = await this.db.membership.count({ where: { roomId, userId, role: "owner" } });
+    if (owner > 0) throw new AppError("forbidden", "the owner cannot be banned");
+    if ((await this.db.user.count({ where: { id: userId } })) === 0) throw new AppError("not_found", "no such user");
+    await this.db.roomBan.upsert({ where: { roomId_userId: { roomId, userId } }, create: { roomId, userId }, update: {} });
+    const event = await this.events.leave(roomId, userId, "removed");
+    if (event) this.announceLeave(userId, roomId, event);
+  }
+
+  /** A backend lifts a ban. */
+  async unbanForBackend({ roomId, userId }: RoomMemberRef): Promise<void> {
+    if ((await this.db.room.count({ where: { id: roomId } })) === 0) throw new AppError("not_found", "no such room");
+    const { count } = await this.db.roomBan.deleteMany({ where: { roomId, userId } });
+    if (count === 0) throw new AppError("not_found", "this user is not banned from this room");
+  }
+
+  /** Who is banned from a room, for a backend. */
+  async bansForBackend({ roomId }: RoomRef): Promise<{ bans: RoomBanEntry[] }> {
+    if ((await this.db.room.count({ where: { id: roomId } })) === 0) throw new AppError("not_found", "no such room");
+    return this.banList(roomId);
+  }
+
+  private async banList(roomId: string): Promise<{ bans: RoomBanEntry[] }> {
     const rows = await this.db.roomBan.findMany({
       where: { roomId },
       orderBy: [{ createdAt: "desc" }, { userId: "asc" }],
@@ -385,27 +422,29 @@ export class Rooms {
   /**
    * Renames a group room or sets its topic: its owner and admins may (a
    * DM has neither). Every member's tabs get the room as it is now
-   * (`room:updated`); the same name and topic again change nothing.
+   * (`room:updated`) and a timeline line for each change ("Ada renamed
+   * the room to #ops", "Ada set the topic: …"); the same name and topic
+   * again change nothing.
    */
   async update(actor: User, input: RoomUpdate): Promise<Room> {
     await this.moderatorOf(actor, input.roomId);
-    return this.change(input);
+    return this.change(input, actor.id);
   }
 
-  /** A backend renames a group room or sets its topic. */
-  async updateForBackend(input: RoomUpdate): Promise<Room> {
+  /** A backend renames a group room or sets its topic; the lines name `byId` (the system, a bot or a user it acts as). */
+  async updateForBackend(input: RoomUpdate, byId: string): Promise<Room> {
     if ((await this.db.room.count({ where: { id: input.roomId } })) === 0) throw new AppError("not_found", "no such room");
-    return this.change(input);
+    return this.change(input, byId);
   }
 
-  private async change({ roomId, name, topic }: RoomUpdate): Promise<Room> {
-    const { count } = await this.db.room.updateMany({
-      where: { id: roomId, kind: "group", OR: [...(name !== undefined ? [{ name: { not: name } }] : []), ...(topic !== undefined ? [{ topic: { not: topic } }] : [])] },
-      data: { ...(name !== undefined ? { name } : {}), ...(topic !== undefined ? { topic } : {}) },
-    });
+  private async change({ roomId, name, topic }: RoomUpdate, byId: string): Promise<Room> {
+    const events = await this.events.rename(roomId, name ?? null, topic ?? null, byId);
     const room = toRoom(await this.db.room.findUniqueOrThrow({ where: { id: roomId } }));
     if (room.kind === "dm") throw new AppError("forbidden", "a direct message has no name or topic to change");
-    if (count > 0) this.delivery.toRoom(roomId, "room:updated", [room]);
+    if (events.length > 0) {
+      this.delivery.toRoom(roomId, "room:updated", [room]);
+      for (const event of events) this.delivery.toRoom(roomId, "room:event", [event]);
+    }
     return room;
   }
 

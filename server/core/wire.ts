@@ -66,6 +66,7 @@ export interface RoomEventRow {
   userName: string;
   byId: string | null;
   byName: string | null;
+  value: string | null;
 }
 
 export function toRoomEvent(row: RoomEventRow): RoomEvent {
@@ -77,5 +78,6 @@ export function toRoomEvent(row: RoomEventRow): RoomEvent {
     at: row.createdAt.toISOString(),
   };
   if (row.byId !== null && row.byName !== null) event.by = { id: row.byId, displayName: row.byName };
+  if (row.value !== null) event.value = row.value;
   return event;
 }

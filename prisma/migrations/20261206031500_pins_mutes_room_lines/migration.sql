@@ -41,3 +41,18 @@ ALTER TABLE "RoomMute" ADD CONSTRAINT "RoomMute_userId_fkey" FOREIGN KEY ("userI
 ALTER TABLE "RoomMute" ADD CONSTRAINT "RoomMute_byId_fkey" FOREIGN KEY ("byId") REFERENCES "User"("id") ON DELETE SET NULL ON UPDATE CASCADE;
 
 
+-- AlterEnum
+-- This migration adds more than one value to an enum.
+-- With PostgreSQL versions 11 and earlier, this is not possible
+-- in a single migration. This can be worked around by creating
+-- multiple migrations, each migration adding only one value to
+-- the enum.
+
+
+ALTER TYPE "RoomEventKind" ADD VALUE 'renamed';
+ALTER TYPE "RoomEventKind" ADD VALUE 'topic';
+
+-- AlterTable
+ALTER TABLE "RoomEvent" ADD COLUMN     "value" TEXT;
+
+
