@@ -72,6 +72,12 @@ export const reactorQuery = z.strictObject({
   userId: id.optional().describe("react as this existing user"),
   bot: z.string().regex(/^[a-z0-9_-]{1,40}$/).optional().describe("react as this bot (`bot:<id>`; created on first use, named by its id until it posts)"),
 });
+/** Whom a backend acts for in a room's moderation (neither: the backend itself, which may do anything but change the owner). */
+export const moderatorQuery = z.strictObject({
+  by: id
+    .optional()
+    .describe("act as this member of the room (a moderator of your application): their rights are checked as for the client event (`room:update`, `room:remove`, `room:mute`…), and events and timeline lines name them"),
+});
 /** Who a backend uploads a file as (`userId` or `bot`, not both; neither: the system) — the message carrying it must post as the same. */
 export const uploaderQuery = z
   .strictObject({

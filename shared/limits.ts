@@ -15,3 +15,6 @@ export const ROOM_EVENTS_PER_PAGE = 100;
 
 /** Files one message can carry. */
 export const MAX_ATTACHMENTS_PER_MESSAGE = 10;
+
+/** Messages one room can have pinned at once (as Slack's old cap); one more is `limit_exceeded`. */
+export const MAX_PINS_PER_ROOM = 50;

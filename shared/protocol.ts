@@ -8,8 +8,8 @@
 import type { z } from "zod";
 import type { ChannelHistoryInput, ChannelInput, ChannelPresenceInput, ChannelPublishInput, Publication } from "./channels";
 import type { ErrorBody } from "./errors";
-export { MAX_BODY_LENGTH, MAX_REACTIONS_PER_MESSAGE, REACTION_USERS_LISTED, UNREAD_CAP } from "./limits";
-import type { attachmentShape, followedThreadShape, memberShape, roomBanShape, messageShape, notifyLevel, publicRoomShape, reactionShape, roomEventShape, roomShape, roomSummaryShape, searchHitShape, userShape } from "./shapes";
+export { MAX_BODY_LENGTH, MAX_PINS_PER_ROOM, MAX_REACTIONS_PER_MESSAGE, REACTION_USERS_LISTED, UNREAD_CAP } from "./limits";
+import type { attachmentShape, followedThreadShape, memberShape, pinShape, roomBanShape, messageShape, notifyLevel, publicRoomShape, reactionShape, roomEventShape, roomShape, roomSummaryShape, searchHitShape, userShape } from "./shapes";
 import type {
   DmOpenInput,
   MessageDeleteInput,
@@ -17,6 +17,7 @@ import type {
   MessageEditInput,
   MessageHistoryInput,
   MessageNewerInput,
+  MessagePinInput,
   ThreadListInput,
   ThreadReadInput,
   MessageSearchInput,
@@ -29,6 +30,7 @@ import type {
   RoomIdInput,
   RoomMemberInput,
   RoomRemoveInput,
+  RoomMuteInput,
   RoomRoleInput,
   RoomUpdateInput,
   RoomInviteInput,
@@ -68,6 +70,21 @@ export interface ReactionEvent {
   userId: string;
 }
 
+/** Who pinned a message, and when (`message.pinned`). */
+export type Pin = z.output<typeof pinShape>;
+/** A message pinned, as `message:pinned` carries it. */
+export interface PinEvent {
+  roomId: string;
+  messageId: string;
+  pinned: Pin;
+}
+/** A message unpinned, as `message:unpinned` carries it: `by` is who unpinned it. */
+export interface UnpinEvent {
+  roomId: string;
+  messageId: string;
+  by: { id: string; displayName: string };
+}
+
 /** Someone banned from a group room, as `room:bans` lists them. */
 export type RoomBanEntry = z.output<typeof roomBanShape>;
 /** A thread the user takes part in (started it, or replied in it), as `thread:list` lists it. */
@@ -95,6 +112,8 @@ export interface ClientToServerEvents {
   "room:update": (payload: RoomUpdateInput, ack: AckFn<{ room: Room }>) => void;
   /** The owner or an admin removes someone from a group room (an admin: members only); their tabs get `room:left`. */
   "room:remove": (payload: RoomRemoveInput, ack: AckFn) => void;
+  /** The owner or an admin mutes a member of a group room (read-only there), or lets them write again (an admin: members only; never the owner); the members get `member:muted`. */
+  "room:mute": (payload: RoomMuteInput, ack: AckFn) => void;
   /** The owner or an admin lifts a ban. */
   "room:unban": (payload: RoomMemberInput, ack: AckFn) => void;
   /** Who is banned from a group room, the latest first (for its owner and admins). */
@@ -141,6 +160,12 @@ export interface ClientToServerEvents {
   "reaction:add": (payload: ReactionInput, ack: AckFn) => void;
   /** Takes the user's reaction back; one that is not there changes nothing. The room gets `reaction:removed`. */
   "reaction:remove": (payload: ReactionInput, ack: AckFn) => void;
+  /** Pins a message of the room's timeline (any member who is not muted; at most MAX_PINS_PER_ROOM); again changes nothing. The room gets `message:pinned`. */
+  "message:pin": (payload: MessagePinInput, ack: AckFn) => void;
+  /** Unpins it (any member who is not muted); one not pinned changes nothing. The room gets `message:unpinned`. */
+  "message:unpin": (payload: MessagePinInput, ack: AckFn) => void;
+  /** The room's pinned messages, newest pin first, each with `pinned`. */
+  "room:pins": (payload: RoomIdInput, ack: AckFn<{ pins: Message[] }>) => void;
   typing: (payload: TypingInput, ack?: AckFn) => void;
   "room:invite": (payload: RoomInviteInput, ack: AckFn<{ added: string[] }>) => void;
   "room:browse": (payload: RoomBrowseInput, ack: AckFn<{ rooms: PublicRoom[] }>) => void;
@@ -162,6 +187,10 @@ export interface ServerToClientEvents {
   "reaction:added": (payload: ReactionEvent) => void;
   /** Someone took their reaction back; deleting a message drops its reactions without this event. */
   "reaction:removed": (payload: ReactionEvent) => void;
+  /** Someone pinned a message of the room: its id, who and when (`pinned`). */
+  "message:pinned": (payload: PinEvent) => void;
+  /** Someone unpinned a message (`by`: who); deleting a message unpins it without this event. */
+  "message:unpinned": (payload: UnpinEvent) => void;
   "room:joined": (room: Room) => void;
   /** To the room's members (the new one's tabs included) when someone joins, is invited or added to a group room. */
   "member:joined": (payload: { roomId: string; member: Member }) => void;
@@ -177,6 +206,8 @@ export interface ServerToClientEvents {
   "room:updated": (room: Room) => void;
   /** To the room's members when one of them became an admin, or a member again. */
   "member:role": (payload: { roomId: string; userId: string; role: Member["role"] }) => void;
+  /** To the room's members when one of them was muted (read-only there) or may write again; `by`: who did it (absent for a backend). */
+  "member:muted": (payload: { roomId: string; userId: string; muted: boolean; by?: { id: string; displayName: string } }) => void;
   /** Sent to every tab of a user who hid a DM (`dm:hide`): drop it from the list; its messages still come, and bring it back. */
   "room:hidden": (payload: { roomId: string }) => void;
   /** Sent to every tab of a user who left (or was removed from) a room. */

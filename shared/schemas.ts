@@ -69,6 +69,9 @@ export const roomUpdateInput = roomSettings.safeExtend({ roomId: id });
 export const roomMemberInput = z.strictObject({ roomId: id, userId: id });
 /** Someone removed from a room by its owner or an admin, and with `ban` kept out of it. */
 export const roomRemoveInput = roomMemberInput.extend({ ban: z.boolean().optional().describe("also ban them: no joining or invitation until unbanned") });
+/** Whether a member may only read a group room (muted) or write again; its owner and admins decide (a backend too). */
+export const muteState = z.strictObject({ muted: z.boolean().describe("true mutes them (read-only in this room), false lets them write again") });
+export const roomMuteInput = muteState.extend({ roomId: id, userId: id });
 /** A member made an admin of a group room, or a member again (its owner may; a backend too). */
 export const memberRole = z.strictObject({ role: z.enum(["admin", "member"]) });
 export const roomRoleInput = memberRole.extend({ roomId: id, userId: id });
@@ -124,6 +127,8 @@ export { alsoNeedsThread, bodyOrFiles, caption, threadTarget, withFiles };
 const messageRef = { roomId: id, messageId };
 export const messageEditInput = z.strictObject({ ...messageRef, body: messageBody() });
 export const messageDeleteInput = z.strictObject(messageRef);
+/** `message:pin` / `message:unpin`: a message of the room's timeline. */
+export const messagePinInput = z.strictObject(messageRef);
 /** `reaction:add` / `reaction:remove`: one emoji on one message. */
 export const reactionInput = z.strictObject({ ...messageRef, emoji: emoji() });
 /** A thread's replies, oldest first, paged back with `before`. */
@@ -185,6 +190,7 @@ export type RoomUpdateInput = z.input<typeof roomUpdateInput>;
 export type RoomRoleInput = z.input<typeof roomRoleInput>;
 export type RoomMemberInput = z.input<typeof roomMemberInput>;
 export type RoomRemoveInput = z.input<typeof roomRemoveInput>;
+export type RoomMuteInput = z.input<typeof roomMuteInput>;
 export type RoomListInput = z.input<typeof roomListInput>;
 export type RoomMembersInput = z.input<typeof roomMembersInput>;
 export type RoomReadInput = z.input<typeof roomReadInput>;
@@ -201,6 +207,7 @@ export type MessageSearchInput = z.input<typeof messageSearchInput>;
 export type MessageEditInput = z.input<typeof messageEditInput>;
 export type MessageDeleteInput = z.input<typeof messageDeleteInput>;
 export type ReactionInput = z.input<typeof reactionInput>;
+export type MessagePinInput = z.input<typeof messagePinInput>;
 export type TypingInput = z.input<typeof typingInput>;
 export type RoomInviteInput = z.input<typeof roomInviteInput>;
 export type UserSearchInput = z.input<typeof userSearchInput>;
@@ -219,6 +226,7 @@ export type RoomUpdate = z.output<typeof roomUpdateInput>;
 export type RoomRoleChange = z.output<typeof roomRoleInput>;
 export type RoomMemberRef = z.output<typeof roomMemberInput>;
 export type RoomRemoval = z.output<typeof roomRemoveInput>;
+export type RoomMuteChange = z.output<typeof roomMuteInput>;
 export type RoomListPage = z.output<typeof roomListInput>;
 export type RoomMembersPage = z.output<typeof roomMembersInput>;
 export type RoomRead = z.output<typeof roomReadInput>;
@@ -235,6 +243,7 @@ export type MessageSearch = z.output<typeof messageSearchInput>;
 export type MessageEdit = z.output<typeof messageEditInput>;
 export type MessageDelete = z.output<typeof messageDeleteInput>;
 export type ReactionChange = z.output<typeof reactionInput>;
+export type MessagePin = z.output<typeof messagePinInput>;
 export type Typing = z.output<typeof typingInput>;
 export type RoomInvite = z.output<typeof roomInviteInput>;
 export type UserSearch = z.output<typeof userSearchInput>;

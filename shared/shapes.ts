@@ -36,6 +36,7 @@ export const roomSummaryShape = roomShape.extend({
   notifications: notifyLevel.describe("what the member is notified of here: every message, mentions only, or nothing"),
   lastReadMessageId: z.string().nullable(),
   peer: userShape.optional().describe("for DMs: the other participant (yourself for a DM with yourself)"),
+  muted: z.literal(true).optional().describe("the member is muted here: they read, but cannot send, reply, react or pin (absent when not)"),
 });
 
 export const publicRoomShape = roomShape.extend({
@@ -48,6 +49,7 @@ export const memberShape = z.object({
   role: z.enum(["owner", "admin", "member"]).describe("the owner and admins change the room and delete any message in it"),
   online: z.boolean(),
   lastReadMessageId: z.string().nullable().describe("the member's read marker: they have read up to this message (read receipts)"),
+  muted: z.literal(true).optional().describe("the owner or an admin muted them: they read, but cannot send, reply, react or pin here (absent when not)"),
 });
 
 export const reactionShape = z.object({
@@ -65,6 +67,12 @@ export const attachmentShape = z.object({
     .object({ width: z.number().int(), height: z.number().int() })
     .optional()
     .describe("an image the server could read (JPEG, PNG, GIF, WebP, AVIF): its upright size; a thumbnail is at …/files/{id}/thumbnail"),
+});
+
+/** Who pinned a message, and when. */
+export const pinShape = z.object({
+  by: z.object({ id: z.string(), displayName: z.string() }).optional().describe("who pinned it (absent once that account is gone)"),
+  at: z.string().describe("ISO-8601"),
 });
 
 export const messageShape = z.object({
@@ -96,6 +104,7 @@ export const messageShape = z.object({
     .optional()
     .describe("in history: the message's reactions, oldest emoji first (absent when none; a new message has none)"),
   attachments: z.array(attachmentShape).optional().describe("files sent with the message, in the order given (absent when none; gone once it is deleted)"),
+  pinned: pinShape.optional().describe("in history and `room:pins`: who pinned the message to the room, and when (absent when not pinned)"),
 });
 
 export const roomBanShape = z.object({
@@ -113,9 +122,12 @@ export const followedThreadShape = z.object({
 export const roomEventShape = z.object({
   id: z.string().describe("decimal integer, ascending in order of happening"),
   roomId: z.string(),
-  kind: z.enum(["created", "joined", "left", "removed"]).describe("created the room, joined it (or was added), left it, was removed"),
+  kind: z
+    .enum(["created", "joined", "left", "removed", "renamed", "topic"])
+    .describe("`user` created the room, joined it (or was added), left it, was removed, renamed the room (to `value`), set its topic (to `value`)"),
   user: z.object({ id: z.string(), displayName: z.string() }),
   by: z.object({ id: z.string(), displayName: z.string() }).optional().describe("who added or removed the user, when a person did (not themselves, not a backend)"),
+  value: z.string().optional().describe('renamed: the new name; topic: the new topic ("" when cleared); absent for the other kinds'),
   at: z.string().describe("ISO-8601"),
 });
 

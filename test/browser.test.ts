@@ -683,6 +683,64 @@ describe("web UI in Chromium", { timeout: 90_000 }, () => {
     await expect.poll(() => banned.count()).toBe(0);
   });
 
+  it("lets the owner pin messages, rename the room and mute someone, and the other person (long-polling) sees the pin, the line and their composer turn read-only live", async () => {
+    const alice = await newPage();
+    const bob = await newPage({ noWebSocket: true });
+    const bobName = await signUp(bob);
+    const aliceName = await signUp(alice);
+    await createRoom(alice, "Crew", { invite: [bobName] });
+    await openRoom(bob, "Crew");
+    await send(alice, "Standup moves to 10:30");
+    for (const body of ["one", "two", "three"]) await send(alice, body);
+    await seeMessage(bob, "three");
+
+    // Alice pins the standup note: Bob sees it marked, and in the room's Pinned list.
+    const note = log(alice).locator(".message", { hasText: "Standup moves to 10:30" });
+    await note.hover();
+    await note.getByRole("group", { name: "Message actions" }).getByRole("button", { name: "Pin", exact: true }).click();
+    const atBob = log(bob).locator(".message", { hasText: "Standup moves to 10:30" });
+    await atBob.locator(".pinned-note", { hasText: `Pinned by ${aliceName}` }).waitFor();
+    await bob.getByRole("button", { name: "📌 Pinned" }).click();
+    const pins = bob.getByRole("dialog", { name: "Pinned messages" });
+    await pins.getByRole("list", { name: "Pinned messages" }).getByText("Standup moves to 10:30").waitFor();
+    await screenshot(bob, "pinned-messages");
+    // Opening one opens the room at that message.
+    await pins.getByRole("button", { name: /Standup moves to 10:30/ }).click();
+    await expect.poll(() => pins.count()).toBe(0);
+    await log(bob).locator("li.message.focused", { hasText: "Standup moves to 10:30" }).waitFor();
+
+    // A rename leaves a line in Bob's timeline.
+    await alice.getByRole("button", { name: "Settings" }).click();
+    const settings = alice.getByRole("dialog", { name: "Room settings" });
+    await settings.getByLabel("Name").fill("Crew ops");
+    await settings.getByRole("button", { name: "Save" }).click();
+    await log(bob).locator(".room-event", { hasText: `${aliceName} renamed the room to #Crew ops` }).waitFor();
+
+    // Alice mutes Bob: his composer turns read-only at once, and he can no longer pin or react; the members list says so.
+    const bobAtAlice = alice.getByRole("complementary", { name: "Members" }).getByRole("listitem").filter({ hasText: bobName });
+    await bobAtAlice.hover();
+    await bobAtAlice.getByRole("button", { name: "Mute" }).click();
+    await bob.getByText("You can’t send messages here: an admin muted you.").waitFor();
+    await expect.poll(() => bob.getByLabel("Message", { exact: true }).count()).toBe(0);
+    await bob.getByRole("complementary", { name: "Members" }).getByRole("listitem").filter({ hasText: bobName }).getByText("· muted").waitFor();
+    await atBob.hover();
+    await atBob.getByRole("button", { name: "Link" }).waitFor();
+    expect(await atBob.getByRole("button", { name: /^(Pin|Unpin|Add reaction)$/ }).count()).toBe(0);
+    await screenshot(bob, "muted-composer");
+    // He still reads.
+    await send(alice, "you can still read this");
+    await seeMessage(bob, "you can still read this");
+
+    // Unmuted, he writes again; Alice unpins, and the mark leaves his view.
+    await bobAtAlice.hover();
+    await bobAtAlice.getByRole("button", { name: "Unmute" }).click();
+    await send(bob, "thanks");
+    await seeMessage(alice, "thanks");
+    await note.hover();
+    await note.getByRole("button", { name: "Unpin" }).click();
+    await expect.poll(() => atBob.locator(".pinned-note").count()).toBe(0);
+  });
+
   it("exchanges pictures and files (button, drop, paste), with progress, cancel and limits, and the other person (long-polling) sees them live", async () => {
     const fixture = (name: string) => path.join(import.meta.dirname, "fixtures", name);
     const alice = await newPage();

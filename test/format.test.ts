@@ -149,6 +149,16 @@ describe("roomEventLines (membership lines in a timeline)", () => {
     expect(texts([event("removed", "Cy", "Ada"), event("removed", "Dee", "Ada")])).toEqual(["Ada removed Cy and Dee"]);
     expect(texts(["A", "B", "C", "D", "E"].map((n) => event("joined", n)))).toEqual(["A, B and 3 others joined"]);
   });
+  it("says each rename and topic on a line of its own, with what it became", () => {
+    const texts = (run: RoomEvent[]) => roomEventLines(run).map((l) => l.text);
+    const said = (kind: "renamed" | "topic", name: string, value: string): RoomEvent => ({ ...event(kind, name), value });
+    expect(texts([said("renamed", "Ada", "ops"), said("renamed", "Ada", "ops-2"), said("topic", "Ada", "on call: Bob"), said("topic", "Bob", "")])).toEqual([
+      "Ada renamed the room to #ops",
+      "Ada renamed the room to #ops-2",
+      "Ada set the topic: on call: Bob",
+      "Bob cleared the topic",
+    ]);
+  });
   it("lists up to three names, then counts", () => {
     expect(nameList(["Ada"])).toBe("Ada");
     expect(nameList(["Ada", "Bob", "Cy"])).toBe("Ada, Bob and Cy");

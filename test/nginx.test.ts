@@ -193,6 +193,30 @@ describe.runIf(ready && existsSync(NGINX))("behind nginx (deploy/nginx.conf)", {
     expect((await Promise.all(lines)).map((e) => [e.kind, e.user.id])).toEqual(Array(2).fill(["left", leaver.id]));
   });
 
+  it("carries pins, mutes and rename lines to members on every instance, polling clients included; a mute holds on every instance", async () => {
+    const users = await Promise.all(["n1", "n2", "n3"].map(async (id) => ({ id, ...(await register(lb)) })));
+    const [owner, ...others] = await Promise.all(users.map((u, i) => client(u.id, u.token, i === 1 ? ["polling"] : ["websocket"])));
+    const joined = others.map((s) => new Promise((resolve) => s.on("room:joined", (r: Room) => r.name === "moderation" && resolve(r))));
+    const { room } = await call<{ room: Room }>(owner!, "room:create", { name: "moderation", memberIds: users.slice(1).map((u) => u.user.id) });
+    await Promise.all(joined);
+    const { message } = await call<{ message: Message }>(owner!, "message:send", { roomId: room.id, body: "pin me" });
+    const pinned = others.map((s) => new Promise<{ messageId: string }>((resolve) => s.on("message:pinned", resolve)));
+    await call(owner!, "message:pin", { roomId: room.id, messageId: message.id });
+    expect((await Promise.all(pinned)).map((p) => p.messageId)).toEqual([message.id, message.id]);
+    const muted = others.map((s) => new Promise<{ userId: string; muted: boolean }>((resolve) => s.on("member:muted", resolve)));
+    const target = users[1]!.user.id;
+    await call(owner!, "room:mute", { roomId: room.id, userId: target, muted: true });
+    expect((await Promise.all(muted)).map((m) => [m.userId, m.muted])).toEqual(Array(2).fill([target, true]));
+    // The polling member, on another instance, is refused there.
+    expect(await others[0]!.timeout(10_000).emitWithAck("message:send", { roomId: room.id, body: "hello?" })).toMatchObject({ ok: false, error: { code: "forbidden", message: "you are muted in this room" } });
+    const lines = others.map((s) => new Promise<RoomEvent>((resolve) => s.on("room:event", resolve)));
+    await call(owner!, "room:update", { roomId: room.id, name: "moderated" });
+    expect((await Promise.all(lines)).map((e) => [e.kind, e.value])).toEqual(Array(2).fill(["renamed", "moderated"]));
+    const unpinned = others.map((s) => new Promise<{ messageId: string }>((resolve) => s.on("message:unpinned", resolve)));
+    await call(others[1]!, "message:unpin", { roomId: room.id, messageId: message.id });
+    expect((await Promise.all(unpinned)).map((p) => p.messageId)).toEqual([message.id, message.id]);
+  });
+
   it("streams an upload through nginx to one instance, and a member on another instance receives and downloads it", async () => {
     const [u1, u2] = await Promise.all(["n1", "n2"].map(async (id) => ({ id, ...(await register(lb)) })));
     const s1 = await client("n1", u1!.token, ["websocket"]);

@@ -284,6 +284,160 @@ describe.each(await backends())("rooms, DMs and presence (%s)", (backend) => {
     expect((await call<{ bans: RoomBanEntry[] }>(ada.socket, "room:bans", { roomId: room.id })).bans.map((b) => b.user.id)).toEqual([eve.user.id]);
   });
 
+  it("mutes: a muted member reads but cannot send, reply, react, edit, pin or type until unmuted; every member told; leaving does not lift it", async () => {
+    const [ada, bob, cy, dee] = [await user(), await user("Bob"), await user(), await user()];
+    const cyTab2 = await connect(server.url, cy.token);
+    const { room } = await call<{ room: Room }>(ada.socket, "room:create", { name: "quiet please", memberIds: [bob.user.id, cy.user.id, dee.user.id] });
+    await call(ada.socket, "room:role", { roomId: room.id, userId: bob.user.id, role: "admin" });
+    const earlier = (await call<{ message: Message }>(cy.socket, "message:send", { roomId: room.id, body: "before", clientMsgId: "cy-before" })).message;
+
+    const told = [next(ada.socket, "member:muted"), next(dee.socket, "member:muted"), next(cy.socket, "member:muted"), next(cyTab2, "member:muted")];
+    await call(bob.socket, "room:mute", { roomId: room.id, userId: cy.user.id, muted: true });
+    for (const event of await Promise.all(told)) expect(event).toEqual({ roomId: room.id, userId: cy.user.id, muted: true, by: { id: bob.user.id, displayName: "Bob" } });
+    const again = collect(ada.socket, "member:muted");
+    await call(ada.socket, "room:mute", { roomId: room.id, userId: cy.user.id, muted: true }); // again: nothing to tell
+
+    const muted = { ok: false, error: { code: "forbidden", message: "you are muted in this room" } };
+    const heard = collect(dee.socket, "message:new");
+    expect(await request(cy.socket, "message:send", { roomId: room.id, body: "let me talk" })).toEqual(muted);
+    expect(await request(cy.socket, "message:send", { roomId: room.id, body: "let me talk", clientMsgId: "cy-after" })).toEqual(muted);
+    expect(await request(cy.socket, "message:send", { roomId: room.id, body: "a reply", threadId: earlier.id })).toEqual(muted);
+    expect(await request(cy.socket, "message:edit", { roomId: room.id, messageId: earlier.id, body: "changed" })).toEqual(muted);
+    expect(await request(cy.socket, "reaction:add", { roomId: room.id, messageId: earlier.id, emoji: "👍" })).toEqual(muted);
+    expect(await request(cy.socket, "message:pin", { roomId: room.id, messageId: earlier.id })).toEqual(muted);
+    expect(await request(cy.socket, "typing", { roomId: room.id, typing: true })).toEqual(muted);
+    // A resend of what was stored before the mute is answered as any resend.
+    expect((await call<{ message: Message }>(cy.socket, "message:send", { roomId: room.id, body: "before", clientMsgId: "cy-before" })).message.id).toBe(earlier.id);
+    // Cy still reads, live and in history; nothing of the refused was stored.
+    const live = next(cy.socket, "message:new");
+    await call(dee.socket, "message:send", { roomId: room.id, body: "you can still read this" });
+    expect((await live).body).toBe("you can still read this");
+    const { messages } = await call<{ messages: Message[] }>(cy.socket, "message:history", { roomId: room.id });
+    expect(messages.map((m) => m.body)).toEqual(["before", "you can still read this"]);
+    expect(messages[0]).not.toHaveProperty("reactions");
+    await settle(dee.socket);
+    expect(heard.map((m) => m.body)).toEqual(["before", "you can still read this"]); // the resend is delivered again, as resends are
+    await settle(ada.socket);
+    expect(again).toEqual([]);
+
+    // The members list and Cy's own room list say so; leaving and joining again does not lift it.
+    const mutedOf = async () => Object.fromEntries((await call<{ members: Member[] }>(dee.socket, "room:members", { roomId: room.id })).members.map((m) => [m.user.id, m.muted ?? false]));
+    expect(await mutedOf()).toEqual({ [ada.user.id]: false, [bob.user.id]: false, [cy.user.id]: true, [dee.user.id]: false });
+    expect((await call<{ rooms: RoomSummary[] }>(cy.socket, "room:list", {})).rooms.find((r) => r.id === room.id)?.muted).toBe(true);
+    expect((await call<{ rooms: RoomSummary[] }>(dee.socket, "room:list", {})).rooms.find((r) => r.id === room.id)).not.toHaveProperty("muted");
+    await call(cy.socket, "room:leave", { roomId: room.id });
+    await call(cy.socket, "room:join", { roomId: room.id });
+    expect(await request(cy.socket, "message:send", { roomId: room.id, body: "back" })).toEqual(muted);
+
+    // Who may not: a member, an admin over the owner or another admin, anyone over themselves; nobody in a DM; only members are muted.
+    const refused = async (who: typeof ada, userId: string, code: string, roomId = room.id) =>
+      expect(await request(who.socket, "room:mute", { roomId, userId, muted: true })).toMatchObject({ ok: false, error: { code } });
+    await refused(dee, ada.user.id, "forbidden");
+    await refused(bob, ada.user.id, "forbidden");
+    await refused(ada, ada.user.id, "forbidden");
+    await call(ada.socket, "room:role", { roomId: room.id, userId: dee.user.id, role: "admin" });
+    await refused(bob, dee.user.id, "forbidden");
+    await refused(ada, "nobody", "not_found");
+    const { room: dm } = await call<{ room: Room }>(ada.socket, "dm:open", { userId: cy.user.id });
+    await refused(ada, cy.user.id, "forbidden", dm.id);
+    expect(await request(ada.socket, "room:mute", { roomId: room.id, userId: cy.user.id })).toMatchObject({ ok: false, error: { code: "invalid_payload" } });
+    expect(await mutedOf()).toEqual({ [ada.user.id]: false, [bob.user.id]: false, [cy.user.id]: true, [dee.user.id]: false });
+
+    // Unmuted, Cy writes again.
+    const unmuted = next(cy.socket, "member:muted");
+    await call(bob.socket, "room:mute", { roomId: room.id, userId: cy.user.id, muted: false });
+    expect(await unmuted).toEqual({ roomId: room.id, userId: cy.user.id, muted: false, by: { id: bob.user.id, displayName: "Bob" } });
+    await call(cy.socket, "message:send", { roomId: room.id, body: "thanks" });
+    await call(cy.socket, "reaction:add", { roomId: room.id, messageId: earlier.id, emoji: "👍" });
+
+    // A backend mutes (nobody named as having done it) and unmutes; never the owner.
+    const byBackend = next(cy.socket, "member:muted");
+    await server.core.gateway.setMemberMuted({ roomId: room.id, userId: cy.user.id, muted: true });
+    expect(await byBackend).toEqual({ roomId: room.id, userId: cy.user.id, muted: true });
+    expect(await request(cy.socket, "message:send", { roomId: room.id, body: "hm" })).toEqual(muted);
+    await server.core.gateway.setMemberMuted({ roomId: room.id, userId: cy.user.id, muted: false });
+    await expect(server.core.gateway.setMemberMuted({ roomId: room.id, userId: ada.user.id, muted: true })).rejects.toMatchObject({ code: "forbidden" });
+    await expect(server.core.gateway.setMemberMuted({ roomId: dm.id, userId: cy.user.id, muted: true })).rejects.toMatchObject({ code: "forbidden" });
+    await expect(server.core.gateway.setMemberMuted({ roomId: room.id, userId: "nobody", muted: true })).rejects.toMatchObject({ code: "not_found" });
+  });
+
+  it("leaves a timeline line for each rename and topic: live, in history, naming who did it (a backend: the system or its moderator)", async () => {
+    const ada = await user("Ada");
+    const bob = await user();
+    const { room } = await call<{ room: Room }>(ada.socket, "room:create", { name: "general", memberIds: [bob.user.id] });
+    const lines = collect(bob.socket, "room:event");
+    await call(ada.socket, "room:update", { roomId: room.id, name: "ops" });
+    await call(ada.socket, "room:update", { roomId: room.id, name: "ops", topic: "on call: Ada" }); // the name again: only the topic's line
+    await call(ada.socket, "room:update", { roomId: room.id, name: "ops", topic: "on call: Ada" }); // nothing changed: no line
+    await call(ada.socket, "room:update", { roomId: room.id, topic: "" });
+    await server.core.gateway.updateRoom({ roomId: room.id, name: "ops-2" });
+    await server.core.gateway.updateRoom({ roomId: room.id, name: "ops-3", topic: "both", by: ada.user.id });
+    await expect(server.core.gateway.updateRoom({ roomId: room.id, name: "mine", by: bob.user.id })).rejects.toMatchObject({ code: "forbidden" });
+    await expect(server.core.gateway.updateRoom({ roomId: room.id, name: "mine", by: "nobody" })).rejects.toMatchObject({ code: "not_found" });
+    await settle(bob.socket);
+    const said = (events: RoomEvent[]) => events.filter((e) => e.kind === "renamed" || e.kind === "topic").map((e) => [e.kind, e.user.displayName, e.value]);
+    const expected = [
+      ["renamed", "Ada", "ops"],
+      ["topic", "Ada", "on call: Ada"],
+      ["topic", "Ada", ""],
+      ["renamed", "System", "ops-2"],
+      ["renamed", "Ada", "ops-3"],
+      ["topic", "Ada", "both"],
+    ];
+    expect(said(lines)).toEqual(expected);
+    const { events } = await call<{ events: RoomEvent[] }>(bob.socket, "message:history", { roomId: room.id });
+    expect(said(events)).toEqual(expected);
+    expect(events.find((e) => e.kind === "renamed")).toEqual({
+      id: expect.any(String), roomId: room.id, kind: "renamed", user: { id: ada.user.id, displayName: "Ada" }, value: "ops", at: expect.any(String),
+    });
+    // Membership lines carry no value.
+    expect(events.find((e) => e.kind === "created")).not.toHaveProperty("value");
+  });
+
+  it("lets backends ban, unban, list bans, remove and mute — as the backend, or as a moderator whose rights are checked", async () => {
+    const [ada, bob, cy, dee] = [await user("Ada"), await user("Bob"), await user(), await user()];
+    const { room } = await call<{ room: Room }>(ada.socket, "room:create", { name: "moderated", memberIds: [bob.user.id, cy.user.id, dee.user.id] });
+    await call(ada.socket, "room:role", { roomId: room.id, userId: bob.user.id, role: "admin" });
+    const gw = server.core.gateway;
+
+    // The backend bans a member (removed; the line names nobody) and someone who never joined.
+    const gone = next(cy.socket, "room:left");
+    const line = next(ada.socket, "room:event", (e) => e.kind === "removed");
+    await gw.banUser({ roomId: room.id, userId: cy.user.id });
+    expect(await gone).toEqual({ roomId: room.id });
+    expect(await line).not.toHaveProperty("by");
+    const eve = await user();
+    await gw.banUser({ roomId: room.id, userId: eve.user.id });
+    expect(await request(eve.socket, "room:join", { roomId: room.id })).toMatchObject({ ok: false, error: { code: "forbidden" } });
+    await gw.banUser({ roomId: room.id, userId: eve.user.id }); // again: still banned, no error
+    expect((await gw.listBans({ roomId: room.id })).bans.map((b) => b.user.id).sort()).toEqual([cy.user.id, eve.user.id].sort());
+    await expect(gw.banUser({ roomId: room.id, userId: ada.user.id })).rejects.toMatchObject({ code: "forbidden" }); // never the owner
+    await expect(gw.banUser({ roomId: room.id, userId: "nobody" })).rejects.toMatchObject({ code: "not_found" });
+    await expect(gw.banUser({ roomId: "nowhere", userId: eve.user.id })).rejects.toMatchObject({ code: "not_found" });
+    await expect(gw.listBans({ roomId: "nowhere" })).rejects.toMatchObject({ code: "not_found" });
+    await gw.unbanUser({ roomId: room.id, userId: eve.user.id });
+    await expect(gw.unbanUser({ roomId: room.id, userId: eve.user.id })).rejects.toMatchObject({ code: "not_found" });
+    await call(eve.socket, "room:join", { roomId: room.id });
+
+    // As a moderator: Bob (an admin) bans and removes members, and the timeline names him; not the owner, and a member may not.
+    const byBob = next(ada.socket, "room:event", (e) => e.kind === "removed");
+    await gw.banUser({ roomId: room.id, userId: eve.user.id, by: bob.user.id });
+    expect(await byBob).toMatchObject({ user: { id: eve.user.id }, by: { id: bob.user.id, displayName: "Bob" } });
+    expect((await gw.listBans({ roomId: room.id })).bans.find((b) => b.user.id === eve.user.id)?.by).toEqual({ id: bob.user.id, displayName: "Bob" });
+    await expect(gw.removeMember({ roomId: room.id, userId: ada.user.id, by: bob.user.id })).rejects.toMatchObject({ code: "forbidden" });
+    await expect(gw.removeMember({ roomId: room.id, userId: bob.user.id, by: dee.user.id })).rejects.toMatchObject({ code: "forbidden" });
+    await expect(gw.unbanUser({ roomId: room.id, userId: eve.user.id, by: dee.user.id })).rejects.toMatchObject({ code: "forbidden" });
+    await expect(gw.setMemberMuted({ roomId: room.id, userId: bob.user.id, muted: true, by: dee.user.id })).rejects.toMatchObject({ code: "forbidden" });
+    const muted = next(dee.socket, "member:muted");
+    await gw.setMemberMuted({ roomId: room.id, userId: dee.user.id, muted: true, by: bob.user.id });
+    expect(await muted).toEqual({ roomId: room.id, userId: dee.user.id, muted: true, by: { id: bob.user.id, displayName: "Bob" } });
+    await gw.removeMember({ roomId: room.id, userId: dee.user.id, by: ada.user.id });
+    const { members } = await call<{ members: Member[] }>(ada.socket, "room:members", { roomId: room.id });
+    expect(members.map((m) => m.user.id).sort()).toEqual([ada.user.id, bob.user.id].sort());
+    const { room: dm } = await call<{ room: Room }>(ada.socket, "dm:open", { userId: bob.user.id });
+    await expect(gw.banUser({ roomId: dm.id, userId: bob.user.id })).rejects.toMatchObject({ code: "forbidden" });
+  });
+
   it("hides a DM from one's list (every tab told) until a newer message arrives or it is opened again", async () => {
     const ada = await user();
     const bob = await user();

@@ -227,6 +227,48 @@ describe("the web UI's store, over a real server", () => {
     await vi.waitFor(() => expect(state(later).timelines[general]?.items[0]?.reactions).toEqual(reactions()), WAIT);
   });
 
+  it("pins and unpins, keeping the marks and the Pinned list in step with others' pins, edits and deletions; a mute turns the room read-only and back", async () => {
+    const { ada, bob, bobSocket, general } = await twoPeople();
+    const sent: string[] = [];
+    for (const body of ["plan", "date", "venue"]) sent.push((await call<{ message: { id: string } }>(bobSocket, "message:send", { roomId: general, body })).message.id);
+    const store = open(ada, page(general));
+    await vi.waitFor(() => expect(state(store).timelines[general]?.items).toHaveLength(3), WAIT);
+    const pinnedBy = () => Object.fromEntries(state(store).timelines[general]!.items.map((m) => [m.body, m.pinned?.by?.id ?? null]));
+
+    await store.pin(general, sent[0]!);
+    await store.loadPins(general);
+    await call(bobSocket, "message:pin", { roomId: general, messageId: sent[1] });
+    await vi.waitFor(() => expect(pinnedBy()).toEqual({ plan: ada.user.id, date: bob.user.id, venue: null }), WAIT);
+    const listed = () => state(store).pins[general]?.map((m) => m.body);
+    await vi.waitFor(() => expect(listed()).toEqual(["date", "plan"]), WAIT);
+    // An edit shows in the list and keeps the mark; a deletion unpins; an unpin by another leaves both.
+    await call(bobSocket, "message:edit", { roomId: general, messageId: sent[1], body: "date: Friday" });
+    await vi.waitFor(() => expect(listed()).toEqual(["date: Friday", "plan"]), WAIT);
+    expect(pinnedBy()["date: Friday"]).toBe(bob.user.id);
+    await call(bobSocket, "message:delete", { roomId: general, messageId: sent[1] });
+    await vi.waitFor(() => expect(listed()).toEqual(["plan"]), WAIT);
+    await call(bobSocket, "message:unpin", { roomId: general, messageId: sent[0] });
+    await vi.waitFor(() => expect(listed()).toEqual([]), WAIT);
+    expect(pinnedBy()).toEqual({ plan: null, "": null, venue: null });
+    await store.pin(general, sent[2]!);
+    expect(pinnedBy().venue).toBe(ada.user.id);
+    await store.unpin(general, sent[2]!);
+    expect(pinnedBy().venue).toBeNull();
+
+    // Bob (the owner) mutes Ada: her room turns read-only, the members list says so; unmuted, it is back.
+    const summary = () => state(store).rooms.find((r) => r.id === general)!;
+    await call(bobSocket, "room:mute", { roomId: general, userId: ada.user.id, muted: true });
+    await vi.waitFor(() => expect(summary().muted).toBe(true), WAIT);
+    await vi.waitFor(() => expect(state(store).members[general]?.find((m) => m.user.id === ada.user.id)?.muted).toBe(true), WAIT);
+    await expect(store.pin(general, sent[0]!)).rejects.toMatchObject({ body: { code: "forbidden" } });
+    // A store opened while muted reads it from the room list.
+    const later = open(ada, page(general));
+    await vi.waitFor(() => expect(state(later).rooms.find((r) => r.id === general)?.muted).toBe(true), WAIT);
+    await call(bobSocket, "room:mute", { roomId: general, userId: ada.user.id, muted: false });
+    await vi.waitFor(() => expect(summary()).not.toHaveProperty("muted"), WAIT);
+    await vi.waitFor(() => expect(state(store).members[general]?.find((m) => m.user.id === ada.user.id)).not.toHaveProperty("muted"), WAIT);
+  });
+
   it("opens a room at a linked message, holds live messages back while in the past, reads forward to the present, and jumps back", async () => {
     const { ada, bob, bobSocket, general } = await twoPeople();
     const posted: string[] = [];

@@ -137,3 +137,12 @@ export const Composer = memo(function Composer({ roomId, placeholder }: { roomId
     </form>
   );
 });
+
+/** In place of the message box for a member an admin muted: they still read the room. */
+export function MutedNotice() {
+  return (
+    <p className="composer muted-notice" role="status">
+      You can’t send messages here: an admin muted you.
+    </p>
+  );
+}

@@ -31,9 +31,9 @@ export function MembersDialog({ roomId, onClose }: { roomId: string; onClose: ()
 }
 
 /**
- * One member: online or not, their role and, for who may: making them an
- * admin or a member again (the owner), removing them (the owner anyone, an
- * admin members).
+ * One member: online or not, their role, whether muted and, for who may:
+ * making them an admin or a member again (the owner), muting and removing
+ * them (the owner anyone, an admin members).
  */
 function MemberRow({ roomId, member: m, online, myRole }: { roomId: string; member: Member; online: boolean; myRole: Member["role"] | null }) {
   const store = useStore();
@@ -49,11 +49,21 @@ function MemberRow({ roomId, member: m, online, myRole }: { roomId: string; memb
       <Avatar person={m.user} size={24} dot />
       <PersonName person={m.user} className="member-name" />
       {m.role !== "member" && <span className="hint"> · {m.role}</span>}
+      {m.muted && <span className="hint muted-tag"> · muted</span>}
       {(mayRemove || (myRole === "owner" && m.role !== "owner")) && (
         <span className="member-action" title={error ?? undefined}>
           {myRole === "owner" && m.role !== "owner" && (
             <button className="link" onClick={() => store.setRole(roomId, m.user.id, next).catch((err: unknown) => setError(errorText(err)))}>
               {next === "admin" ? "Make admin" : "Remove admin"}
+            </button>
+          )}
+          {mayRemove && (
+            <button
+              className="link"
+              title={m.muted ? "Let them write in this room again" : "Make the room read-only for them: they still read it"}
+              onClick={() => store.setMuted(roomId, m.user.id, !m.muted).catch((err: unknown) => setError(errorText(err)))}
+            >
+              {m.muted ? "Unmute" : "Mute"}
             </button>
           )}
           {mayRemove && (

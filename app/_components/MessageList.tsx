@@ -31,6 +31,8 @@ export const MessageList = memo(function MessageList({ roomId }: { roomId: strin
   const myName = useChat((s) => s.me.username.toLowerCase());
   // The room's owner may delete anyone's message in it.
   const owner = useChat((s) => s.members[roomId]?.some((m) => m.user.id === s.me.id && m.role === "owner") ?? false);
+  // A member an admin muted reads, but reacts, replies, edits and pins nothing.
+  const muted = useChat((s) => s.rooms.find((r) => r.id === roomId)?.muted === true);
   const unreadFrom = useChat((s) => s.unreadFrom[roomId] ?? null);
   const store = useStore();
   const items = timeline?.items ?? NO_ITEMS;
@@ -216,6 +218,7 @@ export const MessageList = memo(function MessageList({ roomId }: { roomId: strin
                     roomId={roomId}
                     mine={m.authorId === myId}
                     owner={owner}
+                    muted={muted}
                     focused={m.id === timeline?.focus?.messageId && !timeline.focus.quiet}
                   />
                   {m.id === lastMine && <SeenBy roomId={roomId} messageId={m.id} />}
@@ -276,6 +279,7 @@ const MessageItem = memo(function MessageItem({
   roomId,
   mine,
   owner,
+  muted,
   focused,
 }: {
   message: TimelineMessage;
@@ -283,6 +287,8 @@ const MessageItem = memo(function MessageItem({
   roomId: string;
   mine: boolean;
   owner: boolean;
+  /** I am muted in the room: only reading (and deleting my own) is left. */
+  muted: boolean;
   /** The message the room was opened at (a search result, a link). */
   focused: boolean;
 }) {
@@ -291,6 +297,7 @@ const MessageItem = memo(function MessageItem({
   const [confirming, setConfirming] = useState(false);
   const [picking, setPicking] = useState(false);
   const [reactError, setReactError] = useState<string | null>(null);
+  const [pinError, setPinError] = useState<string | null>(null);
   const me = useChat((s) => s.me);
   const myId = me.id;
   const live = !m.status && !m.deletedAt;
@@ -302,7 +309,7 @@ const MessageItem = memo(function MessageItem({
   };
   return (
     <li
-      className={`message ${grouped ? "grouped" : ""} ${m.status ?? "stored"} ${m.deletedAt ? "deleted" : ""} ${focused ? "focused" : ""} ${
+      className={`message ${grouped ? "grouped" : ""} ${m.status ?? "stored"} ${m.deletedAt ? "deleted" : ""} ${focused ? "focused" : ""} ${m.pinned && !m.deletedAt ? "pinned" : ""} ${
         !mine && m.mentions && mentionsMe(m, me) ? "mentions-me" : ""
       }`}
       data-message-id={m.status ? undefined : m.id}
@@ -320,16 +327,30 @@ const MessageItem = memo(function MessageItem({
       )}
       {live && !editing && (
         <div className="message-actions" role="group" aria-label="Message actions">
-          <button className="ghost" aria-label="Add reaction" title="Add reaction" onClick={() => setPicking(true)}>
-            ☺︎+
-          </button>
+          {!muted && (
+            <button className="ghost" aria-label="Add reaction" title="Add reaction" onClick={() => setPicking(true)}>
+              ☺︎+
+            </button>
+          )}
           {!m.threadId && (
             <button className="ghost" onClick={() => void store.openThread(roomId, m.id)}>
-              Reply
+              {muted ? "Thread" : "Reply"}
             </button>
           )}
           <CopyLinkButton roomId={roomId} messageId={m.id} />
-          {mine && (
+          {!muted && (
+            <button
+              className="ghost"
+              title={m.pinned ? "Unpin from the room" : "Pin to the room: everyone finds it under Pinned"}
+              onClick={() => {
+                setPinError(null);
+                (m.pinned ? store.unpin(roomId, m.id) : store.pin(roomId, m.id)).catch((err: unknown) => setPinError(errorText(err)));
+              }}
+            >
+              {m.pinned ? "Unpin" : "Pin"}
+            </button>
+          )}
+          {mine && !muted && (
             <button className="ghost" onClick={() => store.startEditing(roomId, m.id)}>
               Edit
             </button>
@@ -340,6 +361,16 @@ const MessageItem = memo(function MessageItem({
             </button>
           )}
         </div>
+      )}
+      {m.pinned && !m.deletedAt && (
+        <p className="pinned-note hint" title={`Pinned ${fullTime(m.pinned.at)}`}>
+          <span aria-hidden="true">📌</span> Pinned{m.pinned.by ? ` by ${m.pinned.by.displayName}` : ""}
+        </p>
+      )}
+      {pinError && (
+        <p className="form-error" role="alert">
+          {pinError}
+        </p>
       )}
       {editing && !m.deletedAt ? <MessageEditor roomId={roomId} message={m} /> : (m.body !== "" || !m.attachments) && <MessageText message={m} />}
       {m.attachments && !m.deletedAt && <AttachmentList files={m.attachments} />}

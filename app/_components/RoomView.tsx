@@ -3,12 +3,13 @@
 import { memo, useState } from "react";
 import { typingText } from "../_lib/format";
 import { roomTitle, useChat, useStore } from "../_lib/use-chat";
-import { Composer } from "./Composer";
+import { Composer, MutedNotice } from "./Composer";
 import type { NotifyLevel } from "../../shared/protocol";
 import { ConfirmDialog, errorText } from "./Dialog";
 import { InviteDialog } from "./InviteDialog";
 import { MembersDialog } from "./MembersPanel";
 import { MessageList } from "./MessageList";
+import { PinsDialog } from "./PinsDialog";
 import { RoomSettingsDialog } from "./RoomSettingsDialog";
 
 export const RoomView = memo(function RoomView() {
@@ -18,6 +19,7 @@ export const RoomView = memo(function RoomView() {
   const [inviting, setInviting] = useState(false);
   const [leaving, setLeaving] = useState(false);
   const [showingMembers, setShowingMembers] = useState(false);
+  const [showingPins, setShowingPins] = useState(false);
   const [editing, setEditing] = useState(false);
   const [dropping, setDropping] = useState(false);
   // The owner and admins change the room.
@@ -72,6 +74,9 @@ export const RoomView = memo(function RoomView() {
           )}
         </h1>
         <div className="row">
+          <button className="ghost" title="The messages pinned in this room" onClick={() => setShowingPins(true)}>
+            📌 Pinned
+          </button>
           <button className="ghost members-toggle" onClick={() => setShowingMembers(true)}>
             Members
           </button>
@@ -98,7 +103,8 @@ export const RoomView = memo(function RoomView() {
       </header>
       <MessageList roomId={room.id} />
       <TypingIndicator roomId={room.id} />
-      <Composer roomId={room.id} placeholder={`Message ${room.kind === "dm" ? roomTitle(room) : `#${room.name}`}`} />
+      {room.muted ? <MutedNotice /> : <Composer roomId={room.id} placeholder={`Message ${room.kind === "dm" ? roomTitle(room) : `#${room.name}`}`} />}
+      {showingPins && <PinsDialog roomId={room.id} onClose={() => setShowingPins(false)} />}
       {showingMembers && <MembersDialog roomId={room.id} onClose={() => setShowingMembers(false)} />}
       {inviting && <InviteDialog roomId={room.id} onClose={() => setInviting(false)} />}
       {editing && <RoomSettingsDialog room={room} owner={owner} onClose={() => setEditing(false)} />}

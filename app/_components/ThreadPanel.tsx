@@ -8,6 +8,7 @@ import { overLimitText } from "../_lib/errors";
 import { sendsMessage } from "../_lib/keys";
 import { roomTitle, useChat, useStore } from "../_lib/use-chat";
 import { errorText } from "./Dialog";
+import { MutedNotice } from "./Composer";
 import { MessageText, ReaderName } from "./MessageBody";
 
 /**
@@ -82,7 +83,11 @@ export const ThreadPanel = memo(function ThreadPanel({ roomId, rootId }: { roomI
           )}
         </div>
       </ReaderName.Provider>
-      <ReplyComposer roomId={roomId} rootId={rootId} roomName={room?.kind === "group" ? `#${room.name}` : "the conversation"} />
+      {room?.muted ? (
+        <MutedNotice />
+      ) : (
+        <ReplyComposer roomId={roomId} rootId={rootId} roomName={room?.kind === "group" ? `#${room.name}` : "the conversation"} />
+      )}
     </aside>
   );
 });

@@ -23,6 +23,7 @@ import type {
   Member,
   Message,
   NotifyLevel,
+  Pin,
   PublicRoom,
   ReactionEvent,
   Room,
@@ -95,6 +96,8 @@ export interface ChatState {
   followed: Record<string, FollowedThread>;
   /** Per room, the files chosen for the next message: uploading, uploaded, or refused. */
   uploads: Record<string, Upload[]>;
+  /** Per room, its pinned messages (newest pin first), once the Pinned list was opened; kept in step live. */
+  pins: Record<string, Message[]>;
 }
 
 /** A file on its way into a room, shown above the message box until the message is sent. */
@@ -227,6 +230,7 @@ export class ChatStore {
       threads: {},
       followed: {},
       uploads: {},
+      pins: {},
     }));
     this.transport = new ChatTransport({
       ...options.connection,
@@ -248,6 +252,9 @@ export class ChatStore {
     // An edit or a deletion replaces the message where it is shown (a room not loaded reads it later).
     on("message:updated", (m) => this.changed(m));
     on("message:deleted", (m) => this.changed(m));
+    on("message:pinned", ({ roomId, messageId, pinned }) => this.onPin(roomId, messageId, pinned));
+    on("message:unpinned", ({ roomId, messageId }) => this.onPin(roomId, messageId, null));
+    on("member:muted", ({ roomId, userId, muted }) => this.onMemberMuted(roomId, userId, muted));
     on("reaction:added", (change) => this.onReaction(change, true));
     on("reaction:removed", (change) => this.onReaction(change, false));
     on("member:joined", ({ roomId, member }) => this.onMemberJoined(roomId, member));
@@ -473,6 +480,73 @@ export class ChatStore {
   async setRole(roomId: string, userId: string, role: "admin" | "member"): Promise<void> {
     await this.transport.request("room:role", { roomId, userId, role });
     this.onMemberRole(roomId, userId, role);
+  }
+
+  /** The owner or an admin mutes a member (read-only in the room) or lets them write again (throws a RequestError when refused). */
+  async setMuted(roomId: string, userId: string, muted: boolean): Promise<void> {
+    await this.transport.request("room:mute", { roomId, userId, muted });
+    this.onMemberMuted(roomId, userId, muted);
+  }
+
+  /** Someone was muted or may write again: the members list says so, and my composer follows when it is me. */
+  private onMemberMuted(roomId: string, userId: string, muted: boolean): void {
+    this.updateMembers(roomId, (list) =>
+      list.map((m) => {
+        if (m.user.id !== userId || (m.muted === true) === muted) return m;
+        const { muted: _was, ...rest } = m;
+        return muted ? { ...rest, muted: true as const } : rest;
+      }),
+    );
+    if (userId !== this.get().me.id) return;
+    this.set({
+      rooms: this.get().rooms.map((r) => {
+        if (r.id !== roomId || (r.muted === true) === muted) return r;
+        const { muted: _was, ...rest } = r;
+        return muted ? { ...rest, muted: true as const } : rest;
+      }),
+    });
+  }
+
+  // ---- pins -------------------------------------------------------------------------
+
+  /** Reads a room's pinned messages, newest pin first (throws a RequestError when refused). */
+  async loadPins(roomId: string): Promise<void> {
+    const { pins } = await this.transport.request("room:pins", { roomId });
+    this.set({ pins: { ...this.get().pins, [roomId]: pins } });
+  }
+
+  /** Pins a message for everyone in the room (throws a RequestError when refused: muted, too many pins). */
+  async pin(roomId: string, messageId: string): Promise<void> {
+    await this.transport.request("message:pin", { roomId, messageId });
+    // The event that follows says who and when; shown at once until then.
+    const shown = this.get().timelines[roomId]?.items.find((m) => !m.status && m.id === messageId);
+    if (shown && !shown.pinned) this.onPin(roomId, messageId, { by: { id: this.get().me.id, displayName: this.get().me.displayName }, at: new Date().toISOString() });
+  }
+
+  /** Unpins it (throws a RequestError when refused). */
+  async unpin(roomId: string, messageId: string): Promise<void> {
+    await this.transport.request("message:unpin", { roomId, messageId });
+    this.onPin(roomId, messageId, null);
+  }
+
+  /** A message pinned (`pinned`) or unpinned (null): where it is shown, and in the room's Pinned list if that is loaded. */
+  private onPin(roomId: string, messageId: string, pinned: Pin | null): void {
+    const repin = <M extends Message>(m: M): M => {
+      if (m.id !== messageId) return m;
+      const { pinned: _was, ...rest } = m;
+      return (pinned ? { ...rest, pinned } : rest) as M;
+    };
+    this.updateTimeline(roomId, (tl) => (tl.items.some((m) => !m.status && m.id === messageId) ? { ...tl, items: tl.items.map((m) => (m.status ? m : repin(m))) } : tl));
+    const list = this.get().pins[roomId];
+    if (!list) return;
+    if (!pinned) {
+      if (list.some((m) => m.id === messageId)) this.set({ pins: { ...this.get().pins, [roomId]: list.filter((m) => m.id !== messageId) } });
+      return;
+    }
+    const shown = list.find((m) => m.id === messageId) ?? this.get().timelines[roomId]?.items.find((m) => !m.status && m.id === messageId);
+    // A message this tab has not loaded: the list is read again.
+    if (!shown) return void this.loadPins(roomId).catch(() => {});
+    this.set({ pins: { ...this.get().pins, [roomId]: [repin(shown), ...list.filter((m) => m.id !== messageId)] } });
   }
 
   /** A room's new name or topic (a topic absent is cleared). */
@@ -762,6 +836,12 @@ export class ChatStore {
   private changed(message: Message): void {
     const myId = this.get().me.id;
     this.updateTimeline(message.roomId, (tl) => changeMessage(tl, message, myId));
+    // The Pinned list shows the edit; a deleted message is unpinned.
+    const pins = this.get().pins[message.roomId];
+    if (pins?.some((m) => m.id === message.id)) {
+      const next = message.deletedAt ? pins.filter((m) => m.id !== message.id) : pins.map((m) => (m.id === message.id ? changedMessage(m, message) : m));
+      this.set({ pins: { ...this.get().pins, [message.roomId]: next } });
+    }
     const followed = this.get().followed[message.id];
     if (followed) this.setFollowed({ ...followed, root: changedMessage(followed.root, message) });
     // A reply, or a thread's first message, changes in the thread too.

@@ -120,19 +120,24 @@ export function nameList(names: string[]): string {
 }
 
 /**
- * The sentences for a run of membership lines: consecutive changes of the
- * same kind (by the same person) make one ("Ada added Bob and Cy").
+ * The sentences for a run of timeline lines: consecutive changes of
+ * membership of the same kind (by the same person) make one ("Ada added Bob
+ * and Cy"); each rename and topic is one ("Ada renamed the room to #ops").
  */
 export function roomEventLines(run: RoomEvent[]): Array<{ text: string; at: string }> {
   const lines: Array<{ text: string; at: string }> = [];
   for (let i = 0; i < run.length; ) {
     const first = run[i]!;
     let end = i + 1;
-    while (end < run.length && run[end]!.kind === first.kind && run[end]!.by?.id === first.by?.id) end++;
+    // A rename or a topic is a line of its own (each says what it became).
+    const joinable = first.kind !== "renamed" && first.kind !== "topic";
+    while (joinable && end < run.length && run[end]!.kind === first.kind && run[end]!.by?.id === first.by?.id) end++;
     const names = nameList(run.slice(i, end).map((e) => e.user.displayName));
     const many = end - i > 1;
     const text =
-      first.kind === "created" ? `${names} created the room`
+      first.kind === "renamed" ? `${names} renamed the room to #${first.value ?? ""}`
+      : first.kind === "topic" ? (first.value ? `${names} set the topic: ${first.value}` : `${names} cleared the topic`)
+      : first.kind === "created" ? `${names} created the room`
       : first.kind === "joined" ? (first.by ? `${first.by.displayName} added ${names}` : `${names} joined`)
       : first.kind === "left" ? `${names} left`
       : first.by ? `${first.by.displayName} removed ${names}`

@@ -111,6 +111,7 @@ export function changedMessage<M extends Message>(shown: M | undefined, message:
     ...message,
     ...(shown.reactions && !message.deletedAt && !message.reactions ? { reactions: shown.reactions } : {}),
     ...(shown.thread && !message.thread ? { thread: shown.thread } : {}),
+    ...(shown.pinned && !message.deletedAt && !message.pinned ? { pinned: shown.pinned } : {}),
   };
 }
 

@@ -54,9 +54,9 @@ export class Attachments {
     readonly limits: UploadLimits,
   ) {}
 
-  /** A member uploads a file into a room; it waits there for their message. */
+  /** A member (not muted there) uploads a file into a room; it waits there for their message. */
   async upload(actor: User, roomId: string, meta: UploadMeta, body: AsyncIterable<Buffer>): Promise<Attachment> {
-    await this.rooms.assertMember(actor, roomId);
+    await this.rooms.assertCanWrite(actor, roomId);
     return this.receive(actor.id, roomId, meta, body);
   }
 

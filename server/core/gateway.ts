@@ -23,6 +23,7 @@ import {
   emitBody,
   historyQuery,
   id,
+  moderatorQuery,
   namespaceQuery,
   pageQuery,
   postMessageBody,
@@ -30,13 +31,15 @@ import {
   reactorQuery,
   searchQuery,
 } from "../../shared/gateway";
-import { memberRole, messageId, roomSettings } from "../../shared/schemas";
+import { memberRole, messageId, muteState, roomSettings } from "../../shared/schemas";
 import { emoji } from "../../shared/text";
-import { messageShape, roomEventShape, roomShape, searchHitShape } from "../../shared/shapes";
+import { MAX_PINS_PER_ROOM } from "../../shared/limits";
+import { messageShape, roomBanShape, roomEventShape, roomShape, searchHitShape } from "../../shared/shapes";
 import type { Channels } from "./channels";
 import type { Connections, Selector } from "./connections";
 import { AppError, parseInput } from "./errors";
 import type { Messages } from "./messages";
+import type { Pins } from "./pins";
 import { pageOf } from "./paging";
 import type { Reactions } from "./reactions";
 import type { Rooms } from "./rooms";
@@ -48,6 +51,7 @@ export interface GatewayDeps {
   rooms: Rooms;
   messages: Messages;
   reactions: Reactions;
+  pins: Pins;
   search: MessageSearcher;
   channels: Channels;
 }
@@ -303,10 +307,12 @@ export const operations = {
     run: async ({ rooms }, { roomId, userIds }) => ({ added: await rooms.addMembersForBackend(roomId, userIds) }),
   }),
   updateRoom: operation({
-    tag: "Rooms", http: { method: "patch", path: "/rooms/{roomId}" }, query: none, body: roomSettings,
-    summary: "Rename a group room or set its topic (\"\" clears it); the members get `room:updated`",
+    tag: "Rooms", http: { method: "patch", path: "/rooms/{roomId}" }, query: moderatorQuery, body: roomSettings,
+    summary: "Rename a group room or set its topic (\"\" clears it); the members get `room:updated` and a timeline line (\"System renamed the room to #ops\", or the `by` member)",
     output: z.object({ room: roomShape }),
-    run: async ({ rooms }, input) => ({ room: await rooms.updateForBackend(input) }),
+    run: async ({ rooms, messages }, { by, ...input }) => ({
+      room: by ? await rooms.update(await rooms.userById(by, "by"), input) : await rooms.updateForBackend(input, (await messages.backendAuthor({})).id),
+    }),
   }),
   setMemberRole: operation({
     tag: "Rooms", http: { method: "put", path: "/rooms/{roomId}/members/{userId}/role" }, query: none, body: memberRole,
@@ -314,10 +320,34 @@ export const operations = {
     output: null,
     run: ({ rooms }, input) => rooms.setRoleForBackend(input),
   }),
+  setMemberMuted: operation({
+    tag: "Rooms", http: { method: "put", path: "/rooms/{roomId}/members/{userId}/muted" }, query: moderatorQuery, body: muteState,
+    summary: "Mute a member of a group room (they read, but cannot send, reply, react or pin there; never the owner), or let them write again; the members get `member:muted`",
+    output: null,
+    run: async ({ rooms }, { by, ...input }) => (by ? rooms.mute(await rooms.userById(by, "by"), input) : rooms.muteForBackend(input)),
+  }),
   removeMember: operation({
-    tag: "Rooms", http: { method: "delete", path: "/rooms/{roomId}/members/{userId}" }, query: none,
-    summary: "Remove a member from a room (their tabs get `room:left`)", output: null,
-    run: ({ rooms }, { roomId, userId }) => rooms.removeMember(roomId, userId),
+    tag: "Rooms", http: { method: "delete", path: "/rooms/{roomId}/members/{userId}" }, query: moderatorQuery,
+    summary: "Remove a member from a room (their tabs get `room:left`; with `by`, as that moderator: the timeline says who)", output: null,
+    run: async ({ rooms }, { by, roomId, userId }) => (by ? rooms.remove(await rooms.userById(by, "by"), { roomId, userId }) : rooms.removeMember(roomId, userId)),
+  }),
+  banUser: operation({
+    tag: "Rooms", http: { method: "put", path: "/rooms/{roomId}/bans/{userId}" }, query: moderatorQuery,
+    summary: "Ban someone from a group room: removed if a member (their tabs get `room:left`), then no joining or invitation until unbanned; a ban may come before they ever joined",
+    output: null,
+    run: async ({ rooms }, { by, roomId, userId }) =>
+      by ? rooms.remove(await rooms.userById(by, "by"), { roomId, userId, ban: true }) : rooms.banForBackend({ roomId, userId }),
+  }),
+  unbanUser: operation({
+    tag: "Rooms", http: { method: "delete", path: "/rooms/{roomId}/bans/{userId}" }, query: moderatorQuery,
+    summary: "Lift a ban (404 if there is none)", output: null,
+    run: async ({ rooms }, { by, roomId, userId }) => (by ? rooms.unban(await rooms.userById(by, "by"), { roomId, userId }) : rooms.unbanForBackend({ roomId, userId })),
+  }),
+  listBans: operation({
+    tag: "Rooms", http: { method: "get", path: "/rooms/{roomId}/bans" }, query: none,
+    summary: "List who is banned from a room, the latest first (at most 500)",
+    output: z.object({ bans: z.array(roomBanShape) }),
+    run: ({ rooms }, input) => rooms.bansForBackend(input),
   }),
   deleteRoom: operation({
     tag: "Rooms", http: { method: "delete", path: "/rooms/{roomId}" }, query: none,
@@ -353,6 +383,24 @@ export const operations = {
     output: null,
     run: async ({ messages, reactions }, input) => reactions.take(await reactor(messages, input), input),
   }),
+  pinMessage: operation({
+    tag: "Rooms", http: { method: "put", path: "/rooms/{roomId}/messages/{messageId}/pin" }, query: reactorQuery,
+    summary: `Pin a message of the room's timeline as a user, a bot or the system (at most ${MAX_PINS_PER_ROOM} per room); again changes nothing (the room gets \`message:pinned\`)`,
+    output: null,
+    run: async ({ messages, pins }, input) => pins.put(await actingAs(messages, input), input),
+  }),
+  unpinMessage: operation({
+    tag: "Rooms", http: { method: "delete", path: "/rooms/{roomId}/messages/{messageId}/pin" }, query: reactorQuery,
+    summary: "Unpin it, as a user, a bot or the system (the room gets `message:unpinned`; one not pinned changes nothing)",
+    output: null,
+    run: async ({ messages, pins }, input) => pins.take(await actingAs(messages, input), input),
+  }),
+  listPins: operation({
+    tag: "Rooms", http: { method: "get", path: "/rooms/{roomId}/pins" }, query: none,
+    summary: "List a room's pinned messages, newest pin first (each with `pinned`: who and when)",
+    output: z.object({ pins: z.array(messageShape) }),
+    run: ({ pins }, { roomId }) => pins.listOf(roomId),
+  }),
   searchMessages: operation({
     tag: "Users", http: { method: "get", path: "/users/{userId}/messages/search" }, query: searchQuery,
     summary: "Search the messages a user may read (their rooms and DMs, and public rooms), newest first, as `message:search` does for them",
@@ -372,9 +420,14 @@ export const operations = {
 };
 
 /** The user a backend reacts as. */
-async function reactor(messages: Messages, { userId, bot }: { userId?: string; bot?: string }): Promise<string> {
+async function reactor(messages: Messages, input: { userId?: string; bot?: string }): Promise<string> {
+  return (await actingAs(messages, input)).id;
+}
+
+/** Who a backend acts as: a user, a bot (`bot:<id>`), or the system. */
+async function actingAs(messages: Messages, { userId, bot }: { userId?: string; bot?: string }): Promise<{ id: string; displayName: string }> {
   if (userId && bot) throw new AppError("invalid_payload", "give userId or bot, not both");
-  return (await messages.backendAuthor({ userId, bot: bot ? { id: bot } : undefined })).id;
+  return messages.backendAuthor({ userId, bot: bot ? { id: bot } : undefined });
 }
 
 export type Operations = typeof operations;

@@ -15,6 +15,7 @@ import { createGateway, type Gateway } from "./gateway";
 import { MessageWriter } from "./message-writer";
 import { Hooks, type NamedHooks } from "./hooks";
 import { Messages } from "./messages";
+import { Pins } from "./pins";
 import { Presence, type PresenceStore } from "./presence";
 import { Profiles } from "./profiles";
 import { Reactions } from "./reactions";
@@ -30,6 +31,7 @@ export interface Core {
   attachments: Attachments;
   profiles: Profiles;
   reactions: Reactions;
+  pins: Pins;
   threads: Threads;
   search: MessageSearcher;
   presence: Presence;
@@ -66,10 +68,11 @@ export function createCore(deps: {
   const images = new Images();
   const attachments = new Attachments(db, deps.files.store, images, rooms, deps.files.limits);
   const profiles = new Profiles(db, deps.files.store, images, rooms, delivery, presenceStore);
-  const messages = new Messages(db, new MessageWriter(db), rooms, roomEvents, delivery, reactions, threads, hooks, attachments);
+  const pins = new Pins(db, delivery, rooms, attachments);
+  const messages = new Messages(db, new MessageWriter(db), rooms, roomEvents, delivery, reactions, threads, hooks, attachments, pins);
   const presence = new Presence(presenceStore, delivery, (userId) => rooms.idsOf(userId));
   const channels = new Channels(db, deps.connections, deps.channels ?? {});
   const search = new MessageSearcher(db);
-  const gateway = createGateway({ connections: deps.connections, rooms, messages, reactions, search, channels });
-  return { accounts, rooms, messages, attachments, profiles, reactions, threads, search, presence, gateway, channels };
+  const gateway = createGateway({ connections: deps.connections, rooms, messages, reactions, pins, search, channels });
+  return { accounts, rooms, messages, attachments, profiles, reactions, pins, threads, search, presence, gateway, channels };
 }

@@ -1,6 +1,7 @@
 import type { PrismaClient } from "../db/generated/client";
 import { isRefusedText } from "../db/errors";
 import { AppError, toAppError } from "./errors";
+import { mutedError } from "./rooms";
 import type { MessageRow } from "./wire";
 
 export interface NewMessage {
@@ -13,7 +14,7 @@ export interface NewMessage {
   /** A reply: its thread's first message (checked by the caller), and whether the room shows it too. */
   threadId?: bigint | null;
   alsoInRoom?: boolean;
-  /** Written by a backend: no membership check. */
+  /** Written by a backend: no membership (nor mute) check. */
   trusted?: boolean;
 }
 
@@ -31,6 +32,8 @@ interface Pending extends NewMessage {
   reject(err: unknown): void;
   /** Set once resolved or rejected: a batch that fails half-way is retried for the others only. */
   settled: boolean;
+  /** The author is muted in the room (found when the batch did not insert the message). */
+  muted?: boolean;
 }
 
 /** Largest batch written in one statement. */
@@ -121,9 +124,9 @@ export class MessageWriter {
 
   /**
    * One round trip for the common case: a single statement of fixed shape
-   * (the batch travels as five array parameters, so Prisma compiles no new
+   * (the batch travels as array parameters, so Prisma compiles no new
    * query plan per batch) inserts the messages whose author is a member of
-   * the room (or that a backend posted) and returns them. Only messages it
+   * the room and not muted there (or that a backend posted) and returns them. Only messages it
    * did not insert — refused, or resends of a stored clientMsgId — take the
    * slower path that finds out which. Measured in docs/benchmarks.md.
    */
@@ -140,7 +143,8 @@ export class MessageWriter {
                   ${batch.map((p) => p.alsoInRoom === true)}::boolean[])
            WITH ORDINALITY AS i("roomId", "authorId", "body", "clientMsgId", "trusted", "mentions", "threadId", "alsoInRoom", ord)
       WHERE i."trusted"
-         OR EXISTS (SELECT 1 FROM "Membership" m WHERE m."roomId" = i."roomId" AND m."userId" = i."authorId")
+         OR (EXISTS (SELECT 1 FROM "Membership" m WHERE m."roomId" = i."roomId" AND m."userId" = i."authorId")
+             AND NOT EXISTS (SELECT 1 FROM "RoomMute" x WHERE x."roomId" = i."roomId" AND x."userId" = i."authorId"))
       ORDER BY i.ord
       -- A resend of a stored clientMsgId (or twice in this batch) inserts nothing.
       ON CONFLICT ("authorId", "clientMsgId") DO NOTHING
@@ -172,12 +176,16 @@ export class MessageWriter {
       }
     }
     if (leftovers.length === 0) return;
-    // Not inserted: refused (not a member, no such room), or a resend.
+    // Not inserted: refused (not a member, muted, no such room), or a resend.
     const resends = await this.rejectNonMembers(leftovers);
     if (resends.length > 0) await this.resolveResends(resends, rows);
   }
 
-  /** Answers resends with the message stored earlier (or earlier in this batch). */
+  /**
+   * Answers resends with the message stored earlier (or earlier in this
+   * batch). A muted member's message may be one stored before the mute
+   * (answered as any resend); one that is not is refused as muted.
+   */
   private async resolveResends(resends: Pending[], justInserted: StoredMessage[]): Promise<void> {
     const stored = await this.db.message.findMany({
       where: { OR: resends.map((p) => ({ authorId: p.authorId, clientMsgId: p.clientMsgId })) },
@@ -187,8 +195,8 @@ export class MessageWriter {
       if (row.clientMsgId !== null) found.set(clientKey(row.authorId, row.clientMsgId), row);
     }
     for (const p of resends) {
-      const row = found.get(clientKey(p.authorId, p.clientMsgId ?? ""));
-      if (!row) p.reject(new Error("duplicate clientMsgId but no stored message found"));
+      const row = p.clientMsgId === null ? undefined : found.get(clientKey(p.authorId, p.clientMsgId));
+      if (!row) p.reject(p.muted ? mutedError() : new Error("duplicate clientMsgId but no stored message found"));
       // The id names a message of another room: answering (and delivering) it
       // here would reach that room, which the sender may no longer be in.
       else if (row.roomId !== p.roomId) {
@@ -197,18 +205,26 @@ export class MessageWriter {
     }
   }
 
-  /** Rejects senders who are not members of the room; returns the rest. */
+  /**
+   * Rejects senders who are not members of the room, and muted members'
+   * messages without a clientMsgId (one with may be a resend of a message
+   * stored before the mute: marked, and answered by resolveResends); returns the rest.
+   */
   private async rejectNonMembers(batch: Pending[]): Promise<Pending[]> {
     const checked = batch.filter((p) => !p.trusted);
     if (checked.length === 0) return batch;
     const pairs = uniqueBy(checked, (p) => `${p.roomId} ${p.authorId}`);
-    const members = await this.db.membership.findMany({
-      where: { OR: pairs.map((p) => ({ roomId: p.roomId, userId: p.authorId })) },
-      select: { roomId: true, userId: true },
-    });
+    const where = { OR: pairs.map((p) => ({ roomId: p.roomId, userId: p.authorId })) };
+    const [members, mutes] = await Promise.all([
+      this.db.membership.findMany({ where, select: { roomId: true, userId: true } }),
+      this.db.roomMute.findMany({ where, select: { roomId: true, userId: true } }),
+    ]);
     const ok = new Set(members.map((m) => `${m.roomId} ${m.userId}`));
-    const allowed = (p: Pending) => p.trusted || ok.has(`${p.roomId} ${p.authorId}`);
-    const refused = batch.filter((p) => !allowed(p));
+    const silenced = new Set(mutes.map((m) => `${m.roomId} ${m.userId}`));
+    for (const p of checked) if (silenced.has(`${p.roomId} ${p.authorId}`)) p.muted = true;
+    for (const p of checked) if (p.muted && p.clientMsgId === null && ok.has(`${p.roomId} ${p.authorId}`)) p.reject(mutedError());
+    const allowed = (p: Pending) => !p.settled && (p.trusted || ok.has(`${p.roomId} ${p.authorId}`));
+    const refused = batch.filter((p) => !p.settled && !allowed(p));
     if (refused.length > 0) {
       const roomIds = [...new Set(refused.map((p) => p.roomId))];
       const existing = new Set(

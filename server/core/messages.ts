@@ -8,6 +8,7 @@ import { AppError } from "./errors";
 import type { PrismaClient } from "../db/generated/client";
 import type { Delivery } from "./delivery";
 import type { MessageWriter, NewMessage } from "./message-writer";
+import type { Pins } from "./pins";
 import type { Reactions } from "./reactions";
 import type { RoomEvents } from "./room-events";
 import type { Rooms } from "./rooms";
@@ -36,6 +37,7 @@ export class Messages {
     private readonly threads: Threads,
     private readonly hooks: Hooks,
     private readonly attachments: Attachments,
+    private readonly pins: Pins,
   ) {}
 
   /** Resolves when every accepted send has been written; called before shutdown. */
@@ -101,7 +103,7 @@ export class Messages {
    * nothing.
    */
   async edit(actor: User, { roomId, messageId, body }: MessageEdit): Promise<Message> {
-    await this.rooms.assertMember(actor, roomId);
+    await this.rooms.assertCanWrite(actor, roomId);
     const current = await this.live(roomId, messageId);
     if (current.authorId !== actor.id) throw new AppError("forbidden", "only its author can edit a message");
     return this.change(current, await this.hooks.beforeMessage({ author: actor, roomId, body }));
@@ -196,7 +198,7 @@ export class Messages {
     const gone = { body: "", deletedAt: new Date(), mentions: [] };
     const { count } = await this.db.message.updateMany({ where: { id: current.id, deletedAt: null }, data: gone });
     if (count === 0) throw new AppError("not_found", "no such message in this room");
-    await Promise.all([this.reactions.clear(current.id), this.attachments.deleteOf(current.id)]);
+    await Promise.all([this.reactions.clear(current.id), this.attachments.deleteOf(current.id), this.pins.clear(current.id)]);
     this.delivery.toRoom(current.roomId, "message:deleted", [toMessage({ ...current, ...gone }, current.author)]);
   }
 
@@ -321,8 +323,9 @@ export class Messages {
   }
 
   /**
-   * Messages (oldest first) with their reactions and, for messages with
-   * replies, their thread's summary: a query each, however many messages.
+   * Messages (oldest first) with their reactions, files, pins and, for
+   * messages with replies, their thread's summary: a query each, however
+   * many messages.
    */
   private async decorate(
     roomId: string,
@@ -333,10 +336,12 @@ export class Messages {
     const messages = rows.map((r) => toMessage(r, r.author));
     if (rows.length === 0) return messages;
     const [first, last] = [rows[0]!.id, rows.at(-1)!.id];
-    const [reactions, threads, files] = await Promise.all([
+    const ids = rows.map((r) => r.id);
+    const [reactions, threads, files, pins] = await Promise.all([
       this.reactions.of(roomId, first, last, askerId),
       threadSummaries ? this.threadSummaries(roomId, first, last) : new Map<string, NonNullable<Message["thread"]>>(),
-      this.attachments.of(roomId, rows.map((r) => r.id)),
+      this.attachments.of(roomId, ids),
+      this.pins.of(roomId, ids),
     ]);
     for (const message of messages) {
       const list = reactions.get(message.id);
@@ -345,6 +350,8 @@ export class Messages {
       if (attached) message.attachments = attached;
       const thread = threads.get(message.id);
       if (thread) message.thread = thread;
+      const pin = pins.get(message.id);
+      if (pin) message.pinned = pin;
     }
     return messages;
   }
@@ -365,9 +372,9 @@ export class Messages {
     );
   }
 
-  /** Tells the room's other connections that the actor is (or stopped) typing. */
+  /** Tells the room's other connections that the actor is (or stopped) typing (not a muted member: they cannot send). */
   async typing(actor: User, { roomId, typing }: Typing, connectionId?: string): Promise<void> {
-    await this.rooms.assertMember(actor, roomId);
+    await this.rooms.assertCanWrite(actor, roomId);
     this.delivery.toRoom(roomId, "typing", [{ roomId, userId: actor.id, typing }], connectionId);
   }
 }

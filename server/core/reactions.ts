@@ -24,17 +24,18 @@ export class Reactions {
 
   /**
    * A user reacts to a message of a room they may read (a public room's,
-   * even before joining it); plugins' `beforeReaction` hooks may refuse it.
+   * even before joining it) unless muted there; plugins' `beforeReaction`
+   * hooks may refuse it.
    */
   async add(actor: User, input: ReactionChange): Promise<void> {
-    await this.rooms.assertReadable(actor, input.roomId);
+    await this.rooms.assertCanReact(actor, input.roomId);
     await this.hooks.beforeReaction({ user: actor, ...input });
     await this.put(actor.id, input);
   }
 
   /** A user takes their reaction back. */
   async remove(actor: User, input: ReactionChange): Promise<void> {
-    await this.rooms.assertReadable(actor, input.roomId);
+    await this.rooms.assertCanReact(actor, input.roomId);
     await this.take(actor.id, input);
   }
 

@@ -4,15 +4,15 @@ import { Prisma, type PrismaClient } from "../db/generated/client";
 import { type RoomEventRow, toRoomEvent } from "./wire";
 
 /** The columns of a room event with its people's names, from `e` (the events) joined to `u` and `b` (the users). */
-const COLUMNS = Prisma.sql`e.id, e."roomId", e.kind::text AS kind, e."createdAt",
+const COLUMNS = Prisma.sql`e.id, e."roomId", e.kind::text AS kind, e."createdAt", e.value,
   u.id AS "userId", u."displayName" AS "userName", b.id AS "byId", b."displayName" AS "byName"`;
 const PEOPLE = Prisma.sql`JOIN "User" u ON u.id = e."userId" LEFT JOIN "User" b ON b.id = e."byId"`;
 
 /**
- * A group room's membership changes, kept as the lines its timeline shows
- * between the messages ("Ada joined", "Bob left"). Each change of membership
- * and its event are written in one statement, so neither is there without
- * the other; DMs have none.
+ * A group room's changes of members, name and topic, kept as the lines its
+ * timeline shows between the messages ("Ada joined", "Bob left", "Ada
+ * renamed the room to #ops"). Each change and its event are written in one
+ * statement, so neither is there without the other; DMs have none.
  */
 export class RoomEvents {
   constructor(private readonly db: PrismaClient) {}
@@ -48,6 +48,35 @@ export class RoomEvents {
       )
       SELECT ${COLUMNS} FROM e ${PEOPLE}`;
     return row ? toRoomEvent(row) : null;
+  }
+
+  /**
+   * Renames a group room and/or sets its topic (null: unchanged), recording
+   * a line for each that changed, as said by `userId`. Returns the lines,
+   * the name's first; none when nothing changed (or the room is no group).
+   */
+  async rename(roomId: string, name: string | null, topic: string | null, userId: string): Promise<RoomEvent[]> {
+    const rows = await this.db.$queryRaw<RoomEventRow[]>`
+      WITH old AS (
+        SELECT id, name, topic FROM "Room" WHERE id = ${roomId} AND kind = 'group' FOR UPDATE
+      ), changed AS (
+        UPDATE "Room" r SET name = COALESCE(${name}::text, old.name), topic = COALESCE(${topic}::text, old.topic)
+        FROM old
+        WHERE r.id = old.id AND (COALESCE(${name}::text, old.name) <> old.name OR COALESCE(${topic}::text, old.topic) <> old.topic)
+        RETURNING r.name, r.topic, old.name AS "oldName", old.topic AS "oldTopic"
+      ), e AS (
+        INSERT INTO "RoomEvent" ("roomId", kind, "userId", value)
+        SELECT ${roomId}, k.kind, ${userId}, k.value
+        FROM changed CROSS JOIN LATERAL (VALUES
+          (1, 'renamed'::"RoomEventKind", changed.name, changed.name <> changed."oldName"),
+          (2, 'topic'::"RoomEventKind", changed.topic, changed.topic <> changed."oldTopic")
+        ) AS k(n, kind, value, differs)
+        WHERE k.differs
+        ORDER BY k.n
+        RETURNING *
+      )
+      SELECT ${COLUMNS} FROM e ${PEOPLE} ORDER BY e.id`;
+    return rows.map(toRoomEvent);
   }
 
   /**

@@ -12,6 +12,7 @@ import type {
   RoomNotifications,
   RoomRead,
   RoomMemberRef,
+  RoomMuteChange,
   RoomRef,
   RoomRemoval,
   RoomRoleChange,
@@ -38,6 +39,13 @@ export class Rooms {
     /** A room's files, deleted with it (core/attachments.ts). */
     private readonly files: { discardRoom(roomId: string): Promise<void> },
   ) {}
+
+  /** A user a backend names (`field`: where it named them, for the error). */
+  async userById(id: string, field: string): Promise<User> {
+    const row = await this.db.user.findUnique({ where: { id } });
+    if (!row) throw new AppError("not_found", `${field}: no such user`);
+    return toUser(row);
+  }
 
   /** Ids of the rooms a user belongs to (subscribed on connect). */
   async idsOf(userId: string): Promise<string[]> {
@@ -169,6 +177,36 @@ export class Rooms {
   /** Who is banned from a group room, the latest first (at most 500): for its owner and admins. */
   async bans(actor: User, { roomId }: RoomRef): Promise<{ bans: RoomBanEntry[] }> {
     await this.moderatorOf(actor, roomId);
+    return this.banList(roomId);
+  }
+
+  /** A backend bans someone from a group room (removing them if a member: the line names nobody); a ban may come first. */
+  async banForBackend({ roomId, userId }: RoomMemberRef): Promise<void> {
+    const room = await this.db.room.findUnique({ where: { id: roomId }, select: { kind: true } });
+    if (!room) throw new AppError("not_found", "no such room");
+    if (room.kind === "dm") throw new AppError("forbidden", "nobody is banned from a direct message");
+    const owner = await this.db.membership.count({ where: { roomId, userId, role: "owner" } });
+    if (owner > 0) throw new AppError("forbidden", "the owner cannot be banned");
+    if ((await this.db.user.count({ where: { id: userId } })) === 0) throw new AppError("not_found", "no such user");
+    await this.db.roomBan.upsert({ where: { roomId_userId: { roomId, userId } }, create: { roomId, userId }, update: {} });
+    const event = await this.events.leave(roomId, userId, "removed");
+    if (event) this.announceLeave(userId, roomId, event);
+  }
+
+  /** A backend lifts a ban. */
+  async unbanForBackend({ roomId, userId }: RoomMemberRef): Promise<void> {
+    if ((await this.db.room.count({ where: { id: roomId } })) === 0) throw new AppError("not_found", "no such room");
+    const { count } = await this.db.roomBan.deleteMany({ where: { roomId, userId } });
+    if (count === 0) throw new AppError("not_found", "this user is not banned from this room");
+  }
+
+  /** Who is banned from a room, for a backend. */
+  async bansForBackend({ roomId }: RoomRef): Promise<{ bans: RoomBanEntry[] }> {
+    if ((await this.db.room.count({ where: { id: roomId } })) === 0) throw new AppError("not_found", "no such room");
+    return this.banList(roomId);
+  }
+
+  private async banList(roomId: string): Promise<{ bans: RoomBanEntry[] }> {
     const rows = await this.db.roomBan.findMany({
       where: { roomId },
       orderBy: [{ createdAt: "desc" }, { userId: "asc" }],
@@ -178,6 +216,48 @@ export class Rooms {
     return {
       bans: rows.map((b) => ({ user: toUser(b.user), ...(b.by ? { by: b.by } : {}), at: b.createdAt.toISOString() })),
     };
+  }
+
+  /**
+   * The owner or an admin mutes a member of a group room — they still read
+   * it, but cannot send, reply, react, edit or pin there — or lets them
+   * write again. As for removal: the owner may mute anyone else, an admin
+   * only members. The mute outlasts leaving and joining again. Every member
+   * is told (`member:muted`); the same state again changes nothing.
+   */
+  async mute(actor: User, { roomId, userId, muted }: RoomMuteChange): Promise<void> {
+    const role = await this.moderatorOf(actor, roomId);
+    if (userId === actor.id) throw new AppError("forbidden", "you cannot mute yourself");
+    const target = await this.db.membership.findUnique({ where: { roomId_userId: { roomId, userId } }, select: { role: true } });
+    if (target?.role === "owner" || (target?.role === "admin" && role !== "owner")) {
+      throw new AppError("forbidden", "only the owner can mute an admin, and nobody the owner");
+    }
+    await this.changeMute(roomId, userId, muted, target !== null, actor);
+  }
+
+  /** A backend mutes a member of a group room (never its owner), or lets them write again. */
+  async muteForBackend({ roomId, userId, muted }: RoomMuteChange): Promise<void> {
+    const room = await this.db.room.findUnique({ where: { id: roomId }, select: { kind: true, memberships: { where: { userId }, select: { role: true } } } });
+    if (!room) throw new AppError("not_found", "no such room");
+    if (room.kind === "dm") throw new AppError("forbidden", "nobody is muted in a direct message");
+    const target = room.memberships[0];
+    if (target?.role === "owner") throw new AppError("forbidden", "the owner cannot be muted");
+    await this.changeMute(roomId, userId, muted, target !== undefined, null);
+  }
+
+  /** Mutes (only a member) or unmutes (also someone who left since) and tells the room when that changed something. */
+  private async changeMute(roomId: string, userId: string, muted: boolean, isMember: boolean, by: User | null): Promise<void> {
+    let changed: boolean;
+    if (muted) {
+      if (!isMember) throw new AppError("not_found", "no such member in this room");
+      changed = (await this.db.roomMute.createMany({ data: [{ roomId, userId, byId: by?.id ?? null }], skipDuplicates: true })).count > 0;
+    } else {
+      changed = (await this.db.roomMute.deleteMany({ where: { roomId, userId } })).count > 0;
+      if (!changed && !isMember) throw new AppError("not_found", "no such member in this room");
+    }
+    if (changed) {
+      this.delivery.toRoom(roomId, "member:muted", [{ roomId, userId, muted, ...(by ? { by: { id: by.id, displayName: by.displayName } } : {}) }]);
+    }
   }
 
   /** The actor's role in a group room where they moderate (owner or admin); `forbidden` otherwise. */
@@ -239,14 +319,15 @@ export class Rooms {
     const [afterTime, afterId] = after ? decodeCursor(after, 2) : [];
     const from = afterTime === undefined ? null : cursorTime(afterTime);
     const rows = await this.db.$queryRaw<
-      Array<RoomRow & { lastReadMessageId: bigint | null; unread: number; mentions: number; notify: NotifyLevel; peerId: string | null }>
+      Array<RoomRow & { lastReadMessageId: bigint | null; unread: number; mentions: number; notify: NotifyLevel; peerId: string | null; muted: boolean }>
     >`
       SELECT r.id, r.name, r.kind::text AS kind, r.visibility::text AS visibility, r.topic, r."createdAt",
              m."lastReadMessageId", m.notify::text AS notify,
              c.unread, c.mentions,
              CASE WHEN r.kind = 'dm' THEN COALESCE(
                (SELECT o."userId" FROM "Membership" o WHERE o."roomId" = r.id AND o."userId" <> ${actor.id} LIMIT 1),
-               ${actor.id}) END AS "peerId"
+               ${actor.id}) END AS "peerId",
+             EXISTS (SELECT 1 FROM "RoomMute" x WHERE x."roomId" = r.id AND x."userId" = ${actor.id}) AS muted
       FROM "Membership" m JOIN "Room" r ON r.id = m."roomId"
       -- One walk over the messages after the read marker (up to UNREAD_CAP) counts both:
       -- unread (the room's timeline: no thread-only replies) and the mentions of the member.
@@ -281,6 +362,7 @@ export class Rooms {
       };
       const peer = r.peerId ? peers.get(r.peerId) : undefined;
       if (peer) summary.peer = peer;
+      if (r.muted) summary.muted = true;
       return summary;
     });
     const last = rooms.at(-1);
@@ -320,12 +402,18 @@ export class Rooms {
       take: limit + 1,
     });
     const page = rows.slice(0, limit);
-    const online = await this.presence.online(page.map((r) => r.userId));
-    const members = page.map((r) => ({
+    const ids = page.map((r) => r.userId);
+    const [online, mutes] = await Promise.all([
+      this.presence.online(ids),
+      this.db.roomMute.findMany({ where: { roomId, userId: { in: ids } }, select: { userId: true } }),
+    ]);
+    const muted = new Set(mutes.map((m) => m.userId));
+    const members: Member[] = page.map((r) => ({
       user: toUser(r.user),
       role: r.role,
       online: online.has(r.userId),
       lastReadMessageId: r.lastReadMessageId?.toString() ?? null,
+      ...(muted.has(r.userId) ? { muted: true as const } : {}),
     }));
     const last = page.at(-1);
     return rows.length > limit && last
@@ -336,27 +424,29 @@ export class Rooms {
   /**
    * Renames a group room or sets its topic: its owner and admins may (a
    * DM has neither). Every member's tabs get the room as it is now
-   * (`room:updated`); the same name and topic again change nothing.
+   * (`room:updated`) and a timeline line for each change ("Ada renamed
+   * the room to #ops", "Ada set the topic: …"); the same name and topic
+   * again change nothing.
    */
   async update(actor: User, input: RoomUpdate): Promise<Room> {
     await this.moderatorOf(actor, input.roomId);
-    return this.change(input);
+    return this.change(input, actor.id);
   }
 
-  /** A backend renames a group room or sets its topic. */
-  async updateForBackend(input: RoomUpdate): Promise<Room> {
+  /** A backend renames a group room or sets its topic; the lines name `byId` (the system, a bot or a user it acts as). */
+  async updateForBackend(input: RoomUpdate, byId: string): Promise<Room> {
     if ((await this.db.room.count({ where: { id: input.roomId } })) === 0) throw new AppError("not_found", "no such room");
-    return this.change(input);
+    return this.change(input, byId);
   }
 
-  private async change({ roomId, name, topic }: RoomUpdate): Promise<Room> {
-    const { count } = await this.db.room.updateMany({
-      where: { id: roomId, kind: "group", OR: [...(name !== undefined ? [{ name: { not: name } }] : []), ...(topic !== undefined ? [{ topic: { not: topic } }] : [])] },
-      data: { ...(name !== undefined ? { name } : {}), ...(topic !== undefined ? { topic } : {}) },
-    });
+  private async change({ roomId, name, topic }: RoomUpdate, byId: string): Promise<Room> {
+    const events = await this.events.rename(roomId, name ?? null, topic ?? null, byId);
     const room = toRoom(await this.db.room.findUniqueOrThrow({ where: { id: roomId } }));
     if (room.kind === "dm") throw new AppError("forbidden", "a direct message has no name or topic to change");
-    if (count > 0) this.delivery.toRoom(roomId, "room:updated", [room]);
+    if (events.length > 0) {
+      this.delivery.toRoom(roomId, "room:updated", [room]);
+      for (const event of events) this.delivery.toRoom(roomId, "room:event", [event]);
+    }
     return room;
   }
 
@@ -469,14 +559,41 @@ export class Rooms {
 
   /** Throws unless the actor may read the room: members always, anyone for public groups. */
   async assertReadable(actor: User, roomId: string): Promise<void> {
+    await this.readable(actor, roomId);
+  }
+
+  /** Throws unless the actor may react in the room: read it (a public room's, even before joining) and not be muted there. */
+  async assertCanReact(actor: User, roomId: string): Promise<void> {
+    if ((await this.readable(actor, roomId)).muted) throw mutedError();
+  }
+
+  /** Whether the actor may read the room (throws otherwise), and whether they are muted there: one query. */
+  private async readable(actor: User, roomId: string): Promise<{ muted: boolean }> {
     const row = await this.db.room.findUnique({
       where: { id: roomId },
-      select: { visibility: true, memberships: { where: { userId: actor.id }, select: { userId: true } } },
+      select: {
+        visibility: true,
+        memberships: { where: { userId: actor.id }, select: { userId: true } },
+        mutes: { where: { userId: actor.id }, select: { userId: true } },
+      },
     });
     if (!row) throw new AppError("not_found", "no such room");
     if (row.visibility === "private" && row.memberships.length === 0) {
       throw new AppError("forbidden", "this room is private");
     }
+    return { muted: row.mutes.length > 0 };
+  }
+
+  /**
+   * Throws unless the actor may write in the room (edit, pin, show typing):
+   * a member who is not muted there. One query when they may.
+   */
+  async assertCanWrite(actor: User, roomId: string): Promise<void> {
+    const [row] = await this.db.$queryRaw<Array<{ muted: boolean }>>`
+      SELECT EXISTS (SELECT 1 FROM "RoomMute" x WHERE x."roomId" = ${roomId} AND x."userId" = ${actor.id}) AS muted
+      FROM "Membership" m WHERE m."roomId" = ${roomId} AND m."userId" = ${actor.id}`;
+    if (!row) await this.roleOf(actor, roomId); // says why: no such room, or not a member
+    else if (row.muted) throw mutedError();
   }
 
   /** Throws unless the actor is a member (needed to send or show typing). */
@@ -553,6 +670,11 @@ export class Rooms {
     this.delivery.addUserToRoom(userId, room.id);
     this.delivery.toUser(userId, "room:joined", [room]);
   }
+}
+
+/** What a muted member hears when they try to write. */
+export function mutedError(): AppError {
+  return new AppError("forbidden", "you are muted in this room");
 }
 
 /**

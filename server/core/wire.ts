@@ -86,6 +86,7 @@ export interface RoomEventRow {
   userName: string;
   byId: string | null;
   byName: string | null;
+  value: string | null;
 }
 
 export function toRoomEvent(row: RoomEventRow): RoomEvent {
@@ -97,5 +98,6 @@ export function toRoomEvent(row: RoomEventRow): RoomEvent {
     at: row.createdAt.toISOString(),
   };
   if (row.byId !== null && row.byName !== null) event.by = { id: row.byId, displayName: row.byName };
+  if (row.value !== null) event.value = row.value;
   return event;
 }

@@ -12,6 +12,7 @@ import {
   messageAroundInput,
   messageHistoryInput,
   messageNewerInput,
+  messagePinInput,
   messageSearchInput,
   messageThreadInput,
   threadListInput,
@@ -29,6 +30,7 @@ import {
   roomReadInput,
   roomMemberInput,
   roomRemoveInput,
+  roomMuteInput,
   roomRoleInput,
   roomUpdateInput,
   typingInput,
@@ -103,6 +105,11 @@ export const clientEvents = {
     schema: roomRemoveInput,
     ackRequired: true,
     run: async ({ core, user }, input) => (await core.rooms.remove(user, input), {}),
+  }),
+  "room:mute": event({
+    schema: roomMuteInput,
+    ackRequired: true,
+    run: async ({ core, user }, input) => (await core.rooms.mute(user, input), {}),
   }),
   "room:unban": event({
     schema: roomMemberInput,
@@ -203,6 +210,21 @@ export const clientEvents = {
     schema: reactionInput,
     ackRequired: true,
     run: async ({ core, user }, input) => (await core.reactions.remove(user, input), {}),
+  }),
+  "message:pin": event({
+    schema: messagePinInput,
+    ackRequired: true,
+    run: async ({ core, user }, input) => (await core.pins.pin(user, input), {}),
+  }),
+  "message:unpin": event({
+    schema: messagePinInput,
+    ackRequired: true,
+    run: async ({ core, user }, input) => (await core.pins.unpin(user, input), {}),
+  }),
+  "room:pins": event({
+    schema: roomIdInput,
+    ackRequired: true,
+    run: ({ core, user }, input) => core.pins.list(user, input),
   }),
   typing: event({
     schema: typingInput,
