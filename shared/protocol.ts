@@ -42,6 +42,9 @@ import type {
   UserSearchInput,
   ProfileUpdateInput,
   UserGetInput,
+  RoomArchiveInput,
+  UserBlockInput,
+  EmptyInput,
 } from "./schemas";
 
 // The shapes themselves are schemas (shared/shapes.ts), which also describe them in the OpenAPI document.
@@ -174,6 +177,12 @@ export interface ClientToServerEvents {
   "user:get": (payload: UserGetInput, ack: AckFn<{ user: User; online: boolean }>) => void;
   /** Changes your display name; everyone who shares a room with you, and your tabs, get `user:updated`. */
   "user:update": (payload: ProfileUpdateInput, ack: AckFn<{ user: User }>) => void;
+  /** Blocks someone (or stops): no writing in your DM with them, they cannot open one; your tabs get `user:blocked`. */
+  "user:block": (payload: UserBlockInput, ack: AckFn) => void;
+  /** The people you block, the latest first. */
+  "user:blocks": (payload: EmptyInput, ack: AckFn<{ users: User[] }>) => void;
+  /** Archives a group room (read-only for everyone) or brings it back (its owner and admins); the members get `room:updated`. */
+  "room:archive": (payload: RoomArchiveInput, ack: AckFn<{ room: Room }>) => void;
   "presence:query": (payload: PresenceQueryInput, ack: AckFn<{ online: string[] }>) => void;
 }
 
@@ -202,6 +211,8 @@ export interface ServerToClientEvents {
   "room:event": (event: RoomEvent) => void;
   /** To everyone who shares a room with a person, and to their own tabs, when their name or picture changed: who they are now. */
   "user:updated": (user: User) => void;
+  /** To every tab of a user who blocked someone, or stopped. */
+  "user:blocked": (payload: { userId: string; blocked: boolean }) => void;
   /** To the room's members when its name or topic changed: the room as it is now. */
   "room:updated": (room: Room) => void;
   /** To the room's members when one of them became an admin, or a member again. */

@@ -60,6 +60,12 @@ export const roomCreateInput = z.strictObject({
   memberIds: z.array(id).max(100).default([]),
 });
 export const roomIdInput = z.strictObject({ roomId: id });
+/** A group room archived (read-only) or brought back, by its owner or an admin (a backend too). */
+export const roomArchiveInput = z.strictObject({ roomId: id, archived: z.boolean() });
+/** An event that takes nothing: `{}`, or no payload at all. */
+export const emptyInput = z.strictObject({}).default({});
+/** Someone blocked or unblocked. */
+export const userBlockInput = z.strictObject({ userId: id, blocked: z.boolean() });
 /** What changes in a group room: its name, its topic, or both (its owner and admins may; a backend too). */
 export const roomSettings = z
   .strictObject({ name: roomName.optional(), topic: roomTopic.optional() })
@@ -213,6 +219,9 @@ export type RoomInviteInput = z.input<typeof roomInviteInput>;
 export type UserSearchInput = z.input<typeof userSearchInput>;
 export type ProfileUpdateInput = z.input<typeof profileUpdateInput>;
 export type UserGetInput = z.input<typeof userGetInput>;
+export type RoomArchiveInput = z.input<typeof roomArchiveInput>;
+export type UserBlockInput = z.input<typeof userBlockInput>;
+export type EmptyInput = z.input<typeof emptyInput>;
 export type RoomBrowseInput = z.input<typeof roomBrowseInput>;
 export type PresenceQueryInput = z.input<typeof presenceQueryInput>;
 
@@ -248,5 +257,7 @@ export type Typing = z.output<typeof typingInput>;
 export type RoomInvite = z.output<typeof roomInviteInput>;
 export type UserSearch = z.output<typeof userSearchInput>;
 export type ProfileUpdate = z.output<typeof profileUpdateInput>;
+export type RoomArchive = z.output<typeof roomArchiveInput>;
+export type UserBlockChange = z.output<typeof userBlockInput>;
 export type RoomBrowse = z.output<typeof roomBrowseInput>;
 export type PresenceQuery = z.output<typeof presenceQueryInput>;

@@ -25,6 +25,7 @@ export const roomShape = z.object({
   kind: z.enum(["group", "dm"]),
   visibility: z.enum(["public", "private"]),
   topic: z.string().optional().describe("what the room is for, set by its owner or admins (absent when none)"),
+  archived: z.boolean().optional().describe("archived by its owner or an admin: read-only for everyone (absent when not)"),
   createdAt: z.string().describe("ISO-8601"),
 });
 

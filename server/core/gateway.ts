@@ -349,6 +349,12 @@ export const operations = {
     output: z.object({ bans: z.array(roomBanShape) }),
     run: ({ rooms }, input) => rooms.bansForBackend(input),
   }),
+  archiveRoom: operation({
+    tag: "Rooms", http: { method: "put", path: "/rooms/{roomId}/archived" }, query: none, body: z.strictObject({ archived: z.boolean() }),
+    summary: "Archive a group room (read-only for everyone, backends included) or bring it back; the members get `room:updated`",
+    output: z.object({ room: roomShape }),
+    run: async ({ rooms }, input) => ({ room: await rooms.archiveForBackend(input) }),
+  }),
   deleteRoom: operation({
     tag: "Rooms", http: { method: "delete", path: "/rooms/{roomId}" }, query: none,
     summary: "Delete a room with its messages and files (its members' tabs get `room:left` with `reason: \"deleted\"`)", output: null,

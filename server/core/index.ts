@@ -6,6 +6,7 @@
 import type { PrismaClient } from "../db/generated/client";
 import { Images } from "../files/images";
 import type { FileStore } from "../files/store";
+import { Blocks } from "./blocks";
 import { Attachments, type UploadLimits } from "./attachments";
 import { Accounts, type AccountsOptions, type LoginGuard } from "./accounts";
 import { type ChannelRules, Channels } from "./channels";
@@ -30,6 +31,7 @@ export interface Core {
   messages: Messages;
   attachments: Attachments;
   profiles: Profiles;
+  blocks: Blocks;
   reactions: Reactions;
   pins: Pins;
   threads: Threads;
@@ -68,11 +70,12 @@ export function createCore(deps: {
   const images = new Images();
   const attachments = new Attachments(db, deps.files.store, images, rooms, deps.files.limits);
   const profiles = new Profiles(db, deps.files.store, images, rooms, delivery, presenceStore);
+  const blocks = new Blocks(db, delivery);
   const pins = new Pins(db, delivery, rooms, attachments);
   const messages = new Messages(db, new MessageWriter(db), rooms, roomEvents, delivery, reactions, threads, hooks, attachments, pins);
   const presence = new Presence(presenceStore, delivery, (userId) => rooms.idsOf(userId));
   const channels = new Channels(db, deps.connections, deps.channels ?? {});
   const search = new MessageSearcher(db);
   const gateway = createGateway({ connections: deps.connections, rooms, messages, reactions, pins, search, channels });
-  return { accounts, rooms, messages, attachments, profiles, reactions, pins, threads, search, presence, gateway, channels };
+  return { accounts, rooms, messages, attachments, profiles, blocks, reactions, pins, threads, search, presence, gateway, channels };
 }

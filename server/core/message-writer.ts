@@ -1,7 +1,7 @@
 import type { PrismaClient } from "../db/generated/client";
 import { isRefusedText } from "../db/errors";
 import { AppError, toAppError } from "./errors";
-import { mutedError } from "./rooms";
+import { archivedError, mutedError } from "./rooms";
 import type { MessageRow } from "./wire";
 
 export interface NewMessage {
@@ -32,8 +32,12 @@ interface Pending extends NewMessage {
   reject(err: unknown): void;
   /** Set once resolved or rejected: a batch that fails half-way is retried for the others only. */
   settled: boolean;
-  /** The author is muted in the room (found when the batch did not insert the message). */
-  muted?: boolean;
+  /**
+   * Why the room is closed to this author (muted, archived, a block), found when
+   * the batch did not insert the message: the refusal, unless it is a resend
+   * of a message stored before.
+   */
+  closed?: AppError;
 }
 
 /** Largest batch written in one statement. */
@@ -142,9 +146,16 @@ export class MessageWriter {
                   ${batch.map((p) => (p.threadId ?? null)?.toString() ?? null)}::bigint[],
                   ${batch.map((p) => p.alsoInRoom === true)}::boolean[])
            WITH ORDINALITY AS i("roomId", "authorId", "body", "clientMsgId", "trusted", "mentions", "threadId", "alsoInRoom", ord)
-      WHERE i."trusted"
+      WHERE (i."trusted"
          OR (EXISTS (SELECT 1 FROM "Membership" m WHERE m."roomId" = i."roomId" AND m."userId" = i."authorId")
-             AND NOT EXISTS (SELECT 1 FROM "RoomMute" x WHERE x."roomId" = i."roomId" AND x."userId" = i."authorId"))
+             AND NOT EXISTS (SELECT 1 FROM "RoomMute" x WHERE x."roomId" = i."roomId" AND x."userId" = i."authorId")
+             -- In a DM, neither may write once one blocked the other (index lookups from the author: usually none).
+             AND NOT EXISTS (SELECT 1 FROM "UserBlock" b JOIN "Membership" o ON o."userId" = b."userId" AND o."roomId" = i."roomId"
+                             JOIN "Room" d ON d.id = o."roomId" AND d.kind = 'dm' WHERE b."blockedId" = i."authorId")
+             AND NOT EXISTS (SELECT 1 FROM "UserBlock" b JOIN "Membership" o ON o."userId" = b."blockedId" AND o."roomId" = i."roomId"
+                             JOIN "Room" d ON d.id = o."roomId" AND d.kind = 'dm' WHERE b."userId" = i."authorId")))
+        -- An archived room is read-only, for backends too.
+        AND NOT EXISTS (SELECT 1 FROM "Room" a WHERE a.id = i."roomId" AND a."archivedAt" IS NOT NULL)
       ORDER BY i.ord
       -- A resend of a stored clientMsgId (or twice in this batch) inserts nothing.
       ON CONFLICT ("authorId", "clientMsgId") DO NOTHING
@@ -176,7 +187,8 @@ export class MessageWriter {
       }
     }
     if (leftovers.length === 0) return;
-    // Not inserted: refused (not a member, muted, no such room), or a resend.
+    // Not inserted: refused (not a member, muted, archived, blocked, no such room), or a resend.
+    await this.markClosed(leftovers);
     const resends = await this.rejectNonMembers(leftovers);
     if (resends.length > 0) await this.resolveResends(resends, rows);
   }
@@ -196,12 +208,41 @@ export class MessageWriter {
     }
     for (const p of resends) {
       const row = p.clientMsgId === null ? undefined : found.get(clientKey(p.authorId, p.clientMsgId));
-      if (!row) p.reject(p.muted ? mutedError() : new Error("duplicate clientMsgId but no stored message found"));
+      if (!row) p.reject(p.closed ?? new Error("duplicate clientMsgId but no stored message found"));
       // The id names a message of another room: answering (and delivering) it
       // here would reach that room, which the sender may no longer be in.
       else if (row.roomId !== p.roomId) {
         p.reject(new AppError("invalid_payload", "clientMsgId: already used for a message in another room"));
       } else p.resolve({ row, created: false });
+    }
+  }
+
+  /** Finds messages to archived rooms, and DM messages between people of whom one blocked the other. */
+  private async markClosed(leftovers: Pending[]): Promise<void> {
+    const roomIds = [...new Set(leftovers.map((p) => p.roomId))];
+    const rooms = await this.db.room.findMany({
+      where: { id: { in: roomIds }, OR: [{ archivedAt: { not: null } }, { kind: "dm" }] },
+      select: { id: true, archivedAt: true, memberships: { select: { userId: true } } },
+    });
+    const byId = new Map(rooms.map((r) => [r.id, r]));
+    const dmPeers = leftovers.flatMap((p) => {
+      const room = byId.get(p.roomId);
+      if (!room) return [];
+      if (room.archivedAt) {
+        p.closed = archivedError();
+        return [];
+      }
+      const peer = room.memberships.find((m) => m.userId !== p.authorId)?.userId;
+      return !p.trusted && peer ? [{ p, peer }] : [];
+    });
+    if (dmPeers.length === 0) return;
+    const blocks = await this.db.userBlock.findMany({
+      where: { OR: dmPeers.flatMap(({ p, peer }) => [{ userId: p.authorId, blockedId: peer }, { userId: peer, blockedId: p.authorId }]) },
+      select: { userId: true, blockedId: true },
+    });
+    for (const { p, peer } of dmPeers) {
+      if (blocks.some((b) => b.userId === p.authorId && b.blockedId === peer)) p.closed = new AppError("forbidden", "you blocked this person: unblock them to write to them");
+      else if (blocks.some((b) => b.userId === peer && b.blockedId === p.authorId)) p.closed = new AppError("forbidden", "you cannot write in this conversation");
     }
   }
 
@@ -221,8 +262,8 @@ export class MessageWriter {
     ]);
     const ok = new Set(members.map((m) => `${m.roomId} ${m.userId}`));
     const silenced = new Set(mutes.map((m) => `${m.roomId} ${m.userId}`));
-    for (const p of checked) if (silenced.has(`${p.roomId} ${p.authorId}`)) p.muted = true;
-    for (const p of checked) if (p.muted && p.clientMsgId === null && ok.has(`${p.roomId} ${p.authorId}`)) p.reject(mutedError());
+    for (const p of checked) if (!p.closed && silenced.has(`${p.roomId} ${p.authorId}`)) p.closed = mutedError();
+    for (const p of batch) if (p.closed && p.clientMsgId === null && (p.trusted || ok.has(`${p.roomId} ${p.authorId}`))) p.reject(p.closed);
     const allowed = (p: Pending) => !p.settled && (p.trusted || ok.has(`${p.roomId} ${p.authorId}`));
     const refused = batch.filter((p) => !p.settled && !allowed(p));
     if (refused.length > 0) {

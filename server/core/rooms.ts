@@ -15,6 +15,7 @@ import type {
   RoomMuteChange,
   RoomRef,
   RoomRemoval,
+  RoomArchive,
   RoomRoleChange,
   RoomUpdate,
 } from "../../shared/schemas";
@@ -321,7 +322,7 @@ export class Rooms {
     const rows = await this.db.$queryRaw<
       Array<RoomRow & { lastReadMessageId: bigint | null; unread: number; mentions: number; notify: NotifyLevel; peerId: string | null; muted: boolean }>
     >`
-      SELECT r.id, r.name, r.kind::text AS kind, r.visibility::text AS visibility, r.topic, r."createdAt",
+      SELECT r.id, r.name, r.kind::text AS kind, r.visibility::text AS visibility, r.topic, r."archivedAt", r."createdAt",
              m."lastReadMessageId", m.notify::text AS notify,
              c.unread, c.mentions,
              CASE WHEN r.kind = 'dm' THEN COALESCE(
@@ -510,6 +511,10 @@ export class Rooms {
   async openDm(actor: User, { userId }: DmOpen): Promise<Room> {
     const peer = await this.db.user.findUnique({ where: { id: userId }, select: { id: true } });
     if (!peer) throw new AppError("not_found", "no such user");
+    // Someone who blocked the actor takes no direct messages from them (the blocker may still open theirs, to read it).
+    if ((await this.db.userBlock.count({ where: { userId, blockedId: actor.id } })) > 0) {
+      throw new AppError("forbidden", "this person does not take direct messages from you");
+    }
     const dmKey = dmKeyOf(actor.id, userId);
     const existing = await this.db.room.findUnique({ where: { dmKey } });
     if (existing) {
@@ -564,15 +569,18 @@ export class Rooms {
 
   /** Throws unless the actor may react in the room: read it (a public room's, even before joining) and not be muted there. */
   async assertCanReact(actor: User, roomId: string): Promise<void> {
-    if ((await this.readable(actor, roomId)).muted) throw mutedError();
+    const { muted, archived } = await this.readable(actor, roomId);
+    if (archived) throw archivedError();
+    if (muted) throw mutedError();
   }
 
   /** Whether the actor may read the room (throws otherwise), and whether they are muted there: one query. */
-  private async readable(actor: User, roomId: string): Promise<{ muted: boolean }> {
+  private async readable(actor: User, roomId: string): Promise<{ muted: boolean; archived: boolean }> {
     const row = await this.db.room.findUnique({
       where: { id: roomId },
       select: {
         visibility: true,
+        archivedAt: true,
         memberships: { where: { userId: actor.id }, select: { userId: true } },
         mutes: { where: { userId: actor.id }, select: { userId: true } },
       },
@@ -581,7 +589,7 @@ export class Rooms {
     if (row.visibility === "private" && row.memberships.length === 0) {
       throw new AppError("forbidden", "this room is private");
     }
-    return { muted: row.mutes.length > 0 };
+    return { muted: row.mutes.length > 0, archived: row.archivedAt !== null };
   }
 
   /**
@@ -589,10 +597,16 @@ export class Rooms {
    * a member who is not muted there. One query when they may.
    */
   async assertCanWrite(actor: User, roomId: string): Promise<void> {
-    const [row] = await this.db.$queryRaw<Array<{ muted: boolean }>>`
-      SELECT EXISTS (SELECT 1 FROM "RoomMute" x WHERE x."roomId" = ${roomId} AND x."userId" = ${actor.id}) AS muted
-      FROM "Membership" m WHERE m."roomId" = ${roomId} AND m."userId" = ${actor.id}`;
+    const [row] = await this.db.$queryRaw<Array<{ muted: boolean; archived: boolean; blocked: boolean }>>`
+      SELECT EXISTS (SELECT 1 FROM "RoomMute" x WHERE x."roomId" = ${roomId} AND x."userId" = ${actor.id}) AS muted,
+             r."archivedAt" IS NOT NULL AS archived,
+             (r.kind = 'dm' AND EXISTS (SELECT 1 FROM "Membership" o JOIN "UserBlock" b
+                ON (b."userId" = o."userId" AND b."blockedId" = ${actor.id}) OR (b."userId" = ${actor.id} AND b."blockedId" = o."userId")
+              WHERE o."roomId" = r.id AND o."userId" <> ${actor.id})) AS blocked
+      FROM "Membership" m JOIN "Room" r ON r.id = m."roomId" WHERE m."roomId" = ${roomId} AND m."userId" = ${actor.id}`;
     if (!row) await this.roleOf(actor, roomId); // says why: no such room, or not a member
+    else if (row.archived) throw archivedError();
+    else if (row.blocked) throw new AppError("forbidden", "you cannot write in this conversation");
     else if (row.muted) throw mutedError();
   }
 
@@ -625,6 +639,31 @@ export class Rooms {
       this.delivery.toRoom(roomId, "member:joined", [{ roomId, member }]);
     }
     for (const event of events) this.delivery.toRoom(roomId, "room:event", [event]);
+  }
+
+  /**
+   * The owner or an admin archives a group room (read-only for everyone:
+   * no messages, reactions, pins or uploads; still readable) or brings it
+   * back; the members get `room:updated`.
+   */
+  async archive(actor: User, { roomId, archived }: RoomArchive): Promise<Room> {
+    await this.moderatorOf(actor, roomId);
+    return this.setArchived(roomId, archived);
+  }
+
+  async archiveForBackend({ roomId, archived }: RoomArchive): Promise<Room> {
+    return this.setArchived(roomId, archived);
+  }
+
+  private async setArchived(roomId: string, archived: boolean): Promise<Room> {
+    const current = await this.db.room.findUnique({ where: { id: roomId } });
+    if (!current) throw new AppError("not_found", "no such room");
+    if (current.kind === "dm") throw new AppError("forbidden", "a direct message cannot be archived");
+    if ((current.archivedAt !== null) === archived) return toRoom(current);
+    const row = await this.db.room.update({ where: { id: roomId }, data: { archivedAt: archived ? new Date() : null } });
+    const room = toRoom(row);
+    this.delivery.toRoom(roomId, "room:updated", [room]);
+    return room;
   }
 
   /**
@@ -675,6 +714,10 @@ export class Rooms {
 /** What a muted member hears when they try to write. */
 export function mutedError(): AppError {
   return new AppError("forbidden", "you are muted in this room");
+}
+
+export function archivedError(): AppError {
+  return new AppError("forbidden", "this room is archived: it is read-only");
 }
 
 /**

@@ -31,6 +31,7 @@ export function toRoom(row: {
   kind: Room["kind"];
   visibility: Room["visibility"];
   topic?: string;
+  archivedAt?: Date | null;
   createdAt: Date;
 }): Room {
   return {
@@ -39,6 +40,7 @@ export function toRoom(row: {
     kind: row.kind,
     visibility: row.visibility,
     ...(row.topic ? { topic: row.topic } : {}),
+    ...(row.archivedAt ? { archived: true } : {}),
     createdAt: row.createdAt.toISOString(),
   };
 }

@@ -36,6 +36,9 @@ import {
   typingInput,
   userSearchInput,
   userGetInput,
+  userBlockInput,
+  emptyInput,
+  roomArchiveInput,
   profileUpdateInput,
 } from "../../shared/schemas";
 import type { Core } from "../core";
@@ -245,6 +248,21 @@ export const clientEvents = {
     schema: userSearchInput,
     ackRequired: true,
     run: async ({ core }, input) => ({ users: await core.accounts.search(input) }),
+  }),
+  "user:block": event({
+    schema: userBlockInput,
+    ackRequired: true,
+    run: async ({ core, user }, input) => (await core.blocks.set(user, input), {}),
+  }),
+  "user:blocks": event({
+    schema: emptyInput,
+    ackRequired: true,
+    run: async ({ core, user }) => ({ users: await core.blocks.list(user) }),
+  }),
+  "room:archive": event({
+    schema: roomArchiveInput,
+    ackRequired: true,
+    run: async ({ core, user }, input) => ({ room: await core.rooms.archive(user, input) }),
   }),
   "user:get": event({
     schema: userGetInput,
