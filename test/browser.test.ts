@@ -896,6 +896,43 @@ describe("web UI in Chromium", { timeout: 90_000 }, () => {
     await bob.getByRole("heading", { level: 1, name: "Welcome to Switchboard" }).waitFor();
   });
 
+  it("blocks someone from their card (their messages fold, the DM closes) and archives a room, the other person (long-polling) seeing it read-only live", async () => {
+    const alice = await newPage();
+    const bob = await newPage({ noWebSocket: true });
+    const bobName = await signUp(bob);
+    const aliceName = await signUp(alice);
+    await createRoom(alice, "Lounge", { invite: [bobName] });
+    await openRoom(bob, "Lounge");
+    await send(bob, "a word from bob");
+    await seeMessage(alice, "a word from bob");
+
+    await log(alice).locator("li.message", { hasText: "a word from bob" }).getByRole("button", { name: bobName }).click();
+    const card = alice.getByRole("dialog", { name: bobName });
+    // Blocking closes the card (the message it was opened from folds away).
+    await card.getByRole("button", { name: "Block" }).click();
+    await expect.poll(() => card.count()).toBe(0);
+    const folded = log(alice).locator("li.message.folded");
+    await folded.getByText("A message from someone you blocked.").waitFor();
+    await folded.getByRole("button", { name: "Show" }).click();
+    await seeMessage(alice, "a word from bob");
+
+    // Their DM is closed: Bob cannot open one; Alice can read hers, and her box says why she cannot write.
+    await bob.getByRole("complementary", { name: "Members" }).getByRole("button", { name: aliceName }).click();
+    const aliceCard = bob.getByRole("dialog", { name: aliceName });
+    await aliceCard.getByRole("button", { name: "Message", exact: true }).click();
+    await aliceCard.getByRole("alert").filter({ hasText: "This person does not take direct messages from you." }).waitFor();
+    await aliceCard.getByRole("button", { name: "Close" }).click();
+    await log(alice).locator("li.message", { hasText: "a word from bob" }).getByRole("button", { name: bobName }).click();
+    await alice.getByRole("dialog", { name: bobName }).getByRole("button", { name: "Message", exact: true }).click();
+    await alice.getByRole("status").filter({ hasText: `You blocked ${bobName}.` }).waitFor();
+    await openRoom(alice, "Lounge");
+    await alice.getByRole("button", { name: "Settings" }).click();
+    await alice.getByRole("dialog", { name: "Room settings" }).getByRole("button", { name: "Archive" }).click();
+    await bob.getByRole("status").filter({ hasText: "This room is archived: it is read-only." }).waitFor();
+    await alice.getByRole("heading", { level: 1, name: /Lounge/ }).getByText("Archived").waitFor();
+    await screenshot(bob, "archived-room");
+  });
+
   it("names the tab with the room and the unread count, has a favicon, focuses the message box, and asks before leaving", async () => {
     const alice = await newPage();
     const bob = await newPage();

@@ -46,6 +46,28 @@ export function PersonName({ person, className = "author" }: { person: Person; c
   );
 }
 
+/** Block or unblock someone (their messages fold away; no DMs either way while blocked). */
+function BlockButton({ userId, onBlocked }: { userId: string; onBlocked: () => void }) {
+  const store = useStore();
+  const blocked = useChat((s) => s.blocked[userId] === true);
+  const [error, setError] = useState<string | null>(null);
+  return (
+    <button
+      type="button"
+      className="ghost danger-text"
+      title={error ?? (blocked ? "Show their messages and let them write to you again" : "Fold their messages away and close your direct messages")}
+      onClick={() =>
+        void store.setBlocked(userId, !blocked).then(
+          () => !blocked && onBlocked(),
+          (err: unknown) => setError(errorText(err)),
+        )
+      }
+    >
+      {blocked ? "Unblock" : "Block"}
+    </button>
+  );
+}
+
 /** Who someone is: picture, name, username, whether they are online, and a way to message them. */
 export function UserCard({ userId, fallback, onClose }: { userId: string; fallback: Person; onClose: () => void }) {
   const store = useStore();
@@ -78,12 +100,19 @@ export function UserCard({ userId, fallback, onClose }: { userId: string; fallba
       </div>
       {user && (
         <div className="row end">
+          {user.id !== me.id && <BlockButton userId={user.id} onBlocked={onClose} />}
           <button
             className="primary"
             data-autofocus
             onClick={() => {
-              onClose();
-              void store.openDm(user).then(focusComposer, () => {});
+              setError(null);
+              store.openDm(user).then(
+                () => {
+                  onClose();
+                  focusComposer();
+                },
+                (err: unknown) => setError(errorText(err)),
+              );
             }}
           >
             {user.id === me.id ? "Message yourself" : "Message"}

@@ -1,6 +1,6 @@
 "use client";
 
-import { memo, useEffect, useRef, useState, type ClipboardEvent, type FormEvent, type KeyboardEvent } from "react";
+import { memo, useEffect, useRef, useState, type ClipboardEvent, type FormEvent, type KeyboardEvent, type ReactNode } from "react";
 import { MAX_BODY_LENGTH } from "../../shared/limits";
 import { overLimitText } from "../_lib/errors";
 import { sendsMessage } from "../_lib/keys";
@@ -140,9 +140,14 @@ export const Composer = memo(function Composer({ roomId, placeholder }: { roomId
 
 /** In place of the message box for a member an admin muted: they still read the room. */
 export function MutedNotice() {
+  return <ReadOnlyNotice>You can’t send messages here: an admin muted you.</ReadOnlyNotice>;
+}
+
+/** In place of the message box where nobody may write: an archived room, a DM with someone blocked. */
+export function ReadOnlyNotice({ children }: { children: ReactNode }) {
   return (
     <p className="composer muted-notice" role="status">
-      You can’t send messages here: an admin muted you.
+      {children}
     </p>
   );
 }

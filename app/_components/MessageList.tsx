@@ -301,6 +301,19 @@ const MessageItem = memo(function MessageItem({
   const me = useChat((s) => s.me);
   const myId = me.id;
   const live = !m.status && !m.deletedAt;
+  // Someone I block: their message is folded away until I ask to see it.
+  const blocked = useChat((s) => s.blocked[m.authorId] === true);
+  const [unfolded, setUnfolded] = useState(false);
+  if (blocked && !unfolded) {
+    return (
+      <li className="message folded" data-message-id={m.status ? undefined : m.id}>
+        <span className="hint">A message from someone you blocked.</span>{" "}
+        <button className="link" onClick={() => setUnfolded(true)}>
+          Show
+        </button>
+      </li>
+    );
+  }
   /** Adds my reaction, or takes it back if I have it; a refusal shows under the message. */
   const react = (emoji: string) => {
     setReactError(null);

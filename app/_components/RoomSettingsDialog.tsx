@@ -82,6 +82,14 @@ export function RoomSettingsDialog({ room, owner, onClose }: { room: RoomSummary
               Delete room…
             </button>
           )}
+          <button
+            type="button"
+            className="ghost"
+            title={room.archived ? "Let members write here again" : "Make the room read-only for everyone; it stays readable"}
+            onClick={() => void store.archiveRoom(room.id, !room.archived).then(onClose, (err: unknown) => setError(errorText(err)))}
+          >
+            {room.archived ? "Unarchive" : "Archive"}
+          </button>
           <button type="button" onClick={onClose}>
             Cancel
           </button>

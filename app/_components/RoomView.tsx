@@ -3,7 +3,7 @@
 import { memo, useState } from "react";
 import { typingText } from "../_lib/format";
 import { roomTitle, useChat, useStore } from "../_lib/use-chat";
-import { Composer, MutedNotice } from "./Composer";
+import { Composer, MutedNotice, ReadOnlyNotice } from "./Composer";
 import type { NotifyLevel } from "../../shared/protocol";
 import { ConfirmDialog, errorText } from "./Dialog";
 import { InviteDialog } from "./InviteDialog";
@@ -22,6 +22,10 @@ export const RoomView = memo(function RoomView() {
   const [showingPins, setShowingPins] = useState(false);
   const [editing, setEditing] = useState(false);
   const [dropping, setDropping] = useState(false);
+  const peerBlocked = useChat((s) => {
+    const peer = s.rooms.find((r) => r.id === s.activeRoomId)?.peer;
+    return peer ? s.blocked[peer.id] === true : false;
+  });
   // The owner and admins change the room.
   const manages = useChat((s) => s.members[s.activeRoomId ?? ""]?.some((m) => m.user.id === s.me.id && m.role !== "member") ?? false);
   const owner = useChat((s) => s.members[s.activeRoomId ?? ""]?.some((m) => m.user.id === s.me.id && m.role === "owner") ?? false);
@@ -67,6 +71,7 @@ export const RoomView = memo(function RoomView() {
           <span className="room-title" title={roomTitle(room)}>
             {roomTitle(room)}
           </span>
+          {room.archived && <span className="archived-tag">Archived</span>}
           {room.topic && (
             <span className="room-topic" title={room.topic}>
               {room.topic}
@@ -103,7 +108,21 @@ export const RoomView = memo(function RoomView() {
       </header>
       <MessageList roomId={room.id} />
       <TypingIndicator roomId={room.id} />
-      {room.muted ? <MutedNotice /> : <Composer roomId={room.id} placeholder={`Message ${room.kind === "dm" ? roomTitle(room) : `#${room.name}`}`} />}
+      {room.archived ? (
+        <ReadOnlyNotice>This room is archived: it is read-only.</ReadOnlyNotice>
+      ) : peerBlocked ? (
+        <ReadOnlyNotice>
+          You blocked {roomTitle(room)}.{" "}
+          <button className="link" onClick={() => void store.setBlocked(room.peer!.id, false).catch(() => {})}>
+            Unblock
+          </button>{" "}
+          to write to them.
+        </ReadOnlyNotice>
+      ) : room.muted ? (
+        <MutedNotice />
+      ) : (
+        <Composer roomId={room.id} placeholder={`Message ${room.kind === "dm" ? roomTitle(room) : `#${room.name}`}`} />
+      )}
       {showingPins && <PinsDialog roomId={room.id} onClose={() => setShowingPins(false)} />}
       {showingMembers && <MembersDialog roomId={room.id} onClose={() => setShowingMembers(false)} />}
       {inviting && <InviteDialog roomId={room.id} onClose={() => setInviting(false)} />}

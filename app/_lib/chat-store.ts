@@ -80,6 +80,8 @@ export interface ChatState {
   names: Record<string, string>;
   /** userId → their picture's URL, or null: none (initials) — from the latest profile, member, room or message seen. */
   avatars: Record<string, string | null>;
+  /** The people I block (userId → true): their messages are collapsed, our DM is closed. */
+  blocked: Record<string, true>;
   /** The message being edited in place, if any. */
   editing: { roomId: string; messageId: string } | null;
   /**
@@ -224,6 +226,7 @@ export class ChatStore {
       typing: {},
       names: { [me.id]: me.displayName },
       avatars: { [me.id]: me.avatar ?? null },
+      blocked: {},
       editing: null,
       unreadFrom: {},
       openThread: null,
@@ -264,6 +267,7 @@ export class ChatStore {
     on("member:role", ({ roomId, userId, role }) => this.onMemberRole(roomId, userId, role));
     on("room:updated", (room) => this.onRoomUpdated(room));
     on("user:updated", (user) => this.onUserUpdated(user));
+    on("user:blocked", ({ userId, blocked }) => this.onBlocked(userId, blocked));
     on("room:joined", (room) => this.onRoomJoined(room));
     on("room:left", ({ roomId }) => this.onRoomLeft(roomId));
     on("room:hidden", ({ roomId }) => this.dropRoom(roomId));
@@ -303,6 +307,7 @@ export class ChatStore {
     try {
       await this.refreshRooms();
       void this.loadFollowed().catch(() => {});
+      void this.loadBlocked().catch(() => {});
       // Catch up every room on screen, then resend what was pending.
       await Promise.all(shown.map(([roomId, shownId]) => this.catchUp(roomId, shownId)));
       this.outbox.resend(Object.values(this.get().timelines).flatMap((tl) => unsentMessages(tl)));
@@ -594,6 +599,30 @@ export class ChatStore {
     return body.user;
   }
 
+  private async loadBlocked(): Promise<void> {
+    const { users } = await this.transport.request("user:blocks", {});
+    this.set({ blocked: Object.fromEntries(users.map((u) => [u.id, true as const])), ...this.learn(users) });
+  }
+
+  private onBlocked(userId: string, blocked: boolean): void {
+    const next = { ...this.get().blocked };
+    if (blocked) next[userId] = true;
+    else delete next[userId];
+    this.set({ blocked: next });
+  }
+
+  /** Blocks someone, or stops (throws a RequestError when refused); every tab of mine follows. */
+  async setBlocked(userId: string, blocked: boolean): Promise<void> {
+    await this.transport.request("user:block", { userId, blocked });
+    this.onBlocked(userId, blocked);
+  }
+
+  /** Archives a group room (read-only for everyone) or brings it back: its owner and admins. */
+  async archiveRoom(roomId: string, archived: boolean): Promise<void> {
+    const { room } = await this.transport.request("room:archive", { roomId, archived });
+    this.onRoomUpdated(room);
+  }
+
   /** One person as a card shows them, and whether they are online. */
   async getUser(userId: string): Promise<{ user: User; online: boolean }> {
     const found = await this.transport.request("user:get", { userId });
@@ -604,8 +633,9 @@ export class ChatStore {
   private onRoomUpdated(room: Room): void {
     this.set({
       rooms: this.get().rooms.map((r) => {
-        if (r.id !== room.id || (r.name === room.name && r.topic === room.topic)) return r;
-        const { topic: _cleared, ...rest } = r;
+        if (r.id !== room.id || (r.name === room.name && r.topic === room.topic && r.archived === room.archived)) return r;
+        // Fields the room no longer has (a cleared topic, no longer archived) go.
+        const { topic: _topic, archived: _archived, ...rest } = r;
         return { ...rest, ...room };
       }),
     });
@@ -906,7 +936,8 @@ export class ChatStore {
   /** Shows a notification of a message, once, while the tab is hidden; clicking it opens the message. */
   private notifyOf(message: Message): void {
     const room = this.get().rooms.find((r) => r.id === message.roomId);
-    if (!room || this.page.visible() || this.notified.has(message.id)) return;
+    // Nobody is notified of what someone they block says.
+    if (!room || this.page.visible() || this.notified.has(message.id) || this.get().blocked[message.authorId]) return;
     this.notified.add(message.id);
     if (this.notified.size > 200) this.notified.delete(this.notified.values().next().value!);
     this.page.notify(
