@@ -10,6 +10,7 @@ import path from "node:path";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { identifier, text } from "../shared/text";
+import type { S3Settings } from "./files/s3";
 
 const bool = z
   .enum(["1", "0", "true", "false", "yes", "no", "on", "off"])
@@ -106,8 +107,15 @@ const envSchema = z.object({
   SWITCHBOARD_PLUGINS_DIR: z.string().min(1).default("./plugins"),
   /** Path of the config file; default: switchboard.config.{json,yaml,yml} in the working directory, if present. */
   SWITCHBOARD_CONFIG: z.string().min(1).optional(),
-  /** Where uploaded files are kept: `database` (the default; nothing else to run) or `directory`. */
-  SWITCHBOARD_UPLOAD_STORE: z.enum(["database", "directory"]).default("database"),
+  /** Where uploaded files are kept: `database` (the default; nothing else to run), `directory` or `s3`. */
+  SWITCHBOARD_UPLOAD_STORE: z.enum(["database", "directory", "s3"]).default("database"),
+  /** The `s3` store: its bucket (required), an S3-compatible service's URL (default AWS), region, key prefix, keys. */
+  SWITCHBOARD_S3_BUCKET: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "a bucket name: 3–63 lowercase letters, digits, '.' and '-'").optional(),
+  SWITCHBOARD_S3_ENDPOINT: z.url({ protocol: /^https?$/, message: "must be an http(s) URL, e.g. http://minio:9000" }).optional(),
+  SWITCHBOARD_S3_REGION: z.string().regex(/^[a-z0-9-]{1,40}$/, "a region such as us-east-1").default("us-east-1"),
+  SWITCHBOARD_S3_PREFIX: z.string().regex(/^[A-Za-z0-9!_.*'()/-]{0,200}$/, "letters, digits and !_.*'()/- only").default(""),
+  SWITCHBOARD_S3_ACCESS_KEY_ID: z.string().min(1).max(200).optional(),
+  SWITCHBOARD_S3_SECRET_ACCESS_KEY: z.string().min(1).max(200).optional(),
   /** The folder of the `directory` store (shared by every instance); default DATA_DIR/uploads. */
   SWITCHBOARD_UPLOAD_DIR: z.string().min(1).optional(),
   /** Largest file one may upload: bytes, or with a unit (`10MB`, `512KB`, `1GB`; units of 1024). */
@@ -262,7 +270,7 @@ export interface Config {
   instanceId: string;
   queue: { stream: string; claimIdleMs: number; maxAttempts: number };
   /** Uploaded files: where they are kept, the largest accepted, the types accepted. */
-  uploads: { store: "database" | "directory"; directory: string; maxBytes: number; allowedTypes: string[] };
+  uploads: { store: "database" | "directory" | "s3"; directory: string; s3: S3Settings | null; maxBytes: number; allowedTypes: string[] };
   /** The config file read, if any. */
   configFile: string | null;
 }
@@ -358,10 +366,31 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     uploads: {
       store: e.SWITCHBOARD_UPLOAD_STORE,
       directory: path.resolve(e.SWITCHBOARD_UPLOAD_DIR ?? path.join(dataDir, "uploads")),
+      s3: s3Settings(e),
       maxBytes: e.SWITCHBOARD_UPLOAD_MAX_SIZE,
       allowedTypes: e.SWITCHBOARD_UPLOAD_TYPES,
     },
     configFile,
+  };
+}
+
+/** The `s3` store's settings, checked together: a bucket, and both keys or neither. */
+function s3Settings(e: z.infer<typeof envSchema>): S3Settings | null {
+  const problems: string[] = [];
+  if (e.SWITCHBOARD_UPLOAD_STORE === "s3" && !e.SWITCHBOARD_S3_BUCKET) problems.push("SWITCHBOARD_S3_BUCKET: required when SWITCHBOARD_UPLOAD_STORE=s3");
+  if (!e.SWITCHBOARD_S3_ACCESS_KEY_ID !== !e.SWITCHBOARD_S3_SECRET_ACCESS_KEY) {
+    problems.push("SWITCHBOARD_S3_ACCESS_KEY_ID / SWITCHBOARD_S3_SECRET_ACCESS_KEY: give both or neither");
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  if (e.SWITCHBOARD_UPLOAD_STORE !== "s3") return null;
+  return {
+    bucket: e.SWITCHBOARD_S3_BUCKET!,
+    endpoint: e.SWITCHBOARD_S3_ENDPOINT ?? null,
+    region: e.SWITCHBOARD_S3_REGION,
+    prefix: e.SWITCHBOARD_S3_PREFIX,
+    credentials: e.SWITCHBOARD_S3_ACCESS_KEY_ID
+      ? { accessKeyId: e.SWITCHBOARD_S3_ACCESS_KEY_ID, secretAccessKey: e.SWITCHBOARD_S3_SECRET_ACCESS_KEY! }
+      : null,
   };
 }
 

@@ -18,6 +18,7 @@ import { attachRedis, type RedisLink } from "./scale/redis";
 import { RedisPresenceStore } from "./scale/redis-presence";
 import { stickyWorker } from "./scale/sticky";
 import { openDatabase, type Database } from "./db/client";
+import { S3FileStore } from "./files/s3";
 import { DatabaseFileStore, DirectoryFileStore } from "./files/store";
 import { createHttpApp } from "./http/app";
 import { QueueInlet } from "./inlet/queue";
@@ -110,7 +111,10 @@ export async function startSwitchboard(config: Config, log: Logger, options: Sta
       tokenTtlSeconds: config.tokenTtlSeconds,
     },
     files: {
-      store: config.uploads.store === "directory" ? new DirectoryFileStore(config.uploads.directory) : new DatabaseFileStore(db.prisma),
+      store:
+        config.uploads.s3 ? new S3FileStore(config.uploads.s3)
+        : config.uploads.store === "directory" ? new DirectoryFileStore(config.uploads.directory)
+        : new DatabaseFileStore(db.prisma),
       limits: { maxBytes: config.uploads.maxBytes, allowedTypes: config.uploads.allowedTypes },
     },
     loginGuard: throttles.loginGuard,

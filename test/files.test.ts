@@ -10,12 +10,14 @@ import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { connect as tcpConnect } from "node:net";
 import path from "node:path";
+import { ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
+import S3rver from "s3rver";
 import sharp from "sharp";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { Attachment, Message, Room } from "../shared/protocol";
 import { api, call, closeAll, connect, next, register, request } from "./support/clients";
 import { download, upload } from "./support/files";
-import { backends, startTestServer, type Backend, type TestServer } from "./support/server";
+import { backends, startTestServer, testConfig, type Backend, type TestServer } from "./support/server";
 
 const KEY = "files-test-api-key-0123456789abc";
 const READ_ONLY_KEY = "files-test-read-only-key-0123456789";
@@ -326,3 +328,63 @@ interface ChatCall {
   socket: import("./support/clients").ChatSocket;
   payload: object;
 }
+
+describe("attachments in an S3-compatible bucket (s3rver, a local S3 server)", () => {
+  let server: TestServer;
+  let s3rver: S3rver;
+  let s3: S3Client;
+  const bucket = "switchboard-files";
+  beforeAll(async () => {
+    s3rver = new S3rver({ port: 0, address: "127.0.0.1", silent: true, directory: mkdtempSync(path.join(tmpdir(), "s3rver-")), configureBuckets: [{ name: bucket, configs: [] }] });
+    const { port } = (await s3rver.run()) as unknown as { port: number };
+    const endpoint = `http://127.0.0.1:${port}`;
+    s3 = new S3Client({ endpoint, region: "us-east-1", forcePathStyle: true, credentials: { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" } });
+    server = await startTestServer("embedded", {
+      SWITCHBOARD_UPLOAD_STORE: "s3",
+      SWITCHBOARD_S3_BUCKET: bucket,
+      SWITCHBOARD_S3_ENDPOINT: endpoint,
+      SWITCHBOARD_S3_PREFIX: "files/",
+      SWITCHBOARD_S3_ACCESS_KEY_ID: "S3RVER",
+      SWITCHBOARD_S3_SECRET_ACCESS_KEY: "S3RVER",
+    });
+  });
+  afterEach(() => closeAll());
+  afterAll(async () => {
+    await server?.destroy();
+    await s3rver?.close();
+  });
+
+  const objects = async () => ((await s3.send(new ListObjectsV2Command({ Bucket: bucket }))).Contents ?? []).map((o) => o.Key!).sort();
+
+  it("streams files into the bucket in parts, serves them, deletes them with the message, and a cut-off upload leaves no object", async () => {
+    const ada = await register(server.url);
+    const a = await connect(server.url, ada.token);
+    const { room } = await call<{ room: Room }>(a, "room:create", { name: "s3" });
+    const route = `/api/rooms/${room.id}/files`;
+    const photo = (await upload(server.url, route, fixture("rotated.jpg"), { name: "p.jpg", type: "image/jpeg", token: ada.token })).body.attachment as Attachment;
+    // Bigger than one 5 MiB part: a multipart upload.
+    const big = Buffer.alloc(7 * 1024 * 1024, 3);
+    const archive = (await upload(server.url, route, big, { name: "a.bin", type: "application/octet-stream", token: ada.token, chunked: true })).body.attachment as Attachment;
+    expect(await objects()).toEqual([`files/${photo.id}`, `files/${photo.id}.thumb`, `files/${archive.id}`].sort());
+    expect((await download(server.url, `/api/files/${archive.id}`, ada.token)).data.equals(big)).toBe(true);
+    expect((await download(server.url, `/api/files/${photo.id}/thumbnail`, ada.token)).headers.get("content-type")).toBe("image/jpeg");
+
+    const { message } = await call<{ message: Message }>(a, "message:send", { roomId: room.id, body: "", attachmentIds: [photo.id, archive.id] });
+    await call(a, "message:delete", { roomId: room.id, messageId: message.id });
+    expect(await objects()).toEqual([]);
+
+    const socket = tcpConnect(server.port, "127.0.0.1");
+    await new Promise((resolve) => socket.once("connect", resolve));
+    socket.write(`POST ${route} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${ada.token}\r\nContent-Type: application/zip\r\nContent-Disposition: attachment; filename="cut.zip"\r\nContent-Length: 9000000\r\n\r\n`);
+    socket.write(Buffer.alloc(6 * 1024 * 1024, 1));
+    await until(async () => (await server.db.prisma.attachment.count()) > 0);
+    socket.destroy();
+    await until(async () => (await server.db.prisma.attachment.count()) === 0 && (await objects()).length === 0);
+  });
+
+  it("refuses to start with the s3 store but no bucket, or one key without the other", () => {
+    expect(() => testConfig({ SWITCHBOARD_UPLOAD_STORE: "s3" })).toThrow(/SWITCHBOARD_S3_BUCKET: required/);
+    expect(() => testConfig({ SWITCHBOARD_UPLOAD_STORE: "s3", SWITCHBOARD_S3_BUCKET: "b-1", SWITCHBOARD_S3_ACCESS_KEY_ID: "k" })).toThrow(/give both or neither/);
+    expect(() => testConfig({ SWITCHBOARD_UPLOAD_STORE: "s3", SWITCHBOARD_S3_BUCKET: "Bad_Bucket" })).toThrow(/SWITCHBOARD_S3_BUCKET/);
+  });
+});

@@ -7,6 +7,7 @@
  *   nothing else to run, and every instance reads what any of them stored.
  * - `directory`: one file per key under a folder (shared storage, such as an
  *   NFS mount, when several instances run).
+ * - `s3`: an object per key in an S3-compatible bucket (s3.ts).
  */
 import { createReadStream, createWriteStream } from "node:fs";
 import { mkdir, rename, rm } from "node:fs/promises";
@@ -15,7 +16,7 @@ import { pipeline } from "node:stream/promises";
 import type { PrismaClient } from "../db/generated/client";
 
 export interface FileStore {
-  readonly kind: "database" | "directory";
+  readonly kind: "database" | "directory" | "s3";
   /** Stores `source` under `key`; returns the bytes written. On failure nothing is left under the key. */
   put(key: string, source: AsyncIterable<Buffer>): Promise<number>;
   /** The stored bytes, in order. */
