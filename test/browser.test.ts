@@ -1389,7 +1389,7 @@ describe("web UI in Chromium", { timeout: 90_000 }, () => {
     await screenshot(dark, "dark-theme");
   });
 
-  it("serves a legacy page that signs in, reads and sends", async () => {
+  it("serves a legacy page that signs in, reads and sends, and downloads files", async () => {
     const modern = await newPage();
     const { user, token } = await register(server.url);
     const modernName = await signUp(modern);
@@ -1426,6 +1426,16 @@ describe("web UI in Chromium", { timeout: 90_000 }, () => {
     await legacy.getByRole("list", { name: "Messages" }).getByText("the (edited)").waitFor();
     await call(socket, "message:delete", { roomId: room.id, messageId: message.id });
     await legacy.getByRole("list", { name: "Messages" }).getByText("Message deleted").waitFor();
+    // A file comes as a link that downloads it.
+    const sent = await fetch(`${server.url}/api/rooms/${room.id}/files`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/pdf", "content-disposition": 'attachment; filename="notes.pdf"' },
+      body: "%PDF-1.4 notes",
+    });
+    const { attachment } = (await sent.json()) as { attachment: { id: string } };
+    await call(socket, "message:send", { roomId: room.id, body: "the notes", attachmentIds: [attachment.id] });
+    const [download] = await Promise.all([legacy.waitForEvent("download"), legacy.getByRole("link", { name: "📎 notes.pdf" }).click()]);
+    expect(download.suggestedFilename()).toBe("notes.pdf");
     await screenshot(legacy, "legacy-page");
   });
 

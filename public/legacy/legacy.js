@@ -68,6 +68,16 @@
     el.className = m.deletedAt ? "text gone" : "text";
     el.appendChild(document.createTextNode(m.deletedAt ? "Message deleted" : m.body + (m.editedAt ? " (edited)" : "")));
     el.body = m;
+    // Files sent with it: a link each, to download (this page shows no pictures inline).
+    for (var f = 0; !m.deletedAt && m.attachments && f < m.attachments.length; f++) {
+      var file = m.attachments[f];
+      var link = document.createElement("a");
+      link.className = "file";
+      link.href = "/api/files/" + encodeURIComponent(file.id) + "?download";
+      link.appendChild(document.createTextNode("📎 " + file.name));
+      el.appendChild(document.createTextNode(" "));
+      el.appendChild(link);
+    }
     if (m.deletedAt) el.reactions = [];
     else if (m.reactions) el.reactions = m.reactions;
     var line = [];
