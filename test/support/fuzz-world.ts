@@ -4,6 +4,7 @@
  * server closes one), a canary user whose data and deliveries must never
  * change because of the fuzzer, and the checks every answer must pass.
  */
+import { dmKeyOf } from "../../server/core/rooms";
 import { connect as tcpConnect } from "node:net";
 import { Encoder, PacketType } from "socket.io-parser";
 import { io, type Socket } from "socket.io-client";
@@ -613,6 +614,17 @@ export class Canary {
     const prisma = currentServer!.db.prisma;
     const own = Object.values(this.rooms).map((r) => r.id);
     let changed = !this.socket.connected;
+    // A backend may archive its rooms (read-only) or delete them: unarchived, and made again (empty).
+    const unarchived = await prisma.room.updateMany({ where: { id: { in: own }, archivedAt: { not: null } }, data: { archivedAt: null } });
+    if (unarchived.count > 0) changed = true;
+    for (const room of Object.values(this.rooms)) {
+      if ((await prisma.room.count({ where: { id: room.id } })) > 0) continue;
+      changed = true;
+      await prisma.room.create({
+        data: { id: room.id, name: room.name, kind: room.kind, visibility: room.visibility, dmKey: room.kind === "dm" ? dmKeyOf(this.user.id, this.friendId) : null },
+      });
+      if (room.kind === "dm") await prisma.membership.create({ data: { roomId: room.id, userId: this.friendId } });
+    }
     for (const room of Object.values(this.rooms)) {
       const key = { roomId_userId: { roomId: room.id, userId: this.user.id } };
       if (await prisma.membership.findUnique({ where: key })) continue;
