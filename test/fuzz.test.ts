@@ -4,8 +4,9 @@
  * Socket.IO packets), every `/api/v1` route, the `/api/auth` routes and every
  * queue command, with random JSON and hostile values, as whole payloads and
  * as the right field names holding hostile values (so the handlers run, not
- * only the schemas); and the file routes (uploads, downloads), which stream,
- * byte for byte: hostile headers, damaged files, framing that lies.
+ * only the schemas); and the file routes (uploads, downloads) and profile
+ * pictures (`PUT`/`DELETE /api/me/avatar`, `GET /api/avatars/{key}`), which
+ * stream, byte for byte: hostile headers, damaged files, framing that lies.
  *
  * For every call: the answer is `ok` or an error whose code is in the
  * catalogue and is not `internal`; HTTP never answers 5xx; the server stays
@@ -30,12 +31,16 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { crc32 } from "node:zlib";
 import fc from "fast-check";
 import { SignJWT } from "jose";
+import sharp from "sharp";
 import { io, type Socket } from "socket.io-client";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import slashCommands from "../plugins/slash-commands";
+import { MAX_AVATAR_BYTES } from "../server/core/profiles";
+import { AVATAR_SIZE } from "../server/files/images";
 import { CHUNK_BYTES } from "../server/files/store";
 import { routes } from "../server/http/api-v1";
 import { queueCommands } from "../server/inlet/commands";
@@ -45,6 +50,11 @@ import type { Attachment, Message, Room, User } from "../shared/protocol";
 import { loginInput, logoutInput, passwordChangeInput, registerInput } from "../shared/schemas";
 import { api, register, uniqueName } from "./support/clients";
 import {
+  avatarBodyArb,
+  avatarQueryArb,
+  type AvatarQueryDesc,
+  avatarQueryText,
+  avatarTypeArb,
   bodyBytes,
   type BodyDesc,
   byName,
@@ -129,6 +139,8 @@ let messageIds: string[] = [];
 let files: Record<"fuzzImage" | "fuzzPrivatePdf" | "fuzzWaiting" | "bystanderSent" | "bystanderWaiting" | "canarySent", Attachment>;
 /** Uploads the fuzz made lately: downloads and `attachmentIds` try them too. */
 const uploadedIds: string[] = [];
+/** Keys of profile pictures: the ones people have, ones replaced lately, and keys that name none (see "HTTP profile pictures"). */
+let avatarPool: string[] = [];
 let sockets: { chat: FuzzSocket; fuzz: FuzzSocket; push: FuzzSocket; strict: FuzzSocket };
 const socketList = () => [sockets.chat, sockets.fuzz, sockets.push, sockets.strict];
 /** Client-facing phases leave the canary's user id out (a DM with it, or an invitation, is something anyone may do); privileged phases may name it. */
@@ -154,6 +166,7 @@ const pools: Record<RefKind, () => string[]> = {
   client: () => [...socketList().map((s) => s.id), "no-such-client", ...(privileged ? [canary.socket.id ?? ""] : [])],
   message: () => messageIds,
   file: () => [...(files ? Object.values(files).map((f) => f.id) : []), ...uploadedIds, "00000000-0000-4000-8000-000000000000"],
+  avatar: () => (avatarPool.length > 0 ? avatarPool : ["avatar-00000000-0000-4000-8000-000000000000"]),
   group: () => ["vip", "g1", "news"],
   channel: () => ["news", "fuzz-1", "user:1"],
   username: () => [fuzzer.user.username, bystander.user.username, authState.username, ...(privileged ? [canary.user.username] : [])],
@@ -1021,6 +1034,7 @@ describe("fuzz: client events and HTTP routes (limits raised)", () => {
       data: Buffer,
       framing: FramingDesc,
       expectContinue: boolean,
+      limit = UPLOAD_LIMIT,
     ): UploadCall {
       const headers: Array<[string, string]> = [["host", "fuzz"], ...Object.entries(credentials)];
       if (type !== undefined) headers.push(["content-type", type]);
@@ -1085,7 +1099,7 @@ describe("fuzz: client events and HTTP routes (limits raised)", () => {
         }
       }
       const head = `${method} ${path} HTTP/1.1\r\n${headers.map(([k, v]) => `${k}: ${v}\r\n`).join("")}\r\n`;
-      return { method, path, head, body, stored, mayHang, malformed, oversized: data.length > UPLOAD_LIMIT, disposition };
+      return { method, path, head, body, stored, mayHang, malformed, oversized: data.length > limit, disposition };
     }
 
     /**
@@ -1416,6 +1430,592 @@ describe("fuzz: client events and HTTP routes (limits raised)", () => {
           );
         }, TIMEOUT);
       }
+    });
+
+    // -- profile pictures --
+
+    /**
+     * `PUT /api/me/avatar` reads its body itself, as uploads do, so it is
+     * fuzzed byte for byte too: hostile queries (the square to keep), hostile
+     * `Content-Type`s, pictures whole, cut short or with bytes changed — real
+     * ones, and ones made here in the shapes that have broken image code
+     * (grey, grey with alpha, 16-bit, CMYK, animated, AVIF, TIFF, EXIF with a
+     * GPS position, 1×1, 15×15, 4000×16, a 12-megapixel photo, exactly 50
+     * megapixels and just past, a header claiming 10¹⁰ pixels) — random
+     * bytes, bodies at and past 5 MB, framing that lies. A well-formed request
+     * gets the answer it must (200, or the one refusal that applies first); a
+     * picture set is served at its URL as a 256×256 JPEG or PNG without
+     * metadata, with the headers that keep it from running and let it be
+     * cached; a refusal changes nobody's picture; and whatever happened, the
+     * pictures stored are exactly those people have (none left behind, none
+     * missing).
+     */
+    describe("HTTP profile pictures", () => {
+      const AVATAR_URL = /^\/api\/avatars\/(avatar-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
+      /** The types a picture may be sent as (server/core/profiles.ts). */
+      const AVATAR_TYPES = new Set(["image/jpeg", "image/png", "image/gif", "image/webp", "image/avif"]);
+
+      // -- the pictures --
+
+      const solid = (width: number, height: number, channels: 1 | 2 | 3 | 4, value = 120) =>
+        sharp(Buffer.alloc(width * height * channels, value), { raw: { width, height, channels } });
+      const colour = (width: number, height: number, background: string | { r: number; g: number; b: number; alpha?: number }) =>
+        sharp({ create: { width, height, channels: 4, background } });
+      const animated = async (format: "gif" | "webp", alpha: number) => {
+        const frames = await Promise.all([10, 200, 90].map((r) => colour(48, 32, { r, g: 40, b: 40, alpha }).png().toBuffer()));
+        return sharp(frames, { join: { animated: true } }).toFormat(format).toBuffer();
+      };
+      /** A PNG whose header claims 100,000 × 100,000 pixels (its checksum right): a small file, an enormous canvas. */
+      const claimsHuge = async () => {
+        const png = await colour(16, 16, "#08f").png().toBuffer();
+        png.writeUInt32BE(100_000, 16);
+        png.writeUInt32BE(100_000, 20);
+        png.writeUInt32BE(crc32(png.subarray(12, 29)), 29);
+        return png;
+      };
+      /** Each picture, and whether the server must read it (an image of a type shown inline, up to 50 megapixels). */
+      const PICTURES: Record<string, { make: () => Promise<Buffer>; readable: boolean }> = {
+        "rotated.jpg": { make: async () => fixture("rotated.jpg"), readable: true },
+        "badge.png": { make: async () => fixture("badge.png"), readable: true },
+        "report.pdf": { make: async () => fixture("report.pdf"), readable: false },
+        "script.svg": { make: async () => fixture("script.svg"), readable: false },
+        "grey.png": { make: () => solid(40, 30, 1).png().toBuffer(), readable: true },
+        "grey-alpha.png": { make: () => solid(30, 40, 2).png().toBuffer(), readable: true },
+        "rgb16.png": { make: () => colour(48, 40, "#c81e1e").toColourspace("rgb16").png().toBuffer(), readable: true },
+        "cmyk.jpg": { make: () => colour(48, 40, "#c81e1e").toColourspace("cmyk").jpeg().toBuffer(), readable: true },
+        "gps.jpg": {
+          make: () =>
+            colour(64, 40, "#0ac80a")
+              .withExif({ IFD0: { Copyright: "fuzz" }, IFD3: { GPSLatitudeRef: "N", GPSLatitude: "51/1 30/1 0/1", GPSLongitudeRef: "W", GPSLongitude: "0/1 7/1 0/1" } })
+              .withMetadata({ orientation: 8 })
+              .jpeg()
+              .toBuffer(),
+          readable: true,
+        },
+        "anim.gif": { make: () => animated("gif", 1), readable: true },
+        "anim.webp": { make: () => animated("webp", 0.5), readable: true },
+        "photo.avif": { make: () => colour(40, 48, "#1e64c8").avif().toBuffer(), readable: true },
+        "photo.tiff": { make: () => colour(40, 48, "#1e64c8").tiff().toBuffer(), readable: false },
+        "tiny.png": { make: () => colour(16, 16, "#08f").png().toBuffer(), readable: true },
+        "small.png": { make: () => colour(15, 15, "#08f").png().toBuffer(), readable: true },
+        "one.gif": { make: () => colour(1, 1, "#f80").gif().toBuffer(), readable: true },
+        "wide.png": { make: () => solid(4000, 16, 3).png().toBuffer(), readable: true },
+        "tall.webp": { make: () => solid(16, 3000, 3).webp().toBuffer(), readable: true },
+        "photo.jpg": { make: () => solid(4000, 3000, 3).jpeg().toBuffer(), readable: true },
+        "cap.png": { make: () => solid(5000, 10_000, 1).png().toBuffer(), readable: true },
+        "over-cap.png": { make: () => solid(5000, 10_001, 1).png().toBuffer(), readable: false },
+        "claims-huge.png": { make: claimsHuge, readable: false },
+      };
+      const PICTURE_NAMES = Object.keys(PICTURES);
+      /** Pictures made so far (each when first needed: the large ones take a moment), with their upright size. */
+      const made = new Map<string, { data: Buffer; width: number; height: number } | { data: Buffer; width: null; height: null }>();
+      async function picture(name: string): Promise<Buffer> {
+        if (!made.has(name)) {
+          const data = await PICTURES[name]!.make();
+          made.set(name, { data, ...(await uprightSize(data)) });
+        }
+        return made.get(name)!.data;
+      }
+      const pictureFile = (name: string) => made.get(name)?.data ?? fixture(name);
+      /** The upright size of a picture as libvips reads it (null: it reads none). */
+      async function uprightSize(data: Buffer): Promise<{ width: number; height: number } | { width: null; height: null }> {
+        try {
+          const { autoOrient } = await sharp(data, { limitInputPixels: false }).metadata();
+          return { width: autoOrient.width, height: autoOrient.height };
+        } catch {
+          return { width: null, height: null };
+        }
+      }
+
+      // -- who has which picture --
+
+      const inFlight = new Set<Promise<unknown>>();
+      /** Requests to /api/me/avatar the server has not finished answering (or seen closed). */
+      let requestsOpen = 0;
+      const countRequest = (req: { url?: string }, res: { once(event: "close", f: () => void): unknown }) => {
+        if (!req.url?.startsWith("/api/me/avatar")) return;
+        requestsOpen += 1;
+        res.once("close", () => void (requestsOpen -= 1));
+      };
+      let restore = () => {};
+      beforeAll(() => {
+        server.http.on("request", countRequest);
+        // The server may go on with a request whose answer was lost (Node answered malformed framing itself):
+        // its picture calls are counted, so a run waits for them before looking.
+        const profiles = server.core.profiles;
+        const { setAvatar, clearAvatar } = profiles;
+        const counted =
+          <A extends unknown[], R>(f: (...args: A) => Promise<R>) =>
+          (...args: A): Promise<R> => {
+            const p = f.apply(profiles, args);
+            inFlight.add(p);
+            void p.catch(() => {}).finally(() => inFlight.delete(p));
+            return p;
+          };
+        profiles.setAvatar = counted(setAvatar);
+        profiles.clearAvatar = counted(clearAvatar);
+        restore = () => {
+          Object.assign(profiles, { setAvatar, clearAvatar });
+          server.http.off("request", countRequest);
+        };
+      });
+      afterAll(() => restore());
+
+      /**
+       * Once the server is done with every picture request and call (a request
+       * cut off ends when its connection closes): none open, twice 30 ms apart
+       * (a request whose answer was lost may be between the two).
+       */
+      async function settled(): Promise<void> {
+        const busy = () => inFlight.size > 0 || requestsOpen > 0;
+        for (let i = 0, quiet = 0; quiet < 2; i++) {
+          if (i > 1000) fail(`picture requests still running after 30 s (${requestsOpen} open, ${inFlight.size} calls)`, null);
+          quiet = busy() ? 0 : quiet + 1;
+          await new Promise((r) => setTimeout(r, busy() ? 10 : 30));
+        }
+      }
+
+      /** Pictures replaced or removed lately: their URLs must no longer serve anything. */
+      const retired: string[] = [];
+      const retire = (key: string | null) => {
+        if (!key) return;
+        retired.push(key);
+        if (retired.length > 8) retired.shift();
+      };
+
+      async function avatarKeys(): Promise<Record<string, string | null>> {
+        const rows = await prisma().user.findMany({ where: { id: { in: [fuzzer.user.id, bystander.user.id] } }, select: { id: true, avatarKey: true } });
+        const keys = Object.fromEntries(rows.map((r) => [r.id, r.avatarKey]));
+        // What `ref(avatar#…)` names: the pictures people have, retired ones, a key never given, keys of files that are no pictures.
+        avatarPool = [
+          ...rows.flatMap((r) => (r.avatarKey ? [r.avatarKey] : [])),
+          ...retired,
+          "avatar-00000000-0000-4000-8000-000000000000",
+          `avatar-${files.fuzzImage.id}`,
+          files.fuzzImage.id,
+          `${files.fuzzImage.id}.thumb`,
+        ];
+        return keys;
+      }
+
+      /** Every picture stored is someone's, and everyone's picture is stored. */
+      async function checkStoredPictures(): Promise<void> {
+        const stored = new Set((await prisma().fileChunk.findMany({ where: { key: { startsWith: "avatar-" } }, select: { key: true }, distinct: ["key"] })).map((r) => r.key));
+        const referenced = new Set((await prisma().user.findMany({ where: { avatarKey: { not: null } }, select: { avatarKey: true } })).map((r) => r.avatarKey!));
+        const orphans = [...stored].filter((k) => !referenced.has(k));
+        const missing = [...referenced].filter((k) => !stored.has(k));
+        if (orphans.length > 0) fail("pictures nobody has are left stored (and served)", orphans);
+        if (missing.length > 0) fail("someone's picture is not stored", missing);
+      }
+
+      /** Gives `account` a picture, or takes it away, so that runs start from both. */
+      async function setPicture(account: { user: User; token: string }, want: boolean): Promise<void> {
+        const { avatarKey } = await prisma().user.findUniqueOrThrow({ where: { id: account.user.id }, select: { avatarKey: true } });
+        if (want === (avatarKey !== null)) return;
+        const auth = { authorization: `Bearer ${account.token}` };
+        const res = await fetch(
+          `${server.url}/api/me/avatar`,
+          want ? { method: "PUT", headers: { ...auth, "content-type": "image/png" }, body: new Uint8Array(fixture("badge.png")) } : { method: "DELETE", headers: auth },
+        );
+        if (res.status !== 200) fail(`set-up: ${want ? "setting" : "removing"} a picture failed (${res.status})`, await res.text());
+        retire(avatarKey);
+      }
+
+      /** A picture someone has, at its URL: exactly the bytes stored, a 256×256 JPEG or PNG without metadata, with headers that keep it from running and let it be kept. */
+      async function checkServed(what: string, key: string): Promise<void> {
+        const res = await fetchAnswer(`${server.url}/api/avatars/${key}`, "GET", {});
+        checkServedAnswer(what, res);
+        if (!res.body.equals(await storedBytes(key))) fail(`${what}: the picture served is not the one stored`, key);
+        const meta = await sharp(res.body).metadata();
+        const extra = { exif: meta.exif !== undefined, xmp: meta.xmp !== undefined, iptc: meta.iptc !== undefined, icc: meta.icc !== undefined, orientation: meta.orientation };
+        if (meta.width !== AVATAR_SIZE || meta.height !== AVATAR_SIZE) fail(`${what}: the picture is ${meta.width}×${meta.height}, not ${AVATAR_SIZE}×${AVATAR_SIZE}`, key);
+        if (Object.values(extra).some((v) => v !== false && v !== undefined)) fail(`${what}: the picture carries metadata`, extra);
+        if (`image/${meta.format}` !== res.headers.get("content-type")) fail(`${what}: a ${meta.format} served as ${res.headers.get("content-type")}`, key);
+      }
+      function checkServedAnswer(what: string, res: { status: number; headers: Headers; body: Buffer }): void {
+        const header = (name: string) => res.headers.get(name) ?? "";
+        if (res.status !== 200) fail(`${what}: a picture someone has is not served (${res.status})`, res.body.toString("utf8").slice(0, 300));
+        const png = res.body.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
+        const jpeg = res.body[0] === 0xff && res.body[1] === 0xd8;
+        if (!(header("content-type") === "image/png" && png) && !(header("content-type") === "image/jpeg" && jpeg)) fail(`${what}: served as ${header("content-type")}`, res.body.subarray(0, 8).toString("hex"));
+        if (header("x-content-type-options") !== "nosniff") fail(`${what}: served without X-Content-Type-Options: nosniff`, null);
+        if (!/default-src 'none'/.test(header("content-security-policy")) || !/\bsandbox\b/.test(header("content-security-policy"))) fail(`${what}: served without a sandboxing CSP`, header("content-security-policy"));
+        if (!/\bpublic\b/.test(header("cache-control")) || !/\bimmutable\b/.test(header("cache-control")) || !/max-age=[1-9]/.test(header("cache-control"))) fail(`${what}: served with Cache-Control ${header("cache-control")}`, null);
+      }
+      async function checkGone(what: string, key: string): Promise<void> {
+        const res = await fetchAnswer(`${server.url}/api/avatars/${key}`, "GET", {});
+        let answer: unknown = res.body.toString("utf8");
+        try {
+          answer = JSON.parse(answer as string);
+        } catch {
+          // checked below
+        }
+        if (res.status !== 404 || (answer as { error?: { code?: string } } | null)?.error?.code !== "not_found") fail(`${what}: a replaced picture is still served (${res.status})`, key);
+        if ((await prisma().fileChunk.count({ where: { key } })) > 0) fail(`${what}: a replaced picture is still stored`, key);
+      }
+
+      /**
+       * After a call: who had a picture and who has one now. Whoever the call
+       * did not change has the same one, still served; `changed` (the caller,
+       * when a PUT or DELETE succeeded) has `now` instead, and the one it
+       * replaced is gone.
+       */
+      async function checkPictures(what: string, before: Record<string, string | null>, changed: { userId: string; now: string | null } | null): Promise<Record<string, string | null>> {
+        const after = await avatarKeys();
+        for (const [userId, key] of Object.entries(before)) {
+          if (changed?.userId === userId) {
+            if (after[userId] !== changed.now) fail(`${what}: the caller's picture is ${after[userId]}, not the ${changed.now} answered`, null);
+            if (key && key !== changed.now) {
+              await checkGone(what, key);
+              retire(key);
+            }
+            if (changed.now) await checkServed(what, changed.now);
+          } else {
+            if (after[userId] !== key) fail(`${what}: ${userId === fuzzer.user.id ? "the fuzzer" : "the bystander"}'s picture changed, from ${key} to ${after[userId]}`, null);
+            if (key) await checkServed(`${what} (a picture left as it was)`, key);
+          }
+        }
+        await checkStoredPictures();
+        return after;
+      }
+
+      /** The `{user}` of a 200: the caller as stored, with the picture answered (none: `avatar` absent). */
+      async function answeredUser(what: string, answer: unknown, actor: User): Promise<string | null> {
+        const body = answer as { user?: User } | null;
+        if (typeof body !== "object" || body === null || Object.keys(body).join() !== "user") fail(`${what}: 200 without {user}`, answer);
+        const { id, username, displayName, avatar, ...rest } = body.user!;
+        const row = await prisma().user.findUniqueOrThrow({ where: { id: actor.id } });
+        if (Object.keys(rest).length > 0 || id !== actor.id || username !== row.username || displayName !== row.displayName) fail(`${what}: the user answered is not the caller`, { answer, row: { id: row.id, username: row.username, displayName: row.displayName } });
+        if (avatar === undefined) return null;
+        const key = typeof avatar === "string" ? AVATAR_URL.exec(avatar)?.[1] : undefined;
+        if (!key) fail(`${what}: avatar is not /api/avatars/avatar-<uuid>`, avatar);
+        return key;
+      }
+
+      // -- PUT --
+
+      interface Expectation {
+        status: number;
+        code?: string;
+      }
+      /**
+       * The answer a well-formed PUT must get (null: no single one), in the
+       * order the server checks: who calls, the square's form, the type, the
+       * size, the picture, the square in the picture.
+       */
+      function expected(call: { actor: User | null; method: string; head: string; framing: FramingDesc; query: AvatarQueryDesc; type: string | undefined; data: Buffer; body: BodyDesc }): Expectation | null {
+        if (call.method !== "PUT" || !["exact", "chunked"].includes(call.framing.kind) || Buffer.byteLength(call.head, "latin1") > NODE_MAX_HEADER_BYTES - 512) return null;
+        if (!call.actor) return { status: 401, code: "unauthorized" };
+        if (call.query.kind !== "none" && call.query.kind !== "crop") return null;
+        const crop = call.query.kind === "crop" ? call.query : null;
+        if (crop && (crop.size < 16 || Math.max(crop.x, crop.y, crop.size) > 100_000)) return { status: 400, code: "invalid_payload" };
+        const type = (call.type ?? "").split(";")[0]!.trim().toLowerCase();
+        if (!AVATAR_TYPES.has(type)) return { status: 415, code: "unsupported_media_type" };
+        if (call.data.length > MAX_AVATAR_BYTES) return { status: 413, code: "too_large" };
+        if (call.body.kind === "fill" || call.data.length === 0) return { status: 415, code: "unsupported_media_type" };
+        if (call.body.kind !== "fixture" && call.body.kind !== "padded") return null;
+        const whole = made.get(call.body.name);
+        if (!whole || !call.data.equals(whole.data)) return null;
+        if (!PICTURES[call.body.name]!.readable || whole.width === null) return { status: 415, code: "unsupported_media_type" };
+        const square = crop ?? { x: 0, y: 0, size: Math.min(whole.width, whole.height) };
+        if (square.x + square.size > whole.width || square.y + square.size > whole.height) return { status: 400, code: "invalid_payload" };
+        return { status: 200 };
+      }
+
+      /** Sends a PUT (or another method) byte for byte; answers its status and JSON, or that the answer was lost. */
+      async function exchange(call: ReturnType<typeof uploadCall>): Promise<{ status: number; answer: unknown } | { lost: true } | { tooLong: true }> {
+        const outcome = await rawExchange(server.port, call.head, call.body, call.mayHang ? 250 : 10_000);
+        const what = `${call.method} ${call.path.slice(0, 200)}`;
+        if (outcome.kind === "timeout") {
+          if (!call.mayHang) fail(`${what}: no answer in 10 s`, null);
+          return { lost: true };
+        }
+        if (outcome.kind === "closed") {
+          if (!call.mayHang && !call.malformed && !call.oversized) fail(`${what}: the connection closed without an answer (${outcome.error ?? "closed"})`, null);
+          return { lost: true };
+        }
+        const { status, body } = outcome;
+        if (status === 431 && Buffer.byteLength(call.head, "latin1") > NODE_MAX_HEADER_BYTES - 512) return { tooLong: true };
+        if (call.malformed && status === 400 && body.length === 0) return { lost: true };
+        let answer: unknown = body.toString("utf8");
+        try {
+          answer = JSON.parse(answer as string);
+        } catch {
+          // checked as such below
+        }
+        const problem = httpProblem(status, answer);
+        if (problem) fail(`${what} answered ${status}: ${problem}`, answer);
+        return { status, answer };
+      }
+
+      const pictureUploadArb = fc.record({
+        auth: userAuthArb,
+        method: fc.oneof({ weight: 12, arbitrary: fc.constant("PUT") }, { weight: 1, arbitrary: fc.constantFrom("POST", "PATCH", "GET", "DELETE") }),
+        query: avatarQueryArb,
+        type: avatarTypeArb,
+        body: avatarBodyArb(MAX_AVATAR_BYTES, PICTURE_NAMES),
+        framing: framingArb,
+        expectContinue: fc.oneof({ weight: 8, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
+        hadPicture: fc.boolean(),
+      });
+
+      it("HTTP PUT /api/me/avatar", async () => {
+        worldBefore = await worldFiles();
+        await fuzz(
+          fc.asyncProperty(pictureUploadArb, async ({ auth, method, query, type, body, framing, expectContinue, hadPicture }) => {
+            const { headers, actor } = userCredentials(auth);
+            await setPicture(actor?.id === bystander.user.id ? bystander : fuzzer, hadPicture);
+            const desc = body as BodyDesc;
+            if (desc.kind === "fixture" || desc.kind === "padded") await picture(desc.name);
+            const data = bodyBytes(desc, pictureFile);
+            const contentType = typeText(type);
+            const call = uploadCall(method, `/api/me/avatar${avatarQueryText(query)}`, headers, undefined, contentType, data, framing, expectContinue, MAX_AVATAR_BYTES);
+            const what = `${method} /api/me/avatar${avatarQueryText(query).slice(0, 100)} (${contentType?.slice(0, 60)}, ${data.length} bytes, ${framing.kind})`;
+            const before = await avatarKeys();
+            const result = await exchange(call);
+            const must = expected({ actor, method, head: call.head, framing, query, type: contentType, data, body: desc });
+            if (!("status" in result)) {
+              // Lost (or refused by Node): the picture may have been set all the same, never half.
+              await settled();
+              const after = await avatarKeys();
+              const changedId = Object.keys(before).find((id) => before[id] !== after[id]);
+              const allowed = changedId === actor?.id && ((method === "PUT" && call.stored !== null) || method === "DELETE");
+              await checkPictures(what, before, changedId && allowed ? { userId: changedId, now: after[changedId]! } : null);
+            } else {
+              const { status, answer } = result;
+              const code = (answer as { error?: { code?: string } } | null)?.error?.code;
+              if (must && (must.status !== status || (must.code !== undefined && must.code !== code))) fail(`${what}: answered ${status} ${code ?? ""}, not ${must.status} ${must.code ?? ""}`, answer);
+              if (status !== 200) {
+                await checkPictures(what, before, null);
+              } else {
+                if (!actor || (method !== "PUT" && method !== "DELETE")) fail(`${what}: answered 200`, answer);
+                const key = await answeredUser(what, answer, actor);
+                if (method === "DELETE") {
+                  if (key !== null) fail(`${what}: DELETE answered a picture`, answer);
+                } else {
+                  // Set: from the whole body, of a type taken, at most 5 MB, a square that fits the picture sent.
+                  if (key === null) fail(`${what}: 200 without a picture`, answer);
+                  if (call.stored === null) fail(`${what}: a picture whose body never came whole was set`, answer);
+                  const type = (contentType ?? "").split(";")[0]!.trim().toLowerCase();
+                  if (!AVATAR_TYPES.has(type)) fail(`${what}: a picture sent as ${contentType} was set`, answer);
+                  if (data.length > MAX_AVATAR_BYTES) fail(`${what}: a picture of ${data.length} bytes was set`, answer);
+                  const params = new URLSearchParams(avatarQueryText(query));
+                  const [x, y, size] = [params.get("x"), params.get("y"), params.get("size")];
+                  if (call.stored !== undefined) {
+                    const sent = await uprightSize(call.stored);
+                    if (sent.width === null) fail(`${what}: a picture libvips cannot read was set`, answer);
+                    if (sent.width * sent.height > 50_000_000) fail(`${what}: a picture of ${sent.width}×${sent.height} was set`, answer);
+                    if (size !== null && (Number(x) + Number(size) > sent.width || Number(y) + Number(size) > sent.height)) fail(`${what}: a square past the ${sent.width}×${sent.height} picture was cut`, answer);
+                  }
+                  if ([x, y, size].some((v) => v !== null && !/^[0-9]{1,6}$/.test(v))) fail(`${what}: a square not in whole pixels was taken`, { x, y, size });
+                  if (size !== null && Number(size) < 16) fail(`${what}: a square under 16 pixels was taken`, { x, y, size });
+                }
+                await checkPictures(what, before, { userId: actor.id, now: key });
+              }
+            }
+            await checkWorldFiles();
+            await canary.check({ quiet: true });
+          }),
+        );
+      }, TIMEOUT);
+
+      // -- DELETE --
+
+      it("HTTP DELETE /api/me/avatar", async () => {
+        const arb = fc.record({
+          auth: userAuthArb,
+          method: fc.oneof({ weight: 12, arbitrary: fc.constant("DELETE") }, { weight: 1, arbitrary: fc.constantFrom("GET", "POST", "PATCH", "OPTIONS", "HEAD") }),
+          query: avatarQueryArb,
+          body: fc.oneof(
+            { weight: 6, arbitrary: fc.constant<string | undefined>(undefined) },
+            { weight: 1, arbitrary: fc.constantFrom<string | undefined>("", "{}", "null", '{"avatar":null}', "\u0000", "x".repeat(70_000)) },
+          ),
+          contentType: fc.constantFrom(undefined, "application/json", "image/png", "text/plain"),
+          hadPicture: fc.boolean(),
+        });
+        await fuzz(
+          fc.asyncProperty(arb, async ({ auth, method, query, body, contentType, hadPicture }) => {
+            const { headers, actor } = userCredentials(auth);
+            await setPicture(actor?.id === bystander.user.id ? bystander : fuzzer, hadPicture);
+            const path = `/api/me/avatar${avatarQueryText(query)}`;
+            const what = `${method} ${path.slice(0, 200)}`;
+            const requestHeaders = { ...headers, ...(contentType ? { "content-type": contentType } : {}) };
+            const before = await avatarKeys();
+            const hasBody = body !== undefined && method !== "GET" && method !== "HEAD";
+            const res = await fetch(`${server.url}${path}`, { method, headers: requestHeaders, ...(hasBody ? { body } : {}) })
+              .then(async (r) => ({ status: r.status, body: Buffer.from(await r.arrayBuffer()) }))
+              .catch(() => null);
+            if (res === null) fail(`${what}: no answer`, null);
+            if (method === "HEAD") {
+              if (res.status >= 500) fail(`${what} answered ${res.status}`, null);
+              await checkPictures(what, before, null);
+            } else {
+              let answer: unknown = res.body.toString("utf8");
+              try {
+                answer = JSON.parse(answer as string);
+              } catch {
+                // checked below
+              }
+              const problem = httpAnswerProblem(method, path, requestHeaders, res.status, answer);
+              if (problem) fail(problem, answer);
+              if (res.status === 200) {
+                if (method !== "DELETE" || !actor) fail(`${what}: answered 200`, answer);
+                if ((await answeredUser(what, answer, actor)) !== null) fail(`${what}: the picture is still answered`, answer);
+                await checkPictures(what, before, { userId: actor.id, now: null });
+              } else {
+                // A DELETE from a signed-in caller goes through, whatever the query says.
+                if (method === "DELETE" && actor && res.status !== 431) fail(`${what}: the caller's DELETE answered ${res.status}`, answer);
+                await checkPictures(what, before, null);
+              }
+            }
+            await canary.check({ quiet: true });
+          }),
+        );
+      }, TIMEOUT);
+
+      // -- GET (public, by its unguessable key) --
+
+      it("HTTP GET /api/avatars/{key}", async () => {
+        const keyArb = fc.oneof(
+          {
+            weight: 8,
+            arbitrary: fc.record({
+              ref: fc.nat({ max: 31 }).map((i) => new Ref("avatar", i)),
+              variant: fc.oneof(
+                { weight: 6, arbitrary: fc.constant("as is") },
+                {
+                  weight: 2,
+                  arbitrary: fc.constantFrom(
+                    "upper", "prefix upper", "trailing slash", "with NUL", "in a path", "padded", "prefix", "dotted", ".thumb", "/thumbnail", "no prefix",
+                    "twice encoded", "encoded", "semicolon", "plus",
+                  ),
+                },
+              ),
+            }),
+          },
+          { weight: 2, arbitrary: hostileString.map((text) => ({ text })) },
+          { weight: 1, arbitrary: fc.constantFrom(...MALFORMED_URL_PARTS, "..%2F..%2Fsecret", "avatar-..%2F..%2Fsecret", "avatar-%2e%2e", "avatar-", "avatar", "").map((raw) => ({ raw })) },
+        );
+        type KeyDesc = { ref: Ref; variant: string } | { text: string | Long } | { raw: string };
+        /** The key as a path part, and the picture it names (null: none); `exact`: as a client sends it (then it must be served). */
+        const keyPart = (desc: KeyDesc): { part: string; intended: string | null; exact: boolean } => {
+          if ("raw" in desc) return { part: desc.raw, intended: null, exact: false };
+          if ("text" in desc) return { part: urlText(desc.text), intended: null, exact: false };
+          const key = world.resolve(desc.ref);
+          const variants: Record<string, string> = {
+            "as is": encodePathPart(key),
+            upper: encodePathPart(key.toUpperCase()),
+            "prefix upper": encodePathPart(key.replace("avatar-", "AVATAR-")),
+            "trailing slash": `${encodePathPart(key)}/`,
+            "with NUL": encodePathPart(`${key}\u0000`),
+            "in a path": encodePathPart(`../${key}`),
+            padded: encodePathPart(` ${key}`),
+            prefix: encodePathPart(key.slice(0, -1)),
+            dotted: encodePathPart(`${key}.`),
+            ".thumb": encodePathPart(`${key}.thumb`),
+            "/thumbnail": `${encodePathPart(key)}/thumbnail`,
+            "no prefix": encodePathPart(key.replace(/^avatar-/, "")),
+            "twice encoded": encodePathPart(encodePathPart(key).replace(/-/g, "%2D")),
+            encoded: key.replace(/-/g, "%2D"),
+            semicolon: `${encodePathPart(key)};x=1`,
+            plus: `${encodePathPart(key)}+`,
+          };
+          const part = variants[desc.variant] ?? encodePathPart(key);
+          // `%2D` is `-`: the same key, which the server may serve or not (no browser sends it so).
+          return { part, intended: desc.variant === "as is" || desc.variant === "encoded" ? key : null, exact: desc.variant === "as is" };
+        };
+        const arb = fc.record({
+          auth: userAuthArb,
+          method: fc.oneof({ weight: 12, arbitrary: fc.constant("GET") }, { weight: 1, arbitrary: fc.constantFrom("HEAD", "POST", "PUT", "DELETE") }),
+          key: keyArb,
+          query: fc.constantFrom("", "", "", "?download", "?v=1", "?%", "?__proto__=1"),
+          fuzzerPicture: fc.boolean(),
+          bystanderPicture: fc.boolean(),
+        });
+        await avatarKeys();
+        await fuzz(
+          fc.asyncProperty(arb, async ({ auth, method, key, query, fuzzerPicture, bystanderPicture }) => {
+            await setPicture(fuzzer, fuzzerPicture);
+            await setPicture(bystander, bystanderPicture);
+            const current = await avatarKeys();
+            const { headers } = userCredentials(auth);
+            const { part, intended, exact } = keyPart(key as KeyDesc);
+            const path = `/api/avatars/${part}${query}`;
+            const what = `${method} ${path.slice(0, 200)}`;
+            const res = await fetchAnswer(`${server.url}${path}`, method, headers).catch(() => null);
+            if (res === null) fail(`${what}: no answer`, null);
+            // Anyone may see a picture someone has, by its key as is; nothing else is served.
+            const someones = intended !== null && Object.values(current).includes(intended);
+            if (method === "HEAD") {
+              if (res.status >= 500 || (someones && exact && res.status !== 200)) fail(`${what} answered ${res.status}`, null);
+            } else if (res.status === 200) {
+              if (method !== "GET" || !someones) fail(`${what}: served ${intended === null ? "something for a key naming no picture" : `${intended}, which nobody has`}`, { status: res.status, type: res.headers.get("content-type") });
+              await checkServed(what, intended);
+            } else {
+              let answer: unknown = res.body.toString("utf8");
+              try {
+                answer = JSON.parse(answer as string);
+              } catch {
+                // checked below
+              }
+              const problem = httpAnswerProblem(method, path, headers, res.status, answer);
+              if (problem) fail(problem, answer);
+              if (method === "GET" && someones && exact && res.status !== 431) fail(`${what}: a picture someone has answered ${res.status}`, answer);
+            }
+            await checkPictures(what, current, null);
+            await canary.check({ quiet: true });
+          }),
+        );
+      }, TIMEOUT);
+
+      // -- two tabs at once --
+
+      /**
+       * Several pictures set and removed at once (tabs, or a double click):
+       * every call succeeds, the caller ends with one of the pictures answered
+       * (or none), and exactly the pictures people have are left stored.
+       */
+      it("HTTP PUT and DELETE /api/me/avatar at once", async () => {
+        const good = PICTURE_NAMES.filter((n) => PICTURES[n]!.readable && !["cap.png", "photo.jpg", "wide.png", "tall.webp"].includes(n));
+        const callArb = fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...good) }, { weight: 1, arbitrary: fc.constant<string | null>(null) });
+        await fuzz(
+          fc.asyncProperty(fc.array(callArb, { minLength: 2, maxLength: 6 }), fc.boolean(), async (calls, hadPicture) => {
+            await setPicture(fuzzer, hadPicture);
+            for (const name of calls) if (name) await picture(name);
+            const before = await avatarKeys();
+            const auth = { authorization: `Bearer ${fuzzer.token}` };
+            const answers = await Promise.all(
+              calls.map(async (name) => {
+                const res = await fetch(
+                  `${server.url}/api/me/avatar`,
+                  name
+                    ? { method: "PUT", headers: { ...auth, "content-type": name.endsWith(".png") ? "image/png" : name.endsWith(".gif") ? "image/gif" : name.endsWith(".webp") ? "image/webp" : name.endsWith(".avif") ? "image/avif" : "image/jpeg" }, body: new Uint8Array(pictureFile(name)) }
+                    : { method: "DELETE", headers: auth },
+                );
+                return { name, status: res.status, body: (await res.json()) as unknown };
+              }),
+            );
+            const answered = new Set<string | null>();
+            for (const a of answers) {
+              if (a.status !== 200) fail(`${a.name ? `PUT ${a.name}` : "DELETE"} among ${calls.length} at once answered ${a.status}`, a.body);
+              answered.add(await answeredUser("at once", a.body, fuzzer.user));
+            }
+            const after = await avatarKeys();
+            const now = after[fuzzer.user.id] ?? null;
+            if (!answered.has(now)) fail(`after ${calls.length} calls at once the fuzzer's picture is ${now}, which no call answered`, { answers, now });
+            if (now) await checkServed("at once", now);
+            // Every other picture (the one before, those answered and replaced at once) is gone.
+            for (const key of new Set([before[fuzzer.user.id] ?? null, ...answered])) {
+              if (key && key !== now) {
+                await checkGone("at once", key);
+                retire(key);
+              }
+            }
+            await checkStoredPictures();
+            await canary.check({ quiet: true });
+          }),
+        );
+      }, TIMEOUT);
     });
   });
 });

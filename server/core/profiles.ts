@@ -49,8 +49,10 @@ export class Profiles {
    * the upright picture's pixels), or its middle square. The previous picture
    * is deleted.
    */
-  async setAvatar(actor: User, type: string, body: AsyncIterable<Buffer>, crop: Crop | null): Promise<User> {
+  async setAvatar(actor: User, type: string, body: AsyncIterable<Buffer>, crop: Crop | null, declaredLength?: number): Promise<User> {
     if (!AVATAR_TYPES.includes(type)) throw new AppError("unsupported_media_type", "a profile picture is a JPEG, PNG, GIF, WebP or AVIF image");
+    // Refused before a byte is read when the request says how long it is.
+    if (declaredLength !== undefined && declaredLength > MAX_AVATAR_BYTES) throw new AppError("too_large", "a profile picture may be at most 5 MB");
     const chunks: Buffer[] = [];
     let length = 0;
     for await (const chunk of body) {
@@ -68,7 +70,12 @@ export class Profiles {
     if (!picture) throw new AppError("unsupported_media_type", "this is not an image that can be read");
     const key = `avatar-${randomUUID()}`;
     await this.store.put(key, fromBuffer(picture.data));
-    return this.replaceAvatar(actor.id, key);
+    try {
+      return await this.replaceAvatar(actor.id, key);
+    } catch (err) {
+      await this.store.delete([key]).catch(() => {});
+      throw err;
+    }
   }
 
   /** Back to initials. */
@@ -89,11 +96,19 @@ export class Profiles {
     return Buffer.concat(chunks);
   }
 
+  /**
+   * Sets the picture and deletes the one it replaced. Compare-and-set: of two
+   * changes at once (two tabs), each deletes exactly the picture it replaced,
+   * so none is left stored (and served) unreferenced.
+   */
   private async replaceAvatar(userId: string, key: string | null): Promise<User> {
-    const before = await this.db.user.findUniqueOrThrow({ where: { id: userId }, select: { avatarKey: true } });
-    const row = await this.db.user.update({ where: { id: userId }, data: { avatarKey: key } });
-    if (before.avatarKey && before.avatarKey !== key) await this.store.delete([before.avatarKey]);
-    return this.changed(toUser(row));
+    for (;;) {
+      const before = await this.db.user.findUniqueOrThrow({ where: { id: userId } });
+      const { count } = await this.db.user.updateMany({ where: { id: userId, avatarKey: before.avatarKey }, data: { avatarKey: key } });
+      if (count === 0) continue; // changed meanwhile: read it again
+      if (before.avatarKey && before.avatarKey !== key) await this.store.delete([before.avatarKey]);
+      return this.changed(toUser({ ...before, avatarKey: key }));
+    }
   }
 
   /** Tells everyone who sees this person, and their connections, who they now are. */

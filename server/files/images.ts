@@ -4,7 +4,7 @@
  * shows them, for sharp screens), and written without metadata — no camera
  * details or GPS position leave in a thumbnail.
  */
-import sharp from "sharp";
+import sharp, { type Metadata } from "sharp";
 
 /** Formats shown inline: the raster images every browser draws. SVG never is (it can carry script). */
 const INLINE_FORMATS: Record<string, string> = {
@@ -14,6 +14,16 @@ const INLINE_FORMATS: Record<string, string> = {
   webp: "image/webp",
   avif: "image/avif",
 };
+
+/**
+ * The MIME type of an image sharp read, when it is one shown inline. libvips
+ * reads AVIF as HEIF: AVIF is HEIF compressed with AV1 (HEIC, with HEVC, is
+ * not shown by most browsers).
+ */
+function inlineType(meta: Metadata): string | undefined {
+  if (meta.format === "heif") return meta.compression === "av1" ? "image/avif" : undefined;
+  return meta.format ? INLINE_FORMATS[meta.format] : undefined;
+}
 
 /** Larger images are not decoded (a small file can claim an enormous canvas): they stay plain files. */
 const MAX_PIXELS = 50_000_000;
@@ -77,7 +87,7 @@ async function thumbnail(source: AsyncIterable<Buffer>): Promise<Thumbnail | nul
   try {
     const image = sharp(Buffer.concat(chunks), { limitInputPixels: MAX_PIXELS, failOn: "error" });
     const meta = await image.metadata();
-    const type = meta.format ? INLINE_FORMATS[meta.format] : undefined;
+    const type = inlineType(meta);
     if (!type || !meta.width || !meta.height) return null;
     // Orientations 5–8 are a quarter turn: width and height swap.
     const turned = (meta.orientation ?? 1) >= 5;
@@ -102,30 +112,44 @@ export interface Crop {
 /**
  * A profile picture from an uploaded image: turned upright, the square
  * `crop` (or the middle square) cut out and scaled to 256×256, written
- * without metadata — a JPEG, or a PNG where the image has transparency.
- * Null when it is not an image of a format shown inline; `RangeError` when the
- * square does not fit in the picture.
+ * without metadata — a JPEG, or a PNG where the square has transparency.
+ * Null when it is not an image of a format shown inline (or is over 50
+ * megapixels, or cannot be decoded); `RangeError` when the square does not
+ * fit in the picture.
+ *
+ * One pipeline, from the header's upright size: libvips cuts the square as
+ * it decodes, never holding the whole picture as raw pixels (a 50-megapixel
+ * one would be 200 MB and seconds of work).
  */
 async function makeAvatar(input: Buffer, crop: Crop | null): Promise<{ data: Buffer; type: string } | null> {
-  let upright: { data: Buffer; info: { width: number; height: number; channels: number } };
+  const options = { limitInputPixels: MAX_PIXELS, failOn: "error" } as const;
+  let meta: Metadata;
   try {
-    const image = sharp(input, { limitInputPixels: MAX_PIXELS, failOn: "error" });
-    const meta = await image.metadata();
-    if (!meta.format || !INLINE_FORMATS[meta.format]) return null;
-    upright = await image.rotate().ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+    meta = await sharp(input, options).metadata();
   } catch {
     return null;
   }
-  const { width, height } = upright.info;
-  const square = crop ?? { x: Math.floor((width - Math.min(width, height)) / 2), y: Math.floor((height - Math.min(width, height)) / 2), size: Math.min(width, height) };
+  const { width, height } = meta.autoOrient ?? { width: meta.width, height: meta.height };
+  if (!inlineType(meta) || !width || !height || width * height > MAX_PIXELS) return null;
+  const side = Math.min(width, height);
+  const square = crop ?? { x: Math.floor((width - side) / 2), y: Math.floor((height - side) / 2), size: side };
   if (square.x + square.size > width || square.y + square.size > height) {
     throw new RangeError(`the square (${square.x}, ${square.y}, ${square.size}) does not fit in the ${width}×${height} picture`);
   }
-  const cut = sharp(upright.data, { raw: { width, height, channels: upright.info.channels as 4 } })
-    .extract({ left: square.x, top: square.y, width: square.size, height: square.size })
-    .resize(AVATAR_SIZE, AVATAR_SIZE);
-  const { isOpaque } = await sharp(upright.data, { raw: { width, height, channels: 4 } }).stats();
+  let cut: Buffer;
+  try {
+    // Lossless, and quick to write: only read back below.
+    cut = await sharp(input, { ...options, autoOrient: true })
+      .extract({ left: square.x, top: square.y, width: square.size, height: square.size })
+      .resize(AVATAR_SIZE, AVATAR_SIZE)
+      .ensureAlpha()
+      .png({ compressionLevel: 0 })
+      .toBuffer();
+  } catch {
+    return null;
+  }
+  const { isOpaque } = await sharp(cut).stats();
   return isOpaque
-    ? { data: await cut.flatten().jpeg({ quality: 85, mozjpeg: true }).toBuffer(), type: "image/jpeg" }
-    : { data: await cut.png({ compressionLevel: 9 }).toBuffer(), type: "image/png" };
+    ? { data: await sharp(cut).flatten().jpeg({ quality: 85, mozjpeg: true }).toBuffer(), type: "image/jpeg" }
+    : { data: await sharp(cut).png({ compressionLevel: 9 }).toBuffer(), type: "image/png" };
 }

@@ -12,9 +12,14 @@ import type { Core } from "../core";
 import { parseInput } from "../core/errors";
 import { mimeType, requestBody } from "./files";
 
-const pixels = z.coerce.number().int().min(0).max(100_000);
+/** A whole number of pixels, in decimal digits (not `""`, `1e3`, `0x10` or ` 5`, which a number parser takes). */
+const pixels = z
+  .string()
+  .regex(/^[0-9]{1,6}$/, "a whole number of pixels")
+  .transform(Number)
+  .pipe(z.number().max(100_000));
 const cropQuery = z
-  .strictObject({ x: pixels.optional(), y: pixels.optional(), size: pixels.min(16, "the square must be at least 16 pixels").optional() })
+  .strictObject({ x: pixels.optional(), y: pixels.optional(), size: pixels.pipe(z.number().min(16, "the square must be at least 16 pixels")).optional() })
   .refine((q) => [q.x, q.y, q.size].every((v) => v === undefined) || [q.x, q.y, q.size].every((v) => v !== undefined), "give x, y and size together, or none");
 
 export function mountProfile(api: Hono, core: Core, identify: (c: Context) => Promise<User>): void {
@@ -22,7 +27,9 @@ export function mountProfile(api: Hono, core: Core, identify: (c: Context) => Pr
     const user = await identify(c);
     const q = parseInput(cropQuery, c.req.query());
     const crop = q.size === undefined ? null : { x: q.x!, y: q.y!, size: q.size };
-    return c.json({ user: await core.profiles.setAvatar(user, mimeType(c.req.header("content-type")), requestBody(c), crop) });
+    const length = c.req.header("content-length");
+    const declared = length !== undefined && /^[0-9]{1,15}$/.test(length) ? Number(length) : undefined;
+    return c.json({ user: await core.profiles.setAvatar(user, mimeType(c.req.header("content-type")), requestBody(c), crop, declared) });
   });
   api.delete("/me/avatar", async (c) => c.json({ user: await core.profiles.clearAvatar(await identify(c)) }));
   api.get("/avatars/:key", async (c) => {

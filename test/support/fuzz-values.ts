@@ -14,7 +14,7 @@ import { z } from "zod";
 // ---- descriptions, materialised at call time ----
 
 /** Kinds of ids the running world resolves: rooms, users, connections… */
-export type RefKind = "room" | "user" | "client" | "message" | "group" | "channel" | "username" | "password" | "file";
+export type RefKind = "room" | "user" | "client" | "message" | "group" | "channel" | "username" | "password" | "file" | "avatar";
 
 /** One of the world's ids of a kind (index modulo how many there are). */
 export class Ref {
@@ -675,9 +675,11 @@ export const FIXTURES = ["rotated.jpg", "badge.png", "report.pdf", "script.svg"]
 /** An upload's bytes, described. */
 export type BodyDesc =
   | { kind: "bytes"; bytes: number[] }
-  | { kind: "fixture"; name: (typeof FIXTURES)[number]; cut: number | null; flips: Array<[number, number]> }
+  | { kind: "fixture"; name: string; cut: number | null; flips: Array<[number, number]> }
   /** `size` bytes of one value: at and past the size limit. */
-  | { kind: "fill"; size: number; byte: number };
+  | { kind: "fill"; size: number; byte: number }
+  /** A whole real file, then bytes of one value up to `size` (a picture at and past the size limit). */
+  | { kind: "padded"; name: string; size: number; byte: number };
 
 /** Body descriptions; `limit` is the server's largest file (sizes are tried at and around it). */
 export function uploadBodyArb(limit: number): fc.Arbitrary<BodyDesc> {
@@ -706,6 +708,10 @@ export function uploadBodyArb(limit: number): fc.Arbitrary<BodyDesc> {
 export function bodyBytes(d: BodyDesc, fixture: (name: string) => Buffer): Buffer {
   if (d.kind === "bytes") return Buffer.from(d.bytes);
   if (d.kind === "fill") return Buffer.alloc(d.size, d.byte);
+  if (d.kind === "padded") {
+    const file = fixture(d.name);
+    return Buffer.concat([file, Buffer.alloc(Math.max(0, d.size - file.length), d.byte)]);
+  }
   const data = Buffer.from(fixture(d.name));
   const bytes = d.cut === null ? data : data.subarray(0, d.cut % (data.length + 1));
   for (const [at, value] of d.flips) if (bytes.length > 0) bytes[at % bytes.length] = value;
@@ -760,3 +766,125 @@ export const framingArb: fc.Arbitrary<FramingDesc> = fc.oneof(
     }),
   },
 );
+
+// ---- profile pictures (PUT /api/me/avatar: a picture as the body, the square to keep in the query) ----
+
+/** `Content-Type` of a profile picture: mostly one of the five taken, else a near miss, or anything an upload may carry. */
+export const avatarTypeArb: fc.Arbitrary<string | Long | undefined> = fc.oneof(
+  { weight: 6, arbitrary: fc.constantFrom("image/jpeg", "image/png", "image/gif", "image/webp", "image/avif") },
+  {
+    weight: 2,
+    arbitrary: fc.constantFrom(
+      "IMAGE/JPEG", "image/png; charset=binary", " image/webp ", "image/gif;", "Image/AVIF; q=1", "image/jpg", "image/pjpeg", "image/x-png",
+      "image/heic", "image/heif", "image/tiff", "image/bmp", "image/svg+xml", "image/*", "image", "image/jpeg, image/png", "image/png\t",
+      "image/jpeg\u0000", "text/html", "application/octet-stream", "multipart/form-data; boundary=x", "application/x-www-form-urlencoded",
+    ),
+  },
+  { weight: 2, arbitrary: uploadTypeArb },
+);
+
+/** A value of `x`, `y` or `size`: pixels about the pictures' sizes and the limits (16, 100,000), or text no number parser should take. */
+const PIXEL_COUNTS = [0, 1, 8, 15, 16, 17, 24, 31, 32, 33, 40, 47, 48, 63, 64, 65, 100, 2999, 3000, 3999, 4000, 5000, 9999, 10_000, 99_999, 100_000, 100_001, 999_999];
+const pixelArb = fc.oneof({ weight: 3, arbitrary: fc.nat({ max: 80 }) }, { weight: 2, arbitrary: fc.constantFrom(...PIXEL_COUNTS) });
+const PIXEL_TEXTS = [
+  "", " ", "-0", "-1", "+1", "+16", "1e1", "1E2", "2e1", "0x10", "0b10000", "0o20", "1.5", "16.0", "16.", ".5", "016", "0016", " 16", "16 ",
+  "\u0661\u0666", "\uff11\uff16", "NaN", "Infinity", "-Infinity", "9999999", "9".repeat(400), "16;", "16,16", "[16]", "true", "null", "16px",
+];
+type QueryValue = string | Long | { raw: string };
+const pixelValueArb: fc.Arbitrary<QueryValue> = fc.oneof(
+  { weight: 3, arbitrary: pixelArb.map(String) },
+  { weight: 2, arbitrary: fc.constantFrom(...PIXEL_TEXTS) },
+  { weight: 1, arbitrary: hostileString },
+  { weight: 1, arbitrary: fc.constantFrom(...MALFORMED_URL_PARTS).map((raw) => ({ raw })) },
+);
+
+/** The query of `PUT /api/me/avatar`, described. */
+export type AvatarQueryDesc =
+  /** No square: the middle one. */
+  | { kind: "none" }
+  /** A square as the web UI sends it (whole pixels): it fits the picture or not, is under 16 or past 100,000 or not. */
+  | { kind: "crop"; x: number; y: number; size: number }
+  /** Any keys (the right ones mostly, repeated, missing) with any values. */
+  | { kind: "pairs"; pairs: Array<[string | Long, QueryValue]> }
+  /** A query string no client library would build. */
+  | { kind: "raw"; text: string };
+
+const RAW_AVATAR_QUERIES = [
+  "?", "?&", "?&&&", "?x", "?x&y&size", "?x=&y=&size=", "?=", "?=16", "?x=0;y=0;size=16", "?x=0&y=0&size=16&", "?x=0&&y=0&size=16",
+  "?%", "?x=%", "?x%3D0%26y%3D0%26size%3D16", "??x=0&y=0&size=16", "?x=0&y=0&size=1%36", "?x=0&x=99999&y=0&size=16", "?size=16&size=8&x=0&y=0",
+  "?x=0&y=0&size=16&x=", "?x[]=0&y=0&size=16", "?x=0&y=0&size[]=16", "?__proto__=1", "?__proto__[x]=0&y=0&size=16", "?constructor=1",
+  `?x=0&y=0&size=${"1".repeat(5000)}`, `?${"x=0&".repeat(3000)}y=0&size=16`, "?x=0&y=0&size=16%00", "?x=%2B0&y=0&size=16", "?x=0&y=0&size=%EF%BC%91%EF%BC%96",
+];
+
+export const avatarQueryArb: fc.Arbitrary<AvatarQueryDesc> = fc.oneof(
+  { weight: 3, arbitrary: fc.constant<AvatarQueryDesc>({ kind: "none" }) },
+  { weight: 5, arbitrary: fc.record({ kind: fc.constant("crop" as const), x: pixelArb, y: pixelArb, size: pixelArb }) },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      kind: fc.constant("pairs" as const),
+      pairs: fc.array(
+        fc.tuple(
+          fc.oneof(
+            { weight: 6, arbitrary: fc.constantFrom<string | Long>("x", "y", "size") },
+            { weight: 1, arbitrary: fc.constantFrom<string | Long>("X", "Size", "width", "crop", "__proto__", "constructor", "toString", "x.y", "", " x") },
+            { weight: 1, arbitrary: hostileString },
+          ),
+          pixelValueArb,
+        ),
+        { maxLength: 5 },
+      ),
+    }),
+  },
+  { weight: 1, arbitrary: fc.constantFrom(...RAW_AVATAR_QUERIES).map((text) => ({ kind: "raw" as const, text })) },
+);
+
+/** The query string (with its `?`, or none) a description stands for; long text is cut at 32 KiB, past Node's limit for a request head. */
+export function avatarQueryText(q: AvatarQueryDesc): string {
+  const part = (v: QueryValue) =>
+    typeof v === "object" && "raw" in v ? v.raw : encodePathPart((v instanceof Long ? v.text : v).slice(0, 32 * 1024));
+  switch (q.kind) {
+    case "none":
+      return "";
+    case "crop":
+      return `?x=${q.x}&y=${q.y}&size=${q.size}`;
+    case "pairs":
+      return q.pairs.length === 0 ? "" : `?${q.pairs.map(([k, v]) => `${part(k)}=${part(v)}`).join("&")}`;
+    case "raw":
+      return q.text;
+  }
+}
+
+/**
+ * A profile picture's bytes: a picture whole (mostly), cut short or with
+ * bytes changed; random bytes; one value at and past the size limit; or a
+ * whole picture padded to it. `pictures` are names for {@link bodyBytes}.
+ */
+export function avatarBodyArb(limit: number, pictures: readonly string[]): fc.Arbitrary<BodyDesc> {
+  return fc.oneof(
+    { weight: 1, arbitrary: fc.constant<BodyDesc>({ kind: "bytes", bytes: [] }) },
+    { weight: 1, arbitrary: fc.array(fc.integer({ min: 0, max: 255 }), { maxLength: 2048 }).map((bytes) => ({ kind: "bytes", bytes }) as BodyDesc) },
+    { weight: 4, arbitrary: fc.constantFrom(...pictures).map((name) => ({ kind: "fixture", name, cut: null, flips: [] }) as BodyDesc) },
+    {
+      weight: 3,
+      arbitrary: fc.record({
+        kind: fc.constant("fixture" as const),
+        name: fc.constantFrom(...pictures),
+        cut: fc.option(fc.nat({ max: 65_536 }), { freq: 2, nil: null }),
+        flips: fc.array(fc.tuple(fc.nat({ max: 65_536 }), fc.integer({ min: 0, max: 255 })), { maxLength: 4 }),
+      }),
+    },
+    {
+      weight: 1,
+      arbitrary: fc
+        .tuple(fc.constantFrom(limit - 1, limit, limit + 1, limit * 3), fc.integer({ min: 0, max: 255 }))
+        .map(([size, byte]) => ({ kind: "fill", size, byte }) as BodyDesc),
+    },
+    {
+      weight: 1,
+      arbitrary: fc
+        .tuple(fc.constantFrom(...pictures), fc.constantFrom(limit - 1, limit, limit + 1), fc.constantFrom(0, 0xff))
+        .map(([name, size, byte]) => ({ kind: "padded", name, size, byte }) as BodyDesc),
+    },
+  );
+}
