@@ -8,7 +8,6 @@
  */
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { connect as tcpConnect } from "node:net";
 import path from "node:path";
 import { ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
 import S3rver from "s3rver";
@@ -16,7 +15,7 @@ import sharp from "sharp";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { Attachment, Message, Room } from "../shared/protocol";
 import { api, call, closeAll, connect, next, register, request } from "./support/clients";
-import { download, upload } from "./support/files";
+import { cutUpload, download, upload } from "./support/files";
 import { backends, startTestServer, testConfig, type Backend, type TestServer } from "./support/server";
 
 const KEY = "files-test-api-key-0123456789abc";
@@ -216,13 +215,7 @@ describe.each(await backends())("attachments (%s)", (backend: Backend) => {
     await until(async () => JSON.stringify(await storedCounts(server)) === JSON.stringify(before));
 
     // 1 MB of a promised 3 MB, then the connection drops.
-    const socket = tcpConnect(server.port, "127.0.0.1");
-    await new Promise((resolve) => socket.once("connect", resolve));
-    socket.write(
-      `POST ${route} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${ada.token}\r\nContent-Type: application/zip\r\n` +
-        `Content-Disposition: attachment; filename="cut.zip"\r\nContent-Length: ${3 * 1024 * 1024}\r\n\r\n`,
-    );
-    socket.write(Buffer.alloc(1024 * 1024, 1));
+    const socket = await cutUpload(server.port, route, ada.token, "application/zip", "cut.zip", 3 * 1024 * 1024, 1024 * 1024);
     await until(async () => (await server.db.prisma.attachment.count()) > before.attachments);
     socket.destroy();
     await until(async () => JSON.stringify(await storedCounts(server)) === JSON.stringify(before));
@@ -309,10 +302,7 @@ describe("attachments in the directory store, with a read-only key and a narrow 
     await call(a, "message:delete", { roomId: room.id, messageId: message.id });
     expect(filesIn(dir)).toEqual([]);
 
-    const socket = tcpConnect(server.port, "127.0.0.1");
-    await new Promise((resolve) => socket.once("connect", resolve));
-    socket.write(`POST ${route} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${ada.token}\r\nContent-Type: application/pdf\r\nContent-Disposition: attachment; filename="cut.pdf"\r\nContent-Length: 3000000\r\n\r\n`);
-    socket.write(Buffer.alloc(500_000, 1));
+    const socket = await cutUpload(server.port, route, ada.token, "application/pdf", "cut.pdf", 3_000_000, 500_000);
     await until(async () => filesIn(dir).length > 0);
     socket.destroy();
     await until(async () => filesIn(dir).length === 0 && (await server.db.prisma.attachment.count()) === 0);
@@ -373,10 +363,7 @@ describe("attachments in an S3-compatible bucket (s3rver, a local S3 server)", (
     await call(a, "message:delete", { roomId: room.id, messageId: message.id });
     expect(await objects()).toEqual([]);
 
-    const socket = tcpConnect(server.port, "127.0.0.1");
-    await new Promise((resolve) => socket.once("connect", resolve));
-    socket.write(`POST ${route} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${ada.token}\r\nContent-Type: application/zip\r\nContent-Disposition: attachment; filename="cut.zip"\r\nContent-Length: 9000000\r\n\r\n`);
-    socket.write(Buffer.alloc(6 * 1024 * 1024, 1));
+    const socket = await cutUpload(server.port, route, ada.token, "application/zip", "cut.zip", 9_000_000, 6 * 1024 * 1024);
     await until(async () => (await server.db.prisma.attachment.count()) > 0);
     socket.destroy();
     await until(async () => (await server.db.prisma.attachment.count()) === 0 && (await objects()).length === 0);
