@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { seedEmbedded } from "./embedded-template";
 import { GENEROUS_LIMITS } from "./server";
 
 const root = path.resolve(import.meta.dirname, "../..");
@@ -30,6 +31,7 @@ export interface ServerProcess {
 
 export async function startServerProcess(env: Record<string, string> = {}): Promise<ServerProcess> {
   const dataDir = env.DATA_DIR ?? mkdtempSync(path.join(tmpdir(), "switchboard-proc-"));
+  if (!env.DATABASE_URL) await seedEmbedded(dataDir);
   return launch({
     NODE_ENV: "production",
     HOST: "127.0.0.1",

@@ -8,6 +8,7 @@ import path from "node:path";
 import { loadConfig, type Config } from "../../server/config";
 import { createLogger } from "../../server/logger";
 import { startSwitchboard, type Switchboard } from "../../server/server";
+import { seedEmbedded } from "./embedded-template";
 import { createTestDatabase } from "./postgres";
 
 export type Backend = "embedded" | "postgres";
@@ -45,11 +46,9 @@ export async function startTestServer(
     await database?.drop();
     rmSync(dataDir, { recursive: true, force: true });
   };
-  return boot({
-    DATA_DIR: dataDir,
-    ...(database ? { DATABASE_URL: database.url } : {}),
-    ...env,
-  }, cleanup);
+  const settings = { DATA_DIR: dataDir, ...(database ? { DATABASE_URL: database.url } : {}), ...env };
+  if (!settings.DATABASE_URL) await seedEmbedded(settings.DATA_DIR);
+  return boot(settings, cleanup);
 }
 
 /**
