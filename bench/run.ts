@@ -40,12 +40,22 @@ options:
   --rate-limit N                SWITCHBOARD_RATE_LIMIT for the server (default 100000)
   --max-other PERCENT           repeat a phase (up to 3 times) when other processes used more than this
                                 % of a core during it (default 25)
+  --metrics off|on|both         Switchboard with Prometheus metrics off (default), on (scraped every 5 s),
+                                or both, one after the other in the same run
   --experiment NAMES            try proposed server changes from the bench launcher
                                 (bench/experiments.ts, comma-separated: drop-request)
   scenario options (see "npm run bench -- list"), e.g. --step 5 --members 500 --duration 20`;
 
 /** A mistake on the command line: printed without a stack trace. */
 class UsageError extends Error {}
+
+/** `--metrics`: which Switchboard targets run, metrics off and/or on. */
+function metricsModes(value: string): boolean[] {
+  const modes: Record<string, boolean[]> = { off: [false], on: [true], both: [false, true] };
+  const found = modes[value];
+  if (!found) throw new UsageError(`--metrics must be off, on or both, not "${value}"`);
+  return found;
+}
 
 interface Args {
   scenario: string;
@@ -61,6 +71,7 @@ interface Args {
   out: string | null;
   rateLimit: number;
   experiments: string;
+  metrics: boolean[];
   maxOther: number;
   scenarioOpts: Record<string, number>;
 }
@@ -79,6 +90,7 @@ const OPTIONS = {
   out: { type: "string" },
   "rate-limit": { type: "string" },
   experiment: { type: "string" },
+  metrics: { type: "string" },
   "max-other": { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
@@ -142,6 +154,7 @@ function parseArgs(argv: string[]): Args {
     out: text("out", "") || null,
     rateLimit: number("rate-limit", 100_000),
     experiments: text("experiment", ""),
+    metrics: metricsModes(text("metrics", "off")),
     maxOther: number("max-other", 25),
     scenarioOpts,
   };
@@ -220,7 +233,7 @@ async function runScenario(scenario: Scenario, args: Args, pinned: boolean, inst
   if (instances > 1 && !scenario.multiInstance) throw new UsageError(`${scenario.name} runs on one instance only (--instances)`);
   const specs: TargetSpec[] = [];
   if (args.only !== "switchboard") specs.push({ kind: "relay", db: null, instances });
-  if (args.only !== "relay") for (const db of dbs) specs.push({ kind: "switchboard", db, instances });
+  if (args.only !== "relay") for (const db of dbs) for (const metrics of args.metrics) specs.push({ kind: "switchboard", db, instances, metrics });
   const cpus = pinned ? serverCpus(args, instances) : null;
 
   log();

@@ -77,6 +77,10 @@ const envSchema = z.object({
   SWITCHBOARD_JWT_AUDIENCE: z.string().min(1).max(200).optional(),
   /** Host-application tokens may live at most this many seconds (from `iat`, or from now without one). */
   SWITCHBOARD_JWT_MAX_TTL: z.coerce.number().int().min(1).optional(),
+  /** Serves `GET /metrics` on the main port to requests bearing this token. */
+  SWITCHBOARD_METRICS_TOKEN: z.string().min(16, "must be at least 16 characters (e.g. `openssl rand -hex 16`)").max(500).optional(),
+  /** Serves `GET /metrics` on this port of its own (0: any free port), without a token unless one is set. */
+  SWITCHBOARD_METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   /** HTTP API v1 requests per second per API key (bursts of twice that). */
   SWITCHBOARD_API_RATE_LIMIT: z.coerce.number().int().min(1).max(1_000_000).default(1000),
   /** Lifetime of the tokens Switchboard issues at login, in seconds. */
@@ -257,6 +261,8 @@ export interface Config {
   /** Keys accepted by the HTTP API v1 (`Authorization: Bearer <key>`). Empty: the API is closed. */
   apiKeys: ApiKey[];
   apiRateLimitPerSecond: number;
+  /** Prometheus metrics: off (null) unless a token or a port of their own is set. */
+  metrics: { token: string | null; port: number | null } | null;
   /** Namespaces besides the chat namespace `/`, by name. */
   namespaces: Record<string, NamespaceSettings>;
   /** Plugin modules to load; when empty, every module in `pluginsDir`. */
@@ -316,6 +322,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       "SWITCHBOARD_JWT_SECRET: must differ from SWITCHBOARD_SECRET (a host application holding it could sign Switchboard's own tokens)",
     ]);
   }
+  if (e.SWITCHBOARD_METRICS_PORT !== undefined && e.SWITCHBOARD_METRICS_PORT !== 0 && e.SWITCHBOARD_METRICS_PORT === e.PORT) {
+    throw new ConfigError(["SWITCHBOARD_METRICS_PORT: must differ from PORT (to serve metrics on the main port, set SWITCHBOARD_METRICS_TOKEN instead)"]);
+  }
   return {
     env: e.NODE_ENV,
     port: e.PORT,
@@ -348,6 +357,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel: e.LOG_LEVEL,
     apiKeys: e.SWITCHBOARD_API_KEYS?.map((key) => ({ key, namespaces: null, readOnly: false })) ?? file.apiKeys,
     apiRateLimitPerSecond: e.SWITCHBOARD_API_RATE_LIMIT,
+    metrics:
+      e.SWITCHBOARD_METRICS_TOKEN !== undefined || e.SWITCHBOARD_METRICS_PORT !== undefined
+        ? { token: e.SWITCHBOARD_METRICS_TOKEN ?? null, port: e.SWITCHBOARD_METRICS_PORT ?? null }
+        : null,
     namespaces: { ...DEFAULT_NAMESPACES, ...file.namespaces },
     pluginFiles:
       e.SWITCHBOARD_PLUGINS?.map((f) => path.resolve(f)) ??

@@ -3,6 +3,7 @@
  * Shutdown runs in reverse. `main.ts` calls this for `npm start`; tests call
  * it to run the real server on a free port.
  */
+import { readFileSync } from "node:fs";
 import { createServer, type Server as HttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
@@ -33,11 +34,15 @@ import { throttleHandshakes } from "./realtime/admission";
 import { attachNamespaces } from "./realtime/namespaces";
 import { resyncer } from "./realtime/subscriptions";
 import type { IoServer } from "./realtime/types";
+import { countedDelivery, socketSources } from "./metrics/instrument";
+import { Metrics, metricsAnswer } from "./metrics/metrics";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+/** Switchboard's version (package.json), as the metrics report it. */
+const VERSION: string = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")).version;
 
 /** Paths answered by Switchboard itself; everything else goes to the Next.js UI. */
-const OWN_PATHS = /^\/(api\/|healthz$|readyz$)/;
+const OWN_PATHS = /^\/(api\/|healthz$|readyz$|metrics$)/;
 
 export interface Switchboard {
   /** Base URL, e.g. `http://127.0.0.1:3000`. */
@@ -49,6 +54,8 @@ export interface Switchboard {
   db: Database;
   /** The queue inlet, when REDIS_URL is set. */
   inlet: QueueInlet | null;
+  /** `http://host:port/metrics` when metrics have a port of their own (SWITCHBOARD_METRICS_PORT). */
+  metricsUrl: string | null;
   close(): Promise<void>;
 }
 
@@ -93,6 +100,9 @@ export async function startSwitchboard(config: Config, log: Logger, options: Sta
       ? new IpcPresenceStore()
       : new MemoryPresenceStore();
 
+  // Metrics, when asked for: what a scrape reads is added once everything below exists.
+  const metrics = config.metrics ? new Metrics(config.instanceId, VERSION) : null;
+
   const throttles = new Throttles(
     config.limits,
     redis ? { kind: "redis", client: redis.client } : options.clusterWorker ? { kind: "cluster" } : { kind: "memory" },
@@ -100,8 +110,8 @@ export async function startSwitchboard(config: Config, log: Logger, options: Sta
   );
   const core = createCore({
     db: db.prisma,
-    delivery: new SocketDelivery(io),
-    connections: new SocketConnections(io, new Set(["/", ...Object.keys(config.namespaces)]), redis?.sent),
+    delivery: metrics ? countedDelivery(new SocketDelivery(io), metrics) : new SocketDelivery(io),
+    connections: new SocketConnections(io, new Set(["/", ...Object.keys(config.namespaces)]), redis?.sent, () => metrics?.clusterTimeout()),
     channels: config.namespaces,
     presenceStore,
     accounts: {
@@ -120,6 +130,7 @@ export async function startSwitchboard(config: Config, log: Logger, options: Sta
     loginGuard: throttles.loginGuard,
     hooks: plugins.flatMap((p) => (p.hooks ? [{ name: p.name, hooks: p.hooks }] : [])),
     onHookError: (err, plugin, hook) => log.error({ err, plugin, hook }, "plugin hook failed"),
+    ...(metrics ? { onWriteBatch: (size: number, stored: number, seconds: number) => metrics.batchWritten(size, stored, seconds) } : {}),
   });
   // Uploads no message carried are swept (every instance does; they share the work harmlessly).
   const sweepUploads = () =>
@@ -138,6 +149,7 @@ export async function startSwitchboard(config: Config, log: Logger, options: Sta
     throttles,
     trustProxy: config.trustProxy,
     clusterReachable: () => redis?.healthy() ?? true,
+    metrics,
   };
   attachRealtime(io, core, log, { ...socketOptions, maxConnectionsPerUser: config.limits.maxConnectionsPerUser, plugins });
   attachNamespaces(io, core, log, config.namespaces, socketOptions);
@@ -165,6 +177,7 @@ export async function startSwitchboard(config: Config, log: Logger, options: Sta
       apiRateLimitPerSecond: config.apiRateLimitPerSecond,
       checkDatabase: db.ping,
       redis: redis ? { healthy: redis.healthy } : null,
+      metrics: metrics ? { metrics, token: config.metrics!.token } : null,
     }).fetch,
   );
   const web = config.webUi ? await startNext(config, httpServer) : null;
@@ -186,6 +199,14 @@ export async function startSwitchboard(config: Config, log: Logger, options: Sta
     ? new QueueInlet(core, log.child({ part: "queue" }), { redisUrl: config.redisUrl, ...config.queue })
     : null;
   await inlet?.start();
+
+  metrics?.watch({
+    ...socketSources(io, ["/", ...Object.keys(config.namespaces)]),
+    ...(redis ? { redisUp: redis.healthy } : {}),
+    ...(db.pool ? { databasePool: db.pool } : {}),
+    ...(inlet ? { queue: { stats: inlet.stats, backlog: () => inlet.backlog() } } : {}),
+  });
+  const metricsServer = metrics && config.metrics!.port !== null ? await serveMetrics(metrics, config.metrics!.token, config.host, config.metrics!.port) : null;
 
   let port = config.port;
   if (options.clusterWorker) {
@@ -213,6 +234,7 @@ export async function startSwitchboard(config: Config, log: Logger, options: Sta
     core,
     db,
     inlet,
+    metricsUrl: metricsServer ? `http://${shownHost}:${(metricsServer.address() as AddressInfo).port}/metrics` : null,
     close: () =>
       (closing ??= (async () => {
         clearInterval(uploadSweep);
@@ -222,6 +244,7 @@ export async function startSwitchboard(config: Config, log: Logger, options: Sta
         // accepted finish (both still deliver through the adapter, to the
         // other instances) before closing Redis and the database.
         await new Promise<void>((resolve) => void io.close(() => resolve()));
+        metricsServer?.close();
         await core.presence.settled(2000);
         await core.messages.flush();
         await presenceStore.stop();
@@ -229,6 +252,28 @@ export async function startSwitchboard(config: Config, log: Logger, options: Sta
         await db.close();
       })()),
   };
+}
+
+/** Metrics on a port of their own: `GET /metrics` and nothing else. */
+async function serveMetrics(metrics: Metrics, token: string | null, host: string, port: number): Promise<HttpServer> {
+  const server = createServer((req, res) => {
+    if (req.method !== "GET" || req.url?.split("?")[0] !== "/metrics") {
+      res.writeHead(404, { "content-type": "text/plain" }).end("not found: GET /metrics\n");
+      return;
+    }
+    metricsAnswer(metrics, token, req.headers.authorization).then(
+      (answer) => res.writeHead(answer.status, { "content-type": answer.contentType, "cache-control": "no-store" }).end(answer.body),
+      () => res.writeHead(500, { "content-type": "text/plain" }).end("metrics failed\n"),
+    );
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  return server;
 }
 
 type RequestHandler = (req: import("node:http").IncomingMessage, res: import("node:http").ServerResponse) => Promise<void>;

@@ -46,6 +46,8 @@ import { routes } from "../server/http/api-v1";
 import { queueCommands } from "../server/inlet/commands";
 import { QUEUE_GROUP } from "../server/inlet/queue";
 import { clientEvents } from "../server/realtime/events";
+import { channelEvents } from "../server/realtime/namespaces";
+import { ERROR_CODES } from "../shared/errors";
 import type { Attachment, Message, Room, User } from "../shared/protocol";
 import { loginInput, logoutInput, passwordChangeInput, registerInput } from "../shared/schemas";
 import { api, register, uniqueName } from "./support/clients";
@@ -120,6 +122,8 @@ const KEYS = {
   scoped: "fuzz-push-only-key-0123456789",
 };
 const PASSWORD = "correct horse battery";
+/** The fuzzed servers serve metrics to this token's bearer. */
+const METRICS_TOKEN = "fuzz-metrics-token-0123456789";
 
 let configDir: string;
 let base: TestServer;
@@ -243,6 +247,7 @@ afterAll(async () => {
 /** Settings every phase shares: the namespaces and API keys above, the slash-commands plugin. */
 const common = () => ({
   SWITCHBOARD_CONFIG: path.join(configDir, "switchboard.config.json"),
+  SWITCHBOARD_METRICS_TOKEN: METRICS_TOKEN,
   SWITCHBOARD_PLUGINS: path.resolve(import.meta.dirname, "../plugins/slash-commands.ts"),
 });
 /** Limits raised so the fuzz reaches the handlers. */
@@ -2018,6 +2023,82 @@ describe("fuzz: client events and HTTP routes (limits raised)", () => {
       }, TIMEOUT);
     });
   });
+
+  // ---- Prometheus metrics: an operator's route, read only with the token ----
+
+  it("HTTP GET /metrics", async () => {
+    const printable = (s: string | Long) => (s instanceof Long ? s.text.slice(0, 6_000) : s).replace(/[^\x20-\x7e]/g, (c) => encodePathPart(c));
+    const arb = fc.record({
+      authorization: fc.oneof(
+        { weight: 1, arbitrary: fc.constant<string | undefined>(undefined) },
+        { weight: 2, arbitrary: fc.constant(`Bearer ${METRICS_TOKEN}`) },
+        {
+          weight: 2,
+          arbitrary: fc.constantFrom(
+            `bearer ${METRICS_TOKEN}`,
+            `Bearer ${METRICS_TOKEN.slice(0, -1)}`,
+            `Bearer ${METRICS_TOKEN}x`,
+            METRICS_TOKEN,
+            `Basic ${Buffer.from(`x:${METRICS_TOKEN}`).toString("base64")}`,
+            `Bearer ${KEYS.full}`,
+            "Bearer ",
+          ),
+        },
+        { weight: 3, arbitrary: hostileString.map((s) => `Bearer ${printable(s)}`) },
+        { weight: 1, arbitrary: hostileString.map(printable) },
+      ),
+      query: fc.option(hostileString.map((s) => `?${printable(s).slice(0, 2000)}`), { nil: "" }),
+      method: fc.constantFrom("GET", "GET", "GET", "POST", "DELETE"),
+    });
+    await fuzz(
+      fc.asyncProperty(arb, async ({ authorization, query, method }) => {
+        const headers: Record<string, string> = authorization === undefined ? {} : { authorization };
+        const res = await fetch(`${server.url}/metrics${query}`, { method, headers });
+        const raw = await res.text();
+        let answer: unknown = raw;
+        try {
+          answer = JSON.parse(raw);
+        } catch {
+          // checked below
+        }
+        const problem = httpAnswerProblem(method, `/metrics${query}`, headers, res.status, answer);
+        if (problem) fail(problem, answer);
+        const bearer = /^Bearer\s+(.+)$/i.exec(authorization?.trim() ?? "")?.[1]?.trim();
+        const entitled = method === "GET" && bearer === METRICS_TOKEN;
+        if (entitled !== (res.status === 200)) fail(`GET /metrics answered ${res.status} to ${JSON.stringify(authorization)}`, answer);
+        if (res.status === 200 && !raw.includes("switchboard_info{")) fail("the metrics lack switchboard_info", raw.slice(0, 500));
+        if (res.status !== 200 && raw.includes("switchboard_")) fail("metrics served without the token", raw.slice(0, 500));
+        if (method === "GET" && res.status !== 200 && res.status !== 431 && (answer as { error?: { code?: string } }).error?.code !== "unauthorized") {
+          fail(`GET /metrics refused with ${res.status}, not unauthorized`, answer);
+        }
+      }),
+    );
+  }, TIMEOUT);
+
+  it("keeps the metrics' labels to names Switchboard defines, after everything above", async () => {
+    const text = await (await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).text();
+    /** Every value of `label` among the series whose name starts with `metric`. */
+    const values = (label: string, metric = "switchboard_") => {
+      const found = new Set<string>();
+      for (const line of text.split("\n")) {
+        if (!line.startsWith(metric)) continue;
+        const m = new RegExp(`[{,]${label}="((?:[^"\\\\]|\\\\.)*)"`).exec(line);
+        if (m) found.add(m[1]!);
+      }
+      return [...found];
+    };
+    const events = new Set([...Object.keys(clientEvents), ...Object.keys(slashCommands.events ?? {}), ...Object.keys(channelEvents), "(unknown)"]);
+    const outcomes = new Set<string>(["ok", ...ERROR_CODES]);
+    const namespaces = new Set(["/", "/fuzz", "/push", "/strict"]);
+    expect(values("event", "switchboard_client_event").filter((e) => !events.has(e))).toEqual([]);
+    expect(values("outcome").filter((o) => !outcomes.has(o))).toEqual([]);
+    expect(values("namespace").filter((n) => !namespaces.has(n))).toEqual([]);
+    expect(values("code").filter((c) => !outcomes.has(c))).toEqual([]);
+    // Route patterns as the server registered them: no id, no path a client chose.
+    expect(values("route").filter((r) => !/^\/api(\/[a-z0-9.*-]+|\/:[a-zA-Z]+)*$/.test(r))).toEqual([]);
+    // The fuzz sent thousands of made-up names: the series stay few.
+    expect(text.split("\n").filter((l) => l.startsWith("switchboard_")).length).toBeLessThan(3_000);
+  }, TIMEOUT);
 });
 
 // ---------------------------------------------------------------------------

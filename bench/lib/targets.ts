@@ -32,10 +32,12 @@ export interface TargetSpec {
   db: Db | null;
   /** Server processes; more than one share a private Redis (and, for Switchboard, PostgreSQL). */
   instances: number;
+  /** Switchboard with Prometheus metrics on, scraped every 5 s during the run (docs/operations.md). */
+  metrics?: boolean;
 }
 
 export function targetLabel(spec: TargetSpec): string {
-  const base = spec.kind === "relay" ? "relay" : `switchboard/${spec.db}`;
+  const base = spec.kind === "relay" ? "relay" : `switchboard/${spec.db}${spec.metrics ? "+metrics" : ""}`;
   return spec.instances > 1 ? `${base}×${spec.instances}` : base;
 }
 
@@ -124,6 +126,20 @@ export interface StartOptions {
   logLevel: string;
   /** BENCH_EXPERIMENTS for the Switchboard launcher (proposed changes tried from outside). */
   experiments: string;
+}
+
+const METRICS_TOKEN = "bench-metrics-token-0123456789";
+
+/** Scrapes every instance's metrics every 5 s, as a (busy) Prometheus would; returns the stop. */
+function scrapeEvery(servers: ServerProcess[], ms = 5000): () => void {
+  const timer = setInterval(() => {
+    for (const s of servers) {
+      void fetch(`${s.url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })
+        .then((r) => r.arrayBuffer())
+        .catch(() => undefined);
+    }
+  }, ms);
+  return () => clearInterval(timer);
 }
 
 export const ADMIN_URL =
@@ -271,6 +287,7 @@ async function startSwitchboardTarget(spec: TargetSpec, opts: StartOptions, redi
     SWITCHBOARD_SECRET: randomBytes(32).toString("hex"),
     ...(redis ? { REDIS_URL: redis.url } : {}),
     ...(opts.experiments ? { BENCH_EXPERIMENTS: opts.experiments } : {}),
+    ...(spec.metrics ? { SWITCHBOARD_METRICS_TOKEN: METRICS_TOKEN } : {}),
   };
   const label = targetLabel(spec) + (opts.experiments ? `+${opts.experiments}` : "");
   let servers: ServerProcess[];
@@ -288,6 +305,7 @@ async function startSwitchboardTarget(spec: TargetSpec, opts: StartOptions, redi
     throw err;
   }
   const server = servers[0]!;
+  const stopScraping = spec.metrics ? scrapeEvery(servers) : () => {};
   const runTag = randomBytes(3).toString("hex");
   let nextUser = 0;
 
@@ -350,6 +368,7 @@ async function startSwitchboardTarget(spec: TargetSpec, opts: StartOptions, redi
     }),
     subscribeUser: async () => {},
     close: async () => {
+      stopScraping();
       await Promise.all(servers.map((s) => s.stop()));
       await redis?.stop();
       await dropDb?.();

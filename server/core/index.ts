@@ -57,6 +57,8 @@ export function createCore(deps: {
   hooks?: NamedHooks[];
   /** Where a failing hook is reported. */
   onHookError?: (err: unknown, plugin: string, hook: string) => void;
+  /** Told the size, the messages stored and the duration of every batch of messages written (metrics). */
+  onWriteBatch?: (size: number, stored: number, seconds: number) => void;
 }): Core {
   const { db, delivery, presenceStore } = deps;
   const accounts = new Accounts(db, deps.connections, deps.accounts, deps.loginGuard);
@@ -72,7 +74,7 @@ export function createCore(deps: {
   const profiles = new Profiles(db, deps.files.store, images, rooms, delivery, presenceStore);
   const blocks = new Blocks(db, delivery);
   const pins = new Pins(db, delivery, rooms, attachments);
-  const messages = new Messages(db, new MessageWriter(db), rooms, roomEvents, delivery, reactions, threads, hooks, attachments, pins);
+  const messages = new Messages(db, new MessageWriter(db, deps.onWriteBatch), rooms, roomEvents, delivery, reactions, threads, hooks, attachments, pins);
   const presence = new Presence(presenceStore, delivery, (userId) => rooms.idsOf(userId));
   const channels = new Channels(db, deps.connections, deps.channels ?? {});
   const search = new MessageSearcher(db);

@@ -32,6 +32,8 @@ interface Pending extends NewMessage {
   reject(err: unknown): void;
   /** Set once resolved or rejected: a batch that fails half-way is retried for the others only. */
   settled: boolean;
+  /** Set when it was stored now (not refused, nor a resend of a stored one). */
+  stored?: boolean;
   /**
    * Why the room is closed to this author (muted, archived, a block), found when
    * the batch did not insert the message: the refusal, unless it is a resend
@@ -58,7 +60,11 @@ export class MessageWriter {
   /** Messages written and batches (write transactions) used, for tests and metrics. */
   readonly stats = { messages: 0, batches: 0 };
 
-  constructor(private readonly db: PrismaClient) {}
+  /** `onBatch` is told each batch's size, how many of it were stored, and how long it took to write (metrics). */
+  constructor(
+    private readonly db: PrismaClient,
+    private readonly onBatch?: (size: number, stored: number, seconds: number) => void,
+  ) {}
 
   write(message: NewMessage): Promise<WriteResult> {
     return new Promise((resolve, reject) => {
@@ -67,6 +73,7 @@ export class MessageWriter {
         settled: false,
         resolve: (result) => {
           pending.settled = true;
+          pending.stored = result.created;
           resolve(result);
         },
         reject: (err) => {
@@ -90,11 +97,13 @@ export class MessageWriter {
       const batch = this.queue.splice(0, MAX_BATCH);
       this.stats.batches += 1;
       this.stats.messages += batch.length;
+      const started = performance.now();
       try {
         await this.writeBatch(batch);
       } catch (err) {
         await this.isolate(batch, err);
       }
+      this.onBatch?.(batch.length, batch.filter((p) => p.stored).length, (performance.now() - started) / 1000);
     }
     this.running = null;
   }

@@ -10,6 +10,7 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { PGlite } from "@electric-sql/pglite";
 import { PrismaPg } from "@prisma/adapter-pg";
+import pg from "pg";
 import { PrismaPGlite } from "pglite-prisma-adapter";
 import type { Logger } from "../logger";
 import { PrismaClient } from "./generated/client";
@@ -20,6 +21,8 @@ export interface Database {
   kind: "embedded" | "postgres";
   /** Resolves when the database answers a trivial query. */
   ping(): Promise<void>;
+  /** The PostgreSQL connection pool's state (none on the embedded database). */
+  pool: (() => { total: number; idle: number; waiting: number }) | null;
   close(): Promise<void>;
 }
 
@@ -34,12 +37,15 @@ export async function openDatabase(opts: {
     // fail with `unavailable` after 5 s instead of hanging.
     const { applied } = await migratePostgres(opts.databaseUrl, { log: (m) => log.info(m) });
     if (applied.length > 0) log.info({ applied }, "applied database migrations");
-    const adapter = new PrismaPg({ connectionString: opts.databaseUrl, max: 10, connectionTimeoutMillis: 5000 });
-    const prisma = new PrismaClient({ adapter });
+    const pool = new pg.Pool({ connectionString: opts.databaseUrl, max: 10, connectionTimeoutMillis: 5000 });
+    // Our own pool, so that its state can be read; Prisma ends it on $disconnect (and makes another if used again).
+    const prisma = new PrismaClient({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) });
     return {
       prisma,
       kind: "postgres",
       ping: async () => void (await prisma.$queryRaw`SELECT 1`),
+      // Read by the metrics: connections open, idle, and queries waiting for one.
+      pool: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
       close: () => prisma.$disconnect(),
     };
   }
@@ -58,6 +64,7 @@ export async function openDatabase(opts: {
     prisma,
     kind: "embedded",
     ping: async () => void (await prisma.$queryRaw`SELECT 1`),
+    pool: null,
     close: async () => {
       await prisma.$disconnect();
       await pglite.close();

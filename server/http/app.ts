@@ -5,6 +5,7 @@
  */
 import { Hono, type Context } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
+import { routePath } from "hono/route";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { z } from "zod";
 import { loginInput, logoutInput, passwordChangeInput, registerInput } from "../../shared/schemas";
@@ -19,6 +20,7 @@ import { mountUserFiles } from "./files";
 import { mountProfile } from "./profile";
 import { peerAddress, readJsonBody } from "./json-body";
 import { TOKEN_COOKIE } from "../cookies";
+import { metricsAnswer, type Metrics } from "../metrics/metrics";
 
 export interface HttpDeps {
   core: Core;
@@ -37,6 +39,8 @@ export interface HttpDeps {
   checkDatabase: () => Promise<void>;
   /** Redis, when configured: the instance works without it, degraded (no cross-instance delivery). */
   redis: { healthy: () => boolean } | null;
+  /** Prometheus metrics, when on; `token`: `GET /metrics` here needs it (null: metrics are served on their own port only). */
+  metrics?: { metrics: Metrics; token: string | null } | null;
 }
 
 export function createHttpApp(deps: HttpDeps): Hono {
@@ -46,6 +50,22 @@ export function createHttpApp(deps: HttpDeps): Hono {
     app.use("*", async (c, next) => {
       await next();
       c.header("x-switchboard-instance", deps.instanceId);
+    });
+  }
+  const metrics = deps.metrics?.metrics;
+  if (metrics) {
+    // Every API request by the route that answered it (its pattern, never the path a client sent).
+    app.use("/api/*", async (c, next) => {
+      const started = performance.now();
+      await next();
+      metrics.httpRequest(routePath(c) || "(none)", c.req.method, c.res.status, (performance.now() - started) / 1000);
+    });
+  }
+  const metricsToken = deps.metrics?.token;
+  if (metrics && metricsToken) {
+    app.get("/metrics", async (c) => {
+      const answer = await metricsAnswer(metrics, metricsToken, c.req.header("authorization"));
+      return c.body(answer.body, answer.status, { "content-type": answer.contentType, "cache-control": "no-store" });
     });
   }
   const address = (c: Context) => clientAddress(peerAddress(c), c.req.header("x-forwarded-for"), deps.trustProxy);
@@ -139,6 +159,9 @@ export function createHttpApp(deps: HttpDeps): Hono {
   });
 
   app.route("/api", api);
+
+  // Switchboard's own paths (/healthz, /readyz, /metrics) answered with another method.
+  app.notFound((c) => c.json({ error: new AppError("not_found", "no such route").toBody() }, 404));
 
   app.onError((err, c) => {
     const { error, isBug } = toAppError(err);

@@ -92,6 +92,18 @@ export class QueueInlet {
     }
   }
 
+  /**
+   * The stream's backlog for this group (every instance's): entries not yet
+   * read by any consumer (`lag`, Redis ≥ 7; null when Redis cannot tell) and
+   * entries read but not yet acknowledged (`pending`).
+   */
+  async backlog(): Promise<{ lag: number | null; pending: number }> {
+    const groups = (await this.client.xInfoGroups(this.options.stream)) as unknown as Array<Record<string, unknown>>;
+    const group = groups.find((g) => String(g.name) === QUEUE_GROUP);
+    const lag = group?.lag;
+    return { lag: typeof lag === "number" ? lag : null, pending: Number(group?.pending ?? 0) };
+  }
+
   get deadLetterStream(): string {
     return `${this.options.stream}:dead`;
   }

@@ -18,6 +18,8 @@ export class SocketConnections implements Connections {
     private readonly io: IoServer,
     private readonly namespaces: ReadonlySet<string>,
     private readonly sent: () => Promise<void> = async () => {},
+    /** Told when a cluster-wide query timed out (metrics). */
+    private readonly onClusterTimeout: () => void = () => {},
   ) {}
 
   hasNamespace(namespace: string): boolean {
@@ -55,7 +57,10 @@ export class SocketConnections implements Connections {
               ? nsp.in(socketRooms.channel(selector.channel))
               : nsp;
     const sockets = await scope.fetchSockets().catch((err: unknown) => {
-      if (isClusterTimeout(err)) throw new AppError("unavailable", "the cluster did not answer in time; try again");
+      if (isClusterTimeout(err)) {
+        this.onClusterTimeout();
+        throw new AppError("unavailable", "the cluster did not answer in time; try again");
+      }
       throw err;
     });
     return sockets

@@ -22,6 +22,8 @@ export function dispatch<C>(
     allow: () => boolean;
     events: EventTable<C>;
     context: C;
+    /** Told how each event ended ("ok" or the error code) and, once its handler ran, how long it took. */
+    observe?: (event: string, outcome: string, seconds?: number) => void;
   },
   event: string,
   args: unknown[],
@@ -30,17 +32,21 @@ export function dispatch<C>(
   const ack = typeof last === "function" ? (last as AckCallback) : undefined;
   const payload = ack ? args.slice(0, -1)[0] : args[0];
 
-  const fail = (error: ErrorBody): void => {
+  // Only names from the event table are reported: a client's made-up names are one label, "(unknown)".
+  const known = Object.hasOwn(deps.events, event);
+  const fail = (error: ErrorBody, seconds?: number): void => {
+    deps.observe?.(known ? event : "(unknown)", error.code, seconds);
     if (ack) ack({ ok: false, error });
     else socket.emit("protocol:error", { event, error });
   };
 
   if (!deps.allow()) {
     // Without an ack there is no one to tell; answering a flood would amplify it.
+    deps.observe?.(known ? event : "(unknown)", "rate_limited");
     if (ack) ack({ ok: false, error: new AppError("rate_limited", "too many events; slow down", 1).toBody() });
     return;
   }
-  const spec = Object.hasOwn(deps.events, event) ? deps.events[event] : undefined;
+  const spec = known ? deps.events[event] : undefined;
   if (!spec) {
     fail(new AppError("unknown_event", `unknown event "${event}"`).toBody());
     return;
@@ -64,13 +70,15 @@ export function dispatch<C>(
     .then((result) => {
       const body = { ...sendable(result), ok: true };
       ack?.(body);
-      deps.log.debug({ event, userId, ms: performance.now() - started }, "event handled");
+      const ms = performance.now() - started;
+      deps.observe?.(event, "ok", ms / 1000);
+      deps.log.debug({ event, userId, ms }, "event handled");
     })
     .catch((err: unknown) => {
       const { error, isBug } = toAppError(err);
       if (isBug) deps.log.error({ err, event, userId, ...(spec.plugin ? { plugin: spec.plugin } : {}) }, "event handler failed");
       else if (error.code === "unavailable") deps.log.warn({ err, event }, "event failed: dependency unavailable");
-      fail(error.toBody());
+      fail(error.toBody(), (performance.now() - started) / 1000);
     });
 }
 

@@ -10,6 +10,8 @@ import { limitUserConnections, throttleConnections } from "./admission";
 import { socketRooms } from "./socket-rooms";
 import { subscribeToRooms } from "./subscriptions";
 import type { IoServer } from "./types";
+import type { Metrics } from "../metrics/metrics";
+import { countRefusals } from "../metrics/instrument";
 
 export interface RealtimeOptions {
   corsOrigins: string[];
@@ -25,6 +27,8 @@ export interface RealtimeOptions {
   trustProxy: number;
   /** Events added by plugins, merged into the chat's event table. */
   plugins?: SwitchboardPlugin[];
+  /** Where connections and events are counted (when metrics are on). */
+  metrics?: Metrics | null;
 }
 
 /** The chat's events plus the plugins' (which may not redefine a built-in one). */
@@ -49,9 +53,12 @@ export function attachRealtime(io: IoServer, core: Core, log: Logger, options: R
   const events = chatEvents(options.plugins ?? []);
   const chat = io.of("/");
   const alog = log.child({ part: "auth" });
-  chat.use(throttleConnections(options.throttles, options.trustProxy, alog));
-  chat.use(authMiddleware(core, options.corsOrigins, alog));
-  chat.use(limitUserConnections(options.maxConnectionsPerUser, options.clusterReachable, alog));
+  const { metrics } = options;
+  const use: typeof chat.use = (middleware) => chat.use(metrics ? countRefusals("/", metrics, middleware) : middleware);
+  use(throttleConnections(options.throttles, options.trustProxy, alog));
+  use(authMiddleware(core, options.corsOrigins, alog));
+  use(limitUserConnections(options.maxConnectionsPerUser, options.clusterReachable, alog));
+  const observe = metrics ? (event: string, outcome: string, seconds?: number) => metrics.event("/", event, outcome, seconds) : undefined;
   // One budget per user on this instance, whatever the number of tabs.
   const { userBudgets } = options;
 
@@ -62,7 +69,7 @@ export function attachRealtime(io: IoServer, core: Core, log: Logger, options: R
     const allow = () => limiter.take() && userBudgets.take(user.id);
     // The user as they are now: a profile change (server/core/profiles.ts) updates socket.data.
     const context = { core, connectionId: socket.id, get user() { return socket.data.user ?? user; } };
-    const deps = { log, allow, events, context };
+    const deps = { log, allow, events, context, observe };
     // Listeners go on before any await so no early event is missed; events
     // for rooms arrive once the subscriptions below are in place.
     socket.onAny((event: string, ...args: unknown[]) => dispatch(socket, deps, event, args));
@@ -71,7 +78,9 @@ export function attachRealtime(io: IoServer, core: Core, log: Logger, options: R
     core.presence
       .connected(user.id, socket.id)
       .catch((err: unknown) => log.warn({ err, userId: user.id }, "presence update failed"));
-    socket.on("disconnect", () => {
+    metrics?.connected("/");
+    socket.on("disconnect", (reason) => {
+      metrics?.disconnected("/", reason);
       core.presence
         .disconnected(user.id, socket.id)
         .catch((err: unknown) => log.warn({ err, userId: user.id }, "presence update failed"));

@@ -21,6 +21,8 @@ import { type EventSpec, eventsIn } from "./events";
 import { dispatch } from "./handle";
 import { socketRooms } from "./socket-rooms";
 import { channelNamespace, type ChannelSocket, type IoServer } from "./types";
+import type { Metrics } from "../metrics/metrics";
+import { countRefusals } from "../metrics/instrument";
 
 interface ChannelContext {
   core: Core;
@@ -81,6 +83,8 @@ export interface NamespaceOptions {
   trustProxy: number;
   /** Whether the other instances can be reached now (Redis is up, or there is none). */
   clusterReachable: () => boolean;
+  /** Where connections and events are counted (when metrics are on). */
+  metrics?: Metrics | null;
 }
 
 export function attachNamespaces(
@@ -93,16 +97,20 @@ export function attachNamespaces(
   for (const [name, settings] of Object.entries(namespaces)) {
     const nsp = channelNamespace(io, name);
     const nlog = log.child({ namespace: name });
-    const { userBudgets } = options;
-    nsp.use(throttleConnections(options.throttles, options.trustProxy, nlog));
-    nsp.use(authMiddleware(core, options.corsOrigins, nlog, { anonymous: settings.auth === "anonymous" }));
-    nsp.use(admitToNamespace(name, settings, options.trustProxy, options.clusterReachable, nlog));
+    const { userBudgets, metrics } = options;
+    const use: typeof nsp.use = (middleware) => nsp.use(metrics ? countRefusals(name, metrics, middleware) : middleware);
+    use(throttleConnections(options.throttles, options.trustProxy, nlog));
+    use(authMiddleware(core, options.corsOrigins, nlog, { anonymous: settings.auth === "anonymous" }));
+    use(admitToNamespace(name, settings, options.trustProxy, options.clusterReachable, nlog));
+    const observe = metrics ? (event: string, outcome: string, seconds?: number) => metrics.event(name, event, outcome, seconds) : undefined;
     nsp.on("connection", (socket) => {
+      metrics?.connected(name);
+      socket.on("disconnect", (reason) => metrics?.disconnected(name, reason));
       const user = socket.data.user;
       const limiter = new TokenBucket(options.rateLimitPerSecond);
       const allow = () => limiter.take() && (!user || userBudgets.take(user.id));
       const context = { core, namespace: name, subscriber: subscriberOf(socket) };
-      const deps = { log: nlog, allow, events: channelEvents, context };
+      const deps = { log: nlog, allow, events: channelEvents, context, observe };
       socket.onAny((event: string, ...args: unknown[]) => dispatch(socket, deps, event, args));
       if (user) socket.join(socketRooms.user(user.id));
       watchSession(socket, core, nlog);

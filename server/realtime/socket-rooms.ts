@@ -22,6 +22,8 @@ export const socketRooms = {
   /** A channel clients subscribe to in a non-chat namespace. */
   channel: (name: string) => `${CHANNEL}${name}`,
 
+  /** Whether a room is one user's (every connection of theirs is in it). */
+  isUserRoom: (room: string) => room.startsWith(USER),
   /** The user a connection belongs to, from its rooms. */
   userOf(rooms: Iterable<string>): string | null {
     for (const r of rooms) if (r.startsWith(USER)) return r.slice(USER.length);
